@@ -1,0 +1,109 @@
+"""The `whynow` command line: parse arguments, call the API, render with Rich. It never computes.
+
+Exit codes (SPEC §6): 0 success, 1 a model or data error (one message on stderr, no traceback),
+2 a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from whynow import __version__
+from whynow.errors import WhynowError
+
+app = typer.Typer(
+    name="whynow",
+    help="Which accounts deserve a seller's attention today, and why: one badge, one reason, capacity first.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"whynow {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def check(
+    model: Annotated[Path, typer.Argument(help="The model file (YAML).", show_default=False)],
+    data: Annotated[
+        str | None,
+        typer.Option(help="Also check the model against this data source (a folder or a DuckDB file)."),
+    ] = None,
+) -> None:
+    """Validate a model and print every rule in plain language."""
+    from whynow.model.describe import describe_model
+    from whynow.model.load import load_model
+
+    compiled = load_model(model)
+    for line in describe_model(compiled):
+        out.print(line, markup=False)
+    if data is not None:
+        from whynow.data.source import open_source
+        from whynow.data.validate import check_declared_columns, validate_source
+
+        source = open_source(data)
+        check_declared_columns(compiled, source)
+        report = validate_source(source, on_bad_rows="error")
+        out.print()
+        out.print(f"Data {data}: the model's columns are all there.", markup=False)
+        for line in report.describe():
+            out.print(line, markup=False)
+    out.print(f"\nModel '{compiled.name}' is valid ({compiled.hash[:12]}).", markup=False)
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic company.")] = 7,
+    folder: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path("whynow-demo"),
+) -> None:
+    """Generate a realistic synthetic company into ./whynow-demo and check the reference model on it."""
+    from whynow.data.source import open_source
+    from whynow.data.validate import check_declared_columns, validate_source
+    from whynow.demo import generate_demo_data
+    from whynow.examples import reference_model_path
+    from whynow.model.load import load_model
+
+    counts = generate_demo_data(folder, seed=seed)
+    out.print(f"Wrote the demo company to {folder}/: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    compiled = load_model(reference_model_path())
+    source = open_source(str(folder))
+    check_declared_columns(compiled, source)
+    report = validate_source(source, on_bad_rows="error")
+    out.print(f"The reference model '{compiled.name}' is valid and its columns are in the data.")
+    for line in report.describe():
+        out.print(line, markup=False)
+
+
+def main() -> None:
+    """Entry point of the console script: user errors become one message and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except WhynowError as e:
+        err.print(f"error: {e}", markup=False)
+        sys.exit(1)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as e:  # Click usage errors carry their own exit code (2)
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise

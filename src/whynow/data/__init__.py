@@ -1,0 +1,1 @@
+"""The data contract: canonical tables, opening a source, validation (SPEC §3)."""

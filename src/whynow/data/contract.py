@@ -1,0 +1,208 @@
+"""The data contract (SPEC §3): the canonical tables, their columns and types, defined once.
+
+Validation, source opening, the model's name checks and the docs all read these facts; nothing
+restates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import ibis.expr.datatypes as dt
+
+ColumnType = Literal["text", "integer", "number", "boolean", "date", "timestamp"]
+COLUMN_TYPES: tuple[ColumnType, ...] = get_args(ColumnType)
+
+TableName = Literal[
+    "accounts",
+    "contacts",
+    "activities",
+    "intent",
+    "change_events",
+    "technographics",
+    "opportunities",
+    "reps",
+]
+
+# The Ibis type each contract type is read as. Timestamps are UTC instants (SPEC §2).
+IBIS_TYPES: dict[ColumnType, dt.DataType] = {
+    "text": dt.String(),
+    "integer": dt.Int64(),
+    "number": dt.Float64(),
+    "boolean": dt.Boolean(),
+    "date": dt.Date(),
+    "timestamp": dt.Timestamp(timezone="UTC"),
+}
+
+# SPEC §3 "Types": columns not named here are text.
+_TYPED: dict[str, ColumnType] = {
+    "employees": "integer",
+    "tier": "integer",
+    "capacity": "integer",
+    "annual_revenue": "number",
+    "arr": "number",
+    "health_score": "number",
+    "score": "number",
+    "amount": "number",
+    "is_customer": "boolean",
+    "target": "boolean",
+    "sales_accepted": "boolean",
+    "unsubscribed": "boolean",
+    "is_competitor": "boolean",
+    "is_closed": "boolean",
+    "is_won": "boolean",
+    "renewal_date": "date",
+    "first_seen": "date",
+    "last_seen": "date",
+    "created_at": "timestamp",
+    "occurred_at": "timestamp",
+    "observed_at": "timestamp",
+    "closed_at": "timestamp",
+}
+
+
+def canonical_type(column: str) -> ColumnType:
+    """The contract type of a canonical column name.
+
+    >>> canonical_type("employees"), canonical_type("owner_id"), canonical_type("closed_at")
+    ('integer', 'text', 'timestamp')
+    """
+    return _TYPED.get(column, "text")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    required: bool
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table: its columns in contract order and the roles some of them play."""
+
+    name: TableName
+    columns: tuple[Column, ...]
+    id_column: str | None  # unique per row; duplicates are an error (SPEC §3)
+    exists_from: str | None  # rows exist from this timestamp/date on (SPEC §2 horizon)
+    time_column: str | None  # the column a signal's window applies to (SPEC §4.7)
+    description: str
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def schema(self) -> dict[str, dt.DataType]:
+        return {c.name: IBIS_TYPES[c.type] for c in self.columns}
+
+
+def _table(
+    name: TableName,
+    required: str,
+    optional: str,
+    *,
+    id_column: str | None,
+    exists_from: str | None,
+    time_column: str | None,
+    description: str,
+) -> Table:
+    cols = [Column(c, canonical_type(c), True) for c in required.split()]
+    cols += [Column(c, canonical_type(c), False) for c in optional.split()]
+    return Table(name, tuple(cols), id_column, exists_from, time_column, description)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        _table(
+            "accounts",
+            "account_id name",
+            "domain industry employees annual_revenue region country tier owner_id csm_id is_customer "
+            "renewal_date arr health_score target sales_accepted",
+            id_column="account_id",
+            exists_from=None,
+            time_column=None,
+            description="companies: firmographics, tier, owner rep, customer status",
+        ),
+        _table(
+            "contacts",
+            "contact_id account_id",
+            "first_name last_name email title department seniority created_at unsubscribed sales_accepted",
+            id_column="contact_id",
+            exists_from=None,
+            time_column=None,
+            description="people at accounts (leads)",
+        ),
+        _table(
+            "activities",
+            "activity_id occurred_at type",
+            "contact_id account_id domain url asset topic campaign channel",
+            id_column="activity_id",
+            exists_from="occurred_at",
+            time_column="occurred_at",
+            description="first-party engagement, known or anonymous",
+        ),
+        _table(
+            "intent",
+            "observed_at topic score",
+            "intent_id account_id domain contact_id topic_category competitor source",
+            id_column="intent_id",
+            exists_from="observed_at",
+            time_column="observed_at",
+            description="third-party research signals",
+        ),
+        _table(
+            "change_events",
+            "occurred_at kind",
+            "event_id account_id domain detail amount",
+            id_column="event_id",
+            exists_from="occurred_at",
+            time_column="occurred_at",
+            description="organisational changes: funding, new executive, hiring surge …",
+        ),
+        _table(
+            "technographics",
+            "technology",
+            "account_id domain vendor category is_competitor first_seen last_seen",
+            id_column=None,
+            exists_from="first_seen",
+            time_column="last_seen",
+            description="technologies an account uses, maybe a competitor's",
+        ),
+        _table(
+            "opportunities",
+            "opportunity_id account_id created_at",
+            "closed_at stage amount is_closed is_won type owner_id",
+            id_column="opportunity_id",
+            exists_from="created_at",
+            time_column="created_at",
+            description="CRM deals: new business, renewal, expansion",
+        ),
+        _table(
+            "reps",
+            "rep_id",
+            "name email role team capacity slack_user_id",
+            id_column="rep_id",
+            exists_from=None,
+            time_column=None,
+            description="sellers and CSMs with their capacity",
+        ),
+    )
+}
+
+TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+
+# SPEC §4.7: opportunities as exported carry the future in these columns; conditions see `open` and
+# `won` instead, computed at the horizon.
+OPPORTUNITY_FUTURE_COLUMNS = ("is_closed", "is_won", "closed_at", "stage")
+OPPORTUNITY_HORIZON_COLUMNS: dict[str, ColumnType] = {"open": "boolean", "won": "boolean"}
+
+# Tables whose rows can be resolved to an account by account_id, else by domain (SPEC §3).
+ACCOUNT_RESOLVED_TABLES = ("activities", "intent", "change_events", "technographics")
+# Tables with a contact_id, so signals may have `level: contact` (SPEC §4.7).
+CONTACT_LEVEL_TABLES = ("activities", "intent")

@@ -1,0 +1,82 @@
+"""Which account a row belongs to (SPEC §3 "Resolution rules"), set-based.
+
+An activity belongs to its contact's account when `contact_id` is set; otherwise, like intent, change
+events and technographics, to the first of `account_id` and `domain` that names an existing account
+(domains case-folded, a leading `www.` stripped; a domain shared by accounts goes to the lowest id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ibis
+import ibis.expr.types as ir
+
+from whynow.data.contract import ACCOUNT_RESOLVED_TABLES
+
+RESOLVED = "resolved_account_id"
+
+
+def normalize_domain(domain: ir.StringValue) -> ir.StringValue:
+    """Lower-case, trimmed, without a leading `www.`."""
+    folded = domain.strip().lower()
+    return ibis.ifelse(folded.startswith("www."), folded.substr(4), folded)
+
+
+def resolve_accounts(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
+    """Each account-resolved table with `resolved_account_id` (NULL when no account matches)."""
+    accounts = tables["accounts"]
+    ids = accounts.select(known_id=accounts.account_id)
+    by_domain = (
+        accounts.filter(accounts.domain.notnull())
+        .group_by(domain_key=normalize_domain(accounts.domain))
+        .aggregate(domain_account=accounts.account_id.min())  # text order: ids compare as text
+    )
+    contacts = tables["contacts"].select(contact_key="contact_id", contact_account="account_id")
+    out: dict[str, ir.Table] = {}
+    for name in ACCOUNT_RESOLVED_TABLES:
+        t = tables[name]
+        joined = t.mutate(domain_key=normalize_domain(t.domain))
+        joined = joined.left_join(ids, joined.account_id == ids.known_id)
+        joined = joined.left_join(by_domain, "domain_key")
+        by_row = ibis.coalesce(joined.known_id, joined.domain_account)
+        if name == "activities":
+            joined = joined.left_join(contacts, joined.contact_id == contacts.contact_key)
+            # SPEC §3: with a contact_id, the contact's account (its own account_id is ignored).
+            resolved = ibis.ifelse(joined.contact_id.notnull(), joined.contact_account, by_row)
+        else:
+            resolved = by_row
+        out[name] = joined.select(*t.columns, **{RESOLVED: resolved})
+    return out
+
+
+def count_orphans_and_unmatched(tables: Mapping[str, ir.Table]) -> dict[str, dict[str, int]]:
+    """Per table: rows `orphaned` (a contact without its account, that contact's activities, an
+    opportunity of an unknown account) and `unmatched` (no account found)."""
+    accounts = tables["accounts"].select(known="account_id")
+    contacts = tables["contacts"]
+    orphan_contacts = contacts.anti_join(accounts, contacts.account_id == accounts.known)
+    opportunities = tables["opportunities"]
+    counts: dict[str, dict[str, int]] = {
+        "contacts": {"orphaned": _count(orphan_contacts)},
+        "opportunities": {
+            "orphaned": _count(opportunities.anti_join(accounts, opportunities.account_id == accounts.known))
+        },
+    }
+    resolved = resolve_accounts(tables)
+    for name, table in resolved.items():
+        no_account = table.filter(table[RESOLVED].isnull())
+        if name == "activities":
+            orphan_ids = orphan_contacts.select(orphan_id="contact_id")
+            orphaned = _count(table.semi_join(orphan_ids, table.contact_id == orphan_ids.orphan_id))
+            # Rows whose resolved id names no account: unmatched, unless their contact is an orphan.
+            names_account = table[RESOLVED].isin(accounts.known).fill_null(False)
+            no_account_at_all = _count(table.filter(~names_account))
+            counts[name] = {"orphaned": orphaned, "unmatched": no_account_at_all - orphaned}
+        else:
+            counts[name] = {"unmatched": _count(no_account)}
+    return counts
+
+
+def _count(table: ir.Table) -> int:
+    return int(table.count().to_pyarrow().as_py())

@@ -1,0 +1,264 @@
+"""Validate a source against the data contract (SPEC §3): required columns, types, duplicate ids.
+
+    validate_source(source, on_bad_rows="error" | "skip", declared=...) -> Validated
+
+CSV text is typed column by column, set-based: a value that does not read as its type (or an empty
+required column) makes its row bad. Bad rows are an error naming the file, the column, the count and
+the first row numbers, or with `skip` are set aside in `rejected` with their reason. Duplicate ids are
+always an error. Orphans and unmatched rows are counted (`resolve.py`), never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from whynow.data.contract import IBIS_TYPES, TABLES, ColumnType
+from whynow.data.resolve import count_orphans_and_unmatched
+from whynow.data.source import ROW, RawTable, Source
+from whynow.errors import DataError, did_you_mean
+
+OnBadRows = Literal["error", "skip"]
+_TRUE = ("true", "t", "yes", "y", "1")
+_FALSE = ("false", "f", "no", "n", "0")
+_SHOWN = 5  # row numbers and ids quoted in an error message
+_TYPE_WORDS: dict[ColumnType, str] = {
+    "text": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true/false",
+    "date": "an ISO date (2026-11-20)",
+    "timestamp": "an ISO timestamp (2026-11-20 14:05:00)",
+}
+
+
+@dataclass
+class Validated:
+    """Typed canonical tables (every table, empty where absent), rejected rows and counts per table."""
+
+    tables: dict[str, ir.Table]
+    rejected: list[dict[str, object]] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> Iterator[str]:
+        """One line per table that was read: rows read, rejected, orphaned, unmatched."""
+        for table, counts in self.counts.items():
+            parts = [f"{counts['read']} read"]
+            parts += [f"{n} {what}" for what, n in counts.items() if what != "read" and n]
+            yield f"  {table:<15} {', '.join(parts)}  ({self.files.get(table, '')})"
+
+
+def validate_source(
+    source: Source,
+    on_bad_rows: OnBadRows = "error",
+    declared: Mapping[str, Mapping[str, ColumnType]] | None = None,
+) -> Validated:
+    """Type and check every table of `source`; raise `DataError` on what cannot be run."""
+    declared = declared or {}
+    missing = [
+        _missing_columns_message(raw) for raw in source.tables.values() if _missing_required(raw)
+    ]
+    if missing:
+        raise DataError("\n".join(missing))
+    result = Validated(tables={})
+    for name, spec in TABLES.items():
+        raw = source.tables.get(name)
+        if raw is None:
+            result.tables[name] = _empty(name, declared.get(name, {}))
+            continue
+        result.files[name] = raw.file
+        marked = _marked(raw, declared.get(name, {}))
+        read = _count(raw.table)
+        rejected = _bad_rows(raw, marked, on_bad_rows, result.rejected)
+        kept = marked.filter(~marked["_bad"]) if rejected else marked
+        typed = _typed(raw, kept, declared.get(name, {}))
+        typed = source.con.create_table(f"typed_{name}", typed, temp=True, overwrite=True)
+        if spec.id_column and spec.id_column in raw.table.columns:
+            _check_duplicates(raw, typed, spec.id_column)
+        result.tables[name] = typed
+        result.counts[name] = {"read": read, "rejected": rejected}
+    for table, extra in count_orphans_and_unmatched(result.tables).items():
+        if table in result.counts:
+            result.counts[table].update(extra)
+    return result
+
+
+def check_declared_columns(model: object, source: Source) -> None:
+    """Every column the model declares under `columns:` is in the data (SPEC §4.1)."""
+    from whynow.model.check import CompiledModel
+
+    assert isinstance(model, CompiledModel)
+    problems = []
+    for table, columns in model.spec.columns.items():
+        raw = source.tables.get(table)
+        for column in columns:
+            if raw is None or column not in raw.table.columns:
+                line = model.lines.get(("columns", table, column))
+                where = f"{model.file}:{line}" if line else model.file
+                found = raw.file if raw else f"no {table} table in {source.location}"
+                problems.append(
+                    f"{where}: the model declares {table}.{column}, but {found} has no column '{column}'"
+                    f"{did_you_mean(column, raw.table.columns if raw else [])}; add it or remove it from columns:"
+                )
+    if problems:
+        raise DataError("\n".join(problems))
+
+
+def _missing_required(raw: RawTable) -> list[str]:
+    return [c for c in TABLES[raw.name].required if c not in raw.table.columns]
+
+
+def _missing_columns_message(raw: RawTable) -> str:
+    missing = _missing_required(raw)
+    found = [c for c in raw.table.columns if c != ROW]
+    hints = "".join(did_you_mean(c, found) for c in missing)
+    return (
+        f"{raw.file}: table {raw.name} has no column {', '.join(missing)} (required){hints}; "
+        f"its columns are {', '.join(found)}"
+    )
+
+
+def _empty(name: str, declared: Mapping[str, ColumnType]) -> ir.Table:
+    schema = {**TABLES[name].schema, **{c: IBIS_TYPES[t] for c, t in declared.items()}}
+    return ibis.memtable(ibis.schema(schema).to_pyarrow().empty_table())
+
+
+def _column_types(raw: RawTable, declared: Mapping[str, ColumnType]) -> dict[str, ColumnType]:
+    """Contract type of every canonical and declared column (undeclared extras stay as read)."""
+    types = {c.name: c.type for c in TABLES[raw.name].columns}
+    types.update(declared)
+    return types
+
+
+def _marked(raw: RawTable, declared: Mapping[str, ColumnType]) -> ir.Table:
+    """The raw table plus `_bad_<column>` flags (CSV: the value does not read as its type, or a required
+    column is empty) and `_bad`, true on a bad row."""
+    t = raw.table
+    if raw.format != "csv":
+        return t.mutate(_bad=ibis.literal(False))
+    required = set(TABLES[raw.name].required)
+    flags: dict[str, ir.BooleanValue] = {}
+    for column, kind in _column_types(raw, declared).items():
+        if column not in t.columns:
+            continue
+        flag = t[column].notnull() & _parse_text(t[column], kind).isnull()
+        flags[f"_bad_{column}"] = flag | t[column].isnull() if column in required else flag
+    any_bad: ir.BooleanValue = ibis.literal(False)
+    for flag in flags.values():
+        any_bad = any_bad | flag
+    return t.mutate(**flags, _bad=any_bad)
+
+
+def _typed(raw: RawTable, marked: ir.Table, declared: Mapping[str, ColumnType]) -> ir.Table:
+    """Canonical and declared columns in their contract types, then the undeclared extras as read."""
+    values: dict[str, ir.Value] = {}
+    for column, kind in _column_types(raw, declared).items():
+        if column not in raw.table.columns:
+            values[column] = ibis.literal(False) if kind == "boolean" else ibis.null(IBIS_TYPES[kind])
+        elif raw.format == "csv":
+            values[column] = _parse_text(marked[column], kind)
+        else:
+            values[column] = _convert(raw, column, kind)
+    extras = [c for c in raw.table.columns if c not in values]
+    return marked.select(**values, **{c: marked[c] for c in extras})
+
+
+def _parse_text(text: ir.StringValue, kind: ColumnType) -> ir.Value:
+    value = text.strip()
+    if kind == "text":
+        return text
+    if kind == "boolean":
+        folded = value.lower()
+        return ibis.cases(
+            (text.isnull() | (value == ""), ibis.literal(False)),  # SPEC §3: a blank boolean is false
+            (folded.isin(_TRUE), ibis.literal(True)),
+            (folded.isin(_FALSE), ibis.literal(False)),
+            else_=ibis.null(dt.boolean),
+        )
+    return value.try_cast(IBIS_TYPES[kind])
+
+
+def _convert(raw: RawTable, column: str, kind: ColumnType) -> ir.Value:
+    """A typed (Parquet, DuckDB) column in its contract type, or a DataError naming the mismatch."""
+    value = raw.table[column]
+    have = value.type()
+    ok = {
+        "text": have.is_string() or have.is_integer(),  # integer ids read as text (ids are text)
+        "integer": have.is_integer(),
+        "number": have.is_numeric(),
+        "boolean": have.is_boolean(),
+        "date": have.is_date() or have.is_timestamp(),
+        "timestamp": have.is_timestamp() or have.is_date(),
+    }[kind]
+    if not ok:
+        raise DataError(
+            f"{raw.file}: column {column} of table {raw.name} is {have}, but the contract reads it as "
+            f"{_TYPE_WORDS[kind]}; convert the column or export it as CSV"
+        )
+    if kind == "boolean":
+        return value.fill_null(False)
+    if kind == "timestamp" and have.is_timestamp() and have.timezone is None:
+        return value.cast(dt.Timestamp(timezone="UTC"))  # SPEC §2: naive timestamps are UTC
+    return value.cast(IBIS_TYPES[kind])
+
+
+def _bad_rows(raw: RawTable, marked: ir.Table, on_bad_rows: OnBadRows, rejected: list[dict[str, object]]) -> int:
+    if raw.format != "csv":
+        return 0
+    bad = marked.filter(marked["_bad"])
+    count = _count(bad)
+    if count == 0:
+        return 0
+    ordered = bad.order_by(ROW)
+    if on_bad_rows == "error":
+        rows = ordered.limit(_SHOWN).to_pyarrow().to_pylist()
+        details = "; ".join(f"row {r[ROW]}: {_reason(r)}" for r in rows)
+        more = f" (first {_SHOWN} shown)" if count > _SHOWN else ""
+        raise DataError(
+            f"{raw.file}: {count} bad row{'s' if count > 1 else ''} in table {raw.name}{more}: {details}; "
+            "fix them, or run with --on-bad-rows=skip to set them aside in `rejected`"
+        )
+    for r in ordered.to_pyarrow().to_pylist():
+        values = {k: v for k, v in r.items() if k != ROW and not k.startswith("_bad")}
+        rejected.append({"table": raw.name, "row": r[ROW], "reason": _reason(r), "values": json.dumps(values)})
+    return count
+
+
+def _reason(row: Mapping[str, object]) -> str:
+    """Why one bad row is bad, in words (rendering: only the bad rows are read back)."""
+    reasons = []
+    for key, flagged in row.items():
+        if not key.startswith("_bad_") or not flagged:
+            continue
+        column = key.removeprefix("_bad_")
+        value = row.get(column)
+        if value is None:
+            reasons.append(f"{column} is empty (required)")
+        else:
+            kind = next((c.type for t in TABLES.values() for c in t.columns if c.name == column), "text")
+            reasons.append(f"{column} '{value}' does not read as {_TYPE_WORDS.get(kind, 'its type')}")
+    return ", ".join(reasons) or "unreadable row"
+
+
+def _check_duplicates(raw: RawTable, typed: ir.Table, id_column: str) -> None:
+    ids = typed.filter(typed[id_column].notnull())
+    dupes = ids.group_by(id_column).aggregate(n=ids.count()).filter(lambda g: g.n > 1)
+    found = dupes.order_by(id_column).limit(_SHOWN + 1).to_pyarrow().to_pylist()
+    if found:
+        total = int(dupes.count().to_pyarrow().as_py())
+        listed = ", ".join(f"{r[id_column]} (×{r['n']})" for r in found[:_SHOWN])
+        raise DataError(
+            f"{raw.file}: {total} duplicate {id_column} value{'s' if total > 1 else ''} in table {raw.name}: "
+            f"{listed}; each {id_column} must be unique — remove the extra copies (which one is right is your call)"
+        )
+
+
+def _count(table: ir.Table) -> int:
+    return int(table.count().to_pyarrow().as_py())

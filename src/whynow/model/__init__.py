@@ -1,0 +1,1 @@
+"""The model language: schema, loading, conditions (SPEC §4)."""

@@ -1,0 +1,358 @@
+"""Conditions (SPEC §4): a user's SQL boolean expression, parsed with sqlglot and checked.
+
+The check walks the tree against an allow-list of node types and functions and against the names of
+the condition's scope, and infers a type for every node, so that a typo, a forbidden construct or a
+comparison of text with a number is caught at load time with the position of the offending text.
+A checked condition compiles to Ibis in `compile.py` and reads as English in `describe.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, SqlglotError, TokenError
+
+from whynow.data.contract import ColumnType
+from whynow.errors import did_you_mean
+from whynow.model.scope import Scope
+
+# sqlglot node → the function name users write. SPEC §4: this short list and nothing else.
+FUNCTIONS: dict[type[exp.Expression], str] = {
+    exp.Lower: "lower",
+    exp.Upper: "upper",
+    exp.Coalesce: "coalesce",
+    exp.Abs: "abs",
+    exp.Least: "least",
+    exp.Greatest: "greatest",
+    exp.Length: "length",
+}
+COMPARISONS: dict[type[exp.Expression], str] = {
+    exp.EQ: "=",
+    exp.NEQ: "<>",
+    exp.LT: "<",
+    exp.LTE: "<=",
+    exp.GT: ">",
+    exp.GTE: ">=",
+}
+ARITHMETIC: dict[type[exp.Expression], str] = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/"}
+_STRUCTURE = (exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.And, exp.Or,
+              exp.Not, exp.In, exp.Between, exp.Like, exp.ILike, exp.Is, exp.Neg)  # fmt: skip
+ALLOWED: tuple[type[exp.Expression], ...] = (*_STRUCTURE, *COMPARISONS, *ARITHMETIC, *FUNCTIONS)
+_STATEMENT_MODULES = ("ddl", "dml")
+_REQUIRED = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]+\.(\w+)'>")
+
+# "null" is the type of a bare NULL literal: it fits anywhere.
+ValueType = Literal["text", "integer", "number", "boolean", "date", "timestamp", "null"]
+_NUMERIC = frozenset({"integer", "number"})
+_TEMPORAL = frozenset({"date", "timestamp"})
+Expect = Literal["boolean", "number"]
+
+
+@dataclass(frozen=True)
+class ConditionIssue:
+    """One thing wrong in a condition, with the character span [start, end] it concerns."""
+
+    message: str
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A checked condition: its text, its sqlglot tree, the names it uses and its value type."""
+
+    text: str
+    tree: exp.Expression
+    names: frozenset[str]
+    type: ValueType
+
+
+class ConditionInvalid(Exception):
+    """Raised by `check_condition`; carries every issue found in the condition."""
+
+    def __init__(self, issues: list[ConditionIssue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(i.message for i in issues))
+
+
+def check_condition(text: str, scope: Scope, expect: Expect = "boolean") -> Condition:
+    """Parse and check `text` against `scope`; raise `ConditionInvalid` with every issue.
+
+    >>> from whynow.model.scope import Scope
+    >>> check_condition("employees >= 200", Scope("t", {"employees": "integer"})).names
+    frozenset({'employees'})
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ConditionInvalid([ConditionIssue("the condition is empty; write a SQL expression such as x >= 1")])
+    tree = _parse(text)
+    issues = list(_forbidden(tree, text))
+    if issues:
+        raise ConditionInvalid(issues)
+    issues = list(_unknown_names(tree, text, scope))
+    if issues:
+        raise ConditionInvalid(issues)
+    checker = _TypeChecker(text, scope)
+    value_type = checker.infer(tree)
+    if not checker.issues:
+        checker.expect(tree, value_type, expect)
+    if checker.issues:
+        raise ConditionInvalid(checker.issues)
+    names = frozenset(c.name for c in tree.find_all(exp.Column))
+    return Condition(text, tree, names, value_type)
+
+
+def _parse(text: str) -> exp.Expression:
+    try:
+        trees = sqlglot.parse(text, read="duckdb")
+    except ParseError as e:
+        first = e.errors[0] if e.errors else {}
+        col = first.get("col")
+        description = str(first.get("description") or "cannot parse this condition")
+        required = _REQUIRED.search(description)
+        if required:
+            description = f"{required.group(1).upper()} is incomplete: something is missing around it"
+        start = max(0, int(col) - 1) if isinstance(col, int) and first.get("line") == 1 else None
+        raise ConditionInvalid([ConditionIssue(f"syntax error: {description}", start, start)]) from None
+    except TokenError:
+        quote = max(text.rfind("'"), text.rfind('"'))
+        at = quote if quote >= 0 else None
+        raise ConditionInvalid([ConditionIssue("syntax error: unterminated quote or unreadable text", at, at)]) from None
+    except SqlglotError as e:
+        raise ConditionInvalid([ConditionIssue(f"syntax error: {e}")]) from None
+    except RecursionError:
+        raise ConditionInvalid([ConditionIssue("the condition is nested too deeply")]) from None
+    statements = [t for t in trees if t is not None]
+    if len(statements) != 1:
+        at = text.find(";")
+        raise ConditionInvalid(
+            [ConditionIssue("a condition is one expression; ';' and statements are not allowed", at, at)]
+        )
+    return statements[0]
+
+
+def span(node: exp.Expression, text: str) -> tuple[int | None, int | None]:
+    """The character span of `node` in `text`, from the positions sqlglot keeps on tokens."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for n in node.walk():
+        meta = n.meta if isinstance(n, exp.Expression) else {}
+        if "start" in meta and "end" in meta:
+            starts.append(int(meta["start"]))
+            ends.append(int(meta["end"]))
+    if isinstance(node, exp.Func):
+        # Function names carry no position for built-ins; find the name just before the arguments.
+        name = node.sql_name().lower()
+        before = min(starts) if starts else len(text)
+        at = text.lower().rfind(name, 0, before)
+        if at >= 0:
+            starts.append(at)
+            ends.append(at + len(name) - 1)
+    if not starts:
+        return None, None
+    start, end = min(starts), max(ends)
+    if isinstance(node, exp.Literal) and node.is_string and start > 0 and text[start - 1] == "'":
+        start, end = start - 1, min(end + 1, len(text) - 1)  # include the quotes
+    return start, end
+
+
+def _is_statement(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Query | exp.Command) or type(node).__module__.rsplit(".", 1)[-1] in (
+        _STATEMENT_MODULES
+    )
+
+
+def _forbidden(tree: exp.Expression, text: str) -> Iterator[ConditionIssue]:
+    """Every node outside the allow-list; a forbidden node's children are not reported again."""
+    allowed_functions = ", ".join(FUNCTIONS.values())
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        issue = _forbidden_node(node, tree, text, allowed_functions)
+        if issue is not None:
+            yield issue
+            continue
+        stack.extend(reversed(list(node.iter_expressions())))
+
+
+def _forbidden_node(
+    node: exp.Expression, tree: exp.Expression, text: str, allowed_functions: str
+) -> ConditionIssue | None:
+    if isinstance(node, exp.Subquery) or (isinstance(node, exp.Query) and node is not tree):
+        return ConditionIssue("sub-queries are not allowed in a condition", *_keyword_span(node, text))
+    if _is_statement(node):
+        return ConditionIssue(
+            f"statements ({node.key.upper()}) are not allowed; a condition is one expression",
+            *_keyword_span(node, text),
+        )
+    if isinstance(node, ALLOWED):
+        if isinstance(node, exp.Column) and (node.table or node.args.get("db")):
+            return ConditionIssue(
+                f"write the column name alone: '{node.name}' instead of '{node.sql()}'", *span(node, text)
+            )
+        if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest")):
+            return ConditionIssue("IN takes a list of values, not a sub-query", *span(node, text))
+        if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
+            return ConditionIssue("only IS NULL and IS NOT NULL are allowed", *span(node, text))
+        if isinstance(node, exp.Like | exp.ILike) and node.args.get("escape"):
+            return ConditionIssue("LIKE … ESCAPE is not supported", *span(node, text))
+        return None
+    if isinstance(node, exp.Anonymous):
+        return ConditionIssue(
+            f"function '{node.name}' is not allowed; use one of {allowed_functions}", *span(node, text)
+        )
+    if isinstance(node, exp.Func):
+        return ConditionIssue(
+            f"function '{node.sql_name().lower()}' is not allowed; use one of {allowed_functions}",
+            *span(node, text),
+        )
+    what = "'*'" if isinstance(node, exp.Star) else f"'{node.key.upper()}'"
+    return ConditionIssue(
+        f"{what} is not allowed in a condition; use names, literals, comparisons, AND/OR/NOT, IN, "
+        f"BETWEEN, LIKE, IS NULL, + - * / and {allowed_functions}",
+        *span(node, text),
+    )
+
+
+def _keyword_span(node: exp.Expression, text: str) -> tuple[int | None, int | None]:
+    """Statements and sub-queries: point at their keyword (SELECT, DROP …)."""
+    keyword = "select" if isinstance(node, exp.Subquery | exp.Query) else node.key
+    at = text.lower().find(keyword.lower())
+    return (at, at + len(keyword) - 1) if at >= 0 else span(node, text)
+
+
+def _unknown_names(tree: exp.Expression, text: str, scope: Scope) -> Iterator[ConditionIssue]:
+    for column in tree.find_all(exp.Column):
+        if column.name not in scope.names:
+            hint = did_you_mean(column.name, scope.names)
+            yield ConditionIssue(
+                f"unknown name '{column.name}' in {scope.title}{hint}", *span(column, text)
+            )
+
+
+class _TypeChecker:
+    """Infers each node's type from the scope, collecting mismatches with their positions."""
+
+    def __init__(self, text: str, scope: Scope) -> None:
+        self.text = text
+        self.scope = scope
+        self.issues: list[ConditionIssue] = []
+
+    def fail(self, node: exp.Expression, message: str) -> ValueType:
+        self.issues.append(ConditionIssue(message, *span(node, self.text)))
+        return "null"
+
+    def expect(self, node: exp.Expression, got: ValueType, want: Expect) -> None:
+        ok = got in ("boolean", "null") if want == "boolean" else got in (*_NUMERIC, "null")
+        if not ok:
+            what = "true or false" if want == "boolean" else "a number"
+            self.fail(node, f"this must be {what}, but it is {_article(got)}")
+
+    def infer(self, node: exp.Expression) -> ValueType:  # noqa: PLR0911 - one branch per node kind
+        if isinstance(node, exp.Paren):
+            return self.infer(node.this)
+        if isinstance(node, exp.Column):
+            kind: ColumnType | None = self.scope.type_of(node.name)
+            return kind or "null"
+        if isinstance(node, exp.Literal):
+            return "text" if node.is_string else ("integer" if node.is_int else "number")
+        if isinstance(node, exp.Boolean):
+            return "boolean"
+        if isinstance(node, exp.Null):
+            return "null"
+        if isinstance(node, exp.And | exp.Or):
+            for side in (node.this, node.expression):
+                self.expect(side, self.infer(side), "boolean")
+            return "boolean"
+        if isinstance(node, exp.Not):
+            self.expect(node.this, self.infer(node.this), "boolean")
+            return "boolean"
+        if isinstance(node, exp.Is):
+            self.infer(node.this)
+            return "boolean"
+        if isinstance(node, tuple(COMPARISONS)):
+            self.comparable(node, [node.this, node.expression])
+            return "boolean"
+        if isinstance(node, exp.In):
+            self.comparable(node, [node.this, *node.expressions])
+            return "boolean"
+        if isinstance(node, exp.Between):
+            self.comparable(node, [node.this, node.args["low"], node.args["high"]])
+            return "boolean"
+        if isinstance(node, exp.Like | exp.ILike):
+            for side in (node.this, node.expression):
+                if self.infer(side) not in ("text", "null"):
+                    self.fail(side, "LIKE compares text; this is not text")
+            return "boolean"
+        if isinstance(node, exp.Neg):
+            return self.numeric(node.this)
+        if isinstance(node, tuple(ARITHMETIC)):
+            left, right = self.numeric(node.this), self.numeric(node.expression)
+            if isinstance(node, exp.Div) or "number" in (left, right):
+                return "number"
+            return "integer" if left == right == "integer" else "number"
+        if isinstance(node, exp.Lower | exp.Upper):
+            return "text" if self.textual(node.this) else "null"
+        if isinstance(node, exp.Length):
+            self.textual(node.this)
+            return "integer"
+        if isinstance(node, exp.Abs):
+            return self.numeric(node.this)
+        if isinstance(node, exp.Coalesce | exp.Least | exp.Greatest):
+            return self.comparable(node, [node.this, *node.expressions])
+        return self.fail(node, f"'{node.key}' is not supported")
+
+    def numeric(self, node: exp.Expression) -> ValueType:
+        kind = self.infer(node)
+        if kind not in (*_NUMERIC, "null"):
+            return self.fail(node, f"arithmetic needs numbers; this is {_article(kind)}")
+        return kind
+
+    def textual(self, node: exp.Expression) -> bool:
+        kind = self.infer(node)
+        if kind not in ("text", "null"):
+            self.fail(node, f"this function needs text; this is {_article(kind)}")
+            return False
+        return True
+
+    def comparable(self, parent: exp.Expression, nodes: list[exp.Expression]) -> ValueType:
+        """Check that the values can be compared with one another; return their common type."""
+        kinds = [self.infer(n) for n in nodes]
+        known = [k for k in kinds if k != "null"]
+        if not known:
+            return "null"
+        first = known[0]
+        for node, kind in zip(nodes, kinds, strict=True):
+            if kind == "null" or _compatible(first, kind, node):
+                continue
+            self.fail(node, f"cannot compare {_article(first)} with {_article(kind)}")
+            return "null"
+        if all(k in _NUMERIC for k in known):
+            return "integer" if all(k == "integer" for k in known) else "number"
+        temporal = [k for k in known if k in _TEMPORAL]
+        return temporal[0] if temporal else first
+
+
+def _compatible(first: ValueType, kind: ValueType, node: exp.Expression) -> bool:
+    if first == kind or (first in _NUMERIC and kind in _NUMERIC):
+        return True
+    # A date or timestamp compares with another date/timestamp, or with a literal like '2026-11-20'.
+    if first in _TEMPORAL and (kind in _TEMPORAL or (kind == "text" and isinstance(node, exp.Literal))):
+        return True
+    return first == "text" and kind in _TEMPORAL
+
+
+def _article(kind: ValueType) -> str:
+    return {
+        "text": "text",
+        "integer": "a whole number",
+        "number": "a number",
+        "boolean": "true/false",
+        "date": "a date",
+        "timestamp": "a timestamp",
+        "null": "NULL",
+    }[kind]

@@ -1,0 +1,200 @@
+"""The model language (SPEC §4) as pydantic models: the single source of truth for its shape.
+
+Every key's default and meaning lives here, as a field description; `whynow check` and the model
+reference in docs/ are generated from these classes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from whynow.data.contract import ColumnType, TableName
+
+Archetype = Literal["customer", "competitive", "change"]
+ARCHETYPES: tuple[Archetype, ...] = ("customer", "competitive", "change")
+AlertChange = Literal["surfaced", "badge_assigned", "badge_replaced", "held"]
+SignalTable = Literal["activities", "intent", "change_events", "technographics", "opportunities"]
+
+DEFAULT_MQA_WHEN = "engaged_contacts >= 4 OR (engaged_contacts >= 3 AND activities >= 9)"
+DEFAULT_SQA_WHEN = "has_open_opportunity OR sales_accepted"
+DEFAULT_MOTIONS: dict[Archetype, str] = {
+    "customer": "Defend and grow",
+    "competitive": "Displace or differentiate",
+    "change": "Land early and shape the narrative",
+}
+
+
+class Section(BaseModel):
+    """Every section rejects keys it does not know (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FitRule(Section):
+    name: str = Field(description="The rule's name, shown in explanations and the score breakdown.")
+    when: str = Field(description="Condition over the entity's columns (accounts: and account signals).")
+    points: float = Field(description="Points added when the condition holds; may be negative.")
+
+
+class Fit(Section):
+    account: list[FitRule] = Field(default_factory=list, description="Account (firmographic) rules.")
+    contact: list[FitRule] = Field(default_factory=list, description="Contact (demographic) rules.")
+    grades: dict[str, float] = Field(
+        default_factory=lambda: {"A": 80.0, "B": 60.0, "C": 40.0},
+        description="Grade letters and the fit each needs; below every threshold, the next letter.",
+    )
+
+
+class EngagementRule(Section):
+    name: str = Field(description="The rule's name.")
+    when: str = Field(description="Condition over activity columns.")
+    points: float = Field(description="Points per matching activity, before decay; may be negative.")
+    cap: float | None = Field(
+        default=None,
+        ge=0,
+        description="Most this rule gives one contact (or one account's anonymous activity), after decay.",
+    )
+    hand_raiser: bool = Field(default=False, description="A match means the person asked to talk to sales.")
+
+
+class Engagement(Section):
+    half_life_days: float | None = Field(
+        default=None, ge=0, description="Points halve every this many days; absent or 0: no decay."
+    )
+    lookback_days: int = Field(default=365, gt=0, description="Activities older than this are ignored.")
+    anonymous_weight: float = Field(
+        default=1.0, description="Weight of anonymous activity in its account's engagement."
+    )
+    rules: list[EngagementRule] = Field(default_factory=list, description="Activity rules; every match counts.")
+
+
+class Leads(Section):
+    disqualify_when: str | None = Field(default=None, description="Contact is `disqualified` (checked first).")
+    sql_when: str | None = Field(default=None, description="Contact is `sql`.")
+    mql_when: str | None = Field(default=None, description="Contact is `mql`.")
+    nurture_when: str | None = Field(default=None, description="Contact is `nurture`; else `new`.")
+
+
+class BuyingCommittee(Section):
+    engaged_within_days: int = Field(
+        default=30, gt=0, description="Window for `engaged` contacts; at most `lookback_days`."
+    )
+    roles: dict[str, str] = Field(
+        default_factory=dict, description="Role name → condition over contact columns; first match wins."
+    )
+
+
+class Signal(Section):
+    from_: SignalTable = Field(alias="from", description="The event table the signal reads.")
+    where: str | None = Field(default=None, description="Condition over that table's columns.")
+    within_days: int | None = Field(
+        default=None, gt=0, description="Window on the table's time column; absent: all rows before the horizon."
+    )
+    measure: str = Field(
+        description="count | count_distinct(col) | sum(col) | max(col) | min(col) | latest(col) | exists "
+        "| days_since"
+    )
+    level: Literal["account", "contact"] = Field(
+        default="account", description="`contact` only for tables with contact_id (activities, intent)."
+    )
+
+
+class Accounts(Section):
+    target_when: str = Field(default="true", description="The account is a target.")
+    mqa_when: str = Field(default=DEFAULT_MQA_WHEN, description="Default MQA criteria (with `target`).")
+    mqa_when_tier: dict[int, str] = Field(
+        default_factory=dict, description="Tier → MQA criteria overriding `mqa_when` for that tier."
+    )
+    sqa_when: str = Field(default=DEFAULT_SQA_WHEN, description="The account is sales-qualified.")
+
+
+class JourneyStage(Section):
+    stage: str = Field(description="Stage name.")
+    when: str | None = Field(default=None, description="Condition; only the last stage may omit it.")
+
+
+DEFAULT_JOURNEY: tuple[tuple[str, str | None], ...] = (
+    ("post_sale", "is_customer"),
+    ("opportunity", "has_open_opportunity"),
+    ("mqa", "mqa"),
+    ("engaged", "engaged_contacts >= 1"),
+    ("aware", "days_since_last_activity <= 90"),
+    ("qualified", "target"),
+    ("unqualified", None),
+)
+
+
+class BadgeDefinition(Section):
+    id: str = Field(description="Unique badge id, used in outputs and the change log.")
+    archetype: Archetype = Field(description="customer | competitive | change.")
+    label: str = Field(description="Short label shown to reps.")
+    when: str = Field(description="Condition over account measures and signals (contact ones for `for: contact`).")
+    for_: Literal["account", "contact"] = Field(default="account", alias="for", description="Who gets it.")
+    expires_after_days: int = Field(
+        default=30, gt=0, description="The badge expires this many days after its condition last held."
+    )
+    play: str = Field(description="The concrete play for the rep.")
+    route_to: str = Field(default="owner_id", description="Account column holding the rep id to route to.")
+    why: str = Field(description="Narrative template with {placeholders}.")
+
+
+class Badges(Section):
+    precedence: list[Archetype] = Field(
+        default_factory=lambda: list(ARCHETYPES), description="The three archetypes, best first."
+    )
+    motions: dict[Archetype, str] = Field(
+        default_factory=lambda: dict(DEFAULT_MOTIONS), description="Archetype → motion."
+    )
+    definitions: list[BadgeDefinition] = Field(default_factory=list, description="The why-now rules.")
+
+
+class Capacity(Section):
+    default_per_rep: int = Field(default=30, ge=0, description="Queue size of a rep with no capacity of their own.")
+    per_role: dict[str, int] = Field(default_factory=dict, description="Role → queue size.")
+    unassigned: int = Field(default=0, ge=0, description="Size of the queue of accounts with no route target.")
+    rank_by: str = Field(default="fit + engagement", description="Numeric expression ordering a queue.")
+
+
+class SlackAlerts(Section):
+    webhook_url: str = Field(default="", description="Incoming webhook; empty turns it off.")
+    bot_token: str = Field(default="", description="Bot token for DMs to reps.slack_user_id.")
+    channel: str | None = Field(default=None, description="Channel for alerts without a DM recipient.")
+    on: list[AlertChange] = Field(default_factory=lambda: ["surfaced"], description="Changes that alert.")
+    digest: bool = Field(default=False, description="One message per rep per run.")
+
+
+class WebhookAlerts(Section):
+    url: str = Field(default="", description="Endpoint receiving the alert as JSON; empty turns it off.")
+    secret: str = Field(default="", description="HMAC-SHA256 signing secret.")
+    on: list[AlertChange] = Field(
+        default_factory=lambda: ["surfaced", "badge_assigned"], description="Changes that alert."
+    )
+
+
+class Alerts(Section):
+    slack: SlackAlerts | None = None
+    webhook: WebhookAlerts | None = None
+    link: str = Field(default="http://127.0.0.1:8000", description="Base URL of `whynow serve`.")
+
+
+class Model(Section):
+    """A whole model file."""
+
+    model: str = Field(description="The model's name, shown in outputs and the change log.")
+    columns: dict[TableName, dict[str, ColumnType]] = Field(
+        default_factory=dict, description="Extra (non-canonical) columns the rules use, with their types."
+    )
+    fit: Fit = Field(default_factory=Fit)
+    engagement: Engagement = Field(default_factory=Engagement)
+    leads: Leads = Field(default_factory=Leads)
+    buying_committee: BuyingCommittee = Field(default_factory=BuyingCommittee)
+    signals: dict[str, Signal] = Field(default_factory=dict)
+    accounts: Accounts = Field(default_factory=Accounts)
+    journey: list[JourneyStage] = Field(
+        default_factory=lambda: [JourneyStage(stage=s, when=w) for s, w in DEFAULT_JOURNEY]
+    )
+    badges: Badges = Field(default_factory=Badges)
+    capacity: Capacity = Field(default_factory=Capacity)
+    alerts: Alerts = Field(default_factory=Alerts)

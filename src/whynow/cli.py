@@ -6,9 +6,10 @@ Exit codes (SPEC §6): 0 success, 1 a model or data error (one message on stderr
 
 from __future__ import annotations
 
-import sys
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,6 +26,22 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A model or data error becomes its message on stderr and exit code 1, without a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except WhynowError as e:
+            err.print(f"error: {e}", markup=False)
+            raise typer.Exit(1) from None
+
+    return run
 
 
 @app.callback(invoke_without_command=True)
@@ -37,6 +54,7 @@ def _root(
 
 
 @app.command()
+@reports_user_errors
 def check(
     model: Annotated[Path, typer.Argument(help="The model file (YAML).", show_default=False)],
     data: Annotated[
@@ -66,6 +84,7 @@ def check(
 
 
 @app.command()
+@reports_user_errors
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic company.")] = 7,
     folder: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path("whynow-demo"),
@@ -89,21 +108,5 @@ def demo(
 
 
 def main() -> None:
-    """Entry point of the console script: user errors become one message and exit code 1."""
-    try:
-        app(standalone_mode=False)
-    except WhynowError as e:
-        err.print(f"error: {e}", markup=False)
-        sys.exit(1)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted")
-        sys.exit(130)
-    except Exception as e:  # Click usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
+    """Entry point of the console script."""
+    app()

@@ -45,18 +45,16 @@ class Source:
 def open_source(location: str | Path) -> Source:
     """Open a folder of `<table>.csv` / `<table>.parquet` files, or a `.duckdb` file.
 
-    >>> open_source("/nonexistent")
+    >>> open_source("/nonexistent")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    whynow.errors.DataError: data source /nonexistent does not exist; give a folder of CSV or Parquet files or a DuckDB file
+    whynow.errors.DataError: data source /nonexistent does not exist; give a folder of CSV or Parquet files or ...
     """
     path = Path(location)
     if path.is_dir():
         return _open_folder(path)
     if path.is_file():
         return _open_duckdb(path)
-    raise DataError(
-        f"data source {location} does not exist; give a folder of CSV or Parquet files or a DuckDB file"
-    )
+    raise DataError(f"data source {location} does not exist; give a folder of CSV or Parquet files or a DuckDB file")
 
 
 def _connect() -> DuckDBBackend:
@@ -71,9 +69,7 @@ def _open_folder(folder: Path) -> Source:
     for name in TABLE_NAMES:
         found = [folder / f"{name}.{ext}" for ext in ("csv", "parquet") if (folder / f"{name}.{ext}").exists()]
         if len(found) > 1:
-            raise DataError(
-                f"{folder}: both {found[0].name} and {found[1].name} exist for table {name}; keep one"
-            )
+            raise DataError(f"{folder}: both {found[0].name} and {found[1].name} exist for table {name}; keep one")
         if not found:
             continue
         file = found[0]
@@ -104,15 +100,20 @@ def _open_duckdb(file: Path) -> Source:
     con = _connect()
     try:
         con.con.execute("ATTACH $1 AS src (READ_ONLY)", [str(file)])
-        present = {row[0] for row in con.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
-        ).fetchall()}
+        present = {
+            row[0]
+            for row in con.con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
+            ).fetchall()
+        }
     except duckdb.Error as e:
         raise DataError(f"{file}: cannot open it as a DuckDB database: {_first_line(e)}") from None
     source = Source(str(file), con)
     for name in TABLE_NAMES:
         if name in present:
-            source.tables[name] = RawTable(name, con.table(name, database="src"), f"{file.name} (table {name})", "duckdb")
+            source.tables[name] = RawTable(
+                name, con.table(name, database="src"), f"{file.name} (table {name})", "duckdb"
+            )
     if not source.tables:
         raise DataError(f"{file} has none of the tables {', '.join(TABLE_NAMES)}")
     return source

@@ -62,9 +62,7 @@ def validate_source(
 ) -> Validated:
     """Type and check every table of `source`; raise `DataError` on what cannot be run."""
     declared = declared or {}
-    missing = [
-        _missing_columns_message(raw) for raw in source.tables.values() if _missing_required(raw)
-    ]
+    missing = [_missing_columns_message(raw) for raw in source.tables.values() if _missing_required(raw)]
     if missing:
         raise DataError("\n".join(missing))
     result = Validated(tables={})
@@ -76,7 +74,7 @@ def validate_source(
         result.files[name] = raw.file
         marked = _marked(raw, declared.get(name, {}))
         read = _count(raw.table)
-        rejected = _bad_rows(raw, marked, on_bad_rows, result.rejected)
+        rejected = _bad_rows(raw, marked, declared.get(name, {}), on_bad_rows, result.rejected)
         kept = marked.filter(~marked["_bad"]) if rejected else marked
         typed = _typed(raw, kept, declared.get(name, {}))
         typed = source.con.create_table(f"typed_{name}", typed, temp=True, overwrite=True)
@@ -209,9 +207,16 @@ def _convert(raw: RawTable, column: str, kind: ColumnType) -> ir.Value:
     return value.cast(IBIS_TYPES[kind])
 
 
-def _bad_rows(raw: RawTable, marked: ir.Table, on_bad_rows: OnBadRows, rejected: list[dict[str, object]]) -> int:
+def _bad_rows(
+    raw: RawTable,
+    marked: ir.Table,
+    declared: Mapping[str, ColumnType],
+    on_bad_rows: OnBadRows,
+    rejected: list[dict[str, object]],
+) -> int:
     if raw.format != "csv":
         return 0
+    types = _column_types(raw, declared)
     bad = marked.filter(marked["_bad"])
     count = _count(bad)
     if count == 0:
@@ -219,7 +224,7 @@ def _bad_rows(raw: RawTable, marked: ir.Table, on_bad_rows: OnBadRows, rejected:
     ordered = bad.order_by(ROW)
     if on_bad_rows == "error":
         rows = ordered.limit(_SHOWN).to_pyarrow().to_pylist()
-        details = "; ".join(f"row {r[ROW]}: {_reason(r)}" for r in rows)
+        details = "; ".join(f"row {r[ROW]}: {_reason(r, types)}" for r in rows)
         more = f" (first {_SHOWN} shown)" if count > _SHOWN else ""
         raise DataError(
             f"{raw.file}: {count} bad row{'s' if count > 1 else ''} in table {raw.name}{more}: {details}; "
@@ -227,11 +232,11 @@ def _bad_rows(raw: RawTable, marked: ir.Table, on_bad_rows: OnBadRows, rejected:
         )
     for r in ordered.to_pyarrow().to_pylist():
         values = {k: v for k, v in r.items() if k != ROW and not k.startswith("_bad")}
-        rejected.append({"table": raw.name, "row": r[ROW], "reason": _reason(r), "values": json.dumps(values)})
+        rejected.append({"table": raw.name, "row": r[ROW], "reason": _reason(r, types), "values": json.dumps(values)})
     return count
 
 
-def _reason(row: Mapping[str, object]) -> str:
+def _reason(row: Mapping[str, object], types: Mapping[str, ColumnType]) -> str:
     """Why one bad row is bad, in words (rendering: only the bad rows are read back)."""
     reasons = []
     for key, flagged in row.items():
@@ -242,8 +247,8 @@ def _reason(row: Mapping[str, object]) -> str:
         if value is None:
             reasons.append(f"{column} is empty (required)")
         else:
-            kind = next((c.type for t in TABLES.values() for c in t.columns if c.name == column), "text")
-            reasons.append(f"{column} '{value}' does not read as {_TYPE_WORDS.get(kind, 'its type')}")
+            kind = types.get(column, "text")
+            reasons.append(f"{column} '{value}' does not read as {_TYPE_WORDS[kind]}")
     return ", ".join(reasons) or "unreadable row"
 
 

@@ -93,6 +93,7 @@ class _Checker:
         self.locator = locator
         self.problems = problems
         self.unchecked_signals = unchecked_signals
+        self.declared: dict[str, Mapping[str, ColumnType]] = {str(k): v for k, v in spec.columns.items()}
         self.conditions: dict[KeyPath, Condition] = {}
 
     def report(self, path: KeyPath, message: str, text: str | None = None) -> None:
@@ -115,7 +116,7 @@ class _Checker:
         unknown: dict[str, ColumnType | None] = dict.fromkeys(self.unchecked_signals)
         account_signals = {**unknown, **{s.name: s.type for s in signals.values() if s.level == "account"}}
         contact_signals = {**unknown, **{s.name: s.type for s in signals.values() if s.level == "contact"}}
-        scopes = build_scopes(spec.columns, account_signals, contact_signals, roles)
+        scopes = build_scopes(self.declared, account_signals, contact_signals, roles)
         for name, sig in spec.signals.items():
             scope = scopes.signal_tables[sig.from_]
             self.condition(("signals", name, "where"), sig.where, scope)
@@ -167,7 +168,7 @@ class _Checker:
                 self.report(path, f"role '{role}' must be a plain name (letters, digits, _)")
             elif role == "other":
                 self.report(path, "'other' is the role of contacts no role matches; choose another name")
-            elif f"engaged_{role}" in ACCOUNT_MEASURES or f"engaged_{role}" in table_columns("accounts", self.spec.columns):
+            elif f"engaged_{role}" in ACCOUNT_MEASURES or f"engaged_{role}" in table_columns("accounts", self.declared):
                 self.report(path, f"role '{role}' would make a measure engaged_{role} that already exists")
         bc = self.spec.buying_committee
         if bc.engaged_within_days > self.spec.engagement.lookback_days:
@@ -180,7 +181,7 @@ class _Checker:
 
     def check_signals(self) -> dict[str, CompiledSignal]:
         compiled: dict[str, CompiledSignal] = {}
-        declared = self.spec.columns
+        declared = self.declared
         taken_account = {**ACCOUNT_MEASURES, **table_columns("accounts", declared)}
         taken_contact = {**CONTACT_MEASURES, **LEAD_STATUS, **table_columns("contacts", declared)}
         for role in self.spec.buying_committee.roles:
@@ -213,7 +214,7 @@ class _Checker:
         except MeasureSyntaxError as e:
             self.report(path, str(e), sig.measure)
             return None
-        columns = signal_table_columns(sig.from_, self.spec.columns)
+        columns = signal_table_columns(sig.from_, self.declared)
         column_type: ColumnType | None = None
         if measure.column is not None:
             column_type = columns.get(measure.column)
@@ -242,7 +243,10 @@ class _Checker:
         letters = list(grades)
         bad = [g for g in letters if len(g) != 1 or not ("A" <= g <= "Y")]
         if bad or not letters:
-            self.report(("fit", "grades"), "grades are single capital letters A–Y with thresholds, e.g. {A: 80, B: 60}")
+            self.report(
+                ("fit", "grades"),
+                "grades are single capital letters A–Y with thresholds, e.g. {A: 80, B: 60}",
+            )
             return (("A", 80.0), ("B", 60.0), ("C", 40.0)), "D"
         ordered = tuple(sorted(grades.items(), key=lambda kv: -kv[1]))
         return ordered, chr(ord(letters[-1]) + 1)  # SPEC §4.2: the letter after the last one given
@@ -258,7 +262,7 @@ class _Checker:
         self.condition(("accounts", "target_when"), acc.target_when, scopes.target)
         self.condition(("accounts", "mqa_when"), acc.mqa_when, scopes.mqa)
         for tier, text in acc.mqa_when_tier.items():
-            self.condition(("accounts", "mqa_when_tier", tier), text, scopes.mqa)  # type: ignore[arg-type]
+            self.condition(("accounts", "mqa_when_tier", tier), text, scopes.mqa)
         self.condition(("accounts", "sqa_when"), acc.sqa_when, scopes.sqa)
 
     def check_journey(self, scopes: Scopes) -> None:
@@ -278,7 +282,7 @@ class _Checker:
                 f"got {', '.join(badges.precedence)}",
             )
         self.unique(("badges", "definitions"), [d.id for d in badges.definitions], "badge id")
-        accounts = table_columns("accounts", self.spec.columns)
+        accounts = table_columns("accounts", self.declared)
         templates: dict[str, Template] = {}
         for i, badge in enumerate(badges.definitions):
             path: KeyPath = ("badges", "definitions", i)

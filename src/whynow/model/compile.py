@@ -64,7 +64,7 @@ def compile_value(condition: Condition, table: ir.Table) -> ir.Value:
     return _compile(condition.tree, table)
 
 
-def _compile(node: exp.Expression, t: ir.Table) -> Any:  # noqa: PLR0911 - one branch per node kind
+def _compile(node: exp.Expression, t: ir.Table) -> Any:
     if isinstance(node, exp.Paren):
         return _compile(node.this, t)
     if isinstance(node, exp.Column):

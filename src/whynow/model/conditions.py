@@ -121,7 +121,9 @@ def _parse(text: str) -> exp.Expression:
     except TokenError:
         quote = max(text.rfind("'"), text.rfind('"'))
         at = quote if quote >= 0 else None
-        raise ConditionInvalid([ConditionIssue("syntax error: unterminated quote or unreadable text", at, at)]) from None
+        raise ConditionInvalid(
+            [ConditionIssue("syntax error: unterminated quote or unreadable text", at, at)]
+        ) from None
     except SqlglotError as e:
         raise ConditionInvalid([ConditionIssue(f"syntax error: {e}")]) from None
     except RecursionError:
@@ -132,7 +134,9 @@ def _parse(text: str) -> exp.Expression:
         raise ConditionInvalid(
             [ConditionIssue("a condition is one expression; ';' and statements are not allowed", at, at)]
         )
-    return statements[0]
+    tree = statements[0]
+    assert isinstance(tree, exp.Expression)
+    return tree
 
 
 def span(node: exp.Expression, text: str) -> tuple[int | None, int | None]:
@@ -161,9 +165,7 @@ def span(node: exp.Expression, text: str) -> tuple[int | None, int | None]:
 
 
 def _is_statement(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Query | exp.Command) or type(node).__module__.rsplit(".", 1)[-1] in (
-        _STATEMENT_MODULES
-    )
+    return isinstance(node, exp.Query | exp.Command) or type(node).__module__.rsplit(".", 1)[-1] in (_STATEMENT_MODULES)
 
 
 def _forbidden(tree: exp.Expression, text: str) -> Iterator[ConditionIssue]:
@@ -201,21 +203,33 @@ def _forbidden_node(
         if isinstance(node, exp.Like | exp.ILike) and node.args.get("escape"):
             return ConditionIssue("LIKE … ESCAPE is not supported", *span(node, text))
         return None
-    if isinstance(node, exp.Anonymous):
-        return ConditionIssue(
-            f"function '{node.name}' is not allowed; use one of {allowed_functions}", *span(node, text)
-        )
-    if isinstance(node, exp.Func):
-        return ConditionIssue(
-            f"function '{node.sql_name().lower()}' is not allowed; use one of {allowed_functions}",
-            *span(node, text),
-        )
+    if isinstance(node, exp.Func) and not isinstance(node, _KEYWORD_FUNCTIONS):
+        name, start, end = _function_name(node, text)
+        return ConditionIssue(f"function '{name}' is not allowed; use one of {allowed_functions}", start, end)
     what = "'*'" if isinstance(node, exp.Star) else f"'{node.key.upper()}'"
     return ConditionIssue(
         f"{what} is not allowed in a condition; use names, literals, comparisons, AND/OR/NOT, IN, "
         f"BETWEEN, LIKE, IS NULL, + - * / and {allowed_functions}",
         *span(node, text),
     )
+
+
+# sqlglot models these SQL keywords as functions; users know them as keywords.
+_KEYWORD_FUNCTIONS = (exp.Case, exp.Cast, exp.Extract, exp.If)
+_WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+def _function_name(node: exp.Func, text: str) -> tuple[str, int | None, int | None]:
+    """The function's name as the user wrote it (`substr`, not sqlglot's SUBSTRING), and its span."""
+    start, _ = span(node, text)
+    first_arg = min((int(n.meta["start"]) for n in node.walk() if n is not node and "start" in n.meta), default=None)
+    if first_arg is not None:
+        paren = text.rfind("(", 0, first_arg)
+        match = _WORD_BEFORE.search(text[: max(paren, 0)])
+        if paren >= 0 and match:
+            return match.group(1), match.start(1), match.end(1) - 1
+    name = node.name if isinstance(node, exp.Anonymous) else node.sql_name().lower()
+    return name, start, None if start is None else start + len(name) - 1
 
 
 def _keyword_span(node: exp.Expression, text: str) -> tuple[int | None, int | None]:
@@ -229,9 +243,7 @@ def _unknown_names(tree: exp.Expression, text: str, scope: Scope) -> Iterator[Co
     for column in tree.find_all(exp.Column):
         if column.name not in scope.names:
             hint = did_you_mean(column.name, scope.names)
-            yield ConditionIssue(
-                f"unknown name '{column.name}' in {scope.title}{hint}", *span(column, text)
-            )
+            yield ConditionIssue(f"unknown name '{column.name}' in {scope.title}{hint}", *span(column, text))
 
 
 class _TypeChecker:
@@ -252,7 +264,7 @@ class _TypeChecker:
             what = "true or false" if want == "boolean" else "a number"
             self.fail(node, f"this must be {what}, but it is {_article(got)}")
 
-    def infer(self, node: exp.Expression) -> ValueType:  # noqa: PLR0911 - one branch per node kind
+    def infer(self, node: exp.Expression) -> ValueType:
         if isinstance(node, exp.Paren):
             return self.infer(node.this)
         if isinstance(node, exp.Column):

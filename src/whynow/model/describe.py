@@ -1,6 +1,6 @@
 """The model in plain language, for `whynow check`: a RevOps lead reviews rules without reading YAML.
 
-    describe_condition("industry IN ('Software', 'Healthcare')")  ->  "industry is one of Software, Healthcare"
+describe_condition("industry IN ('Software', 'Healthcare')")  ->  "industry is one of Software, Healthcare"
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def describe_condition(condition: Condition | exp.Expression) -> str:
     return _say(tree, top=True)
 
 
-def _say(node: exp.Expression, top: bool = False) -> str:  # noqa: PLR0911 - one branch per node kind
+def _say(node: exp.Expression, top: bool = False) -> str:
     if isinstance(node, exp.Paren):
         return _say(node.this, top)
     if isinstance(node, exp.And | exp.Or):
@@ -138,9 +138,11 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
     for name, signal in model.signals.items():
         where = f" where {describe_condition(signal.where)}" if signal.where else ""
         window = f" in the last {signal.within_days} days" if signal.within_days else ""
-        yield f"Signal '{name}' ({signal.level}): {signal.measure.kind}" + (
-            f" of {signal.measure.column}" if signal.measure.column else ""
-        ) + f" over {signal.table}{where}{window}"
+        yield (
+            f"Signal '{name}' ({signal.level}): {signal.measure.kind}"
+            + (f" of {signal.measure.column}" if signal.measure.column else "")
+            + f" over {signal.table}{where}{window}"
+        )
     yield f"Target account when {_cond(model, ('accounts', 'target_when'))}"
     yield f"MQA when target and {_cond(model, ('accounts', 'mqa_when'), grouped=True)}"
     for tier in spec.accounts.mqa_when_tier:
@@ -157,7 +159,7 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
         yield (
             f"Badge '{badge.label}'{who} ({badge.archetype}, expires {badge.expires_after_days} days after its "
             f"signals stop): when {_cond(model, ('badges', 'definitions', i, 'when'))} → "
-            f"{model.motions[badge.archetype]}: {badge.play}{route}. Says: \"{badge.why}\""
+            f'{model.motions[badge.archetype]}: {badge.play}{route}. Says: "{badge.why}"'
         )
     cap = spec.capacity
     roles = "".join(f", {role} {size}" for role, size in cap.per_role.items())

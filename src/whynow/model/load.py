@@ -25,6 +25,7 @@ from whynow.model.locate import Locator
 from whynow.model.locate import Path as KeyPath
 from whynow.model.schema import Model
 
+
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false. YAML 1.1 would read the key `on:` (alerts) as True."""
 
@@ -43,7 +44,9 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 def load_model(path: str | Path) -> CompiledModel:
     """Read, validate and check a model file.
 
-    >>> m = load_model("examples/model.yaml")  # doctest: +SKIP
+    >>> from whynow.examples import reference_model_path
+    >>> load_model(reference_model_path()).name
+    'reference-saas'
     """
     file = Path(path)
     try:
@@ -99,9 +102,7 @@ def _read_yaml(text: str, locator: Locator, problems: list[ModelProblem]) -> Any
     return _build(node, (), loader, locator, problems)
 
 
-def _build(
-    node: yaml.Node, path: KeyPath, loader: _Loader, locator: Locator, problems: list[ModelProblem]
-) -> Any:
+def _build(node: yaml.Node, path: KeyPath, loader: _Loader, locator: Locator, problems: list[ModelProblem]) -> Any:
     """Python values from YAML nodes, recording each key's line and interpolating `${VAR}`."""
     locator.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -125,9 +126,7 @@ def _build(
     return value
 
 
-def _interpolate(
-    value: str, node: yaml.Node, path: KeyPath, locator: Locator, problems: list[ModelProblem]
-) -> Any:
+def _interpolate(value: str, node: yaml.Node, path: KeyPath, locator: Locator, problems: list[ModelProblem]) -> Any:
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in os.environ:
@@ -149,7 +148,7 @@ def _interpolate(
     if isinstance(node, yaml.ScalarNode) and node.style is None and result:
         # A plain scalar reads as YAML would have read the substituted text: `points: ${P}` is a number.
         try:
-            return yaml.load(result, Loader=_Loader)  # noqa: S506 - a safe loader
+            return yaml.load(result, Loader=_Loader)
         except yaml.YAMLError:
             return result
     return result
@@ -174,7 +173,9 @@ def _validate(
                 loc = tuple(error["loc"])
                 problems.append(_schema_problem(error, loc, locator))
                 cuts.add(_prune_point(loc))
-            for cut in sorted(cuts, key=lambda c: [(0, k, "") if isinstance(k, int) else (1, 0, k) for k in c], reverse=True):
+            for cut in sorted(
+                cuts, key=lambda c: [(0, k, "") if isinstance(k, int) else (1, 0, k) for k in c], reverse=True
+            ):
                 if len(cut) == 2 and cut[0] == "signals":
                     pruned_signals.add(str(cut[1]))
                 if len(cut) == 1:
@@ -232,9 +233,7 @@ def _schema_problem(error: Any, loc: KeyPath, locator: Locator) -> ModelProblem:
     if kind == "literal_error":
         allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         hint = did_you_mean(str(value), allowed)
-        return locator.problem(
-            loc, f"'{value}' is not allowed for {loc[-1]}{hint}; use one of {', '.join(allowed)}"
-        )
+        return locator.problem(loc, f"'{value}' is not allowed for {loc[-1]}{hint}; use one of {', '.join(allowed)}")
     field = loc[-1] if loc else "model"
     return locator.problem(loc, f"{field}: {error['msg'].lower()}, got {value!r}")
 

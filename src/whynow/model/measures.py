@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -61,4 +62,4 @@ def parse_measure(text: str) -> Measure:
         raise MeasureSyntaxError(f"measure '{kind}' needs a column, as in {kind}(score)")
     if kind not in _NEEDS_COLUMN and (column is not None or "(" in text):
         raise MeasureSyntaxError(f"measure '{kind}' takes no column")
-    return Measure(kind, column)  # type: ignore[arg-type]
+    return Measure(typing.cast(MeasureKind, kind), column)

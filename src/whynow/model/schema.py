@@ -90,11 +90,12 @@ class Signal(Section):
     from_: SignalTable = Field(alias="from", description="The event table the signal reads.")
     where: str | None = Field(default=None, description="Condition over that table's columns.")
     within_days: int | None = Field(
-        default=None, gt=0, description="Window on the table's time column; absent: all rows before the horizon."
+        default=None,
+        gt=0,
+        description="Window on the table's time column; absent: all rows before the horizon.",
     )
     measure: str = Field(
-        description="count | count_distinct(col) | sum(col) | max(col) | min(col) | latest(col) | exists "
-        "| days_since"
+        description="count | count_distinct(col) | sum(col) | max(col) | min(col) | latest(col) | exists | days_since"
     )
     level: Literal["account", "contact"] = Field(
         default="account", description="`contact` only for tables with contact_id (activities, intent)."
@@ -157,20 +158,22 @@ class Capacity(Section):
     rank_by: str = Field(default="fit + engagement", description="Numeric expression ordering a queue.")
 
 
+_SLACK_ON: tuple[AlertChange, ...] = ("surfaced",)
+_WEBHOOK_ON: tuple[AlertChange, ...] = ("surfaced", "badge_assigned")
+
+
 class SlackAlerts(Section):
     webhook_url: str = Field(default="", description="Incoming webhook; empty turns it off.")
     bot_token: str = Field(default="", description="Bot token for DMs to reps.slack_user_id.")
     channel: str | None = Field(default=None, description="Channel for alerts without a DM recipient.")
-    on: list[AlertChange] = Field(default_factory=lambda: ["surfaced"], description="Changes that alert.")
+    on: list[AlertChange] = Field(default_factory=lambda: list(_SLACK_ON), description="Changes that alert.")
     digest: bool = Field(default=False, description="One message per rep per run.")
 
 
 class WebhookAlerts(Section):
     url: str = Field(default="", description="Endpoint receiving the alert as JSON; empty turns it off.")
     secret: str = Field(default="", description="HMAC-SHA256 signing secret.")
-    on: list[AlertChange] = Field(
-        default_factory=lambda: ["surfaced", "badge_assigned"], description="Changes that alert."
-    )
+    on: list[AlertChange] = Field(default_factory=lambda: list(_WEBHOOK_ON), description="Changes that alert.")
 
 
 class Alerts(Section):

@@ -75,9 +75,7 @@ def table_columns(table: str, declared: Mapping[str, Mapping[str, ColumnType]]) 
     return names
 
 
-def signal_table_columns(
-    table: str, declared: Mapping[str, Mapping[str, ColumnType]]
-) -> dict[str, ColumnType]:
+def signal_table_columns(table: str, declared: Mapping[str, Mapping[str, ColumnType]]) -> dict[str, ColumnType]:
     """What a signal's `where` may name: opportunities hide their future and show `open`/`won` (§4.7)."""
     names = table_columns(table, declared)
     if table == "opportunities":
@@ -141,9 +139,7 @@ def build_scopes(
         sqa=scope("sqa_when", account_measures, accounts, account_signals, drop=("sqa",)),
         account=scope("account conditions", account_measures, accounts, account_signals),
         contact_badge=scope("contact badges", contact_measures, LEAD_STATUS, contacts, contact_signals),
-        account_template=scope(
-            "account narratives", ACCOUNT_PLACEHOLDERS, account_measures, accounts, account_signals
-        ),
+        account_template=scope("account narratives", ACCOUNT_PLACEHOLDERS, account_measures, accounts, account_signals),
         contact_template=scope(
             "contact narratives",
             CONTACT_PLACEHOLDERS,

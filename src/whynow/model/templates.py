@@ -48,7 +48,9 @@ def check_template(text: str, scope: Scope) -> Template:
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as e:
-        raise TemplateInvalid([ConditionIssue(f"cannot read the template: {e}; write {{{{ for a literal brace")]) from None
+        raise TemplateInvalid(
+            [ConditionIssue(f"cannot read the template: {e}; write {{{{ for a literal brace")]
+        ) from None
     issues: list[ConditionIssue] = []
     placeholders: list[Placeholder] = []
     cursor = 0

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint fmt bench clean
+.PHONY: help demo test lint fmt docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-6s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy --strict on src/
 fmt: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
+
+docs: $(STAMP) ## Regenerate docs/model.md from the schema and the data contract
+	$(BIN)/python -m whynow.docs > docs/model.md
 
 bench: $(STAMP) ## Benchmarks (not yet: they arrive with the scale issue)
 	@echo "make bench: not yet — benchmarks arrive with the scale and backends work (bench/)."

@@ -177,8 +177,8 @@ class WebhookAlerts(Section):
 
 
 class Alerts(Section):
-    slack: SlackAlerts | None = None
-    webhook: WebhookAlerts | None = None
+    slack: SlackAlerts | None = Field(default=None, description="Slack: an incoming webhook or a bot.")
+    webhook: WebhookAlerts | None = Field(default=None, description="Any HTTP endpoint, signed.")
     link: str = Field(default="http://127.0.0.1:8000", description="Base URL of `whynow serve`.")
 
 
@@ -189,15 +189,22 @@ class Model(Section):
     columns: dict[TableName, dict[str, ColumnType]] = Field(
         default_factory=dict, description="Extra (non-canonical) columns the rules use, with their types."
     )
-    fit: Fit = Field(default_factory=Fit)
-    engagement: Engagement = Field(default_factory=Engagement)
-    leads: Leads = Field(default_factory=Leads)
-    buying_committee: BuyingCommittee = Field(default_factory=BuyingCommittee)
-    signals: dict[str, Signal] = Field(default_factory=dict)
-    accounts: Accounts = Field(default_factory=Accounts)
-    journey: list[JourneyStage] = Field(
-        default_factory=lambda: [JourneyStage(stage=s, when=w) for s, w in DEFAULT_JOURNEY]
+    fit: Fit = Field(default_factory=Fit, description="Fit rules (who): firmographic and demographic points.")
+    engagement: Engagement = Field(
+        default_factory=Engagement, description="Engagement rules (how engaged): decayed activity points."
     )
-    badges: Badges = Field(default_factory=Badges)
-    capacity: Capacity = Field(default_factory=Capacity)
-    alerts: Alerts = Field(default_factory=Alerts)
+    leads: Leads = Field(default_factory=Leads, description="Lead status conditions over contact measures.")
+    buying_committee: BuyingCommittee = Field(
+        default_factory=BuyingCommittee, description="Committee roles and the engaged window."
+    )
+    signals: dict[str, Signal] = Field(
+        default_factory=dict, description="Named, time-windowed facts from event tables (SPEC §4.7)."
+    )
+    accounts: Accounts = Field(default_factory=Accounts, description="Target, MQA and SQA conditions.")
+    journey: list[JourneyStage] = Field(
+        default_factory=lambda: [JourneyStage(stage=s, when=w) for s, w in DEFAULT_JOURNEY],
+        description="Journey stages, first match from the top.",
+    )
+    badges: Badges = Field(default_factory=Badges, description="The why-now badges and their precedence.")
+    capacity: Capacity = Field(default_factory=Capacity, description="Queue sizes and ranking.")
+    alerts: Alerts = Field(default_factory=Alerts, description="Where alerts go (SPEC §7).")

@@ -1,0 +1,99 @@
+"""Reference docs generated from the code's single sources of truth: the model schema and the contract.
+
+python -m whynow.docs > docs/model.md      (what `make docs` runs; a test fails when it is stale)
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from whynow.data.contract import TABLES
+from whynow.model.schema import Model
+
+
+def model_reference() -> str:
+    """The model language and the data contract, as Markdown."""
+    lines = [
+        "# Model and data reference",
+        "",
+        "Generated from `src/whynow/model/schema.py` and `src/whynow/data/contract.py` by `make docs`;",
+        "do not edit by hand. The behaviour behind each key is SPEC.md §4; the tables are SPEC.md §3.",
+        "",
+        "## The model file",
+        "",
+    ]
+    lines += _section("", Model, level=3)
+    lines += ["## The data contract", "", "| table | required columns | optional columns |", "|---|---|---|"]
+    for table in TABLES.values():
+        required = ", ".join(f"{c.name} ({c.type})" for c in table.columns if c.required)
+        optional = ", ".join(f"{c.name} ({c.type})" for c in table.columns if not c.required)
+        lines.append(f"| {table.name} | {required} | {optional} |")
+    return "\n".join(lines) + "\n"
+
+
+def _section(prefix: str, cls: type[BaseModel], level: int) -> Iterator[str]:
+    nested: list[tuple[str, type[BaseModel]]] = []
+    yield f"{'#' * level} `{prefix or 'top level'}`"
+    yield ""
+    if cls.__doc__ and prefix:
+        yield (cls.__doc__.strip().splitlines() or [""])[0]
+        yield ""
+    yield "| key | type | default | meaning |"
+    yield "|---|---|---|---|"
+    for name, info in cls.model_fields.items():
+        key = info.alias or name
+        yield f"| `{key}` | {_type_name(info.annotation)} | {_default(info)} | {info.description or ''} |"
+        inner = _model_in(info.annotation)
+        if inner is not None:
+            nested.append((f"{prefix}.{key}" if prefix else key, inner))
+    yield ""
+    for path, inner in nested:
+        yield from _section(path, inner, level)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping"
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " \\| ".join(str(a) for a in args)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_type_name(a) for a in args if a is not type(None)) + " (optional)"
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        value = _type_name(args[1])
+        return f"{_type_name(args[0])} → " + (f"({value})" if typing.get_origin(args[1]) is dict else value)
+    return {str: "text", int: "integer", float: "number", bool: "boolean"}.get(annotation, str(annotation))
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "required"
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "(see below)"
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return "(SPEC §4.1)"
+    return f"`{value!r}`" if value not in (None, "", [], {}) else "none"
+
+
+if __name__ == "__main__":
+    print(model_reference(), end="")

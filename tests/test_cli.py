@@ -10,7 +10,10 @@ from whynow.cli import app
 from whynow.examples import reference_model_path
 
 runner = CliRunner()
-MODEL = "model: t\ncolumns: {accounts: {segment: text}}\nfit:\n  account:\n    - {name: Big, when: employees > 100, points: 10}\n"
+MODEL = (
+    "model: t\ncolumns: {accounts: {segment: text}}\n"
+    "fit:\n  account:\n    - {name: Big, when: employees > 100, points: 10}\n"
+)
 
 
 def write(folder: Path, name: str, text: str) -> Path:

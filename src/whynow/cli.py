@@ -70,12 +70,9 @@ def check(
     for line in describe_model(compiled):
         out.print(line, markup=False)
     if data is not None:
-        from whynow.data.source import open_source
-        from whynow.data.validate import check_declared_columns, validate_source
+        from whynow.data.validate import validate_for_model
 
-        source = open_source(data)
-        check_declared_columns(compiled, source)
-        report = validate_source(source, on_bad_rows="error")
+        report = validate_for_model(compiled, data)
         out.print()
         out.print(f"Data {data}: the model's columns are all there.", markup=False)
         for line in report.describe():
@@ -90,8 +87,7 @@ def demo(
     folder: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path("whynow-demo"),
 ) -> None:
     """Generate a realistic synthetic company into ./whynow-demo and check the reference model on it."""
-    from whynow.data.source import open_source
-    from whynow.data.validate import check_declared_columns, validate_source
+    from whynow.data.validate import validate_for_model
     from whynow.demo import generate_demo_data
     from whynow.examples import reference_model_path
     from whynow.model.load import load_model
@@ -99,9 +95,7 @@ def demo(
     counts = generate_demo_data(folder, seed=seed)
     out.print(f"Wrote the demo company to {folder}/: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     compiled = load_model(reference_model_path())
-    source = open_source(str(folder))
-    check_declared_columns(compiled, source)
-    report = validate_source(source, on_bad_rows="error")
+    report = validate_for_model(compiled, str(folder))
     out.print(f"The reference model '{compiled.name}' is valid and its columns are in the data.")
     for line in report.describe():
         out.print(line, markup=False)

@@ -148,7 +148,7 @@ def test_rank_by_must_be_numeric() -> None:
         check_condition("industry", SCOPE, expect="number")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.one_of(conditions, st.text(max_size=40)))
 def test_checker_never_crashes(text: str) -> None:
     """Random strings and random ASTs: the checker accepts, or raises its own error — nothing else."""

@@ -7,6 +7,8 @@ and DuckDB columns keep their own types. A CSV table carries `_row`, its data-ro
 
 from __future__ import annotations
 
+import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -73,21 +75,17 @@ def _open_folder(folder: Path) -> Source:
         if not found:
             continue
         file = found[0]
-        view = f"raw_{name}"
         try:
             if file.suffix == ".csv":
-                # all_varchar: typing happens in validation, where a bad value is a bad row with its number.
-                con.con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT row_number() OVER () AS {ROW}, * "
-                    "FROM read_csv($1, all_varchar = true, header = true, encoding = 'utf-8')",
-                    [str(file)],
-                )
+                table = _read_csv(con, file, name)
+                fmt: Format = "csv"
             else:
-                con.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet($1)", [str(file)])
+                table = con.read_parquet(str(file), table_name=f"raw_{name}")
+                table = table.mutate(**{ROW: ibis.row_number() + 1})
+                fmt = "parquet"
         except duckdb.Error as e:
-            raise DataError(f"{file}: cannot read table {name}: {_first_line(e)}") from None
-        fmt: Format = "csv" if file.suffix == ".csv" else "parquet"
-        source.tables[name] = RawTable(name, con.table(view), file.name, fmt)
+            raise DataError(f"{file}: cannot read table {name}: {_csv_problem(e)}") from None
+        source.tables[name] = RawTable(name, table, file.name, fmt)
     if not source.tables:
         raise DataError(
             f"{folder} holds no table files; name them after the tables, e.g. accounts.csv, contacts.csv "
@@ -96,27 +94,67 @@ def _open_folder(folder: Path) -> Source:
     return source
 
 
+def _read_csv(con: DuckDBBackend, file: Path, name: str) -> ir.Table:
+    """Every column as text, in a strict comma-separated dialect: a ragged row is an error naming its line,
+    never a silently different reading of the file. Typing is validation's job."""
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError:
+        raise DataError(f"{file}: table {name} is not UTF-8 text; save it as UTF-8 CSV") from None
+    if not header:
+        raise DataError(f"{file}: table {name} is empty; it needs a header row naming its columns")
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise DataError(f"{file}: table {name} has the column {', '.join(repeated)} twice in its header; keep one")
+    columns = {column or f"column{i + 1}": "VARCHAR" for i, column in enumerate(header)}
+    view = f"raw_{name}"
+    con.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT row_number() OVER () AS {ROW}, * FROM read_csv($1, "
+        "columns = $2, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        "strict_mode = true, encoding = 'utf-8')",
+        [str(file), columns],
+    )
+    return con.table(view)
+
+
 def _open_duckdb(file: Path) -> Source:
     con = _connect()
     try:
-        con.con.execute("ATTACH $1 AS src (READ_ONLY)", [str(file)])
-        present = {
-            row[0]
-            for row in con.con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'"
-            ).fetchall()
-        }
+        con.attach(str(file), name="src", read_only=True)
+        # Not con.list_tables(): ibis 12 fetches it with DuckDB's deprecated fetch_arrow_table().
+        listed = con.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src' AND table_schema = 'main'"
+        ).fetchall()
+        present = {row[0] for row in listed}
     except duckdb.Error as e:
         raise DataError(f"{file}: cannot open it as a DuckDB database: {_first_line(e)}") from None
     source = Source(str(file), con)
     for name in TABLE_NAMES:
         if name in present:
-            source.tables[name] = RawTable(
-                name, con.table(name, database="src"), f"{file.name} (table {name})", "duckdb"
-            )
+            table = con.table(name, database=("src", "main")).mutate(**{ROW: ibis.row_number() + 1})
+            source.tables[name] = RawTable(name, table, f"{file.name} (table {name})", "duckdb")
     if not source.tables:
         raise DataError(f"{file} has none of the tables {', '.join(TABLE_NAMES)}")
     return source
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_ORIGINAL = re.compile(r"Original Line: (.*)")
+_CSV_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _csv_problem(error: Exception) -> str:
+    """DuckDB's CSV error in one line: which line, how many fields, and what to do."""
+    text = str(error)
+    line, original, counts = _CSV_LINE.search(text), _CSV_ORIGINAL.search(text), _CSV_COUNTS.search(text)
+    if line and counts:
+        shown = f" ({original.group(1).strip()[:80]})" if original else ""
+        return (
+            f"line {line.group(1)} (row {int(line.group(1)) - 1}) has {counts.group(2)} fields but the header has "
+            f"{counts.group(1)}{shown}; quote values that contain commas"
+        )
+    return _first_line(error)
 
 
 def _first_line(error: Exception) -> str:

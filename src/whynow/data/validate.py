@@ -21,12 +21,17 @@ import ibis.expr.types as ir
 
 from whynow.data.contract import IBIS_TYPES, TABLES, ColumnType
 from whynow.data.resolve import count_orphans_and_unmatched
-from whynow.data.source import ROW, RawTable, Source
+from whynow.data.source import ROW, RawTable, Source, open_source
 from whynow.errors import DataError, did_you_mean
+from whynow.model.check import CompiledModel
 
 OnBadRows = Literal["error", "skip"]
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
+_NUMERALS: dict[str, str] = {
+    "integer": r"^[+-]?[0-9]+(\.0*)?$",  # 500 and 500.0 (spreadsheets), never 12.5
+    "number": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$",
+}
 _SHOWN = 5  # row numbers and ids quoted in an error message
 _TYPE_WORDS: dict[ColumnType, str] = {
     "text": "text",
@@ -88,22 +93,30 @@ def validate_source(
     return result
 
 
-def check_declared_columns(model: object, source: Source) -> None:
-    """Every column the model declares under `columns:` is in the data (SPEC §4.1)."""
-    from whynow.model.check import CompiledModel
+def validate_for_model(model: CompiledModel, location: str, on_bad_rows: OnBadRows = "error") -> Validated:
+    """Open a source and validate it for a model: its declared columns must be there and typed."""
+    source = open_source(location)
+    check_declared_columns(model, source)
+    return validate_source(source, on_bad_rows, model.declared_columns)
 
-    assert isinstance(model, CompiledModel)
+
+def check_declared_columns(model: CompiledModel, source: Source) -> None:
+    """Every column the model declares under `columns:` is in the data (SPEC §4.1)."""
     problems = []
     for table, columns in model.spec.columns.items():
         raw = source.tables.get(table)
         for column in columns:
-            if raw is None or column not in raw.table.columns:
-                line = model.lines.get(("columns", table, column))
-                where = f"{model.file}:{line}" if line else model.file
-                found = raw.file if raw else f"no {table} table in {source.location}"
+            line = model.lines.get(("columns", table, column))
+            where = f"{model.file}:{line}" if line else model.file
+            if raw is None:
                 problems.append(
-                    f"{where}: the model declares {table}.{column}, but {found} has no column '{column}'"
-                    f"{did_you_mean(column, raw.table.columns if raw else [])}; add it or remove it from columns:"
+                    f"{where}: the model declares {table}.{column}, but {source.location} has no {table} table; "
+                    "add the table or remove the column from columns:"
+                )
+            elif column not in raw.table.columns:
+                problems.append(
+                    f"{where}: the model declares {table}.{column}, but {raw.file} has no column '{column}'"
+                    f"{did_you_mean(column, raw.table.columns)}; add it or remove it from columns:"
                 )
     if problems:
         raise DataError("\n".join(problems))
@@ -139,15 +152,17 @@ def _marked(raw: RawTable, declared: Mapping[str, ColumnType]) -> ir.Table:
     """The raw table plus `_bad_<column>` flags (CSV: the value does not read as its type, or a required
     column is empty) and `_bad`, true on a bad row."""
     t = raw.table
-    if raw.format != "csv":
-        return t.mutate(_bad=ibis.literal(False))
     required = set(TABLES[raw.name].required)
     flags: dict[str, ir.BooleanValue] = {}
     for column, kind in _column_types(raw, declared).items():
         if column not in t.columns:
             continue
-        flag = t[column].notnull() & _parse_text(t[column], kind).isnull()
-        flags[f"_bad_{column}"] = flag | t[column].isnull() if column in required else flag
+        # Typed sources (Parquet, DuckDB) keep their types (checked in _convert); only CSV text is parsed.
+        flag = t[column].notnull() & _parse_text(t[column], kind).isnull() if raw.format == "csv" else None
+        if column in required:
+            flag = t[column].isnull() if flag is None else flag | t[column].isnull()
+        if flag is not None:
+            flags[f"_bad_{column}"] = flag
     any_bad: ir.BooleanValue = ibis.literal(False)
     for flag in flags.values():
         any_bad = any_bad | flag
@@ -180,6 +195,11 @@ def _parse_text(text: ir.StringValue, kind: ColumnType) -> ir.Value:
             (folded.isin(_FALSE), ibis.literal(False)),
             else_=ibis.null(dt.boolean),
         )
+    if kind in _NUMERALS:
+        # A strict pattern first: DuckDB alone would read '12.5' as the integer 13, and '0x10' as 16.
+        number = value.try_cast(dt.float64)
+        parsed = number.cast(dt.int64) if kind == "integer" else number
+        return ibis.ifelse(value.re_search(_NUMERALS[kind]), parsed, ibis.null(IBIS_TYPES[kind]))
     return value.try_cast(IBIS_TYPES[kind])
 
 
@@ -214,8 +234,6 @@ def _bad_rows(
     on_bad_rows: OnBadRows,
     rejected: list[dict[str, object]],
 ) -> int:
-    if raw.format != "csv":
-        return 0
     types = _column_types(raw, declared)
     bad = marked.filter(marked["_bad"])
     count = _count(bad)
@@ -232,7 +250,9 @@ def _bad_rows(
         )
     for r in ordered.to_pyarrow().to_pylist():
         values = {k: v for k, v in r.items() if k != ROW and not k.startswith("_bad")}
-        rejected.append({"table": raw.name, "row": r[ROW], "reason": _reason(r, types), "values": json.dumps(values)})
+        rejected.append(
+            {"table": raw.name, "row": r[ROW], "reason": _reason(r, types), "values": json.dumps(values, default=str)}
+        )
     return count
 
 

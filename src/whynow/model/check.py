@@ -65,12 +65,21 @@ class CompiledModel:
     def name(self) -> str:
         return self.spec.model
 
+    @property
+    def declared_columns(self) -> dict[str, Mapping[str, ColumnType]]:
+        """The model's `columns:` section, table name → column → type."""
+        return declared_columns(self.spec)
+
     def condition(self, *path: str | int) -> Condition | None:
         """The checked condition at a YAML path, e.g. `condition("fit", "account", 0, "when")`."""
         return self.conditions.get(path)
 
     def with_source(self, text: str, digest: str) -> CompiledModel:
         return replace(self, text=text, hash=digest)
+
+
+def declared_columns(spec: Model) -> dict[str, Mapping[str, ColumnType]]:
+    return {str(table): columns for table, columns in spec.columns.items()}
 
 
 def check_model(
@@ -93,7 +102,7 @@ class _Checker:
         self.locator = locator
         self.problems = problems
         self.unchecked_signals = unchecked_signals
-        self.declared: dict[str, Mapping[str, ColumnType]] = {str(k): v for k, v in spec.columns.items()}
+        self.declared = declared_columns(spec)
         self.conditions: dict[KeyPath, Condition] = {}
 
     def report(self, path: KeyPath, message: str, text: str | None = None) -> None:

@@ -78,11 +78,11 @@ def _compile(node: exp.Expression, t: ir.Table) -> Any:
     if isinstance(node, exp.Null):
         return ibis.null()
     if isinstance(node, exp.And):
-        return _compile(node.this, t) & _compile(node.expression, t)
+        return _boolean(_compile(node.this, t)) & _boolean(_compile(node.expression, t))
     if isinstance(node, exp.Or):
-        return _compile(node.this, t) | _compile(node.expression, t)
+        return _boolean(_compile(node.this, t)) | _boolean(_compile(node.expression, t))
     if isinstance(node, exp.Not):
-        return ~_compile(node.this, t)
+        return ~_boolean(_compile(node.this, t))
     if isinstance(node, exp.Is):
         return _compile(node.this, t).isnull()
     if type(node) in _COMPARE:
@@ -103,18 +103,31 @@ def _compile(node: exp.Expression, t: ir.Table) -> Any:
         # sqlglot marks NOT LIKE with a flag on the node, not a Not node (STACK.md)
         return ~matched if node.args.get("negate") else matched
     if type(node) in _ARITHMETIC:
-        return _ARITHMETIC[type(node)](_compile(node.this, t), _compile(node.expression, t))
+        left, right = _aligned(_compile(node.this, t), _compile(node.expression, t))
+        return _ARITHMETIC[type(node)](left, right)
     if type(node) in _UNARY:
-        return _UNARY[type(node)](_compile(node.this, t))
+        value = _compile(node.this, t)
+        return value if value.type().is_null() else _UNARY[type(node)](value)
     if type(node) in _VARIADIC:
         args = [_compile(a, t) for a in (node.this, *node.expressions)]
         return _VARIADIC[type(node)](*args)
     raise TypeError(f"unchecked condition node {node.key}")  # check_condition rejects these first
 
 
+def _boolean(value: Any) -> Any:
+    """A bare NULL in a boolean position (`NOT NULL`, `x AND NULL`) is a boolean NULL."""
+    return value.cast("boolean") if value.type().is_null() else value
+
+
 def _aligned(left: Any, right: Any) -> tuple[Any, Any]:
-    """A text literal compared with a date or timestamp is read as one ('2026-11-20')."""
+    """A text literal compared with a date or timestamp is read as one ('2026-11-20'); a bare NULL takes
+    the other side's type (`employees + NULL`)."""
+    if left.type().is_null() and right.type().is_null():
+        return left.cast("float64"), right.cast("float64")
     for a, b, swap in ((left, right, False), (right, left, True)):
+        if b.type().is_null() and not a.type().is_null():
+            b = b.cast(a.type())
+            return (b, a) if swap else (a, b)
         if a.type().is_temporal() and b.type().is_string():
             b = b.cast(a.type())
             return (b, a) if swap else (a, b)

@@ -219,7 +219,7 @@ _KEYWORD_FUNCTIONS = (exp.Case, exp.Cast, exp.Extract, exp.If)
 _WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
-def _function_name(node: exp.Func, text: str) -> tuple[str, int | None, int | None]:
+def _function_name(node: exp.Expression, text: str) -> tuple[str, int | None, int | None]:
     """The function's name as the user wrote it (`substr`, not sqlglot's SUBSTRING), and its span."""
     start, _ = span(node, text)
     first_arg = min((int(n.meta["start"]) for n in node.walk() if n is not node and "start" in n.meta), default=None)
@@ -228,7 +228,9 @@ def _function_name(node: exp.Func, text: str) -> tuple[str, int | None, int | No
         match = _WORD_BEFORE.search(text[: max(paren, 0)])
         if paren >= 0 and match:
             return match.group(1), match.start(1), match.end(1) - 1
-    name = node.name if isinstance(node, exp.Anonymous) else node.sql_name().lower()
+    name = node.name if isinstance(node, exp.Anonymous) else node.key
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Anonymous):
+        name = node.sql_name().lower()
     return name, start, None if start is None else start + len(name) - 1
 
 
@@ -264,7 +266,10 @@ class _TypeChecker:
             what = "true or false" if want == "boolean" else "a number"
             self.fail(node, f"this must be {what}, but it is {_article(got)}")
 
-    def infer(self, node: exp.Expression) -> ValueType:
+    def infer(self, node: exp.Expression | None) -> ValueType:
+        if node is None:  # e.g. DuckDB reads a lone `@` as abs() of nothing
+            self.issues.append(ConditionIssue("the expression is incomplete: an operand is missing"))
+            return "null"
         if isinstance(node, exp.Paren):
             return self.infer(node.this)
         if isinstance(node, exp.Column):
@@ -287,13 +292,16 @@ class _TypeChecker:
             self.infer(node.this)
             return "boolean"
         if isinstance(node, tuple(COMPARISONS)):
-            self.comparable(node, [node.this, node.expression])
+            compared = self.comparable(node, [node.this, node.expression])
+            if compared == "boolean" and not isinstance(node, exp.EQ | exp.NEQ):
+                self.fail(node, "true/false values compare only with = and <>")
             return "boolean"
         if isinstance(node, exp.In):
             self.comparable(node, [node.this, *node.expressions])
             return "boolean"
         if isinstance(node, exp.Between):
-            self.comparable(node, [node.this, node.args["low"], node.args["high"]])
+            if self.comparable(node, [node.this, node.args["low"], node.args["high"]]) == "boolean":
+                self.fail(node, "BETWEEN needs numbers, text or dates, not true/false values")
             return "boolean"
         if isinstance(node, exp.Like | exp.ILike):
             for side in (node.this, node.expression):

@@ -77,58 +77,48 @@ def _compile(node: exp.Expression, t: ir.Table) -> Any:
         return ibis.literal(bool(node.this))
     if isinstance(node, exp.Null):
         return ibis.null()
-    if isinstance(node, exp.And):
-        return _boolean(_compile(node.this, t)) & _boolean(_compile(node.expression, t))
-    if isinstance(node, exp.Or):
-        return _boolean(_compile(node.this, t)) | _boolean(_compile(node.expression, t))
+    if isinstance(node, exp.And | exp.Or):
+        left, right = _operands(t, "boolean", node.this, node.expression)
+        return left & right if isinstance(node, exp.And) else left | right
     if isinstance(node, exp.Not):
-        return ~_boolean(_compile(node.this, t))
+        return ~_operands(t, "boolean", node.this)[0]
     if isinstance(node, exp.Is):
-        return _compile(node.this, t).isnull()
+        return _operands(t, "string", node.this)[0].isnull()
     if type(node) in _COMPARE:
-        left, right = _aligned(_compile(node.this, t), _compile(node.expression, t))
-        return _COMPARE[type(node)](left, right)
+        return _COMPARE[type(node)](*_operands(t, "float64", node.this, node.expression))
     if isinstance(node, exp.In):
-        left = _compile(node.this, t)
-        items = [_aligned(left, _compile(e, t))[1] for e in node.expressions]
-        return left.isin(items)
+        value, *items = _operands(t, "float64", node.this, *node.expressions)
+        return value.isin(items)
     if isinstance(node, exp.Between):
-        value = _compile(node.this, t)
-        low = _aligned(value, _compile(node.args["low"], t))[1]
-        high = _aligned(value, _compile(node.args["high"], t))[1]
+        value, low, high = _operands(t, "float64", node.this, node.args["low"], node.args["high"])
         return value.between(low, high)
     if isinstance(node, exp.Like | exp.ILike):
-        value, pattern = _compile(node.this, t), _compile(node.expression, t)
+        value, pattern = _operands(t, "string", node.this, node.expression)
         matched = value.ilike(pattern) if isinstance(node, exp.ILike) else value.like(pattern)
         # sqlglot marks NOT LIKE with a flag on the node, not a Not node (STACK.md)
         return ~matched if node.args.get("negate") else matched
     if type(node) in _ARITHMETIC:
-        left, right = _aligned(_compile(node.this, t), _compile(node.expression, t))
-        return _ARITHMETIC[type(node)](left, right)
+        return _ARITHMETIC[type(node)](*_operands(t, "float64", node.this, node.expression))
     if type(node) in _UNARY:
-        value = _compile(node.this, t)
-        return value if value.type().is_null() else _UNARY[type(node)](value)
+        textual = isinstance(node, exp.Lower | exp.Upper | exp.Length)
+        return _UNARY[type(node)](_operands(t, "string" if textual else "float64", node.this)[0])
     if type(node) in _VARIADIC:
-        args = [_compile(a, t) for a in (node.this, *node.expressions)]
-        return _VARIADIC[type(node)](*args)
+        return _VARIADIC[type(node)](*_operands(t, "float64", node.this, *node.expressions))
     raise TypeError(f"unchecked condition node {node.key}")  # check_condition rejects these first
 
 
-def _boolean(value: Any) -> Any:
-    """A bare NULL in a boolean position (`NOT NULL`, `x AND NULL`) is a boolean NULL."""
-    return value.cast("boolean") if value.type().is_null() else value
-
-
-def _aligned(left: Any, right: Any) -> tuple[Any, Any]:
-    """A text literal compared with a date or timestamp is read as one ('2026-11-20'); a bare NULL takes
-    the other side's type (`employees + NULL`)."""
-    if left.type().is_null() and right.type().is_null():
-        return left.cast("float64"), right.cast("float64")
-    for a, b, swap in ((left, right, False), (right, left, True)):
-        if b.type().is_null() and not a.type().is_null():
-            b = b.cast(a.type())
-            return (b, a) if swap else (a, b)
-        if a.type().is_temporal() and b.type().is_string():
-            b = b.cast(a.type())
-            return (b, a) if swap else (a, b)
-    return left, right
+def _operands(t: ir.Table, fallback: str, *nodes: exp.Expression) -> list[Any]:
+    """Compile the operands of one operation so they agree: a bare NULL takes the type of the first typed
+    operand (else `fallback`), and a text literal beside a date or timestamp is read as one ('2026-11-20')."""
+    values = [_compile(n, t) for n in nodes]
+    typed = [v.type() for v in values if not v.type().is_null()]
+    temporal = next((ty for ty in typed if ty.is_temporal()), None)
+    target = typed[0] if typed else fallback
+    out = []
+    for value in values:
+        if value.type().is_null():
+            value = value.cast(temporal or target)
+        elif temporal is not None and value.type().is_string():
+            value = value.cast(temporal)
+        out.append(value)
+    return out

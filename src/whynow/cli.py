@@ -70,9 +70,9 @@ def check(
     for line in describe_model(compiled):
         out.print(line, markup=False)
     if data is not None:
-        from whynow.data.validate import validate_for_model
+        from whynow.run import open_data
 
-        report = validate_for_model(compiled, data)
+        report = open_data(compiled, data)
         out.print()
         out.print(f"Data {data}: the model's columns are all there.", markup=False)
         for line in report.describe():
@@ -87,15 +87,15 @@ def demo(
     folder: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path("whynow-demo"),
 ) -> None:
     """Generate a realistic synthetic company into ./whynow-demo and check the reference model on it."""
-    from whynow.data.validate import validate_for_model
     from whynow.demo import generate_demo_data
     from whynow.examples import reference_model_path
     from whynow.model.load import load_model
+    from whynow.run import open_data
 
     counts = generate_demo_data(folder, seed=seed)
     out.print(f"Wrote the demo company to {folder}/: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     compiled = load_model(reference_model_path())
-    report = validate_for_model(compiled, str(folder))
+    report = open_data(compiled, str(folder))
     out.print(f"The reference model '{compiled.name}' is valid and its columns are in the data.")
     for line in report.describe():
         out.print(line, markup=False)

@@ -107,6 +107,9 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
     """Every rule of the model, one line each, in the order of the file's sections."""
     spec = model.spec
     yield f"Model '{spec.model}'"
+    for table, columns in spec.columns.items():
+        listed = ", ".join(f"{name} ({kind})" for name, kind in columns.items())
+        yield f"Extra {table} columns the rules use: {listed}"
     for level, title in (("account", "Account fit"), ("contact", "Contact fit")):
         for i, rule in enumerate(getattr(spec.fit, level)):
             yield f"{title}: {_points(rule.points)} when {_cond(model, ('fit', level, i, 'when'))}  ({rule.name})"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies import conditions
+from tests.strategies import condition_trees, conditions
 from whynow.model.compile import compile_predicate, compile_value
 from whynow.model.conditions import ConditionInvalid, check_condition
 from whynow.model.scope import Scope
@@ -69,6 +69,8 @@ def matching(text: str) -> list[str]:
         pytest.param("renewal_date < '2027-01-01'", ["A1", "A4"], id="date-vs-text-literal"),
         pytest.param("employees > -1000 AND NOT (region IN ('EMEA'))", ["A1"], id="negative-and-not-in"),
         pytest.param("TRUE", ["A1", "A2", "A3", "A4"], id="literal-true"),
+        pytest.param("is_customer = FALSE", ["A2", "A4"], id="boolean-equals-literal"),
+        pytest.param("coalesce(NULL, industry) = 'Retail'", ["A2"], id="null-takes-neighbour-type"),
         pytest.param("NULL", [], id="null-is-false"),
     ],
 )
@@ -118,6 +120,19 @@ def test_rank_by_value_keeps_null() -> None:
         pytest.param("industry + 1 > 2", "arithmetic needs numbers; this is text", "industry", id="text-arithmetic"),
         pytest.param("employees LIKE '%1%'", "LIKE compares text", "employees", id="like-on-number"),
         pytest.param("is_customer IS TRUE", "only IS NULL and IS NOT NULL are allowed", None, id="is-true"),
+        pytest.param(
+            "(employees > 1) = TRUE",
+            "compare a true/false expression with AND, OR and NOT",
+            None,
+            id="boolean-expression-compared",
+        ),
+        pytest.param(
+            "is_customer > FALSE", "true/false values compare only with = and <>", None, id="boolean-ordering"
+        ),
+        pytest.param(
+            "is_customer BETWEEN FALSE AND TRUE", "BETWEEN needs numbers, text or dates", None, id="boolean-between"
+        ),
+        pytest.param("is_customer IN (TRUE)", "IN needs numbers, text or dates", None, id="boolean-in"),
         pytest.param("industry = 'x' AND", "syntax error", None, id="dangling-and"),
         pytest.param("industry = 'x", "syntax error: unterminated quote", None, id="unterminated-quote"),
         pytest.param("   ", "the condition is empty", None, id="empty"),
@@ -149,7 +164,7 @@ def test_rank_by_must_be_numeric() -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(conditions, st.text(max_size=40)))
+@given(st.one_of(conditions, condition_trees, st.text(max_size=40)))
 def test_checker_never_crashes(text: str) -> None:
     """Random strings and random ASTs: the checker accepts, or raises its own error — nothing else."""
     try:

@@ -55,70 +55,79 @@ def compile_predicate(condition: Condition, table: ir.Table) -> ir.BooleanValue:
     >>> t.select(big=compile_predicate(cond, t)).to_pyarrow()["big"].to_pylist()
     [False, True, False]
     """
-    value = _compile(condition.tree, table)
+    value = _Compiler(condition, table).operands("boolean", condition.tree)[0]
     return ibis.coalesce(value, ibis.literal(False))
 
 
 def compile_value(condition: Condition, table: ir.Table) -> ir.Value:
     """The expression's value over `table` (for `rank_by`); NULL stays NULL."""
-    return _compile(condition.tree, table)
+    value: ir.Value = _Compiler(condition, table).operands("float64", condition.tree)[0]
+    return value
 
 
-def _compile(node: exp.Expression, t: ir.Table) -> Any:
-    if isinstance(node, exp.Paren):
-        return _compile(node.this, t)
-    if isinstance(node, exp.Column):
-        return t[node.name]
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return ibis.literal(node.this, type="string")
-        return ibis.literal(int(node.this)) if node.is_int else ibis.literal(float(node.this))
-    if isinstance(node, exp.Boolean):
-        return ibis.literal(bool(node.this))
-    if isinstance(node, exp.Null):
-        return ibis.null()
-    if isinstance(node, exp.And | exp.Or):
-        left, right = _operands(t, "boolean", node.this, node.expression)
-        return left & right if isinstance(node, exp.And) else left | right
-    if isinstance(node, exp.Not):
-        return ~_operands(t, "boolean", node.this)[0]
-    if isinstance(node, exp.Is):
-        return _operands(t, "string", node.this)[0].isnull()
-    if type(node) in _COMPARE:
-        return _COMPARE[type(node)](*_operands(t, "float64", node.this, node.expression))
-    if isinstance(node, exp.In):
-        value, *items = _operands(t, "float64", node.this, *node.expressions)
-        return value.isin(items)
-    if isinstance(node, exp.Between):
-        value, low, high = _operands(t, "float64", node.this, node.args["low"], node.args["high"])
-        return value.between(low, high)
-    if isinstance(node, exp.Like | exp.ILike):
-        value, pattern = _operands(t, "string", node.this, node.expression)
-        matched = value.ilike(pattern) if isinstance(node, exp.ILike) else value.like(pattern)
-        # sqlglot marks NOT LIKE with a flag on the node, not a Not node (STACK.md)
-        return ~matched if node.args.get("negate") else matched
-    if type(node) in _ARITHMETIC:
-        return _ARITHMETIC[type(node)](*_operands(t, "float64", node.this, node.expression))
-    if type(node) in _UNARY:
-        textual = isinstance(node, exp.Lower | exp.Upper | exp.Length)
-        return _UNARY[type(node)](_operands(t, "string" if textual else "float64", node.this)[0])
-    if type(node) in _VARIADIC:
-        return _VARIADIC[type(node)](*_operands(t, "float64", node.this, *node.expressions))
-    raise TypeError(f"unchecked condition node {node.key}")  # check_condition rejects these first
+class _Compiler:
+    """Compiles one checked condition; knows which of its nodes are NULL whatever the row."""
 
+    def __init__(self, condition: Condition, table: ir.Table) -> None:
+        self.untyped = condition.untyped
+        self.t = table
 
-def _operands(t: ir.Table, fallback: str, *nodes: exp.Expression) -> list[Any]:
-    """Compile the operands of one operation so they agree: a bare NULL takes the type of the first typed
-    operand (else `fallback`), and a text literal beside a date or timestamp is read as one ('2026-11-20')."""
-    values = [_compile(n, t) for n in nodes]
-    typed = [v.type() for v in values if not v.type().is_null()]
-    temporal = next((ty for ty in typed if ty.is_temporal()), None)
-    target = typed[0] if typed else fallback
-    out = []
-    for value in values:
-        if value.type().is_null():
-            value = value.cast(temporal or target)
-        elif temporal is not None and value.type().is_string():
-            value = value.cast(temporal)
-        out.append(value)
-    return out
+    def compile(self, node: exp.Expression) -> Any:
+        t, operands = self.t, self.operands
+        if isinstance(node, exp.Paren):
+            return self.compile(node.this)
+        if isinstance(node, exp.Column):
+            return t[node.name]
+        if isinstance(node, exp.Literal):
+            if node.is_string:
+                return ibis.literal(node.this, type="string")
+            return ibis.literal(int(node.this)) if node.is_int else ibis.literal(float(node.this))
+        if isinstance(node, exp.Boolean):
+            return ibis.literal(bool(node.this))
+        if isinstance(node, exp.Null):
+            return ibis.null()
+        if isinstance(node, exp.And | exp.Or):
+            left, right = operands("boolean", node.this, node.expression)
+            return left & right if isinstance(node, exp.And) else left | right
+        if isinstance(node, exp.Not):
+            return ~operands("boolean", node.this)[0]
+        if isinstance(node, exp.Is):
+            return operands("string", node.this)[0].isnull()
+        if type(node) in _COMPARE:
+            return _COMPARE[type(node)](*operands("float64", node.this, node.expression))
+        if isinstance(node, exp.In):
+            value, *items = operands("float64", node.this, *node.expressions)
+            return value.isin(items)
+        if isinstance(node, exp.Between):
+            value, low, high = operands("float64", node.this, node.args["low"], node.args["high"])
+            return value.between(low, high)
+        if isinstance(node, exp.Like | exp.ILike):
+            value, pattern = operands("string", node.this, node.expression)
+            matched = value.ilike(pattern) if isinstance(node, exp.ILike) else value.like(pattern)
+            # sqlglot marks NOT LIKE with a flag on the node, not a Not node (STACK.md)
+            return ~matched if node.args.get("negate") else matched
+        if type(node) in _ARITHMETIC:
+            return _ARITHMETIC[type(node)](*operands("float64", node.this, node.expression))
+        if type(node) in _UNARY:
+            textual = isinstance(node, exp.Lower | exp.Upper | exp.Length)
+            return _UNARY[type(node)](operands("string" if textual else "float64", node.this)[0])
+        if type(node) in _VARIADIC:
+            return _VARIADIC[type(node)](*operands("float64", node.this, *node.expressions))
+        raise TypeError(f"unchecked condition node {node.key}")  # check_condition rejects these first
+
+    def operands(self, fallback: str, *nodes: exp.Expression) -> list[Any]:
+        """Compile the operands of one operation so they agree: an always-NULL operand takes the type of the
+        first typed one (else `fallback`); a text literal beside a date or timestamp is read as one."""
+        values = [self.compile(n) for n in nodes]
+        null = [id(n) in self.untyped or v.type().is_null() for n, v in zip(nodes, values, strict=True)]
+        typed = [v.type() for v, is_null in zip(values, null, strict=True) if not is_null]
+        temporal = next((ty for ty in typed if ty.is_temporal()), None)
+        target = temporal or (typed[0] if typed else fallback)
+        out = []
+        for value, is_null in zip(values, null, strict=True):
+            if is_null:
+                value = ibis.null(target)
+            elif temporal is not None and value.type().is_string():
+                value = value.cast(temporal)
+            out.append(value)
+        return out

@@ -70,6 +70,9 @@ class Condition:
     tree: exp.Expression
     names: frozenset[str]
     type: ValueType
+    # ids of the tree's nodes that are NULL whatever the row (`NULL`, `coalesce(NULL)`): they take the
+    # type of their neighbours when compiled.
+    untyped: frozenset[int] = frozenset()
 
 
 class ConditionInvalid(Exception):
@@ -103,7 +106,7 @@ def check_condition(text: str, scope: Scope, expect: Expect = "boolean") -> Cond
     if checker.issues:
         raise ConditionInvalid(checker.issues)
     names = frozenset(c.name for c in tree.find_all(exp.Column))
-    return Condition(text, tree, names, value_type)
+    return Condition(text, tree, names, value_type, frozenset(checker.untyped))
 
 
 def _parse(text: str) -> exp.Expression:
@@ -255,6 +258,7 @@ class _TypeChecker:
         self.text = text
         self.scope = scope
         self.issues: list[ConditionIssue] = []
+        self.untyped: set[int] = set()
 
     def fail(self, node: exp.Expression, message: str) -> ValueType:
         self.issues.append(ConditionIssue(message, *span(node, self.text)))
@@ -267,6 +271,12 @@ class _TypeChecker:
             self.fail(node, f"this must be {what}, but it is {_article(got)}")
 
     def infer(self, node: exp.Expression | None) -> ValueType:
+        kind = self.infer_kind(node)
+        if kind == "null" and node is not None:
+            self.untyped.add(id(node))
+        return kind
+
+    def infer_kind(self, node: exp.Expression | None) -> ValueType:
         if node is None:  # e.g. DuckDB reads a lone `@` as abs() of nothing
             self.issues.append(ConditionIssue("the expression is incomplete: an operand is missing"))
             return "null"
@@ -293,11 +303,12 @@ class _TypeChecker:
             return "boolean"
         if isinstance(node, tuple(COMPARISONS)):
             compared = self.comparable(node, [node.this, node.expression])
-            if compared == "boolean" and not isinstance(node, exp.EQ | exp.NEQ):
-                self.fail(node, "true/false values compare only with = and <>")
+            if compared == "boolean":
+                self.boolean_comparison(node, [node.this, node.expression])
             return "boolean"
         if isinstance(node, exp.In):
-            self.comparable(node, [node.this, *node.expressions])
+            if self.comparable(node, [node.this, *node.expressions]) == "boolean":
+                self.fail(node, "IN needs numbers, text or dates; test true/false values with = or AND/OR/NOT")
             return "boolean"
         if isinstance(node, exp.Between):
             if self.comparable(node, [node.this, node.args["low"], node.args["high"]]) == "boolean":
@@ -325,6 +336,18 @@ class _TypeChecker:
         if isinstance(node, exp.Coalesce | exp.Least | exp.Greatest):
             return self.comparable(node, [node.this, *node.expressions])
         return self.fail(node, f"'{node.key}' is not supported")
+
+    def boolean_comparison(self, node: exp.Expression, operands: list[exp.Expression]) -> None:
+        """True/false values compare only with = and <>, and only as plain names or literals: an Ibis
+        backend may print `(a BETWEEN b AND c) = TRUE` without its parentheses."""
+        if not isinstance(node, exp.EQ | exp.NEQ):
+            self.fail(node, "true/false values compare only with = and <>")
+            return
+        for operand in operands:
+            inner = operand.unnest() if isinstance(operand, exp.Paren) else operand
+            if not isinstance(inner, exp.Column | exp.Boolean | exp.Null):
+                self.fail(operand, "compare a true/false expression with AND, OR and NOT, not with = or <>")
+                return
 
     def numeric(self, node: exp.Expression) -> ValueType:
         kind = self.infer(node)

@@ -282,7 +282,7 @@ def test_problems_are_ordered_by_line() -> None:
         ),
         pytest.param(
             "model: t\nsignals: {s: {from: opportunities, where: is_won, measure: count}}\n",
-            "unknown name 'is_won'",
+            "'is_won' is what the deal became after the as-of date; use `open` or `won`",
             id="opportunity-future-hidden",
         ),
         pytest.param(

@@ -246,7 +246,9 @@ def _keyword_span(node: exp.Expression, text: str) -> tuple[int | None, int | No
 
 def _unknown_names(tree: exp.Expression, text: str, scope: Scope) -> Iterator[ConditionIssue]:
     for column in tree.find_all(exp.Column):
-        if column.name not in scope.names:
+        if column.name in scope.hidden:
+            yield ConditionIssue(scope.hidden[column.name], *span(column, text))
+        elif column.name not in scope.names:
             hint = did_you_mean(column.name, scope.names)
             yield ConditionIssue(f"unknown name '{column.name}' in {scope.title}{hint}", *span(column, text))
 

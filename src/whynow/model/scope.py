@@ -52,6 +52,13 @@ ACCOUNT_MEASURES: dict[str, ColumnType] = {
     "top_contact_department": "text",
 }
 
+# SPEC §4.7: what an opportunities condition sees instead of the exported future.
+OPPORTUNITY_HIDDEN: dict[str, str] = {
+    column: f"'{column}' is what the deal became after the as-of date; use `open` or `won`, which hold at the "
+    "as-of date (SPEC §4.7: backtests stay honest)"
+    for column in OPPORTUNITY_FUTURE_COLUMNS
+}
+
 # Template-only names: the account's name, the contact's first and last name (SPEC §4.8).
 ACCOUNT_PLACEHOLDERS: dict[str, ColumnType] = {"account": "text"}
 CONTACT_PLACEHOLDERS: dict[str, ColumnType] = {"account": "text", "contact": "text"}
@@ -63,6 +70,7 @@ class Scope:
 
     title: str
     names: Mapping[str, ColumnType | None] = field(default_factory=dict)  # None: type unknown
+    hidden: Mapping[str, str] = field(default_factory=dict)  # name → why it cannot be used here
 
     def type_of(self, name: str) -> ColumnType | None:
         return self.names.get(name)
@@ -149,7 +157,11 @@ def build_scopes(
             contact_signals,
         ),
         signal_tables={
-            t: scope(f"signals from {t}", signal_table_columns(t, declared))
+            t: Scope(
+                f"signals from {t}",
+                signal_table_columns(t, declared),
+                OPPORTUNITY_HIDDEN if t == "opportunities" else {},
+            )
             for t in ("activities", "intent", "change_events", "technographics", "opportunities")
         },
     )

@@ -93,10 +93,11 @@ def demo(
     from whynow.run import open_data
 
     counts = generate_demo_data(folder, seed=seed)
-    out.print(f"Wrote the demo company to {folder}/: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    listing = ", ".join(f"{n} {t}" for t, n in counts.items())
+    out.print(f"Wrote the demo company to {folder}/: {listing}", markup=False)
     compiled = load_model(reference_model_path())
     report = open_data(compiled, str(folder))
-    out.print(f"The reference model '{compiled.name}' is valid and its columns are in the data.")
+    out.print(f"The reference model '{compiled.name}' is valid and its columns are in the data.", markup=False)
     for line in report.describe():
         out.print(line, markup=False)
 

@@ -70,7 +70,7 @@ def test_check_with_data_missing_declared_column(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(model), "--data", str(data)])
     assert result.exit_code == 1
     flat = " ".join(result.stderr.split())
-    assert f"{model}:2: the model declares accounts.segment, but accounts.csv has no column 'segment'" in flat
+    assert f"{model}:2: the model declares accounts.segment, but {data}/accounts.csv has no column 'segment'" in flat
     assert "did you mean 'segmnt'?" in flat
 
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from whynow import __version__
+from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
 
 app = typer.Typer(
@@ -61,6 +62,9 @@ def check(
         str | None,
         typer.Option(help="Also check the model against this data source (a folder or a DuckDB file)."),
     ] = None,
+    on_bad_rows: Annotated[
+        OnBadRows, typer.Option(help="With --data: stop at bad rows (error), or count them and go on (skip).")
+    ] = "error",
 ) -> None:
     """Validate a model and print every rule in plain language."""
     from whynow.model.describe import describe_model
@@ -72,7 +76,7 @@ def check(
     if data is not None:
         from whynow.run import open_data
 
-        report = open_data(compiled, data)
+        report = open_data(compiled, data, on_bad_rows)
         out.print()
         out.print(f"Data {data}: the model's columns are all there.", markup=False)
         for line in report.describe():

@@ -72,6 +72,8 @@ def _type_name(annotation: Any) -> str:
         return "mapping"
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
     if origin is typing.Literal:
         return " \\| ".join(str(a) for a in args)
     if origin in (types.UnionType, typing.Union):

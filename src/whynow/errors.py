@@ -40,13 +40,18 @@ class ModelProblem:
         """The problem as the user reads it: a location line, then the text with a caret under the spot."""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         head = f"{where}: {self.rule}: {self.message}" if self.rule else f"{where}: {self.message}"
-        if self.text is None or "\n" in self.text:
+        if self.text is None or not self.text.strip():
             return head
-        lines = [head, f"    {self.text}"]
-        if self.start is not None:
-            width = max(1, (self.end if self.end is not None else self.start) - self.start + 1)
-            lines.append("    " + " " * self.start + "^" * width)
-        return "\n".join(lines)
+        out = [head]
+        offset = 0  # a multi-line condition (`when: |`) shows each line, the caret under the right one
+        for text_line in self.text.rstrip("\n").split("\n"):
+            out.append(f"    {text_line}")
+            end_of_line = offset + len(text_line)
+            if self.start is not None and offset <= self.start <= end_of_line:
+                stop = min(self.end if self.end is not None else self.start, end_of_line - 1)
+                out.append("    " + " " * (self.start - offset) + "^" * max(1, stop - self.start + 1))
+            offset = end_of_line + 1
+        return "\n".join(out)
 
 
 class ModelError(WhynowError):

@@ -29,7 +29,7 @@ def write_duckdb(path, *statements):
 def test_a_csv_table_is_read_as_text_with_its_row_numbers(tmp_path):
     write_csv(tmp_path, "accounts", "account_id,name,employees\nA1,Acme,120\nA2,Beta,7\n")
     raw = open_source(tmp_path).tables["accounts"]
-    assert (raw.file, raw.format) == ("accounts.csv", "csv")
+    assert (raw.file, raw.format) == (str(tmp_path / "accounts.csv"), "csv")
     assert raw.table.schema()["employees"] == dt.string
     assert rows(raw.table, ROW, "account_id") == [{ROW: 1, "account_id": "A1"}, {ROW: 2, "account_id": "A2"}]
 
@@ -73,9 +73,16 @@ def test_a_nonexistent_path_is_an_error(tmp_path):
         open_source(tmp_path / "nowhere")
 
 
-def test_a_file_that_is_not_a_duckdb_database_is_an_error(tmp_path):
+def test_a_table_file_instead_of_its_folder_is_an_error_naming_the_folder(tmp_path):
     path = write_csv(tmp_path, "accounts", "account_id,name\nA1,Acme\n")
-    with pytest.raises(DataError, match=r"accounts\.csv: cannot open it as a DuckDB database"):
+    with pytest.raises(DataError, match=r"accounts\.csv is one table file; give the folder that holds the tables"):
+        open_source(path)
+
+
+def test_a_file_that_is_not_a_duckdb_database_is_an_error(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("just some text\n")
+    with pytest.raises(DataError, match=r"notes\.duckdb: cannot open it as a DuckDB database"):
         open_source(path)
 
 
@@ -139,8 +146,8 @@ def test_each_table_file_in_a_folder_becomes_a_table_named_after_its_file(tmp_pa
     write_csv(tmp_path, "accounts", "account_id,name\nA1,Acme\n")
     write_csv(tmp_path, "contacts", "contact_id,account_id\nC1,A1\n")
     assert {name: raw.file for name, raw in open_source(tmp_path).tables.items()} == {
-        "accounts": "accounts.csv",
-        "contacts": "contacts.csv",
+        "accounts": str(tmp_path / "accounts.csv"),
+        "contacts": str(tmp_path / "contacts.csv"),
     }
 
 
@@ -158,8 +165,8 @@ def test_a_duckdb_file_is_a_source(tmp_path):
     )
     source = open_source(path)
     assert {name: raw.file for name, raw in source.tables.items()} == {
-        "accounts": "crm.duckdb (table accounts)",
-        "contacts": "crm.duckdb (table contacts)",
+        "accounts": f"{path} (table accounts)",
+        "contacts": f"{path} (table contacts)",
     }
     validated = validate_source(source)
     assert rows(validated.tables["contacts"], "contact_id", "account_id", "unsubscribed") == [

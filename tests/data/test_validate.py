@@ -93,7 +93,7 @@ def test_a_bad_row_is_an_error_naming_the_file_the_count_and_the_row(tmp_path, t
     with pytest.raises(DataError) as error:
         validate_csv(tmp_path, **tables)
     message = str(error.value)
-    assert message.startswith(f"{table}.csv: 1 bad row in table {table}: ")
+    assert message.startswith(f"{tmp_path / table}.csv: 1 bad row in table {table}: ")
     assert detail in message
     assert "--on-bad-rows=skip" in message
 
@@ -184,7 +184,9 @@ def test_duplicate_ids_are_an_error_listing_them(tmp_path):
     with pytest.raises(DataError) as error:
         validate_csv(tmp_path, accounts=csv)
     message = str(error.value)
-    assert message.startswith("accounts.csv: 2 duplicate account_id values in table accounts: A1 (×2), A2 (×3);")
+    assert message.startswith(
+        f"{tmp_path}/accounts.csv: 2 duplicate account_id values in table accounts: A1 (×2), A2 (×3);"
+    )
 
 
 def test_duplicate_ids_are_an_error_even_with_skip(tmp_path):
@@ -262,6 +264,33 @@ def test_timestamps_read_as_utc_instants(tmp_path, text, expected):
 def test_dates_in_date_columns(tmp_path):
     validated = validate_csv(tmp_path, accounts="account_id,name,renewal_date\nA1,Acme,2027-01-31\nA2,Beta,\n")
     assert values(validated.tables["accounts"], "renewal_date", by="account_id") == [date(2027, 1, 31), None]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["infinity", "epoch", "2026/11/20", "2026-11-20 10:00 PST", "20 Nov 2026"],
+    ids=["infinity", "epoch", "slashes", "zone-name", "words"],
+)
+def test_only_iso_8601_reads_as_a_timestamp(tmp_path, text):
+    with pytest.raises(DataError, match=f"occurred_at '{text}' does not read as an ISO timestamp"):
+        validate_csv(tmp_path, activities=f"activity_id,occurred_at,type\nX1,{text},page_view\n")
+
+
+def test_a_timestamp_in_a_date_column_gives_its_utc_date(tmp_path):
+    validated = validate_csv(tmp_path, accounts="account_id,name,renewal_date\nA1,Acme,2026-11-20 23:30:00-05:00\n")
+    assert values(validated.tables["accounts"], "renewal_date", by="account_id") == [date(2026, 11, 21)]
+
+
+def test_a_blank_number_is_null_not_a_bad_row(tmp_path):
+    validated = validate_csv(tmp_path, accounts="account_id,name,employees,renewal_date\nA1,Acme,   ,  \n")
+    assert rows(validated.tables["accounts"], "account_id", "employees", "renewal_date") == [
+        {"account_id": "A1", "employees": None, "renewal_date": None}
+    ]
+
+
+def test_a_whole_number_too_large_is_a_bad_row(tmp_path):
+    with pytest.raises(DataError, match="employees '99999999999999999999' does not read as a whole number"):
+        validate_csv(tmp_path, accounts="account_id,name,employees\nA1,Acme,99999999999999999999\n")
 
 
 def test_numbers_and_whole_numbers(tmp_path):

@@ -72,6 +72,10 @@ def matching(text: str) -> list[str]:
         pytest.param("is_customer = FALSE", ["A2", "A4"], id="boolean-equals-literal"),
         pytest.param("coalesce(NULL, industry) = 'Retail'", ["A2"], id="null-takes-neighbour-type"),
         pytest.param("NULL", [], id="null-is-false"),
+        pytest.param("industry = NULL", [], id="equals-null-is-never-true"),
+        pytest.param("industry <> NULL", [], id="not-equals-null-is-never-true"),
+        pytest.param("NOT (industry = NULL)", [], id="not-of-null-comparison-is-null"),
+        pytest.param("employees < 99999999999999999999", ["A1", "A2", "A4"], id="literal-beyond-int64"),
     ],
 )
 def test_condition_matches(condition: str, expected: list[str]) -> None:
@@ -136,6 +140,15 @@ def test_rank_by_value_keeps_null() -> None:
         pytest.param("industry = 'x' AND", "syntax error", None, id="dangling-and"),
         pytest.param("industry = 'x", "syntax error: unterminated quote", None, id="unterminated-quote"),
         pytest.param("   ", "the condition is empty", None, id="empty"),
+        pytest.param("renewal_date < 'soon'", "'soon' is not a date; write an ISO date", "'soon'", id="non-iso-date"),
+        pytest.param(
+            "industry < renewal_date", "cannot compare text with a date", "industry", id="text-column-vs-date"
+        ),
+        pytest.param(
+            "employees BETWEEN SYMMETRIC 3 AND 1", "BETWEEN SYMMETRIC is not supported", None, id="between-symmetric"
+        ),
+        pytest.param("region IN ()", "IN () is empty", None, id="empty-in"),
+        pytest.param(" OR ".join(["employees = 1"] * 300), "nests more than 200 levels; use IN", None, id="too-deep"),
     ],
 )
 def test_condition_rejected(condition: str, message: str, caret: str | None) -> None:

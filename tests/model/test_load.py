@@ -103,7 +103,7 @@ BAD_MODELS = [
         GOOD_RULE.replace("points: 25", "points: ten"),
         6,
         "account fit rule 'Target industry'",
-        "points: input should be a valid number",
+        "points must be a number, not 'ten'",
         id="wrong-type",
     ),
     pytest.param(
@@ -242,7 +242,7 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
     """
     code, stderr, _ = check(tmp_path, text)
     assert code == 1
-    for expected in ("unknown section 'fitt'", "unknown name 'industy'", "points: input should be", "'intnet'"):
+    for expected in ("unknown section 'fitt'", "unknown name 'industy'", "points must be a number", "'intnet'"):
         assert expected in stderr
     assert "4 problems in the model" in stderr
 
@@ -267,7 +267,7 @@ def test_problems_are_ordered_by_line() -> None:
         pytest.param("model: t\ncapacity: {rank_by: fit_grade}\n", "this must be a number", id="rank-by-numeric"),
         pytest.param(
             "model: t\nsignals: {fit: {from: intent, measure: count}}\n",
-            "signal 'fit' has the name of a account column or measure",
+            "signal 'fit' has the name of a account column, measure or placeholder",
             id="signal-clash",
         ),
         pytest.param(
@@ -330,3 +330,90 @@ def test_declared_columns_are_usable() -> None:
         "fit:\n  account:\n    - {name: SMB, when: \"segment = 'smb' AND nps > 30\", points: 5}\n"
     )
     assert model.condition("fit", "account", 0, "when") is not None
+
+
+def test_env_variables_work_inside_flow_mappings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SPEC §4.1 writes `alerts: {slack: {webhook_url: ${ENV_VAR}, on: [surfaced]}}` on one line."""
+    monkeypatch.setenv("ENV_VAR", "https://hooks.example/T0/B0/x")
+    monkeypatch.setenv("WHYNOW_TEST_POINTS", "7")
+    model = load_model_text(
+        "model: t\nfit: {account: [{name: a, when: employees > 1, points: ${WHYNOW_TEST_POINTS}}]}\n"
+        "alerts: {slack: {webhook_url: ${ENV_VAR}, on: [surfaced]}}\n"
+    )
+    assert model.spec.alerts.slack is not None
+    assert model.spec.alerts.slack.webhook_url == "https://hooks.example/T0/B0/x"
+    assert model.spec.fit.account[0].points == 7
+
+
+def test_env_values_stay_text_and_secrets_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHYNOW_TEST_SECRET", "0123")
+    model = load_model_text("model: t\nalerts:\n  webhook:\n    secret: ${WHYNOW_TEST_SECRET}\n")
+    assert model.spec.alerts.webhook is not None and model.spec.alerts.webhook.secret == "0123"
+    with pytest.raises(ModelError) as raised:
+        load_model_text("model: t\nalerts:\n  webhook:\n    secret: [s3cr3t-value]\n")
+    assert "s3cr3t" not in str(raised.value)
+    assert "secret must be text" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("model: !!python/object:os.system x\n", "YAML: could not determine a constructor", id="yaml-tag"),
+        pytest.param("fit: {}\n", "'model' is required here", id="no-model-name"),
+        pytest.param("model: ''\n", "model must not be empty", id="empty-model-name"),
+        pytest.param("model: t\nfit: 5\n", "fit must be a mapping (key: value lines), not 5", id="section-not-mapping"),
+        pytest.param(
+            "model: t\nfit: {account: [{name: a, when: x > 1, points: true}]}\n",
+            "points must be a number, not true/false",
+            id="boolean-points",
+        ),
+        pytest.param(
+            "model: t\ncolumns: {accounts: {engagement: number}}\n",
+            "'engagement' is the name of a built-in account measure",
+            id="column-named-like-measure",
+        ),
+        pytest.param(
+            "model: t\nsignals: {account: {from: intent, measure: count}}\n",
+            "signal 'account' has the name of a account column, measure or placeholder",
+            id="signal-named-like-placeholder",
+        ),
+        pytest.param("model: t\ncapacity: {per_role: {AE: -1}}\n", "must be at least 0", id="negative-capacity"),
+        pytest.param(
+            "model: t\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+            "expands to over 50000 values",
+            id="alias-bomb",
+        ),
+    ],
+)
+def test_odd_yaml_is_a_model_error(text: str, message: str) -> None:
+    with pytest.raises(ModelError) as raised:
+        load_model_text(text, "m.yaml")
+    assert message in str(raised.value)
+
+
+def test_a_missing_model_name_is_reported_once() -> None:
+    with pytest.raises(ModelError) as raised:
+        load_model_text("fit: {}\n", "m.yaml")
+    assert len(raised.value.problems) == 1
+
+
+def test_unquoted_true_is_a_condition() -> None:
+    assert load_model_text("model: t\naccounts: {target_when: true}\n").condition("accounts", "target_when")
+
+
+def test_fallback_grade_follows_the_highest_letter() -> None:
+    model = load_model_text("model: t\nfit: {grades: {B: 60, A: 80}}\n")
+    assert model.grades == (("A", 80), ("B", 60)) and model.fallback_grade == "C"
+
+
+def test_a_rule_set_aside_does_not_cause_follow_on_errors() -> None:
+    with pytest.raises(ModelError) as raised:
+        load_model_text(
+            "model: t\nengagement: {lookback_days: ten}\nbuying_committee:\n  engaged_within_days: 400\n"
+            "  roles: {champion: [1]}\naccounts: {mqa_when: engaged_champion >= 1}\n",
+            "m.yaml",
+        )
+    messages = [p.message for p in raised.value.problems]
+    assert len(messages) == 2, messages

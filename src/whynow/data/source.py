@@ -54,6 +54,8 @@ def open_source(location: str | Path) -> Source:
     path = Path(location)
     if path.is_dir():
         return _open_folder(path)
+    if path.is_file() and path.suffix.lower() in (".csv", ".parquet"):
+        raise DataError(f"{location} is one table file; give the folder that holds the tables ({path.parent or '.'})")
     if path.is_file():
         return _open_duckdb(path)
     raise DataError(f"data source {location} does not exist; give a folder of CSV or Parquet files or a DuckDB file")
@@ -85,7 +87,7 @@ def _open_folder(folder: Path) -> Source:
                 fmt = "parquet"
         except duckdb.Error as e:
             raise DataError(f"{file}: cannot read table {name}: {_csv_problem(e)}") from None
-        source.tables[name] = RawTable(name, table, file.name, fmt)
+        source.tables[name] = RawTable(name, table, str(file), fmt)
     if not source.tables:
         raise DataError(
             f"{folder} holds no table files; name them after the tables, e.g. accounts.csv, contacts.csv "
@@ -128,12 +130,15 @@ def _open_duckdb(file: Path) -> Source:
         ).fetchall()
         present = {row[0] for row in listed}
     except duckdb.Error as e:
-        raise DataError(f"{file}: cannot open it as a DuckDB database: {_first_line(e)}") from None
+        raise DataError(
+            f"{file}: cannot open it as a DuckDB database ({_first_line(e)}); --data takes a folder of CSV or "
+            "Parquet files, or a DuckDB file"
+        ) from None
     source = Source(str(file), con)
     for name in TABLE_NAMES:
         if name in present:
             table = con.table(name, database=("src", "main")).mutate(**{ROW: ibis.row_number() + 1})
-            source.tables[name] = RawTable(name, table, f"{file.name} (table {name})", "duckdb")
+            source.tables[name] = RawTable(name, table, f"{file} (table {name})", "duckdb")
     if not source.tables:
         raise DataError(f"{file} has none of the tables {', '.join(TABLE_NAMES)}")
     return source
@@ -148,6 +153,8 @@ def _csv_problem(error: Exception) -> str:
     """DuckDB's CSV error in one line: which line, how many fields, and what to do."""
     text = str(error)
     line, original, counts = _CSV_LINE.search(text), _CSV_ORIGINAL.search(text), _CSV_COUNTS.search(text)
+    if line and "not utf-8" in text.lower():
+        return f"line {line.group(1)} is not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)"
     if line and counts:
         shown = f" ({original.group(1).strip()[:80]})" if original else ""
         return (

@@ -27,10 +27,14 @@ from whynow.errors import DataError, did_you_mean
 OnBadRows = Literal["error", "skip"]
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
-_NUMERALS: dict[str, str] = {
-    "integer": r"^[+-]?[0-9]+(\.0*)?$",  # 500 and 500.0 (spreadsheets), never 12.5
-    "number": r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$",
-}
+_INTEGER = r"^[+-]?[0-9]+(\.0*)?$"  # 500 and 500.0 (spreadsheets), never 12.5
+_NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TIMESTAMP = (  # ISO 8601: a date, then maybe a time, then maybe Z or an offset
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
+    r" ?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+)
 _SHOWN = 5  # row numbers and ids quoted in an error message
 _TYPE_WORDS: dict[ColumnType, str] = {
     "text": "text",
@@ -128,9 +132,10 @@ def _marked(raw: RawTable, declared: Mapping[str, ColumnType]) -> ir.Table:
         if column not in t.columns:
             continue
         # Typed sources (Parquet, DuckDB) keep their types (checked in _convert); only CSV text is parsed.
-        flag = t[column].notnull() & _parse_text(t[column], kind).isnull() if raw.format == "csv" else None
+        blank = t[column].isnull() | (t[column].strip() == "") if raw.format == "csv" else t[column].isnull()
+        flag = ~blank & _parse_text(t[column], kind).isnull() if raw.format == "csv" else None
         if column in required:
-            flag = t[column].isnull() if flag is None else flag | t[column].isnull()
+            flag = blank if flag is None else flag | blank
         if flag is not None:
             flags[f"_bad_{column}"] = flag
     any_bad: ir.BooleanValue = ibis.literal(False)
@@ -154,6 +159,9 @@ def _typed(raw: RawTable, marked: ir.Table, declared: Mapping[str, ColumnType]) 
 
 
 def _parse_text(text: ir.StringValue, kind: ColumnType) -> ir.Value:
+    """CSV text as its contract type; NULL where it does not read as one (a blank reads as NULL, or as
+    false in a boolean column). Patterns come first: DuckDB's casts alone would take '12.5' as the
+    integer 13, 'infinity' as a timestamp and '2026/11/20' as a date."""
     value = text.strip()
     if kind == "text":
         return text
@@ -165,12 +173,19 @@ def _parse_text(text: ir.StringValue, kind: ColumnType) -> ir.Value:
             (folded.isin(_FALSE), ibis.literal(False)),
             else_=ibis.null(dt.boolean),
         )
-    if kind in _NUMERALS:
-        # A strict pattern first: DuckDB alone would read '12.5' as the integer 13, and '0x10' as 16.
-        number = value.try_cast(dt.float64)
-        parsed = number.cast(dt.int64) if kind == "integer" else number
-        return ibis.ifelse(value.re_search(_NUMERALS[kind]), parsed, ibis.null(IBIS_TYPES[kind]))
-    return value.try_cast(IBIS_TYPES[kind])
+    if kind == "integer":
+        return _when(value, _INTEGER, value.try_cast(dt.float64).try_cast(dt.int64), kind)
+    if kind == "number":
+        return _when(value, _NUMBER, value.try_cast(dt.float64), kind)
+    instant = value.try_cast(IBIS_TYPES["timestamp"])  # an offset is converted to UTC (SPEC §2)
+    if kind == "timestamp":
+        return _when(value, _TIMESTAMP, instant, kind)
+    # A date column also takes a timestamp: its UTC date.
+    return ibis.ifelse(value.re_search(_DATE), value.try_cast(dt.date), _when(value, _TIMESTAMP, instant.date(), kind))
+
+
+def _when(value: ir.StringValue, pattern: str, parsed: ir.Value, kind: ColumnType) -> ir.Value:
+    return ibis.ifelse(value.re_search(pattern), parsed, ibis.null(IBIS_TYPES[kind]))
 
 
 def _convert(raw: RawTable, column: str, kind: ColumnType) -> ir.Value:

@@ -11,7 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from whynow.data.contract import CONTACT_LEVEL_TABLES, TABLES, ColumnType, canonical_type
+from whynow.data.contract import (
+    CONTACT_LEVEL_TABLES,
+    OPPORTUNITY_HORIZON_COLUMNS,
+    TABLES,
+    ColumnType,
+    canonical_type,
+)
 from whynow.errors import ModelProblem, did_you_mean
 from whynow.model.conditions import Condition, ConditionInvalid, Expect, check_condition
 from whynow.model.locate import Locator
@@ -20,7 +26,9 @@ from whynow.model.measures import Measure, MeasureSyntaxError, parse_measure
 from whynow.model.schema import ARCHETYPES, DEFAULT_MOTIONS, Archetype, Model, Signal
 from whynow.model.scope import (
     ACCOUNT_MEASURES,
+    ACCOUNT_PLACEHOLDERS,
     CONTACT_MEASURES,
+    CONTACT_PLACEHOLDERS,
     LEAD_STATUS,
     Scope,
     Scopes,
@@ -83,14 +91,22 @@ def declared_columns(spec: Model) -> dict[str, Mapping[str, ColumnType]]:
 
 
 def check_model(
-    spec: Model, locator: Locator, problems: list[ModelProblem], unchecked_signals: Iterable[str] = ()
+    spec: Model,
+    locator: Locator,
+    problems: list[ModelProblem],
+    unchecked_signals: Iterable[str] = (),
+    unchecked_roles: Iterable[str] = (),
+    failed_sections: Iterable[str] = (),
 ) -> CompiledModel:
     """Check everything that `spec` says beyond its shape; append problems, return what compiled.
 
-    `unchecked_signals` were set aside for a schema problem already reported: conditions may still
-    name them without a second, misleading "unknown name".
+    Signals and roles set aside for a schema problem (already reported) may still be named by other
+    rules without a second, misleading "unknown name"; sections that failed whole (now defaults) are
+    not cross-checked against the rest.
     """
     checker = _Checker(spec, locator, problems, set(unchecked_signals))
+    checker.unchecked_roles = set(unchecked_roles)
+    checker.failed_sections = set(failed_sections)
     return checker.run()
 
 
@@ -103,6 +119,8 @@ class _Checker:
         self.problems = problems
         self.unchecked_signals = unchecked_signals
         self.declared = declared_columns(spec)
+        self.unchecked_roles: set[str] = set()
+        self.failed_sections: set[str] = set()
         self.conditions: dict[KeyPath, Condition] = {}
 
     def report(self, path: KeyPath, message: str, text: str | None = None) -> None:
@@ -123,6 +141,7 @@ class _Checker:
         roles = self.check_roles()
         signals = self.check_signals()
         unknown: dict[str, ColumnType | None] = dict.fromkeys(self.unchecked_signals)
+        unknown.update(dict.fromkeys(f"engaged_{role}" for role in self.unchecked_roles))
         account_signals = {**unknown, **{s.name: s.type for s in signals.values() if s.level == "account"}}
         contact_signals = {**unknown, **{s.name: s.type for s in signals.values() if s.level == "contact"}}
         scopes = build_scopes(self.declared, account_signals, contact_signals, roles)
@@ -157,10 +176,22 @@ class _Checker:
         )
 
     def check_columns(self) -> None:
+        # SPEC §4.1 "no two names clash": a declared column may not take a measure's or placeholder's name.
+        taken: dict[str, Mapping[str, ColumnType]] = {
+            "accounts": {**ACCOUNT_MEASURES, **ACCOUNT_PLACEHOLDERS},
+            "contacts": {**CONTACT_MEASURES, **LEAD_STATUS, **CONTACT_PLACEHOLDERS},
+            "opportunities": OPPORTUNITY_HORIZON_COLUMNS,
+        }
         for table, columns in self.spec.columns.items():
             canonical = {c.name: c.type for c in TABLES[table].columns}
             for name, kind in columns.items():
-                if name in canonical and canonical[name] != kind:
+                if name in taken.get(table, {}):
+                    self.report(
+                        ("columns", table, name),
+                        f"'{name}' is the name of a built-in {table[:-1]} measure; rename the column in the data "
+                        "and here",
+                    )
+                elif name in canonical and canonical[name] != kind:
                     self.report(
                         ("columns", table, name),
                         f"'{name}' is a canonical {table} column of type {canonical[name]}, not {kind}; "
@@ -180,7 +211,8 @@ class _Checker:
             elif f"engaged_{role}" in ACCOUNT_MEASURES or f"engaged_{role}" in table_columns("accounts", self.declared):
                 self.report(path, f"role '{role}' would make a measure engaged_{role} that already exists")
         bc = self.spec.buying_committee
-        if bc.engaged_within_days > self.spec.engagement.lookback_days:
+        cross_checkable = not self.failed_sections & {"engagement", "buying_committee"}
+        if cross_checkable and bc.engaged_within_days > self.spec.engagement.lookback_days:
             self.report(
                 ("buying_committee", "engaged_within_days"),
                 f"engaged_within_days ({bc.engaged_within_days}) may not exceed engagement.lookback_days "
@@ -201,8 +233,10 @@ class _Checker:
                 self.report(path, f"signal name '{name}' must be a plain name (letters, digits, _)")
                 continue
             taken = taken_account if sig.level == "account" else taken_contact
-            if name in taken:
-                self.report(path, f"signal '{name}' has the name of a {sig.level} column or measure; rename it")
+            if name in taken or name in CONTACT_PLACEHOLDERS:
+                self.report(
+                    path, f"signal '{name}' has the name of a {sig.level} column, measure or placeholder; rename it"
+                )
                 continue
             if sig.level == "contact" and sig.from_ not in CONTACT_LEVEL_TABLES:
                 self.report(
@@ -258,7 +292,9 @@ class _Checker:
             )
             return (("A", 80.0), ("B", 60.0), ("C", 40.0)), "D"
         ordered = tuple(sorted(grades.items(), key=lambda kv: -kv[1]))
-        return ordered, chr(ord(letters[-1]) + 1)  # SPEC §4.2: the letter after the last one given
+        # SPEC §4.2: the letter after the last one given (D for {A, B, C}); "last" alphabetically, so that
+        # {B: 60, A: 80} falls back to C rather than repeating B.
+        return ordered, chr(ord(max(letters)) + 1)
 
     def check_engagement(self, scopes: Scopes) -> None:
         rules = self.spec.engagement.rules

@@ -81,7 +81,10 @@ class _Compiler:
         if isinstance(node, exp.Literal):
             if node.is_string:
                 return ibis.literal(node.this, type="string")
-            return ibis.literal(int(node.this)) if node.is_int else ibis.literal(float(node.this))
+            number = int(node.this) if node.is_int else float(node.this)
+            if isinstance(number, int) and abs(number) >= 2**63:
+                number = float(number)  # beyond a 64-bit integer: compare as a real number
+            return ibis.literal(number)
         if isinstance(node, exp.Boolean):
             return ibis.literal(bool(node.this))
         if isinstance(node, exp.Null):
@@ -94,6 +97,9 @@ class _Compiler:
         if isinstance(node, exp.Is):
             return operands("string", node.this)[0].isnull()
         if type(node) in _COMPARE:
+            if any(id(n) in self.untyped for n in (node.this, node.expression)):
+                # SQL: a comparison with NULL is NULL (SPEC §4). Ibis would print `x = NULL` as `x IS NULL`.
+                return ibis.null("boolean")
             return _COMPARE[type(node)](*operands("float64", node.this, node.expression))
         if isinstance(node, exp.In):
             value, *items = operands("float64", node.this, *node.expressions)

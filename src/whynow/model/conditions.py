@@ -8,6 +8,7 @@ A checked condition compiles to Ibis in `compile.py` and reads as English in `de
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,6 +94,10 @@ def check_condition(text: str, scope: Scope, expect: Expect = "boolean") -> Cond
     if not isinstance(text, str) or not text.strip():
         raise ConditionInvalid([ConditionIssue("the condition is empty; write a SQL expression such as x >= 1")])
     tree = _parse(text)
+    if _depth(tree) > MAX_DEPTH:
+        raise ConditionInvalid(
+            [ConditionIssue(f"the condition nests more than {MAX_DEPTH} levels; use IN (…) for long lists of values")]
+        )
     issues = list(_forbidden(tree, text))
     if issues:
         raise ConditionInvalid(issues)
@@ -107,6 +112,18 @@ def check_condition(text: str, scope: Scope, expect: Expect = "boolean") -> Cond
         raise ConditionInvalid(checker.issues)
     names = frozenset(c.name for c in tree.find_all(exp.Column))
     return Condition(text, tree, names, value_type, frozenset(checker.untyped))
+
+
+MAX_DEPTH = 200  # Python recursion (ours and Ibis's) stays well inside its limit
+
+
+def _depth(tree: exp.Expression) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.iter_expressions())
+    return deepest
 
 
 def _parse(text: str) -> exp.Expression:
@@ -201,6 +218,10 @@ def _forbidden_node(
             )
         if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest")):
             return ConditionIssue("IN takes a list of values, not a sub-query", *span(node, text))
+        if isinstance(node, exp.In) and not node.expressions:
+            return ConditionIssue("IN () is empty; list at least one value", *span(node, text))
+        if isinstance(node, exp.Between) and node.args.get("symmetric") is not None:
+            return ConditionIssue("BETWEEN SYMMETRIC is not supported; put the lower bound first", *span(node, text))
         if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
             return ConditionIssue("only IS NULL and IS NOT NULL are allowed", *span(node, text))
         if isinstance(node, exp.Like | exp.ILike) and node.args.get("escape"):
@@ -367,6 +388,17 @@ class _TypeChecker:
     def comparable(self, parent: exp.Expression, nodes: list[exp.Expression]) -> ValueType:
         """Check that the values can be compared with one another; return their common type."""
         kinds = [self.infer(n) for n in nodes]
+        if any(k in _TEMPORAL for k in kinds):
+            # Text beside a date or timestamp must be an ISO literal; it is then read as one.
+            for i, (node, kind) in enumerate(zip(nodes, kinds, strict=True)):
+                if kind == "text" and _iso_literal(node):
+                    kinds[i] = "date"
+                elif kind == "text" and isinstance(node, exp.Literal):
+                    self.fail(node, f"'{node.this}' is not a date; write an ISO date such as '2026-11-20'")
+                    return "null"
+                elif kind == "text":
+                    self.fail(node, "cannot compare text with a date; compare a date with an ISO literal")
+                    return "null"
         known = [k for k in kinds if k != "null"]
         if not known:
             return "null"
@@ -386,9 +418,18 @@ def _compatible(first: ValueType, kind: ValueType, node: exp.Expression) -> bool
     if first == kind or (first in _NUMERIC and kind in _NUMERIC):
         return True
     # A date or timestamp compares with another date/timestamp, or with a literal like '2026-11-20'.
-    if first in _TEMPORAL and (kind in _TEMPORAL or (kind == "text" and isinstance(node, exp.Literal))):
-        return True
-    return first == "text" and kind in _TEMPORAL
+    return first in _TEMPORAL and kind in _TEMPORAL
+
+
+def _iso_literal(node: exp.Expression) -> bool:
+    """A text literal that reads as an ISO date or timestamp ('2026-11-20', '2026-11-20 14:05')."""
+    if not (isinstance(node, exp.Literal) and node.is_string):
+        return False
+    try:
+        dt.datetime.fromisoformat(node.this.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _article(kind: ValueType) -> str:

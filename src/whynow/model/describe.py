@@ -94,7 +94,12 @@ def _like(node: exp.Like | exp.ILike) -> str:
                 (starts, ends), "is"
             )
             if negate:
-                verb = {"contains": "does not contain", "is": "is not"}.get(verb, f"does not {verb[:-1]}")
+                verb = {
+                    "contains": "does not contain",
+                    "starts with": "does not start with",
+                    "ends with": "does not end with",
+                    "is": "is not",
+                }[verb]
             return f"{subject} {verb} '{core}'{case}"
     return f"{subject} {'does not match' if negate else 'matches'} {_say(pattern)}{case}"
 
@@ -116,7 +121,7 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
     grades = ", ".join(f"{letter} from {threshold:g}" for letter, threshold in model.grades)
     yield f"Fit grades: {grades}, else {model.fallback_grade}"
     eng = spec.engagement
-    decay = f"halve every {eng.half_life_days:g} days" if eng.half_life_days else "does not decay"
+    decay = f"halve every {eng.half_life_days:g} days" if eng.half_life_days else "do not decay"
     yield (
         f"Engagement: activities of the last {eng.lookback_days} days count; points {decay}; "
         f"anonymous activity counts ×{eng.anonymous_weight:g} toward its account"
@@ -146,7 +151,8 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
             + (f" of {signal.measure.column}" if signal.measure.column else "")
             + f" over {signal.table}{where}{window}"
         )
-    yield f"Target account when {_cond(model, ('accounts', 'target_when'))}"
+    target = _cond(model, ("accounts", "target_when"))
+    yield "Every account is a target" if target == "TRUE" else f"Target account when {target}"
     yield f"MQA when target and {_cond(model, ('accounts', 'mqa_when'), grouped=True)}"
     for tier in spec.accounts.mqa_when_tier:
         yield f"MQA for tier {tier} when target and {_cond(model, ('accounts', 'mqa_when_tier', tier), grouped=True)}"

@@ -13,6 +13,7 @@ import os
 import re
 import types
 import typing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ def load_model_text(text: str, file: str = "<model>", digest: str | None = None)
     """Like `load_model`, from text already read; `file` names it in messages."""
     locator = Locator(file)
     problems: list[ModelProblem] = []
-    data = _read_yaml(text, locator, problems)
+    data = _Reader(text, locator, problems).read()
     if not isinstance(data, dict):
         if not problems:
             problems.append(locator.problem((), "a model is a YAML mapping with at least `model: NAME`"))
@@ -72,116 +73,178 @@ def load_model_text(text: str, file: str = "<model>", digest: str | None = None)
     locator.data = data
     # An empty section (`signals:` with nothing under it) means "the defaults".
     data = {k: v for k, v in data.items() if v is not None}
-    spec, failed, unchecked_signals = _validate(data, locator, problems)
+    spec, aside = _validate(data, locator, problems)
     compiled = None
-    if spec is not None and not failed & {"columns", "signals", "buying_committee"}:
-        compiled = check_model(spec, locator, problems, unchecked_signals=unchecked_signals)
+    if spec is not None and not aside.sections & {"columns", "signals", "buying_committee"}:
+        compiled = check_model(
+            spec,
+            locator,
+            problems,
+            unchecked_signals=aside.signals,
+            unchecked_roles=aside.roles,
+            failed_sections=aside.sections,
+        )
     if problems or compiled is None:
         raise ModelError(sorted(problems, key=lambda p: p.line or 0))
     digest = digest or hashlib.sha256(text.encode()).hexdigest()
     return compiled.with_source(text, digest)
 
 
-def _read_yaml(text: str, locator: Locator, problems: list[ModelProblem]) -> Any:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        what = " ".join(str(p) for p in (e.context, e.problem) if p)
-        problems.append(ModelProblem(locator.file, line, None, f"YAML syntax error: {what}"))
-        return None
-    except yaml.YAMLError as e:
-        problems.append(ModelProblem(locator.file, None, None, f"YAML syntax error: {e}"))
-        return None
-    finally:
-        loader.dispose()
-    if node is None:
-        return None
-    return _build(node, (), loader, locator, problems)
+_TOKEN = re.compile(r"__whynow_env_(\d+)__")
+MAX_VALUES = 50_000  # a model holds hundreds; more means aliases expanding without end
 
 
-def _build(node: yaml.Node, path: KeyPath, loader: _Loader, locator: Locator, problems: list[ModelProblem]) -> Any:
-    """Python values from YAML nodes, recording each key's line and interpolating `${VAR}`."""
-    locator.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | bool | float) or isinstance(key, bool):
-                key = str(key)
-            child = (*path, key)
-            if key in out:
-                locator.lines[child] = key_node.start_mark.line + 1
-                problems.append(locator.problem(child, f"the key '{key}' appears twice; keep one"))
-            locator.lines[child] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, child, loader, locator, problems)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), loader, locator, problems) for i, item in enumerate(node.value)]
-    value = loader.construct_object(node, deep=True)
-    if isinstance(value, str) and "${" in value:
-        return _interpolate(value, node, path, locator, problems)
-    return value
+class _Reader:
+    """Builds Python values from YAML nodes, recording each key's line and replacing `${VAR}`.
 
+    `${VAR}` is replaced by a YAML-safe token before parsing (so it works in flow mappings and keys)
+    and by the variable's text after: a value from the environment is text, never re-read as YAML, and
+    the schema converts it where a number or boolean is expected (SPEC §4.1).
+    """
 
-def _interpolate(value: str, node: yaml.Node, path: KeyPath, locator: Locator, problems: list[ModelProblem]) -> Any:
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in os.environ:
-            return os.environ[name]
-        if default is not None:
-            return default
-        problems.append(
-            locator.problem(
-                path,
-                f"environment variable {name} is not set; set it, or write ${{{name}:-default}}",
-                value,
-                match.start(),
-                match.end() - 1,
-            )
-        )
-        return ""
+    def __init__(self, text: str, locator: Locator, problems: list[ModelProblem]) -> None:
+        self.originals: list[re.Match[str]] = []
+        self.text = _ENV.sub(self._token, text)
+        self.locator = locator
+        self.problems = problems
+        self.built = 0
 
-    result = _ENV.sub(replace, value)
-    if isinstance(node, yaml.ScalarNode) and node.style is None and result:
-        # A plain scalar reads as YAML would have read the substituted text: `points: ${P}` is a number.
+    def _token(self, match: re.Match[str]) -> str:
+        self.originals.append(match)
+        return f"__whynow_env_{len(self.originals) - 1}__"
+
+    def read(self) -> Any:
+        loader = _Loader(self.text)
         try:
-            return yaml.load(result, Loader=_Loader)
-        except yaml.YAMLError:
-            return result
-    return result
+            node = loader.get_single_node()
+            return None if node is None else self.build(node, (), loader)
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            line = mark.line + 1 if mark else None
+            what = " ".join(self.original(str(p)) for p in (e.context, e.problem) if p)
+            self.problems.append(ModelProblem(self.locator.file, line, None, f"YAML syntax error: {what}"))
+        except yaml.YAMLError as e:
+            self.problems.append(ModelProblem(self.locator.file, None, None, f"YAML syntax error: {e}"))
+        except _TooLarge:
+            self.problems.append(
+                ModelProblem(
+                    self.locator.file,
+                    None,
+                    None,
+                    f"the model expands to over {MAX_VALUES} values; are YAML aliases (*name) repeating each other?",
+                )
+            )
+        finally:
+            loader.dispose()
+        return None
+
+    def build(self, node: yaml.Node, path: KeyPath, loader: _Loader) -> Any:
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise _TooLarge
+        self.locator.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.scalar(key_node, path, loader)
+                if not isinstance(key, str | int | float) or isinstance(key, bool):
+                    key = str(key)
+                child = (*path, key)
+                self.locator.lines[child] = key_node.start_mark.line + 1
+                if key in out:
+                    self.problems.append(self.locator.problem(child, f"the key '{key}' appears twice; keep one"))
+                out[key] = self.build(value_node, child, loader)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), loader) for i, item in enumerate(node.value)]
+        return self.scalar(node, path, loader)
+
+    def scalar(self, node: yaml.Node, path: KeyPath, loader: _Loader) -> Any:
+        try:
+            value = loader.construct_object(node, deep=True)
+        except yaml.YAMLError as e:
+            self.problems.append(
+                ModelProblem(self.locator.file, node.start_mark.line + 1, None, f"YAML: {getattr(e, 'problem', e)}")
+            )
+            return None
+        if isinstance(value, str) and _TOKEN.search(value):
+            return self.interpolate(value, path)
+        return value
+
+    def interpolate(self, value: str, path: KeyPath) -> str:
+        shown = self.original(value)
+
+        def replace(token: re.Match[str]) -> str:
+            match = self.originals[int(token.group(1))]
+            name, default = match.group(1), match.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is not None:
+                return default
+            at = shown.find(match.group(0))
+            self.problems.append(
+                self.locator.problem(
+                    path,
+                    f"environment variable {name} is not set; set it, or write ${{{name}:-default}}",
+                    shown,
+                    at,
+                    at + len(match.group(0)) - 1,
+                )
+            )
+            return ""
+
+        return _TOKEN.sub(replace, value)
+
+    def original(self, text: str) -> str:
+        """Text with its tokens turned back into the `${VAR}` the user wrote."""
+        return _TOKEN.sub(lambda t: self.originals[int(t.group(1))].group(0), text)
 
 
-def _validate(
-    data: dict[Any, Any], locator: Locator, problems: list[ModelProblem]
-) -> tuple[Model | None, set[str], set[str]]:
-    """The spec, the top-level sections that failed whole, and the signals set aside.
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass
+class _SetAside:
+    """What schema validation set aside: whole sections, and signals and roles that other rules may name."""
+
+    sections: set[str] = field(default_factory=set)
+    signals: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+
+
+def _validate(data: dict[Any, Any], locator: Locator, problems: list[ModelProblem]) -> tuple[Model | None, _SetAside]:
+    """The spec, and what was set aside to get it.
 
     So that every problem is reported at once, an invalid rule is set aside and the rest is validated
     again: the other rules' conditions are still checked (the locator maps their paths back).
     """
-    pruned_signals: set[str] = set()
-    failed: set[str] = set()
-    for _ in range(5):
+    aside = _SetAside()
+    reported: set[tuple[KeyPath, str]] = set()
+    for _ in range(6):
         try:
-            return Model.model_validate(data), failed, pruned_signals
+            return Model.model_validate(data), aside
         except ValidationError as e:
             cuts: set[KeyPath] = set()
             for error in e.errors():
-                loc = tuple(error["loc"])
-                problems.append(_schema_problem(error, loc, locator))
+                loc = tuple(part for part in error["loc"] if part != "[key]")
+                problem = _schema_problem(error, loc, locator)
+                if (loc, problem.message) not in reported:
+                    reported.add((loc, problem.message))
+                    problems.append(problem)
                 cuts.add(_prune_point(loc))
-            for cut in sorted(
-                cuts, key=lambda c: [(0, k, "") if isinstance(k, int) else (1, 0, k) for k in c], reverse=True
-            ):
+            before = data
+            for cut in sorted(cuts, key=lambda c: [(0, k, "") if isinstance(k, int) else (1, 0, k) for k in c])[::-1]:
                 if len(cut) == 2 and cut[0] == "signals":
-                    pruned_signals.add(str(cut[1]))
+                    aside.signals.add(str(cut[1]))
+                if len(cut) == 3 and cut[:2] == ("buying_committee", "roles"):
+                    aside.roles.add(str(cut[2]))
                 if len(cut) == 1:
-                    failed.add(str(cut[0]))
+                    aside.sections.add(str(cut[0]))
                 data = _without(data, cut, locator)
-    return None, failed, pruned_signals
+            if data == before:
+                break
+    return None, aside
 
 
 _KEYED = {("signals",), ("buying_committee", "roles"), ("accounts", "mqa_when_tier")}
@@ -198,12 +261,12 @@ def _prune_point(loc: KeyPath) -> KeyPath:
 def _without(data: Any, path: KeyPath, locator: Locator, at: KeyPath = ()) -> Any:
     """A copy of `data` without the value at `path` (a section falls back to its defaults)."""
     head, rest = path[0], path[1:]
+    if not at and path == ("model",):
+        return {**data, "model": "unnamed"}  # keep checking the rest of a model without a name
     if isinstance(data, dict) and head in data:
         copy = dict(data)
         if rest:
             copy[head] = _without(copy[head], rest, locator, (*at, head))
-        elif head == "model":
-            copy[head] = "unnamed"
         else:
             del copy[head]
         return copy
@@ -218,24 +281,64 @@ def _without(data: Any, path: KeyPath, locator: Locator, at: KeyPath = ()) -> An
     return data
 
 
+_SECRET_KEYS = frozenset({"webhook_url", "bot_token", "secret", "url"})  # SPEC §7: never printed
+_TYPE_WORDS = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}
+_EXPECTED = {
+    "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)",
+    "list_type": "a list (- item lines, or [a, b])",
+    "string_type": "text (quote it)",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+}
+
+
+def _shown(value: Any, loc: KeyPath) -> str:
+    """A value quoted in a message: short, and never a secret."""
+    if any(part in _SECRET_KEYS for part in loc):
+        return "(hidden)"
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict | list):
+        return _TYPE_WORDS[type(value)]
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _schema_problem(error: Any, loc: KeyPath, locator: Locator) -> ModelProblem:
-    kind, value = error["type"], error.get("input")
-    where = loc[:-1] if kind == "extra_forbidden" else loc
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx", {})
+    key = str(loc[-1]) if loc else "model"
     if kind == "extra_forbidden":
-        key = str(loc[-1])
         allowed = _fields_at(loc[:-1])
         noun = "section" if len(loc) == 1 else "key"
         hint = did_you_mean(key, allowed)
         listing = f"; allowed: {', '.join(allowed)}" if not hint and allowed else ""
         return locator.problem(loc, f"unknown {noun} '{key}'{hint}{listing}")
     if kind == "missing":
-        return locator.problem(where, f"'{loc[-1]}' is required here")
+        return locator.problem(loc[:-1], f"'{key}' is required here")
     if kind == "literal_error":
-        allowed = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(value), allowed)
-        return locator.problem(loc, f"'{value}' is not allowed for {loc[-1]}{hint}; use one of {', '.join(allowed)}")
-    field = loc[-1] if loc else "model"
-    return locator.problem(loc, f"{field}: {error['msg'].lower()}, got {value!r}")
+        return locator.problem(
+            loc, f"{_shown(value, loc)} is not allowed for {key}{hint}; use one of {', '.join(allowed)}"
+        )
+    if kind in _EXPECTED:
+        return locator.problem(loc, f"{key} must be {_EXPECTED[kind]}, not {_shown(value, loc)}")
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        words = "at least" if kind == "greater_than_equal" else "more than"
+        return locator.problem(loc, f"{key} must be {words} {bound}, not {_shown(value, loc)}")
+    if kind == "value_error":
+        return locator.problem(loc, str(ctx.get("error", error["msg"])))
+    if kind == "string_too_short":
+        return locator.problem(loc, f"{key} must not be empty")
+    return locator.problem(loc, f"{key}: {error['msg'].lower()}, not {_shown(value, loc)}")
 
 
 def _fields_at(path: KeyPath) -> list[str]:

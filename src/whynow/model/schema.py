@@ -6,9 +6,9 @@ reference in docs/ are generated from these classes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from whynow.data.contract import ColumnType, TableName
 
@@ -16,6 +16,22 @@ Archetype = Literal["customer", "competitive", "change"]
 ARCHETYPES: tuple[Archetype, ...] = ("customer", "competitive", "change")
 AlertChange = Literal["surfaced", "badge_assigned", "badge_replaced", "held"]
 SignalTable = Literal["activities", "intent", "change_events", "technographics", "opportunities"]
+
+
+def _condition_text(value: Any) -> Any:
+    """YAML reads `target_when: true` as a boolean; as a condition it is the SQL literal TRUE."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+def _not_boolean(value: Any) -> Any:
+    """`points: true` is a mistake, not 1 point."""
+    if isinstance(value, bool):
+        raise ValueError("points must be a number, not true/false")
+    return value
+
+
+Condition = Annotated[str, BeforeValidator(_condition_text)]
+Points = Annotated[float, BeforeValidator(_not_boolean)]
 
 DEFAULT_MQA_WHEN = "engaged_contacts >= 4 OR (engaged_contacts >= 3 AND activities >= 9)"
 DEFAULT_SQA_WHEN = "has_open_opportunity OR sales_accepted"
@@ -34,8 +50,8 @@ class Section(BaseModel):
 
 class FitRule(Section):
     name: str = Field(description="The rule's name, shown in explanations and the score breakdown.")
-    when: str = Field(description="Condition over the entity's columns (accounts: and account signals).")
-    points: float = Field(description="Points added when the condition holds; may be negative.")
+    when: Condition = Field(description="Condition over the entity's columns (accounts: and account signals).")
+    points: Points = Field(description="Points added when the condition holds; may be negative.")
 
 
 class Fit(Section):
@@ -49,8 +65,8 @@ class Fit(Section):
 
 class EngagementRule(Section):
     name: str = Field(description="The rule's name.")
-    when: str = Field(description="Condition over activity columns.")
-    points: float = Field(description="Points per matching activity, before decay; may be negative.")
+    when: Condition = Field(description="Condition over activity columns.")
+    points: Points = Field(description="Points per matching activity, before decay; may be negative.")
     cap: float | None = Field(
         default=None,
         ge=0,
@@ -71,24 +87,24 @@ class Engagement(Section):
 
 
 class Leads(Section):
-    disqualify_when: str | None = Field(default=None, description="Contact is `disqualified` (checked first).")
-    sql_when: str | None = Field(default=None, description="Contact is `sql`.")
-    mql_when: str | None = Field(default=None, description="Contact is `mql`.")
-    nurture_when: str | None = Field(default=None, description="Contact is `nurture`; else `new`.")
+    disqualify_when: Condition | None = Field(default=None, description="Contact is `disqualified` (checked first).")
+    sql_when: Condition | None = Field(default=None, description="Contact is `sql`.")
+    mql_when: Condition | None = Field(default=None, description="Contact is `mql`.")
+    nurture_when: Condition | None = Field(default=None, description="Contact is `nurture`; else `new`.")
 
 
 class BuyingCommittee(Section):
     engaged_within_days: int = Field(
         default=30, gt=0, description="Window for `engaged` contacts; at most `lookback_days`."
     )
-    roles: dict[str, str] = Field(
+    roles: dict[str, Condition] = Field(
         default_factory=dict, description="Role name → condition over contact columns; first match wins."
     )
 
 
 class Signal(Section):
     from_: SignalTable = Field(alias="from", description="The event table the signal reads.")
-    where: str | None = Field(default=None, description="Condition over that table's columns.")
+    where: Condition | None = Field(default=None, description="Condition over that table's columns.")
     within_days: int | None = Field(
         default=None,
         gt=0,
@@ -103,17 +119,17 @@ class Signal(Section):
 
 
 class Accounts(Section):
-    target_when: str = Field(default="true", description="The account is a target.")
-    mqa_when: str = Field(default=DEFAULT_MQA_WHEN, description="Default MQA criteria (with `target`).")
-    mqa_when_tier: dict[int, str] = Field(
+    target_when: Condition = Field(default="true", description="The account is a target.")
+    mqa_when: Condition = Field(default=DEFAULT_MQA_WHEN, description="Default MQA criteria (with `target`).")
+    mqa_when_tier: dict[int, Condition] = Field(
         default_factory=dict, description="Tier → MQA criteria overriding `mqa_when` for that tier."
     )
-    sqa_when: str = Field(default=DEFAULT_SQA_WHEN, description="The account is sales-qualified.")
+    sqa_when: Condition = Field(default=DEFAULT_SQA_WHEN, description="The account is sales-qualified.")
 
 
 class JourneyStage(Section):
     stage: str = Field(description="Stage name.")
-    when: str | None = Field(default=None, description="Condition; only the last stage may omit it.")
+    when: Condition | None = Field(default=None, description="Condition; only the last stage may omit it.")
 
 
 DEFAULT_JOURNEY: tuple[tuple[str, str | None], ...] = (
@@ -131,7 +147,9 @@ class BadgeDefinition(Section):
     id: str = Field(description="Unique badge id, used in outputs and the change log.")
     archetype: Archetype = Field(description="customer | competitive | change.")
     label: str = Field(description="Short label shown to reps.")
-    when: str = Field(description="Condition over account measures and signals (contact ones for `for: contact`).")
+    when: Condition = Field(
+        description="Condition over account measures and signals (contact ones for `for: contact`)."
+    )
     for_: Literal["account", "contact"] = Field(default="account", alias="for", description="Who gets it.")
     expires_after_days: int = Field(
         default=30, gt=0, description="The badge expires this many days after its condition last held."
@@ -153,9 +171,9 @@ class Badges(Section):
 
 class Capacity(Section):
     default_per_rep: int = Field(default=30, ge=0, description="Queue size of a rep with no capacity of their own.")
-    per_role: dict[str, int] = Field(default_factory=dict, description="Role → queue size.")
+    per_role: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, description="Role → queue size.")
     unassigned: int = Field(default=0, ge=0, description="Size of the queue of accounts with no route target.")
-    rank_by: str = Field(default="fit + engagement", description="Numeric expression ordering a queue.")
+    rank_by: Condition = Field(default="fit + engagement", description="Numeric expression ordering a queue.")
 
 
 _SLACK_ON: tuple[AlertChange, ...] = ("surfaced",)
@@ -185,7 +203,7 @@ class Alerts(Section):
 class Model(Section):
     """A whole model file."""
 
-    model: str = Field(description="The model's name, shown in outputs and the change log.")
+    model: str = Field(min_length=1, description="The model's name, shown in outputs and the change log.")
     columns: dict[TableName, dict[str, ColumnType]] = Field(
         default_factory=dict, description="Extra (non-canonical) columns the rules use, with their types."
     )

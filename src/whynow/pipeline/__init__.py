@@ -1,0 +1,50 @@
+"""The scoring pipeline (SPEC §1): pure stages, Ibis tables in, Ibis tables out, no I/O.
+
+    apply_horizon → compute_signals → score_fit → score_engagement → assign_roles
+                  → assign_lead_status → measure_accounts
+
+Signals come first because account fit rules may use them; roles before lead status because lead
+conditions may use `committee_role`. Every stage has the shape of `Stage`; the order is written once,
+here. Python loops only over stages, rules and signals, never over rows.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from whynow.pipeline.accounts import measure_accounts
+from whynow.pipeline.committee import assign_roles
+from whynow.pipeline.context import Context
+from whynow.pipeline.engagement import score_engagement
+from whynow.pipeline.fit import score_fit
+from whynow.pipeline.horizon import apply_horizon
+from whynow.pipeline.leads import assign_lead_status
+from whynow.pipeline.signals import compute_signals
+from whynow.pipeline.tables import Tables
+
+
+class Stage(Protocol):
+    __name__: str
+
+    def __call__(self, ctx: Context, tables: Tables, /) -> Tables: ...
+
+
+STAGES: tuple[Stage, ...] = (
+    apply_horizon,
+    compute_signals,
+    score_fit,
+    score_engagement,
+    assign_roles,
+    assign_lead_status,
+    measure_accounts,
+)
+
+
+def run_pipeline(ctx: Context, tables: Tables) -> Tables:
+    """Every stage in order; the result holds the inputs and every table a stage added."""
+    for stage in STAGES:
+        tables = stage(ctx, tables)
+    return tables
+
+
+__all__ = ["STAGES", "Context", "Stage", "Tables", "run_pipeline"]

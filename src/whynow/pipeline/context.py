@@ -1,0 +1,60 @@
+"""What every stage of one run shares: the model and the as-of date, with SPEC §2's clock.
+
+horizon          as_of + 1 day at 00:00 UTC; only rows strictly before it exist
+window_start(N)  horizon − N days: a window of N days is [window_start(N), horizon)
+age_days(ts)     (horizon − ts) in fractional days, to the microsecond
+days_since(d)    whole calendar days from a row's UTC date to the as-of date
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as idt
+import ibis.expr.types as ir
+
+from whynow.model.check import CompiledModel
+
+UTC_TIMESTAMP = idt.Timestamp(timezone="UTC")
+MICROSECONDS_PER_DAY = 86_400_000_000
+DECIMALS = 6  # SPEC §4: every computed number is rounded to 6 decimals before it is compared or written
+
+
+@dataclass(frozen=True)
+class Context:
+    model: CompiledModel
+    as_of: dt.date
+
+    @property
+    def horizon(self) -> dt.datetime:
+        return dt.datetime.combine(self.as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+    def horizon_value(self) -> ir.TimestampValue:
+        return ibis.literal(self.horizon, type=UTC_TIMESTAMP)
+
+    def window_start(self, days: float) -> ir.TimestampValue:
+        return ibis.literal(self.horizon - dt.timedelta(days=days), type=UTC_TIMESTAMP)
+
+    def window_start_date(self, days: float) -> ir.DateValue:
+        return ibis.literal((self.horizon - dt.timedelta(days=days)).date())
+
+    def before_horizon(self, ts: ir.TimestampValue) -> ir.BooleanValue:
+        return ts < self.horizon_value()
+
+    def age_days(self, ts: ir.TimestampValue) -> ir.FloatingValue:
+        return self.horizon_value().delta(ts, unit="microsecond") / MICROSECONDS_PER_DAY
+
+    def as_of_value(self) -> ir.DateValue:
+        return ibis.literal(self.as_of)
+
+    def days_since(self, day: ir.DateValue) -> ir.IntegerValue:
+        return self.as_of_value().delta(day, unit="day")
+
+    def days_until(self, day: ir.DateValue) -> ir.IntegerValue:
+        return day.delta(self.as_of_value(), unit="day")
+
+
+def rounded(value: ir.NumericValue) -> ir.NumericValue:
+    return value.round(DECIMALS)

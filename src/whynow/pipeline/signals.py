@@ -1,0 +1,110 @@
+"""Signals (SPEC §4.7): one named, time-windowed measure per account or contact, from an event table.
+
+Each signal is one grouped query over its table's rows before the horizon, inside its window and its
+`where`; the results are joined onto every account (or contact), with 0/false for count/exists of no
+rows and NULL for the other measures.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from whynow.data.contract import TABLES
+from whynow.data.resolve import RESOLVED
+from whynow.model.check import CompiledSignal
+from whynow.model.compile import compile_predicate
+from whynow.pipeline.context import Context, rounded
+from whynow.pipeline.tables import Tables, attach
+
+_KEY = {"account": RESOLVED, "contact": "contact_id"}
+
+
+def compute_signals(ctx: Context, tables: Tables) -> Tables:
+    """`account_signals` (account_id + one column per account signal) and `contact_signals`."""
+    out = dict(tables)
+    for level, entity, id_column in (("account", "accounts", "account_id"), ("contact", "contacts", "contact_id")):
+        result = tables[entity].select(id_column)
+        for signal in ctx.model.signals.values():
+            if signal.level != level:
+                continue
+            result = attach(result, _measure(ctx, signal, tables), id_column)
+            if signal.measure.kind in ("count", "count_distinct"):
+                result = result.mutate(**{signal.name: result[signal.name].fill_null(0)})
+            elif signal.measure.kind == "exists":
+                result = result.mutate(**{signal.name: result[signal.name].fill_null(False)})
+        out[f"{level}_signals"] = result
+    return out
+
+
+def _rows(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
+    """The signal's rows: its table at the horizon, inside its window, matching its `where`."""
+    table = tables[signal.table]
+    time = TABLES[signal.table].time_column
+    assert time is not None
+    if signal.within_days is not None:
+        if signal.table == "technographics":
+            # SPEC §4.7: last_seen NULL is still in use; a last_seen after the as-of date is inside.
+            since = ctx.window_start_date(signal.within_days)
+            table = table.filter(table.last_seen.isnull() | (table.last_seen >= since))
+        else:
+            table = table.filter(table[time] >= ctx.window_start(signal.within_days))
+    if signal.where is not None:
+        table = table.filter(compile_predicate(signal.where, table))
+    key = _KEY[signal.level]
+    return table.filter(table[key].notnull()).mutate(signal_entity=table[key])
+
+
+def _measure(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
+    rows = _rows(ctx, signal, tables)
+    id_column = "account_id" if signal.level == "account" else "contact_id"
+    kind, column = signal.measure.kind, signal.measure.column
+    time_name = TABLES[signal.table].time_column
+    assert time_name is not None
+    grouped = rows.group_by(**{id_column: rows.signal_entity})
+    if kind == "count":
+        return grouped.aggregate(**{signal.name: rows.count()})
+    if kind == "exists":
+        return grouped.aggregate(**{signal.name: rows.count() > 0})
+    if kind == "days_since":
+        time = rows[time_name]
+        day = time.date() if time.type().is_timestamp() else time
+        latest = ibis.greatest(ctx.days_since(day.max()), ibis.literal(0))
+        if signal.table == "technographics":
+            latest = ibis.ifelse(time.isnull().any(), ibis.literal(0), latest)
+        return grouped.aggregate(**{signal.name: latest.cast("int64")})
+    assert column is not None
+    value = rows[column]
+    if kind == "latest":
+        return _latest(rows, signal, id_column, time_name, column)
+    aggregate = {
+        "count_distinct": value.nunique(),
+        "sum": value.sum(),
+        "max": value.max(),
+        "min": value.min(),
+    }[kind]
+    if aggregate.type().is_floating():
+        aggregate = rounded(aggregate)
+    return grouped.aggregate(**{signal.name: aggregate})
+
+
+def _latest(rows: ir.Table, signal: CompiledSignal, id_column: str, time_name: str, column: str) -> ir.Table:
+    """The value on the most recent row, NULL included (DuckDB's arg_max would skip NULLs): newest first,
+    a NULL last_seen counting as newest (technographics), then the highest id as text, then the greatest
+    value."""
+    time = rows[time_name]
+    order = (
+        [time.isnull().desc(), time.desc(nulls_first=False)]
+        if signal.table == "technographics"
+        else [time.desc(nulls_first=False)]
+    )
+    table_id = TABLES[signal.table].id_column
+    if table_id is not None:
+        order.append(rows[table_id].desc(nulls_first=False))
+    order.append(rows[column].desc(nulls_first=False))
+    ranked = rows.mutate(signal_rank=ibis.row_number().over(group_by=rows.signal_entity, order_by=order))
+    first = ranked.filter(ranked.signal_rank == 0)
+    value = first[column]
+    if value.type().is_floating():
+        value = rounded(value)
+    return first.select(**{id_column: first.signal_entity, signal.name: value})

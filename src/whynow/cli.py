@@ -6,8 +6,10 @@ Exit codes (SPEC §6): 0 success, 1 a model or data error (one message on stderr
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -17,6 +19,7 @@ from rich.console import Console
 from whynow import __version__
 from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
+from whynow.run import FileFormat
 
 app = typer.Typer(
     name="whynow",
@@ -82,6 +85,63 @@ def check(
         for line in report.describe():
             out.print(line, markup=False)
     out.print(f"\nModel '{compiled.name}' is valid ({compiled.hash[:12]}).", markup=False)
+
+
+@app.command(name="run")
+@reports_user_errors
+def run_command(
+    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
+    data: Annotated[str, typer.Option(help="The data: a folder of CSV/Parquet files or a DuckDB file.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The as-of date, YYYY-MM-DD (default: today, UTC).")
+    ] = None,
+    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Also write this run's outputs as files in this folder.")
+    ] = None,
+    file_format: Annotated[FileFormat, typer.Option("--format", help="Format of the --out files.")] = "parquet",
+    on_bad_rows: Annotated[
+        OnBadRows, typer.Option(help="Stop at bad rows (error), or set them aside in `rejected` (skip).")
+    ] = "error",
+) -> None:
+    """Score the data with the model as of a date and write the outputs to the store."""
+    from whynow.model.load import load_model
+    from whynow.run import run
+
+    compiled = load_model(model)
+    with _progress() as step:
+        result = run(
+            compiled,
+            data,
+            _as_of(as_of),
+            store=store,
+            out=out_dir,
+            fmt=file_format,
+            on_bad_rows=on_bad_rows,
+            progress=step,
+        )
+    from whynow.report import print_run_summary
+
+    print_run_summary(out, result)
+
+
+def _as_of(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a date; write YYYY-MM-DD", param_hint="--as-of") from None
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal; nothing in a pipe."""
+    if not err.is_terminal:
+        yield lambda _: None
+        return
+    with err.status("starting") as status:
+        yield lambda text: status.update(text)
 
 
 @app.command()

@@ -125,6 +125,24 @@ def run_command(
     print_run_summary(out, result)
 
 
+@app.command()
+@reports_user_errors
+def explain(
+    account_id: Annotated[str, typer.Argument(help="The account to explain.", show_default=False)],
+    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Which run, by its as-of date (default: the last).")
+    ] = None,
+) -> None:
+    """Why an account scores, qualifies and stands where it does: fit rules, engagement by rule and
+    person, the buying committee, the MQA criterion and the stage, from the run's outputs."""
+    from whynow.explain import explain_account
+    from whynow.store import Store
+
+    for line in explain_account(Store(store), account_id, _as_of(as_of)):
+        out.print(line, markup=False)
+
+
 def _as_of(text: str | None) -> dt.date | None:
     if text is None:
         return None

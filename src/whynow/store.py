@@ -52,6 +52,46 @@ class Store:
         finally:
             con.close()
 
+    def latest_as_of(self) -> dt.date | None:
+        """The as-of date of the store's last run, or None for an empty store."""
+        if not self.path.exists():
+            return None
+        with self.connect(read_only=True) as con:
+            if not _has_table(con, "runs"):
+                return None
+            found = con.execute("SELECT max(as_of) FROM runs").fetchone()
+        return found[0] if found else None
+
+    def rows(self, table: str, as_of: dt.date, **equal: str) -> list[dict[str, object]]:
+        """The rows of one output at an as-of date whose columns equal the given values."""
+        if not self.path.exists():
+            raise DataError(f"{self.path}: no store here yet; run `whynow run` first")
+        with self.connect(read_only=True) as con:
+            if not _has_table(con, table):
+                return []
+            where = "".join(f" AND {_quote(column)} = ?" for column in equal)
+            result = con.execute(f"SELECT * FROM {_quote(table)} WHERE as_of = ?{where}", [as_of, *equal.values()])
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def breakdown(self, as_of: dt.date, account_id: str) -> list[dict[str, object]]:
+        """The score_breakdown rows of an account and of its contacts."""
+        with self.connect(read_only=True) as con:
+            result = con.execute(
+                "SELECT b.* FROM score_breakdown b WHERE b.as_of = ? AND ((b.entity_type = 'account' AND "
+                "b.entity_id = ?) OR (b.entity_type = 'contact' AND b.entity_id IN (SELECT contact_id FROM "
+                "contact_status WHERE as_of = ? AND account_id = ?)))",
+                [as_of, account_id, as_of, account_id],
+            )
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def model_text(self, model_hash: str) -> str | None:
+        """The text of a model that ran (the store keeps every one)."""
+        with self.connect(read_only=True) as con:
+            found = con.execute("SELECT text FROM models WHERE hash = ?", [model_hash]).fetchone()
+        return str(found[0]) if found else None
+
     @staticmethod
     def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, as_of: dt.date) -> None:
         con.register("incoming", table)
@@ -67,6 +107,11 @@ class Store:
             con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming")
         finally:
             con.unregister("incoming")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(found and found[0])
 
 
 def write_files(outputs: Mapping[str, pa.Table], folder: Path, fmt: str) -> list[Path]:

@@ -1,0 +1,190 @@
+"""`whynow explain ACCOUNT_ID`: why an account scores, qualifies and stands where it does, read back from
+a run's outputs in the store (never recomputed), so every number traces to rules and rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlglot import exp
+
+from whynow.errors import DataError, did_you_mean
+from whynow.model.check import CompiledModel
+from whynow.model.describe import describe_condition
+from whynow.model.load import load_model_text
+from whynow.store import Store
+
+Row = Mapping[str, Any]
+_HOLDS: dict[type[Any], Callable[[Any, Any], bool]] = {
+    exp.EQ: operator.eq,
+    exp.NEQ: operator.ne,
+    exp.LT: operator.lt,
+    exp.LTE: operator.le,
+    exp.GT: operator.gt,
+    exp.GTE: operator.ge,
+}
+
+
+def explain_account(store: Store, account_id: str, as_of: dt.date | None = None) -> list[str]:
+    """The explanation as lines of text."""
+    as_of = as_of or store.latest_as_of()
+    if as_of is None:
+        raise DataError(f"{store.path}: the store has no runs yet; run `whynow run` first")
+    accounts = store.rows("account_status", as_of, account_id=account_id)
+    if not accounts:
+        known = [str(r["account_id"]) for r in store.rows("account_status", as_of)]
+        raise DataError(
+            f"no account {account_id} in the run of {as_of} in {store.path}{did_you_mean(account_id, known)}"
+        )
+    account = accounts[0]
+    run = store.rows("runs", as_of)[0]
+    text = store.model_text(str(run["model_hash"]))
+    model = load_model_text(text or "", f"the model of {as_of} ({run['model']})")
+    contacts = sorted(store.rows("contact_status", as_of, account_id=account_id), key=lambda r: str(r["contact_id"]))
+    breakdown = store.breakdown(as_of, account_id)
+    lines = [
+        f"Account {account_id} {account['name'] or ''} — as of {as_of}, model {run['model']} "
+        f"(run {str(run['run_id'])[:12]})",
+        f"  owner {account['owner_id'] or 'none'} · tier {_show(account['tier'])} · stage {account['stage']} · "
+        f"target {_yes(account['target'])} · MQA {_yes(account['mqa'])} · SQA {_yes(account['sqa'])}",
+        "",
+    ]
+    lines += _fit(account, [b for b in breakdown if b["entity_type"] == "account" and b["part"] == "fit"])
+    lines += _engagement(model, account, contacts, breakdown)
+    lines += _committee(model, account, contacts, breakdown)
+    lines += _mqa(model, account)
+    lines += _stage(model, account)
+    return lines
+
+
+def _fit(account: Row, rows: Sequence[Row]) -> Iterator[str]:
+    yield f"Fit {_show(account['fit'])} (grade {account['fit_grade']})"
+    for row in sorted(rows, key=lambda r: -float(r["points"])):
+        yield f"  {_signed(row['points']):>8}  {row['rule']}"
+    total = sum(float(r["points"]) for r in rows)
+    if total != account["fit"]:
+        yield f"  = {_show(total)}, clamped to {_show(account['fit'])}"
+    if not rows:
+        yield "  no fit rule holds"
+    yield ""
+
+
+def _engagement(model: CompiledModel, account: Row, contacts: Sequence[Row], breakdown: Sequence[Row]) -> Iterator[str]:
+    weight = model.spec.engagement.anonymous_weight
+    anonymous = [b for b in breakdown if b["entity_type"] == "account" and b["part"] == "anonymous"]
+    from_contacts = sum(float(c["engagement"]) for c in contacts)
+    from_anonymous = sum(float(b["points"]) for b in anonymous)
+    yield (
+        f"Engagement {_show(account['engagement'])} = contacts {_show(from_contacts)} + {_show(weight)} × "
+        f"anonymous {_show(from_anonymous)}"
+    )
+    for contact in contacts:
+        rules = _of(breakdown, contact, "engagement")
+        if not rules:
+            continue
+        yield f"  {contact['name'] or '(no name)'} ({contact['contact_id']}): {_show(contact['engagement'])}"
+        yield from _rules(rules)
+    if anonymous:
+        yield f"  anonymous activity: {_show(from_anonymous)}"
+        yield from _rules(anonymous)
+    yield ""
+
+
+def _rules(rows: Sequence[Row]) -> Iterator[str]:
+    for row in sorted(rows, key=lambda r: -abs(float(r["points"]))):
+        rows_word = "row" if row["rows"] == 1 else "rows"
+        capped = ", capped" if row["capped"] else ""
+        yield f"    {_signed(row['points']):>10}  {row['rule']} ({row['rows']} {rows_word}{capped})"
+
+
+def _of(breakdown: Sequence[Row], contact: Row, part: str) -> Sequence[Row]:
+    return [
+        b
+        for b in breakdown
+        if b["entity_type"] == "contact" and b["entity_id"] == contact["contact_id"] and b["part"] == part
+    ]
+
+
+def _committee(model: CompiledModel, account: Row, contacts: Sequence[Row], breakdown: Sequence[Row]) -> Iterator[str]:
+    roles = list(model.spec.buying_committee.roles)
+    engaged_roles = ", ".join(f"{role} {account.get(f'engaged_{role}', 0)}" for role in roles) or "no roles defined"
+    yield (
+        f"Buying committee: {account['engaged_contacts']} engaged of {len(contacts)} contacts, "
+        f"{account['activities']} recent activities; engaged by role: {engaged_roles}"
+    )
+    for contact in contacts:
+        fit_rules = ", ".join(f"{r['rule']} {_signed(r['points'])}" for r in _of(breakdown, contact, "fit"))
+        yield f"  {_person(contact)}" + (f" ({fit_rules})" if fit_rules else "")
+    yield ""
+
+
+def _mqa(model: CompiledModel, account: Row) -> Iterator[str]:
+    tier = account.get("tier")
+    override = model.condition("accounts", "mqa_when_tier", tier) if tier is not None else None
+    criteria = override or model.condition("accounts", "mqa_when")
+    source = f"mqa_when_tier {tier}" if override else "mqa_when"
+    assert criteria is not None
+    yield f"MQA: {_yes(account['mqa'])} — target {_yes(account['target'])}, and {source}: {criteria.text}"
+    for line in _comparisons(criteria.tree, account):
+        yield f"  {line}"
+    yield ""
+
+
+def _stage(model: CompiledModel, account: Row) -> Iterator[str]:
+    yield f"Stage {account['stage']}: the first journey stage whose condition holds"
+    for i, stage in enumerate(model.spec.journey):
+        condition = model.condition("journey", i, "when")
+        if condition is None:
+            yield f"  {stage.stage:<12} otherwise"
+        else:
+            values = "; ".join(_comparisons(condition.tree, account))
+            yield f"  {stage.stage:<12} {describe_condition(condition)}" + (f" — {values}" if values else "")
+        if stage.stage == account["stage"]:
+            break
+
+
+def _comparisons(tree: exp.Expression, row: Row) -> Iterator[str]:
+    """Each comparison of a measure with a number, and each true/false name, with the account's value."""
+    for node in tree.walk():
+        if type(node) in _HOLDS and isinstance(node.this, exp.Column) and isinstance(node.expression, exp.Literal):
+            name, threshold = node.this.name, node.expression
+            if name not in row:
+                yield f"{node.sql()}: not in the outputs"
+                continue
+            value = row[name]
+            limit = threshold.this if threshold.is_string else float(threshold.this)
+            held = value is not None and _HOLDS[type(node)](value, limit)
+            yield f"{node.sql()}: {_show(value)} against {_show(limit)} — {_yes(held)}"
+        elif isinstance(node, exp.Column) and not isinstance(node.parent, tuple(_HOLDS)):
+            if node.name not in row:
+                yield f"{node.name}: not in the run's outputs"
+            elif isinstance(row[node.name], bool):
+                yield f"{node.name}: {_yes(row[node.name])}"
+
+
+def _person(contact: Row) -> str:
+    state = "engaged" if contact["engaged"] else "not engaged"
+    return (
+        f"{contact['name'] or '(no name)'} ({contact['contact_id']}): {contact['committee_role']}, {state}, "
+        f"lead status {contact['lead_status']}, fit {_show(contact['fit'])}, engagement {_show(contact['engagement'])}"
+    )
+
+
+def _yes(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{round(value, 2):g}" if abs(value) < 1e15 else f"{value:.0f}"
+    return str(value)
+
+
+def _signed(value: Any) -> str:
+    number = float(value)
+    return ("+" if number >= 0 else "") + _show(number)

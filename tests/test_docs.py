@@ -49,3 +49,13 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in get_command(app).commands:  # type: ignore[attr-defined]
         assert command in result.stdout
+
+
+def test_readme_explain_excerpt_matches_the_golden_output() -> None:
+    """The tour quotes `whynow explain A1`; every quoted line must still be what it prints."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```\nFit 70") + 4
+    excerpt = readme[start : readme.index("```", start)]
+    golden = (ROOT / "tests" / "golden" / "explain_A1.txt").read_text()
+    quoted = [line.split("  <-")[0].rstrip() for line in excerpt.splitlines() if line.strip()]
+    assert quoted and all(line in golden for line in quoted), [line for line in quoted if line not in golden]

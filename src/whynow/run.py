@@ -63,7 +63,7 @@ def run(
     validated = open_data(model, data, on_bad_rows)
     ctx = Context(model, as_of)
     step("scoring")
-    tables = run_pipeline(ctx, validated.tables)
+    tables = run_pipeline(ctx, validated.tables, keep=lambda table: table.cache())
     outputs = {
         "account_status": account_status(ctx, tables).order_by("account_id").to_pyarrow(),
         "contact_status": contact_status(ctx, tables).order_by("contact_id").to_pyarrow(),

@@ -10,7 +10,10 @@ here. Python loops only over stages, rules and signals, never over rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+import ibis.expr.types as ir
 
 from whynow.pipeline.accounts import measure_accounts
 from whynow.pipeline.committee import assign_roles
@@ -21,6 +24,9 @@ from whynow.pipeline.horizon import apply_horizon
 from whynow.pipeline.leads import assign_lead_status
 from whynow.pipeline.signals import compute_signals
 from whynow.pipeline.tables import Tables
+
+
+Keep = Callable[[ir.Table], ir.Table]
 
 
 class Stage(Protocol):
@@ -40,10 +46,18 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def run_pipeline(ctx: Context, tables: Tables) -> Tables:
-    """Every stage in order; the result holds the inputs and every table a stage added."""
+def run_pipeline(ctx: Context, tables: Tables, keep: Keep | None = None) -> Tables:
+    """Every stage in order; the result holds the inputs and every table a stage added.
+
+    `keep`, when given, is applied to each table a stage adds before the next stage reads it: the
+    runner materialises them there, so that each stage's query is compiled and executed once.
+    """
     for stage in STAGES:
-        tables = stage(ctx, tables)
+        added = stage(ctx, tables)
+        if keep is not None:
+            added = {name: keep(table) if name not in tables or table is not tables[name] else table
+                     for name, table in added.items()}  # fmt: skip
+        tables = added
     return tables
 
 

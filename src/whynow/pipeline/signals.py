@@ -78,11 +78,11 @@ def _measure(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
     if kind == "latest":
         return _latest(rows, signal, id_column, time_name, column)
     aggregate = {
-        "count_distinct": value.nunique(),
-        "sum": value.sum(),
-        "max": value.max(),
-        "min": value.min(),
-    }[kind]
+        "count_distinct": lambda: value.nunique(),
+        "sum": lambda: value.sum(),
+        "max": lambda: value.max(),
+        "min": lambda: value.min(),
+    }[kind]()  # only the one asked for: text has max and min but no sum
     if aggregate.type().is_floating():
         aggregate = rounded(aggregate)
     return grouped.aggregate(**{signal.name: aggregate})

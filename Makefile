@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP) ## Generate the demo company and run whynow on it (embedded DuckDB)
 	$(BIN)/whynow demo
 
-test: $(STAMP) ## Run the test suite (unit, property, CLI, doctests)
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Run the test suite (unit, property, CLI, doctests) on every core
+	$(BIN)/python -m pytest -n auto
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict on src/
 	$(BIN)/ruff check src tests

@@ -60,7 +60,7 @@ def run(
     started = dt.datetime.now(dt.UTC)
     as_of = as_of or started.date()
     step("reading and validating the data")
-    validated = open_data(model, data, on_bad_rows)
+    validated = open_data(model, data, on_bad_rows, count_links=False)  # summarize() counts them
     ctx = Context(model, as_of)
     step("scoring")
     tables = run_pipeline(ctx, validated.tables, keep=lambda table: table.cache())
@@ -117,11 +117,13 @@ def _rejected(as_of: dt.date, validated: Validated) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def open_data(model: CompiledModel, location: str, on_bad_rows: OnBadRows = "error") -> Validated:
+def open_data(
+    model: CompiledModel, location: str, on_bad_rows: OnBadRows = "error", count_links: bool = True
+) -> Validated:
     """Open a source and validate it for a model: its declared columns must be there and typed."""
     source = open_source(location)
     check_declared_columns(model, source)
-    return validate_source(source, on_bad_rows, model.declared_columns)
+    return validate_source(source, on_bad_rows, model.declared_columns, count_links)
 
 
 def check_declared_columns(model: CompiledModel, source: Source) -> None:

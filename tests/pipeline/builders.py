@@ -22,7 +22,7 @@ def score(folder: Path, model: str, as_of: dt.date = AS_OF, **tables: str) -> Ta
     if "model:" not in text:
         text = "model: t\n" + text
     compiled = load_model_text(text, "model.yaml")
-    return run_pipeline(Context(compiled, as_of), open_data(compiled, str(folder)).tables)
+    return run_pipeline(Context(compiled, as_of), open_data(compiled, str(folder), count_links=False).tables)
 
 
 def by_id(tables: Tables, table: str, key: str, *columns: str) -> dict[str, dict]:

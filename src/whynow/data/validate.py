@@ -67,8 +67,11 @@ def validate_source(
     source: Source,
     on_bad_rows: OnBadRows = "error",
     declared: Mapping[str, Mapping[str, ColumnType]] | None = None,
+    count_links: bool = True,
 ) -> Validated:
-    """Type and check every table of `source`; raise `DataError` on what cannot be run."""
+    """Type and check every table of `source`; raise `DataError` on what cannot be run.
+
+    `count_links` also counts orphans and unmatched rows (a run counts them at its horizon instead)."""
     declared = declared or {}
     missing = [_missing_columns_message(raw) for raw in source.tables.values() if _missing_required(raw)]
     if missing:
@@ -77,12 +80,14 @@ def validate_source(
     for name, spec in TABLES.items():
         raw = source.tables.get(name)
         if raw is None:
-            result.tables[name] = _empty(name, declared.get(name, {}))
+            result.tables[name] = _empty(source, name, declared.get(name, {}))
             continue
         result.files[name] = raw.file
         marked = _marked(raw, declared.get(name, {}))
-        read = _count(raw.table)
-        rejected = _bad_rows(raw, marked, declared.get(name, {}), on_bad_rows, result.rejected)
+        totals = marked.aggregate(read=marked.count(), bad=ibis.ifelse(marked["_bad"], 1, 0).sum())
+        found = totals.to_pyarrow().to_pylist()[0]
+        read, bad = int(found["read"]), int(found["bad"] or 0)
+        rejected = _bad_rows(raw, marked, declared.get(name, {}), on_bad_rows, result.rejected) if bad else 0
         kept = marked.filter(~marked["_bad"]) if rejected else marked
         typed = _typed(raw, kept, declared.get(name, {}))
         typed = source.con.create_table(f"typed_{name}", typed, temp=True, overwrite=True)
@@ -90,9 +95,10 @@ def validate_source(
             _check_duplicates(raw, typed, spec.id_column)
         result.tables[name] = typed
         result.counts[name] = {"read": read, "rejected": rejected}
-    for table, extra in count_orphans_and_unmatched(result.tables).items():
-        if table in result.counts:
-            result.counts[table].update(extra)
+    if count_links:
+        for table, extra in count_orphans_and_unmatched(result.tables).items():
+            if table in result.counts:
+                result.counts[table].update(extra)
     return result
 
 
@@ -110,9 +116,11 @@ def _missing_columns_message(raw: RawTable) -> str:
     )
 
 
-def _empty(name: str, declared: Mapping[str, ColumnType]) -> ir.Table:
-    schema = {**TABLES[name].schema, **{c: IBIS_TYPES[t] for c, t in declared.items()}}
-    return ibis.memtable(ibis.schema(schema).to_pyarrow().empty_table())
+def _empty(source: Source, name: str, declared: Mapping[str, ColumnType]) -> ir.Table:
+    """A missing table: no rows, the canonical schema, on the source's own connection (so that every
+    table of a run lives on one backend)."""
+    schema = ibis.schema({**TABLES[name].schema, **{c: IBIS_TYPES[t] for c, t in declared.items()}})
+    return source.con.create_table(f"typed_{name}", schema=schema, temp=True, overwrite=True)
 
 
 def _column_types(raw: RawTable, declared: Mapping[str, ColumnType]) -> dict[str, ColumnType]:

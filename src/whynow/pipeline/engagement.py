@@ -123,7 +123,7 @@ def _matches(ctx: Context, activities: ir.Table) -> ir.Table:
                 cap=ibis.literal(rule.cap, type="float64"),
             )
         )
-    return ibis.union(*parts) if parts else empty_table(_MATCH_SCHEMA)
+    return ibis.union(*parts) if parts else empty_table(activities, _MATCH_SCHEMA)
 
 
 def _capped(matches: ir.Table, key: str) -> ir.Table:

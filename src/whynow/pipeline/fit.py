@@ -48,7 +48,7 @@ def score_fit(ctx: Context, tables: Tables) -> Tables:
                     capped=ibis.literal(False),
                 )
             )
-    out["fit_breakdown"] = ibis.union(*parts) if parts else empty_table(BREAKDOWN_SCHEMA)
+    out["fit_breakdown"] = ibis.union(*parts) if parts else empty_table(tables["accounts"], BREAKDOWN_SCHEMA)
     return out
 
 

@@ -37,9 +37,9 @@ def attach(left: ir.Table, right: ir.Table, key: str) -> ir.Table:
     return left.left_join(keyed, left[key] == keyed.attach_key).drop("attach_key")
 
 
-def empty_table(schema: Mapping[str, str]) -> ir.Table:
-    """A table with no rows and the given column types."""
-    return ibis.memtable(ibis.schema(dict(schema)).to_pyarrow().empty_table())
+def empty_table(like: ir.Table, schema: Mapping[str, str]) -> ir.Table:
+    """A table with no rows and the given column types, on the same backend as `like`."""
+    return like.limit(0).select(**{name: ibis.null(kind) for name, kind in schema.items()})
 
 
 def person_name(first: ir.StringValue, last: ir.StringValue) -> ir.StringValue:

@@ -19,7 +19,7 @@ from rich.console import Console
 from whynow import __version__
 from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
-from whynow.run import FileFormat
+from whynow.run import FileFormat, RunResult
 
 app = typer.Typer(
     name="whynow",
@@ -166,22 +166,42 @@ def _progress() -> Iterator[Callable[[str], None]]:
 @reports_user_errors
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic company.")] = 7,
-    folder: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path("whynow-demo"),
+    folder: Annotated[Path, typer.Option(help="Where to write the demo data and its store.")] = Path("whynow-demo"),
+    weeks: Annotated[int, typer.Option(min=1, help="How many weekly runs, ending on the demo's as-of date.")] = 4,
 ) -> None:
-    """Generate a realistic synthetic company into ./whynow-demo and check the reference model on it."""
-    from whynow.demo import generate_demo_data
+    """Generate a realistic synthetic company into ./whynow-demo and run the reference model on it, weekly."""
+    from whynow.demo import DEMO_AS_OF, generate_demo_data
     from whynow.examples import reference_model_path
     from whynow.model.load import load_model
-    from whynow.run import open_data
+    from whynow.report import print_run_summary
+    from whynow.run import run
 
-    counts = generate_demo_data(folder, seed=seed)
-    listing = ", ".join(f"{n} {t}" for t, n in counts.items())
-    out.print(f"Wrote the demo company to {folder}/: {listing}", markup=False)
-    compiled = load_model(reference_model_path())
-    report = open_data(compiled, str(folder))
-    out.print(f"The reference model '{compiled.name}' is valid and its columns are in the data.", markup=False)
-    for line in report.describe():
-        out.print(line, markup=False)
+    with _progress() as step:
+        step("generating the demo company")
+        counts = generate_demo_data(folder, seed=seed)
+        listing = ", ".join(f"{n:,} {t}" for t, n in counts.items())
+        out.print(f"Wrote the demo company to {folder}/: {listing}", markup=False)
+        compiled = load_model(reference_model_path())
+        store = folder / "whynow.duckdb"
+        dates = [DEMO_AS_OF - dt.timedelta(weeks=w) for w in reversed(range(weeks))]
+        for as_of in dates:
+
+            def dated(text: str, day: dt.date = as_of) -> None:
+                step(f"{day}: {text}")
+
+            result = run(compiled, str(folder), as_of, store=store, progress=dated)
+            if as_of != dates[-1]:
+                out.print(f"Ran '{compiled.name}' as of {as_of}.", markup=False)
+    print_run_summary(out, result)
+    out.print(
+        f"\nNext: whynow explain {_top_account(result)} --store {store}    (why that account stands where it does)",
+        markup=False,
+    )
+
+
+def _top_account(result: RunResult) -> str:
+    accounts = result.outputs["account_status"].select(["account_id", "engagement"]).to_pylist()
+    return str(max(accounts, key=lambda r: (r["engagement"] or 0, r["account_id"]))["account_id"])
 
 
 def main() -> None:

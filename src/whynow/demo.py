@@ -1,6 +1,6 @@
-"""The demo data (SPEC §6 `whynow demo`): a realistic synthetic company — reps, accounts, people and a
-year of signals — written as the data contract's CSV files (§3), the same files for the same seed.
-"""
+"""The demo data (SPEC §6 `whynow demo`): a realistic synthetic company — 20 reps, 2,000 accounts, 20,000
+people and a year of about 500,000 activities, intent, change events, technographics and deals — written as
+the data contract's tables (§3) in Parquet or CSV files, the same data for the same seed."""
 
 from __future__ import annotations
 
@@ -9,44 +9,65 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import count
+from functools import cache
+from itertools import accumulate, count
 from pathlib import Path
+from typing import cast
 
-from whynow.data.contract import TABLES
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-Cell = str | int | float | date | datetime | None  # bool is an int
+from whynow.data.contract import TABLES, ColumnType
+
+DEMO_AS_OF = date(2026, 11, 20)
+Cell = str | int | float | date | None  # bool is an int; a timestamp is seconds since the epoch, UTC
 Row = dict[str, Cell]
+# Activities as columns while they are generated: when, action, contact_id, account_id, domain.
+_Events = tuple[list[int], list[str], list[str | None], list[str | None], list[str | None]]
 
 # fmt: off
 _SITE = "https://www.beaconhq.com"  # the demo's own company, Beacon, sells account-based marketing software
-_REPS = (  # rep_id, name, role, team; R05 has no capacity of her own, so the model's default applies
-    ("R01", "Maya Chen", "AE", "Enterprise"), ("R02", "Jonas Weber", "AE", "Enterprise"),
-    ("R03", "Priya Raman", "AE", "East"), ("R04", "Tom Okafor", "AE", "East"), ("R05", "Lucia Alvarez", "AE", "East"),
-    ("R06", "Sam Whitfield", "AE", "West"), ("R07", "Hana Sato", "AE", "West"), ("R08", "Diego Costa", "AE", "West"),
-    ("R09", "Grace Mensah", "CSM", "Customer Success"), ("R10", "Owen Byrne", "CSM", "Customer Success"),
+_REPS = (  # rep_id, name, role, team, capacity (None: the model's default applies)
+    ("R01", "Maya Chen", "AE", "Enterprise", 8), ("R02", "Jonas Weber", "AE", "Enterprise", 8),
+    ("R03", "Aisha Bello", "AE", "Enterprise", 10), ("R04", "Daniel Kowalski", "AE", "Enterprise", 9),
+    ("R05", "Priya Raman", "AE", "NA East", 12), ("R06", "Tom Okafor", "AE", "NA East", 10),
+    ("R07", "Lucia Alvarez", "AE", "NA East", None), ("R08", "Sam Whitfield", "AE", "NA West", 12),
+    ("R09", "Hana Sato", "AE", "NA West", 11), ("R10", "Diego Costa", "AE", "NA West", 10),
+    ("R11", "Sophie Laurent", "AE", "EMEA", 12), ("R12", "Lars Eriksen", "AE", "EMEA", 10),
+    ("R13", "Fatima Haddad", "AE", "EMEA", 9), ("R14", "Kenji Mori", "AE", "APAC & LATAM", 10),
+    ("R15", "Camila Rocha", "AE", "APAC & LATAM", None), ("R16", "Grace Mensah", "CSM", "Customer Success", 15),
+    ("R17", "Owen Byrne", "CSM", "Customer Success", 15), ("R18", "Nadia Petrova", "CSM", "Customer Success", 12),
+    ("R19", "Ravi Iyer", "CSM", "Customer Success", 15), ("R20", "Ellen Brooks", "CSM", "Customer Success", None),
 )
+_OWNERS = {  # who owns an account: tier 1 goes to Enterprise, the rest by region; customers have a CSM too
+    "tier 1": ("R01", "R02", "R03", "R04"), "NA": ("R05", "R06", "R07", "R08", "R09", "R10"), "APAC": ("R14", "R15"),
+    "EMEA": ("R11", "R12", "R13"), "LATAM": ("R14", "R15"), "CSM": ("R16", "R17", "R18", "R19", "R20"),
+}
 _STEMS = (
     "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Tailspin", "Wingtip", "Litware", "Proseware",
     "Adatum", "Lamna", "Alpine", "Bluefin", "Cobalt", "Driftwood", "Evergreen", "Foxglove", "Granite", "Harbor",
     "Ironclad", "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Oakridge", "Pinnacle", "Quarry", "Redwood",
     "Summit", "Tidewater", "Vantage", "Willow", "Zephyr", "Aster", "Cinder", "Halcyon", "Larkspur", "Mosaic",
-    "Orchard", "Polaris", "Riverbend", "Sable", "Trellis", "Upland", "Verity", "Wayfarer", "Yarrow",
-    "Brightline", "Copperleaf", "Fairmont", "Greystone", "Highgate", "Keystone", "Lakeshore", "Norfield",
+    "Orchard", "Polaris", "Riverbend", "Sable", "Trellis", "Upland", "Verity", "Wayfarer", "Yarrow", "Brightline",
+    "Copperleaf", "Fairmont", "Greystone", "Highgate", "Keystone", "Lakeshore", "Norfield",
 )
+_PREFIXES = ("Blue", "North", "Bright", "Silver", "Iron", "Green", "Golden", "Red", "Clear", "High", "First", "New")
 _FIRST = (
     "Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Dana", "Robin",
-    "Priya", "Wei", "Mateo", "Sofia", "Liam", "Emma", "Noah", "Olivia", "Lucas", "Mia", "Ethan", "Aisha",
-    "Kenji", "Ingrid", "Rafael", "Chloe", "Omar", "Elena", "Marcus", "Nora", "Felix", "Leah", "Ivan", "Zara",
+    "Priya", "Wei", "Mateo", "Sofia", "Liam", "Emma", "Noah", "Olivia", "Lucas", "Mia", "Ethan", "Aisha", "Kenji",
+    "Ingrid", "Rafael", "Chloe", "Omar", "Elena", "Marcus", "Nora", "Felix", "Leah", "Ivan", "Zara", "Hannah",
+    "David", "Yuki", "Carlos", "Fatima", "Peter", "Anna", "Tariq", "Julia", "Ben", "Grace", "Arjun",
 )
 _LAST = (
-    "Kim", "Patel", "Garcia", "Smith", "Johnson", "Nguyen", "Mueller", "Rossi", "Tanaka", "Silva", "Cohen",
-    "Novak", "Larsen", "Dubois", "Okoye", "Brown", "Martin", "Lopez", "Singh", "Walker", "Hughes", "Fischer",
-    "Moreau", "Berg", "Costa", "Reyes", "Park", "Ali", "O'Brien", "Schmidt", "Jensen", "Murphy",
+    "Kim", "Patel", "Garcia", "Smith", "Johnson", "Nguyen", "Mueller", "Rossi", "Tanaka", "Silva", "Cohen", "Novak",
+    "Larsen", "Dubois", "Okoye", "Brown", "Martin", "Lopez", "Singh", "Walker", "Hughes", "Fischer", "Moreau",
+    "Berg", "Costa", "Reyes", "Park", "Ali", "O'Brien", "Schmidt", "Jensen", "Murphy", "Wright", "Chen", "Kowalski",
+    "Haddad", "Andersson", "Sato", "Mensah", "Ivanova",
 )
 _INDUSTRIES = {  # industry: percent of accounts, words for company names
-    "Software": (22, ("Labs", "Systems", "Software", "Cloud")),
+    "Software": (22, ("Labs", "Systems", "Software", "Cloud")), "Healthcare": (13, ("Health", "Medical", "Care")),
     "Financial Services": (14, ("Capital", "Financial", "Bank", "Partners")),
-    "Healthcare": (13, ("Health", "Medical", "Clinics", "Care")),
     "Manufacturing": (14, ("Industries", "Manufacturing", "Works", "Robotics")),
     "Retail": (12, ("Retail", "Stores", "Outfitters", "Market")), "Education": (7, ("Learning", "Academy")),
     "Logistics": (8, ("Logistics", "Freight", "Shipping")), "Media": (6, ("Media", "Studios", "Publishing")),
@@ -58,61 +79,68 @@ _COUNTRIES = {
     "EMEA": ("United Kingdom", "Germany", "France", "Netherlands", "Sweden", "Spain"),
     "APAC": ("Australia", "Japan", "Singapore", "India"), "LATAM": ("Brazil", "Mexico", "Chile", "Colombia"),
 }
-_SENIORITY = {"C-Level": 7, "VP": 12, "Director": 20, "Manager": 26, "Individual Contributor": 35}
+_SENIORITY = {"C-Level": 5, "VP": 11, "Director": 19, "Manager": 27, "Individual Contributor": 38}
 _C_LEVEL = {  # title: department
     "Chief Executive Officer": "Executive", "Chief Revenue Officer": "Sales", "Chief Marketing Officer": "Marketing",
     "Chief Financial Officer": "Finance", "Chief Information Officer": "IT", "Chief Operating Officer": "Operations",
+    "Chief Technology Officer": "IT", "Chief Information Security Officer": "Security",
 }
-_DEPARTMENTS = {
-    "Revenue Operations": 14, "Marketing": 20, "Sales": 20, "IT": 12, "Finance": 8, "Procurement": 6, "Legal": 4,
-    "Operations": 10, "Security": 6,
+_DEPARTMENTS = {  # department: percent of people, individual contributors' titles
+    "Revenue Operations": (14, ("Revenue Operations Analyst", "Salesforce Administrator", "Sales Operations Analyst")),
+    "Marketing": (20, ("Demand Generation Specialist", "Marketing Operations Analyst", "Content Marketer")),
+    "Sales": (20, ("Account Executive", "Sales Development Representative", "Solutions Consultant")),
+    "IT": (12, ("Systems Administrator", "Solutions Architect", "Data Engineer")),
+    "Finance": (8, ("Financial Analyst", "Accountant")), "Procurement": (6, ("Procurement Specialist", "Buyer")),
+    "Legal": (4, ("Corporate Counsel", "Paralegal")), "Operations": (10, ("Operations Analyst", "Business Analyst")),
+    "Security": (6, ("Security Engineer", "Security Analyst")),
 }
 _TOOLS = (  # technology, vendor, category
     ("Marketo", "Adobe", "Marketing Automation"), ("HubSpot Marketing Hub", "HubSpot", "Marketing Automation"),
     ("Outreach", "Outreach", "Sales Engagement"), ("Gong", "Gong", "Conversation Intelligence"),
     ("Snowflake", "Snowflake", "Data Warehouse"), ("Slack", "Salesforce", "Collaboration"),
+    ("Salesloft", "Salesloft", "Sales Engagement"), ("ZoomInfo", "ZoomInfo", "Data Provider"),
 )
 _RIVALS = {"Acme": "Acme Intent Cloud", "Demandly": "Demandly", "Scorely": "Scorely ABM", "Signalwise": "Signalwise"}
 _TOPICS = ("Account-Based Marketing", "Lead Scoring", "Intent Data", "Revenue Operations", "Sales Intelligence")
 _NEWSLETTERS = ("Newsletter: The RevOps Brief", "Nurture: MQA playbook", "Product update: Q3 release")
 _WEBINARS = ("Webinar: Intent data 101", "Webinar: Building an MQA model", "Webinar: Capacity-first routing")
 _ASSETS = ("State of RevOps 2026 report", "ABM buyer's guide", "Lead scoring template")
-_ACTIONS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {  # action: type, channel, column, its values
-    "browse": ("page_view", "web", "url", ("/", "/product", "/integrations/salesforce", "/blog/what-is-an-mqa")),
-    "pricing": ("page_view", "web", "url", ("/pricing", "/pricing#faq")),
-    "compare": ("page_view", "web", "url", ("/compare/{rival}-vs-us",)),
-    "customers": ("page_view", "web", "url", ("/customers/contoso", "/customers/tailspin", "/customers/lumen")),
-    "expansion": ("page_view", "web", "url", ("/add-ons", "/add-ons/intent-data", "/enterprise")),
-    "email_open": ("email_open", "email", "campaign", _NEWSLETTERS),
-    "email_click": ("email_click", "email", "campaign", _NEWSLETTERS),
-    "unsubscribe": ("unsubscribe", "email", "campaign", _NEWSLETTERS),
-    "ad_click": ("ad_click", "paid_social", "campaign", ("LinkedIn ABM retargeting", "G2 category ad")),
-    "webinar_registered": ("webinar_registered", "webinar", "campaign", _WEBINARS),
-    "webinar_attended": ("webinar_attended", "webinar", "campaign", _WEBINARS),
-    "event_attended": ("event_attended", "event", "campaign", ("RevOps Summit 2026", "Pipeline Live London")),
-    "content_download": ("content_download", "web", "asset", _ASSETS),
-    "form_submit": ("form_submit", "web", "asset", _ASSETS),
-    "trial_signup": ("trial_signup", "web", "url", ("/signup",)),
-    "demo_request": ("demo_request", "web", "url", ("/demo",)),
-    "contact_sales": ("contact_sales", "web", "url", ("/contact-sales",)),
-    "meeting_booked": ("meeting_booked", "sales", "campaign", ("Discovery call", "Product demo")),
+_PAGES = ("browse", "pricing", "compare", "customers", "expansion")  # page views; other actions are their type
+_ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {  # action: channel, the column it fills, its values
+    "browse": ("web", "url", ("/", "/product", "/product/intent", "/product/scoring", "/about",
+                              "/integrations/salesforce", "/integrations/hubspot", "/blog/what-is-an-mqa", "/careers")),
+    "pricing": ("web", "url", ("/pricing", "/pricing#faq")), "compare": ("web", "url", ("/compare/{rival}-vs-us",)),
+    "customers": ("web", "url", ("/customers/contoso", "/customers/tailspin", "/customers/lumen")),
+    "expansion": ("web", "url", ("/add-ons", "/add-ons/intent-data", "/enterprise")),
+    "email_open": ("email", "campaign", _NEWSLETTERS), "email_click": ("email", "campaign", _NEWSLETTERS),
+    "unsubscribe": ("email", "campaign", _NEWSLETTERS),
+    "ad_click": ("paid_social", "campaign", ("LinkedIn ABM retargeting", "G2 category ad")),
+    "webinar_registered": ("webinar", "campaign", _WEBINARS), "webinar_attended": ("webinar", "campaign", _WEBINARS),
+    "event_attended": ("event", "campaign", ("RevOps Summit 2026", "Pipeline Live London")),
+    "content_download": ("web", "asset", _ASSETS), "form_submit": ("web", "asset", _ASSETS),
+    "trial_signup": ("web", "url", ("/signup",)), "demo_request": ("web", "url", ("/demo",)),
+    "contact_sales": ("web", "url", ("/contact-sales",)),
+    "meeting_booked": ("sales", "campaign", ("Discovery call", "Product demo")),
 }
 _MIXES = {  # action weights: a person's year in the background, a buying episode, a growing customer …
-    "background": {"email_open": 40, "email_click": 10, "browse": 22, "ad_click": 10, "pricing": 4,
-                   "webinar_registered": 5, "webinar_attended": 3, "content_download": 5, "event_attended": 1},
-    "episode": {"pricing": 18, "browse": 12, "customers": 10, "compare": 6, "webinar_attended": 8,
+    "background": {"email_open": 44, "email_click": 9, "browse": 22, "ad_click": 10, "pricing": 3,
+                   "webinar_registered": 4, "webinar_attended": 3, "content_download": 4, "event_attended": 1},
+    "episode": {"pricing": 18, "browse": 14, "customers": 10, "compare": 3, "webinar_attended": 8,
                 "content_download": 10, "form_submit": 4, "email_click": 12, "trial_signup": 2,
                 "demo_request": 1, "meeting_booked": 1, "event_attended": 3},
     "expanding": {"expansion": 30, "browse": 20, "customers": 10, "email_click": 15, "pricing": 10,
                   "webinar_attended": 10, "meeting_booked": 5},
-    "anonymous": {"browse": 50, "pricing": 15, "customers": 10, "compare": 5, "ad_click": 15, "expansion": 5},
+    "anonymous": {"browse": 57, "pricing": 14, "customers": 10, "compare": 1, "ad_click": 14, "expansion": 4},
 }
 # Percent of accounts per story; the story decides which of the reference model's badges an account
 # should earn. Customers' stories first; "cold" last, as it takes whatever rounding leaves.
-_STORIES = {"at_risk": 4, "expanding": 5, "steady": 11, "switching": 6, "comparing": 4, "funded": 6,
-            "new_leader": 5, "surging": 6, "hand_raiser": 5, "warm": 28, "cold": 20}
+_STORIES = {"at_risk": 1.5, "expanding": 2, "renewing": 2, "steady": 4.5, "switching": 1.5, "comparing": 1.5,
+            "funded": 3, "new_leader": 3, "surging": 2, "hand_raiser": 2, "warm": 30, "cold": 47}
+_RATE = {"cold": 0.6, "warm": 2.8, "hot": 9.0, "customer": 11.0}  # median background activities a person a year
+_HOURS = (1, 1, 1, 1, 1, 2, 4, 8, 14, 18, 18, 16, 12, 15, 17, 16, 13, 9, 6, 4, 3, 2, 2, 1)  # by hour, UTC
+_SPELLINGS = (50, 82.5, 92.5, 100)  # cumulative: by account_id, domain, www.domain, DOMAIN
 # fmt: on
-_CUSTOMER = ("at_risk", "expanding", "steady")
+_CUSTOMER = ("at_risk", "expanding", "renewing", "steady")
 _HOT = ("switching", "comparing", "surging", "hand_raiser", "expanding")
 
 
@@ -128,36 +156,38 @@ class _Company:
     won_days_ago: int | None = None  # a customer won this year: when its first deal closed
     row: Row = field(default_factory=dict)
     contacts: list[Row] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    reach: list[float] = field(default_factory=list)  # cumulative weights: a few people do most of the activity
     episodes: list[int] = field(default_factory=list)  # days ago each buying episode ended
+    spellings: tuple[tuple[str | None, str | None], ...] = ()  # how others name it: (account_id, domain)
 
     @property
     def temperature(self) -> str:
         return "hot" if self.story in _HOT else "cold" if self.story == "cold" else "warm"
 
-    @property
-    def people(self) -> list[str]:
-        return [str(p["contact_id"]) for p in self.contacts]
 
-
-_Maker = Callable[[random.Random, date, _Company], list[Row]]
-_Deal = tuple[str, int, int | None, bool, int]  # type, created and closed (days ago), won, amount
 _OPEN_STAGES = ("Discovery", "Evaluation", "Proposal", "Negotiation")
+_ARROW = {"text": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
+          "date": pa.date32(), "timestamp": pa.timestamp("s", tz="UTC")}  # fmt: skip
 
 
 def generate_demo_data(
-    folder: Path, *, seed: int = 7, as_of: date = date(2026, 11, 20), accounts: int = 240
+    folder: Path, *, seed: int = 7, as_of: date = DEMO_AS_OF, accounts: int = 2000, fmt: str = "parquet"
 ) -> dict[str, int]:
-    """Write the demo company's tables as CSV files into `folder`; return the rows written per table.
+    """Write the demo company's tables into `folder` as Parquet (or CSV) files; return the rows per table.
 
-    The same seed gives the same files. Every timestamp lies in the year that ends on `as_of`; only
-    renewal dates lie ahead of it.
+    The same seed gives the same data. Every timestamp lies in the year that ends on `as_of`; only
+    renewal dates lie ahead of it. A table's file in the other format is removed.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     written = generate_demo_data(Path(tmp), accounts=30)
-    >>> written["accounts"], written["reps"], list(written) == list(TABLES)
-    (30, 10, True)
+    ...     written = generate_demo_data(Path(tmp), accounts=30, fmt="csv")
+    ...     files = sorted(p.name for p in Path(tmp).iterdir())
+    >>> written["accounts"], written["reps"], list(written) == list(TABLES), files[:2]
+    (30, 20, True, ['accounts.csv', 'activities.csv'])
     """
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"fmt is 'parquet' or 'csv', not {fmt!r}")
     rng = random.Random(seed)
     reps = [_rep(rng, *rep) for rep in _REPS]
     taken: set[str] = set()
@@ -165,67 +195,109 @@ def generate_demo_data(
     stories = _cast_stories(rng, accounts, _STORIES)
     companies = [_company(rng, n, story, as_of, taken, numbers) for n, story in enumerate(stories, 1)]
 
-    def each(make: _Maker) -> list[Row]:
+    def each(make: Callable[[random.Random, date, _Company], list[Row]]) -> list[Row]:
         return [row for company in companies for row in make(rng, as_of, company)]
 
-    rows = {
+    tables: dict[str, list[Row] | dict[str, list[Cell]]] = {
         "accounts": [c.row for c in companies],
         "contacts": [p for c in companies for p in c.contacts],
-        "activities": _numbered(_unmatched(rng, as_of, each(_engagement)), "activity_id", "ACT", "occurred_at"),
         "intent": _numbered(each(_intent), "intent_id", "INT", "observed_at"),
         "change_events": _numbered(each(_changes), "event_id", "EV", "occurred_at"),
         "technographics": each(_technographics),
         "opportunities": _numbered(each(_opportunities), "opportunity_id", "OPP", "created_at"),
         "reps": reps,
+        "activities": _activities(rng, as_of, companies),
     }
     folder.mkdir(parents=True, exist_ok=True)
-    return {name: _write(folder, name, rows[name]) for name in TABLES}
+    return {name: _write(folder, name, tables[name], fmt) for name in TABLES}
 
 
-def _write(folder: Path, table: str, rows: list[Row]) -> int:
-    columns = [c.name for c in TABLES[table].columns] + (["segment"] if table == "accounts" else [])
+def _types(table: str) -> dict[str, ColumnType]:
+    """The columns written, in order: the contract's, and the accounts' extra `segment`."""
+    return {c.name: c.type for c in TABLES[table].columns} | ({"segment": "text"} if table == "accounts" else {})
+
+
+def _write(folder: Path, table: str, data: list[Row] | dict[str, list[Cell]], fmt: str) -> int:
+    """Write a table, rows or columns (emptied on the way, to spare memory), as `<table>.parquet` or `.csv`."""
+    types = _types(table)
+    columns = data if isinstance(data, dict) else {column: [row.get(column) for row in data] for column in types}
+    rows = max(map(len, columns.values()), default=0)
+    for ext in ("csv", "parquet"):  # never both accounts.csv and accounts.parquet
+        (folder / f"{table}.{ext}").unlink(missing_ok=True)
+    values = (columns.pop(column, []) or [None] * rows for column in types)
+    if fmt == "parquet":
+        arrays = [pa.array(v, _ARROW[t]) for v, t in zip(values, types.values(), strict=True)]
+        arrays = [a.cast(pa.timestamp("us", tz="UTC")) if a.type == _ARROW["timestamp"] else a for a in arrays]
+        pq.write_table(pa.table(arrays, names=list(types)), folder / f"{table}.parquet")
+        return rows
     with (folder / f"{table}.csv").open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(columns)
-        writer.writerows([_cell(row.get(column)) for column in columns] for row in rows)
-    return len(rows)
+        writer.writerow(types)
+        writer.writerows(zip(*(_texts(v, t) for v, t in zip(values, types.values(), strict=True)), strict=True))
+    return rows
 
 
-def _cell(value: Cell) -> str:
+def _texts(values: list[Cell], kind: ColumnType) -> list[str]:
     """SPEC §3 in a CSV file: true/false, ISO dates, UTC timestamps with a Z, an empty field for NULL."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return "" if value is None else str(value)
+    if kind == "timestamp":
+        stamps = pc.strftime(pa.array(values, pa.timestamp("s")), format="%Y-%m-%dT%H:%M:%SZ")
+        return [stamp or "" for stamp in stamps.to_pylist()]
+    if kind == "boolean":
+        return ["" if v is None else "true" if v else "false" for v in values]
+    return ["" if v is None else str(v) for v in values]
 
 
 def _numbered(rows: list[Row], id_column: str, prefix: str, time_column: str) -> list[Row]:
     """Rows in time order with ids that follow it, as a system of record numbers them."""
-    rows.sort(key=lambda row: str(row[time_column]))
+    rows.sort(key=lambda row: cast(int, row[time_column]))
+    width = max(6, len(str(len(rows))))
     for number, row in enumerate(rows, 1):
-        row[id_column] = f"{prefix}{number:06d}"
+        row[id_column] = f"{prefix}{number:0{width}d}"
     return rows
 
 
-def _at(rng: random.Random, as_of: date, days_ago: int) -> datetime:
+@cache
+def _midnight(day: date) -> int:
+    return int(datetime.combine(day, time(), UTC).timestamp())
+
+
+def _at(rng: random.Random, as_of: date, days_ago: int) -> int:
     """A working-hours moment that many days before `as_of`, kept within the year that ends on it."""
-    day = as_of - timedelta(days=min(max(days_ago, 0), 364))
-    return datetime.combine(day, time(rng.randint(7, 20), rng.randint(0, 59), rng.randint(0, 59)), UTC)
+    return _midnight(as_of) - min(max(days_ago, 0), 364) * 86400 + rng.randrange(7 * 3600, 21 * 3600)
 
 
-def _cast_stories(rng: random.Random, n: int, shares: dict[str, int]) -> list[str]:
+@cache
+def _day_weights(as_of: date) -> list[float]:
+    """Cumulative weights of days ago 0…364: weekends are quiet."""
+    return list(accumulate(0.25 if (as_of - timedelta(days=d)).weekday() >= 5 else 1 for d in range(365)))
+
+
+def _days(rng: random.Random, as_of: date, k: int, hot: bool = False) -> list[int]:
+    """Days ago of k activities: an eighth on any day, the rest in 1-3 busy spells (a hot account's is now)."""
+    weights = _day_weights(as_of)
+    days = rng.choices(range(365), cum_weights=weights, k=k // 8)
+    spells = rng.randint(1, 3)
+    for spell in range(spells, 0, -1):
+        start = 0 if hot and spell == spells else rng.randint(0, 330)
+        end = start + rng.randint(14, 35)
+        base = weights[start - 1] if start else 0
+        spread = [w - base for w in weights[start:end]]
+        days += rng.choices(range(start, end), cum_weights=spread, k=(k - len(days)) // spell)
+    return days
+
+
+def _stamps(rng: random.Random, as_of: date, days: list[int]) -> list[int]:
+    hours, seconds = rng.choices(range(24), _HOURS, k=len(days)), rng.choices(range(3600), k=len(days))
+    midnight = _midnight(as_of)
+    return [midnight - min(d, 364) * 86400 + h * 3600 + s for d, h, s in zip(days, hours, seconds, strict=True)]
+
+
+def _cast_stories(rng: random.Random, n: int, shares: dict[str, float]) -> list[str]:
     """n stories in the given percent shares, each at least once while n allows, shuffled."""
     stories = [story for story, share in shares.items() for _ in range(max(1, round(n * share / 100)))]
     stories = (stories + [list(shares)[-1]] * n)[:n]
     rng.shuffle(stories)
     return stories
-
-
-def _pick(rng: random.Random, weights: dict[str, int]) -> str:
-    return rng.choices(list(weights), list(weights.values()))[0]
 
 
 def _slug(text: str) -> str:
@@ -234,46 +306,49 @@ def _slug(text: str) -> str:
 
 def _resolvable(rng: random.Random, company: _Company) -> Row:
     """How a vendor's row names its account (SPEC §3): by id, or by a domain as it comes (www., capitals)."""
-    if rng.random() < 0.5:
-        return {"account_id": company.id}
-    spelling = rng.random()
-    domain = company.domain
-    return {"domain": f"www.{domain}" if spelling < 0.2 else domain.upper() if spelling < 0.35 else domain}
+    return dict(zip(("account_id", "domain"), rng.choices(company.spellings, cum_weights=_SPELLINGS)[0], strict=True))
 
 
-def _rep(rng: random.Random, rep_id: str, name: str, role: str, team: str) -> Row:
-    capacity = None if rep_id == "R05" else rng.randint(8, 12) if role == "AE" else 15
-    slack = "U" + "".join(rng.choices("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", k=8)) if rng.random() < 0.7 else None
+def _rep(rng: random.Random, rep_id: str, name: str, role: str, team: str, capacity: int | None) -> Row:
+    slack = "U" + "".join(rng.choices("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", k=8)) if rng.random() < 0.8 else None
     email = name.lower().replace(" ", ".") + "@beaconhq.com"
     return {"rep_id": rep_id, "name": name, "email": email, "role": role, "team": team, "capacity": capacity,
             "slack_user_id": slack}  # fmt: skip
 
 
 def _company(rng: random.Random, n: int, story: str, as_of: date, taken: set[str], numbers: Iterator[int]) -> _Company:
-    icp = rng.random() < (0.3 if story in ("cold", "warm") else 0.7)  # a story leans towards the ideal profile
-    industries = ("Software", "Financial Services", "Healthcare") if icp else tuple(_INDUSTRIES)
+    icp = rng.random() < (0.35 if story in ("cold", "warm") else 0.7)  # a story leans towards the ideal profile
+    industries = tuple(i for i in _INDUSTRIES if (i in ("Software", "Financial Services", "Healthcare")) == icp)
     industry = rng.choices(industries, [_INDUSTRIES[i][0] for i in industries])[0]
-    name = f"{rng.choice(_STEMS)} {rng.choice(_INDUSTRIES[industry][1])}"
-    while name in taken:
-        name = f"{rng.choice(_STEMS)} {rng.choice(_INDUSTRIES[industry][1])}" + f" {n}" * (n > 400)
-    stem = _slug(name.split()[0])
+    words = _INDUSTRIES[industry][1]
+    name = f"{rng.choice(_STEMS)} {rng.choice(words)}"
+    while name in taken:  # another with a prefix; now and then with its number, which is unique
+        name = f"{rng.choice(_PREFIXES)} {rng.choice(_STEMS)} {rng.choice(words)}" + f" {n}" * (rng.random() < 0.1)
+    stem = _slug(name.rsplit(" ", 1)[0])
     domain = next(d for d in (f"{stem}.com", f"{_slug(name)}.com", f"{_slug(name)}{n}.io") if d not in taken)
     taken.update((name, domain))
-    employees = round(10 ** rng.uniform(2.3, 4) if icp else 10 ** rng.uniform(1, 4.3))  # 10 to 20,000
+    employees = round(10 ** (rng.uniform(2.3, 4) if icp else rng.triangular(1, 4.3, 1.5)))  # 10 to 20,000
     company = _Company(f"A{n:04d}", domain, story, employees, rng.choice(list(_RIVALS)))
+    company.spellings = (company.id, None), (None, domain), (None, f"www.{domain}"), (None, domain.upper())
     company.row = _account(rng, company, name, industry, rng.choice(("NA", "EMEA")) if icp else "")
     if story in _CUSTOMER:
         _customer(rng, company, as_of)
-    company.contacts = [_contact(rng, company, next(numbers), as_of, *person) for person in _names(rng, employees)]
+    people = max(2, round(len(str(employees)) ** 1.5 * rng.uniform(1.0, 2.3) + rng.uniform(0, 2)))  # 10 on average
+    pairs = rng.sample(range(len(_FIRST) * len(_LAST)), people)  # different names
+    names = [(_FIRST[k // len(_LAST)], _LAST[k % len(_LAST)]) for k in pairs]
+    company.contacts = [_contact(rng, company, next(numbers), as_of, *name) for name in names]
+    company.people = [str(p["contact_id"]) for p in company.contacts]
+    company.reach = list(accumulate(0.35**rank for rank in range(len(company.people))))
+    rng.shuffle(company.people)  # who is busiest is chance; contact order stays
     company.episodes = _episodes(rng, company)
     return company
 
 
 def _account(rng: random.Random, company: _Company, name: str, industry: str, region: str) -> Row:
-    region = region or _pick(rng, _REGIONS)
+    region = region or rng.choices(list(_REGIONS), list(_REGIONS.values()))[0]
     employees = company.employees
     tier = 1 if employees >= 5000 else 2 if employees >= 500 else 3
-    owners = ("R01", "R02") if tier == 1 else ("R03", "R04", "R05", "R06", "R07", "R08")
+    owners = _OWNERS["tier 1" if tier == 1 else region]
     revenue = int(round(employees * rng.uniform(80_000, 350_000), -5)) if rng.random() < 0.9 else None
     return {"account_id": company.id, "name": name, "domain": company.domain, "industry": industry,
             "employees": employees, "annual_revenue": revenue, "region": region,
@@ -286,32 +361,26 @@ def _account(rng: random.Random, company: _Company, name: str, industry: str, re
 
 def _customer(rng: random.Random, company: _Company, as_of: date) -> None:
     """Customer terms: a renewal a year after the deal was won (for some, this year), ARR and health."""
-    company.won_days_ago = rng.randint(20, 290) if rng.random() < 0.4 else None
-    won = company.won_days_ago
-    renews_in = 365 - won if won is not None else rng.randint(0, 365)
+    won = company.won_days_ago = rng.randint(20, 290) if rng.random() < 0.4 and company.story != "renewing" else None
+    renews_in = 365 - won if won is not None else rng.randint(7, 110 if company.story == "renewing" else 365)
     health = rng.uniform(20, 48) if company.story == "at_risk" else rng.uniform(50, 100)
     arr = min(max(int(round(company.employees * rng.uniform(15, 60), -3)), 12_000), 600_000)
-    company.row |= {"csm_id": rng.choice(("R09", "R10")), "renewal_date": as_of + timedelta(days=renews_in),
+    company.row |= {"csm_id": rng.choice(_OWNERS["CSM"]), "renewal_date": as_of + timedelta(days=renews_in),
                     "arr": arr, "health_score": round(health, 1)}  # fmt: skip
 
 
-def _names(rng: random.Random, employees: int) -> list[tuple[str, str]]:
-    """3 to 10 different people, more at larger companies."""
-    people = min(10, 1 + len(str(employees)) + rng.randint(0, 4))
-    pairs = rng.sample(range(len(_FIRST) * len(_LAST)), people)
-    return [(_FIRST[k // len(_LAST)], _LAST[k % len(_LAST)]) for k in pairs]
-
-
 def _contact(rng: random.Random, company: _Company, number: int, as_of: date, first: str, last: str) -> Row:
-    seniority = _pick(rng, _SENIORITY)
-    department = _pick(rng, _DEPARTMENTS)
-    titles = {"VP": f"VP of {department}", "Director": f"Director, {department}", "Manager": f"{department} Manager"}
-    title = titles.get(seniority, f"{department} {rng.choice(('Analyst', 'Specialist', 'Associate'))}")
+    seniority = rng.choices(list(_SENIORITY), list(_SENIORITY.values()))[0]
+    department = rng.choices(list(_DEPARTMENTS), [share for share, _ in _DEPARTMENTS.values()])[0]
+    titles = {"VP": (f"VP of {department}", f"SVP, {department}"),
+              "Director": (f"Director of {department}", f"Senior Director, {department}", f"Head of {department}"),
+              "Manager": (f"{department} Manager", f"Senior {department} Manager")}  # fmt: skip
+    title = rng.choice(titles.get(seniority, _DEPARTMENTS[department][1]))
     if seniority == "C-Level":
         title, department = rng.choice(list(_C_LEVEL.items()))
     mailbox = f"{_slug(first)}.{_slug(last)}"
     email = f"{mailbox}{rng.randint(1, 99)}@gmail.com" if rng.random() < 0.03 else f"{mailbox}@{company.domain}"
-    return {"contact_id": f"C{number:05d}", "account_id": company.id, "first_name": first, "last_name": last,
+    return {"contact_id": f"C{number:06d}", "account_id": company.id, "first_name": first, "last_name": last,
             "email": email, "title": title, "department": department, "seniority": seniority,
             "created_at": _at(rng, as_of, rng.randint(0, 364)), "unsubscribed": rng.random() < 0.04,
             "sales_accepted": True if rng.random() < 0.02 else None}  # fmt: skip
@@ -319,57 +388,89 @@ def _contact(rng: random.Random, company: _Company, number: int, as_of: date, fi
 
 def _episodes(rng: random.Random, company: _Company) -> list[int]:
     """Days ago each buying episode ended: hot accounts' in the last days, new customers' before the deal."""
-    older = rng.choices(
-        (0, 1, 2), {"cold": (70, 30, 0), "warm": (30, 50, 20), "hot": (50, 40, 10)}[company.temperature]
-    )[0]
-    episodes = [rng.randint(10, 350) for _ in range(older)]
-    if company.temperature == "hot" or (company.story in ("funded", "new_leader") and rng.random() < 0.5):
+    older = {"cold": (80, 20, 0), "warm": (35, 50, 15), "hot": (50, 40, 10)}[company.temperature]
+    episodes = [rng.randint(10, 350) for _ in range(rng.choices((0, 1, 2), older)[0])]
+    if company.temperature == "hot" or (company.story in ("funded", "new_leader") and rng.random() < 0.3):
         episodes.append(rng.randint(0, 3))
     if company.won_days_ago is not None:
         episodes.append(company.won_days_ago + rng.randint(55, 70))
     return episodes
 
 
-def _activity(rng: random.Random, as_of: date, days_ago: int, action: str, rival: str) -> Row:
-    kind, channel, column, values = _ACTIONS[action]
-    value = rng.choice(values).replace("{rival}", rival.lower())
-    row: Row = {"occurred_at": _at(rng, as_of, days_ago), "type": kind, "channel": channel}
-    row[column] = _SITE + value if column == "url" else value
-    if column == "asset" or channel == "webinar":
-        row["topic"] = rng.choice(_TOPICS)
-    return row
+@cache
+def _mix(name: str, rival: str) -> tuple[list[str], list[int]]:
+    """A mix's actions (a comparison page names the rival) and their cumulative weights."""
+    actions = [f"compare:{rival}" if action == "compare" else action for action in _MIXES[name]]
+    return actions, list(accumulate(_MIXES[name].values()))
 
 
-def _engagement(rng: random.Random, as_of: date, company: _Company) -> list[Row]:
-    """A company's year of activity: its people's background, buying episodes, the story's recent moves,
-    and anonymous visits (about 15 % of all) resolved by account id or by domain."""
-    low, high = {"cold": (0, 3), "warm": (1, 6), "hot": (2, 8)}[company.temperature]
-    moves = [
-        (person, _pick(rng, _MIXES["background"]), _days_ago(rng, company))
-        for person in company.people
-        for _ in range(rng.randint(low, high))
-    ]
-    mix = _MIXES["expanding" if company.story == "expanding" else "episode"]
+@cache
+def _variants() -> dict[str, list[tuple[str | None, ...]]]:
+    """Per action, the activity rows it can be: type, channel, url, asset, topic, campaign."""
+    variants: dict[str, list[tuple[str | None, ...]]] = {}
+    for action, (channel, column, values) in _ACTIONS.items():
+        kind = "page_view" if action in _PAGES else action
+        topics = _TOPICS if column == "asset" or channel == "webinar" else (None,)
+        for rival in _RIVALS if action == "compare" else ("",):
+            rows = variants.setdefault(f"{action}:{rival}" if rival else action, [])
+            for value in values:
+                text = (_SITE if column == "url" else "") + value.replace("{rival}", rival.lower())
+                url, asset, campaign = (text if column == c else None for c in ("url", "asset", "campaign"))
+                rows += [(kind, channel, url, asset, topic, campaign) for topic in topics]
+    return variants
+
+
+def _activities(rng: random.Random, as_of: date, companies: list[_Company]) -> dict[str, list[Cell]]:
+    """The year's activities in time order, numbered, as columns (no row objects: half a million rows)."""
+    parts = [_engagement(rng, as_of, company) for company in companies]
+    parts.append(_unmatched(rng, as_of, sum(len(part[0]) for part in parts) // 100))
+    stamps = [stamp for part in parts for stamp in part[0]]
+    order = sorted(range(len(stamps)), key=stamps.__getitem__)
+    actions = [action for part in parts for action in part[1]]
+    variants, width = _variants(), max(6, len(str(len(order))))
+    picks = [rng.choice(variants[actions[i]]) for i in order]  # shared tuples: little memory
+    columns: dict[str, list[Cell]] = {"activity_id": [f"ACT{n:0{width}d}" for n in range(1, len(order) + 1)]}
+    columns["occurred_at"] = [stamps[i] for i in order]
+    for index, name in enumerate(("contact_id", "account_id", "domain"), 2):
+        values = [value for part in parts for value in part[index]]
+        columns[name] = [values[i] for i in order]
+    kinds = ("type", "channel", "url", "asset", "topic", "campaign")
+    return columns | {name: [pick[index] for pick in picks] for index, name in enumerate(kinds)}
+
+
+def _engagement(rng: random.Random, as_of: date, company: _Company) -> _Events:
+    """A company's year: its people's background (heavy-tailed, in busy spells, most of it by a few of them),
+    buying episodes, the story's recent moves, and anonymous visits (a fifth) resolved by id or domain."""
+    people = company.people
+    rate = _RATE["customer" if company.story in _CUSTOMER else company.temperature]
+    volume = round(len(people) * min(rate * rng.lognormvariate(0, 2.2), 300))  # heavy-tailed, capped
+    who: list[str | None] = rng.choices(people, cum_weights=company.reach, k=volume)
+    actions, weights = _mix("background", company.rival)
+    what = rng.choices(actions, cum_weights=weights, k=volume)
+    when = _days(rng, as_of, volume, company.temperature == "hot")
+    actions, weights = _mix("expanding" if company.story == "expanding" else "episode", company.rival)
     for ended in company.episodes:
-        for person in rng.sample(company.people, min(len(company.people), rng.randint(2, 5))):
-            moves += [(person, _pick(rng, mix), ended + rng.randint(0, 8)) for _ in range(rng.randint(2, 5))]
-    moves += _story_moves(rng, company)
+        committee = rng.sample(people, min(len(people), rng.randint(2, 6)))
+        k = len(committee) * rng.randint(3, 12 if ended <= 3 else 8)
+        who += rng.choices(committee, k=k)
+        what += rng.choices(actions, cum_weights=weights, k=k)
+        when += [ended + int(rng.random() * 12) for _ in range(k)]
+    moves = _story_moves(rng, company)
     moves += [(str(p["contact_id"]), "unsubscribe", rng.randint(0, 364)) for p in company.contacts if p["unsubscribed"]]
-    known = [
-        _activity(rng, as_of, days, action, company.rival) | {"contact_id": person, "account_id": company.id}
-        for person, action, days in moves
-    ]
-    anonymous = [
-        _activity(rng, as_of, _days_ago(rng, company), _pick(rng, _MIXES["anonymous"]), company.rival)
-        | _resolvable(rng, company)
-        for _ in range(round(len(known) * 0.18))
-    ]
-    return known + anonymous
-
-
-def _days_ago(rng: random.Random, company: _Company) -> int:
-    """When a hot account's activity happened skews recent; others' spreads over the year."""
-    return int(rng.expovariate(1 / 90)) if company.temperature == "hot" else rng.randint(0, 364)
+    for person, action, days in moves:
+        who.append(person)
+        what.append(f"compare:{company.rival}" if action == "compare" else action)
+        when.append(days)
+    k = round(len(who) * rng.uniform(0.15, 0.35))
+    spelled = rng.choices(company.spellings, cum_weights=_SPELLINGS, k=k)
+    actions, weights = _mix("anonymous", company.rival)
+    return (
+        _stamps(rng, as_of, when + rng.choices(when, k=k)),
+        what + rng.choices(actions, cum_weights=weights, k=k),
+        who + [None] * k,
+        [company.id] * len(who) + [account for account, _ in spelled],
+        [None] * len(who) + [domain for _, domain in spelled],
+    )
 
 
 def _story_moves(rng: random.Random, company: _Company) -> list[tuple[str, str, int]]:
@@ -384,26 +485,27 @@ def _story_moves(rng: random.Random, company: _Company) -> list[tuple[str, str, 
     return []
 
 
-def _unmatched(rng: random.Random, as_of: date, rows: list[Row]) -> list[Row]:
+def _unmatched(rng: random.Random, as_of: date, k: int) -> _Events:
     """About 1 % more visits from domains that are no account's (SPEC §3: unmatched, counted)."""
-    domains = ("comcast.net", "verizon.net", "btinternet.com", "orange.fr", "stealth-startup.io")
-    return rows + [
-        _activity(rng, as_of, rng.randint(0, 364), _pick(rng, _MIXES["anonymous"]), "acme")
-        | {"domain": rng.choice(domains)}
-        for _ in range(len(rows) // 100)
-    ]
+    domains = ("comcast.net", "verizon.net", "btinternet.com", "orange.fr", "stealth-startup.io", "t-online.de")
+    actions, weights = _mix("anonymous", "Acme")
+    stamps = _stamps(rng, as_of, rng.choices(range(365), cum_weights=_day_weights(as_of), k=k))
+    what = rng.choices(actions, cum_weights=weights, k=k)
+    return stamps, what, [None] * k, [None] * k, [*rng.choices(domains, k=k)]
 
 
 def _intent(rng: random.Random, as_of: date, company: _Company) -> list[Row]:
-    """Weekly third-party research: background noise, then the story's surge or competitor research."""
+    """Weekly third-party research: noise, research ahead of buying episodes, the story's surge or rival."""
     low, high = {"cold": (0, 6), "warm": (3, 14), "hot": (6, 20)}[company.temperature]
     topics = [(topic, "category") for topic in _TOPICS] + [("Beacon", "product"), (company.rival, "competitor")]
     weeks = [(rng.randint(0, 51), *rng.choice(topics), rng.randint(5, 65)) for _ in range(rng.randint(low, high))]
+    for ended in company.episodes:
+        if 21 <= ended <= 340 and rng.random() < 0.6:  # the research that led to the buying episode
+            topic = rng.choice(_TOPICS)
+            weeks += [(week, topic, "category", rng.randint(55, 90)) for week in (ended // 7 + 1, ended // 7 + 2)]
     if company.story == "surging":  # rising over three weeks, to the reference model's category_surge >= 75
         topic = rng.choice(_TOPICS)
-        weeks += [
-            (week, topic, "category", rng.randint(floor, floor + 15)) for week, floor in ((2, 55), (1, 65), (0, 80))
-        ]
+        weeks += [(w, topic, "category", rng.randint(floor, floor + 15)) for w, floor in ((2, 55), (1, 65), (0, 80))]
     if company.story == "switching" or (company.story == "at_risk" and rng.random() < 0.5):
         weeks += [(week, company.rival, "competitor", rng.randint(70, 95)) for week in (0, 1)]
     if company.story == "comparing":
@@ -411,7 +513,7 @@ def _intent(rng: random.Random, as_of: date, company: _Company) -> list[Row]:
     rows: list[Row] = []
     for week, topic, category, score in weeks:  # delivered on Mondays
         monday = as_of - timedelta(days=as_of.weekday() + 7 * week)
-        row: Row = {"observed_at": datetime.combine(monday, time(6), UTC), "topic": topic, "score": score,
+        row: Row = {"observed_at": _midnight(monday) + 6 * 3600, "topic": topic, "score": score,
                     "topic_category": category, "competitor": topic if category == "competitor" else None,
                     "source": rng.choice(("Bombora", "G2", "TrustRadius")),
                     "contact_id": rng.choice(company.people) if rng.random() < 0.05 else None}  # fmt: skip
@@ -453,7 +555,7 @@ def _change(rng: random.Random, kind: str) -> Row:
 def _technographics(rng: random.Random, as_of: date, company: _Company) -> list[Row]:
     """The stack: a CRM, a few tools, maybe a competitor's product (in use, or dropped months ago)."""
     crm = rng.choices((("Salesforce", "Salesforce"), ("HubSpot", "HubSpot"), None), (55, 30, 15))[0]
-    stack = ([(*crm, "CRM")] if crm else []) + rng.sample(_TOOLS, rng.randint(1, 3))
+    stack = ([(*crm, "CRM")] if crm else []) + rng.sample(_TOOLS, rng.randint(1, 4))
     if rng.random() < (0.7 if company.story == "switching" else 0.12):
         stack.append((_RIVALS[company.rival], company.rival, "ABM"))
     rows: list[Row] = []
@@ -469,29 +571,26 @@ def _technographics(rng: random.Random, as_of: date, company: _Company) -> list[
 
 
 def _opportunities(rng: random.Random, as_of: date, company: _Company) -> list[Row]:
-    """CRM deals: open or lost after a prospect's buying episodes, won for this year's new customers,
-    renewals due within 90 days and expansions for customers."""
+    """CRM deals: after a prospect's buying episodes, won by new customers, renewals due, expansions."""
     size = min(max(int(round(company.employees * rng.uniform(20, 60), -3)), 8_000), 400_000)
-    deals: list[_Deal] = []
+    deals: list[tuple[str, int, int | None, bool, int]] = []  # type, created, closed (days ago), won, amount
     if company.won_days_ago is not None:
         deals.append(("new_business", company.won_days_ago + rng.randint(20, 50), company.won_days_ago, True, size))
     for ended in company.episodes if company.story not in _CUSTOMER else []:
         created = ended - rng.randint(3, 30)
         if created >= 0 and rng.random() < 0.4:
-            closed = created - rng.randint(20, 120)
-            deals.append(("new_business", created, closed if closed >= 0 else None, False, size))
+            lost = created - rng.randint(20, 120)
+            deals.append(("new_business", created, lost if lost >= 0 else None, False, size))
     renewal, arr = company.row.get("renewal_date"), company.row.get("arr")
     if isinstance(renewal, date) and isinstance(arr, int) and (renewal - as_of).days <= 90:
         deals.append(("renewal", rng.randint(0, 30), None, False, arr))
     if company.story == "expanding" and rng.random() < 0.5:
         deals.append(("expansion", rng.randint(0, 20), None, False, int(round(size / 3, -3))))
-    return [_opportunity(rng, as_of, company, deal) for deal in deals]
-
-
-def _opportunity(rng: random.Random, as_of: date, company: _Company, deal: _Deal) -> Row:
-    kind, created, closed, won, amount = deal
-    stage = "Closed Won" if won else "Closed Lost" if closed is not None else rng.choice(_OPEN_STAGES)
-    return {"account_id": company.id, "created_at": _at(rng, as_of, created),
-            "closed_at": None if closed is None else _at(rng, as_of, closed), "stage": stage, "amount": amount,
-            "is_closed": closed is not None, "is_won": won, "type": kind,
-            "owner_id": company.row.get("csm_id" if kind == "renewal" else "owner_id")}  # fmt: skip
+    rows: list[Row] = []
+    for kind, created, closed, won, amount in deals:
+        stage = "Closed Won" if won else "Closed Lost" if closed is not None else rng.choice(_OPEN_STAGES)
+        rows.append({"account_id": company.id, "created_at": _at(rng, as_of, created),
+                     "closed_at": None if closed is None else _at(rng, as_of, closed), "stage": stage,
+                     "amount": amount, "is_closed": closed is not None, "is_won": won, "type": kind,
+                     "owner_id": company.row.get("csm_id" if kind == "renewal" else "owner_id")})  # fmt: skip
+    return rows

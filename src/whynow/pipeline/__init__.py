@@ -25,7 +25,6 @@ from whynow.pipeline.leads import assign_lead_status
 from whynow.pipeline.signals import compute_signals
 from whynow.pipeline.tables import Tables
 
-
 Keep = Callable[[ir.Table], ir.Table]
 
 

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from whynow.data.contract import TABLES, ColumnType
+from whynow.demo import vocabulary as v
 
 DEMO_AS_OF = date(2026, 11, 20)
 Cell = str | int | float | date | None  # bool is an int; a timestamp is seconds since the epoch, UTC
@@ -26,120 +27,6 @@ Row = dict[str, Cell]
 # Activities as columns while they are generated: when, action, contact_id, account_id, domain.
 _Events = tuple[list[int], list[str], list[str | None], list[str | None], list[str | None]]
 
-# fmt: off
-_SITE = "https://www.beaconhq.com"  # the demo's own company, Beacon, sells account-based marketing software
-_REPS = (  # rep_id, name, role, team, capacity (None: the model's default applies)
-    ("R01", "Maya Chen", "AE", "Enterprise", 8), ("R02", "Jonas Weber", "AE", "Enterprise", 8),
-    ("R03", "Aisha Bello", "AE", "Enterprise", 10), ("R04", "Daniel Kowalski", "AE", "Enterprise", 9),
-    ("R05", "Priya Raman", "AE", "NA East", 12), ("R06", "Tom Okafor", "AE", "NA East", 10),
-    ("R07", "Lucia Alvarez", "AE", "NA East", None), ("R08", "Sam Whitfield", "AE", "NA West", 12),
-    ("R09", "Hana Sato", "AE", "NA West", 11), ("R10", "Diego Costa", "AE", "NA West", 10),
-    ("R11", "Sophie Laurent", "AE", "EMEA", 12), ("R12", "Lars Eriksen", "AE", "EMEA", 10),
-    ("R13", "Fatima Haddad", "AE", "EMEA", 9), ("R14", "Kenji Mori", "AE", "APAC & LATAM", 10),
-    ("R15", "Camila Rocha", "AE", "APAC & LATAM", None), ("R16", "Grace Mensah", "CSM", "Customer Success", 15),
-    ("R17", "Owen Byrne", "CSM", "Customer Success", 15), ("R18", "Nadia Petrova", "CSM", "Customer Success", 12),
-    ("R19", "Ravi Iyer", "CSM", "Customer Success", 15), ("R20", "Ellen Brooks", "CSM", "Customer Success", None),
-)
-_OWNERS = {  # who owns an account: tier 1 goes to Enterprise, the rest by region; customers have a CSM too
-    "tier 1": ("R01", "R02", "R03", "R04"), "NA": ("R05", "R06", "R07", "R08", "R09", "R10"), "APAC": ("R14", "R15"),
-    "EMEA": ("R11", "R12", "R13"), "LATAM": ("R14", "R15"), "CSM": ("R16", "R17", "R18", "R19", "R20"),
-}
-_STEMS = (
-    "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Tailspin", "Wingtip", "Litware", "Proseware",
-    "Adatum", "Lamna", "Alpine", "Bluefin", "Cobalt", "Driftwood", "Evergreen", "Foxglove", "Granite", "Harbor",
-    "Ironclad", "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Oakridge", "Pinnacle", "Quarry", "Redwood",
-    "Summit", "Tidewater", "Vantage", "Willow", "Zephyr", "Aster", "Cinder", "Halcyon", "Larkspur", "Mosaic",
-    "Orchard", "Polaris", "Riverbend", "Sable", "Trellis", "Upland", "Verity", "Wayfarer", "Yarrow", "Brightline",
-    "Copperleaf", "Fairmont", "Greystone", "Highgate", "Keystone", "Lakeshore", "Norfield",
-)
-_PREFIXES = ("Blue", "North", "Bright", "Silver", "Iron", "Green", "Golden", "Red", "Clear", "High", "First", "New")
-_FIRST = (
-    "Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Dana", "Robin",
-    "Priya", "Wei", "Mateo", "Sofia", "Liam", "Emma", "Noah", "Olivia", "Lucas", "Mia", "Ethan", "Aisha", "Kenji",
-    "Ingrid", "Rafael", "Chloe", "Omar", "Elena", "Marcus", "Nora", "Felix", "Leah", "Ivan", "Zara", "Hannah",
-    "David", "Yuki", "Carlos", "Fatima", "Peter", "Anna", "Tariq", "Julia", "Ben", "Grace", "Arjun",
-)
-_LAST = (
-    "Kim", "Patel", "Garcia", "Smith", "Johnson", "Nguyen", "Mueller", "Rossi", "Tanaka", "Silva", "Cohen", "Novak",
-    "Larsen", "Dubois", "Okoye", "Brown", "Martin", "Lopez", "Singh", "Walker", "Hughes", "Fischer", "Moreau",
-    "Berg", "Costa", "Reyes", "Park", "Ali", "O'Brien", "Schmidt", "Jensen", "Murphy", "Wright", "Chen", "Kowalski",
-    "Haddad", "Andersson", "Sato", "Mensah", "Ivanova",
-)
-_INDUSTRIES = {  # industry: percent of accounts, words for company names
-    "Software": (22, ("Labs", "Systems", "Software", "Cloud")), "Healthcare": (13, ("Health", "Medical", "Care")),
-    "Financial Services": (14, ("Capital", "Financial", "Bank", "Partners")),
-    "Manufacturing": (14, ("Industries", "Manufacturing", "Works", "Robotics")),
-    "Retail": (12, ("Retail", "Stores", "Outfitters", "Market")), "Education": (7, ("Learning", "Academy")),
-    "Logistics": (8, ("Logistics", "Freight", "Shipping")), "Media": (6, ("Media", "Studios", "Publishing")),
-    "Professional Services": (4, ("Consulting", "Advisors", "Group")),
-}
-_REGIONS = {"NA": 50, "EMEA": 30, "APAC": 12, "LATAM": 8}
-_COUNTRIES = {
-    "NA": ("United States", "United States", "United States", "Canada"),
-    "EMEA": ("United Kingdom", "Germany", "France", "Netherlands", "Sweden", "Spain"),
-    "APAC": ("Australia", "Japan", "Singapore", "India"), "LATAM": ("Brazil", "Mexico", "Chile", "Colombia"),
-}
-_SENIORITY = {"C-Level": 5, "VP": 11, "Director": 19, "Manager": 27, "Individual Contributor": 38}
-_C_LEVEL = {  # title: department
-    "Chief Executive Officer": "Executive", "Chief Revenue Officer": "Sales", "Chief Marketing Officer": "Marketing",
-    "Chief Financial Officer": "Finance", "Chief Information Officer": "IT", "Chief Operating Officer": "Operations",
-    "Chief Technology Officer": "IT", "Chief Information Security Officer": "Security",
-}
-_DEPARTMENTS = {  # department: percent of people, individual contributors' titles
-    "Revenue Operations": (14, ("Revenue Operations Analyst", "Salesforce Administrator", "Sales Operations Analyst")),
-    "Marketing": (20, ("Demand Generation Specialist", "Marketing Operations Analyst", "Content Marketer")),
-    "Sales": (20, ("Account Executive", "Sales Development Representative", "Solutions Consultant")),
-    "IT": (12, ("Systems Administrator", "Solutions Architect", "Data Engineer")),
-    "Finance": (8, ("Financial Analyst", "Accountant")), "Procurement": (6, ("Procurement Specialist", "Buyer")),
-    "Legal": (4, ("Corporate Counsel", "Paralegal")), "Operations": (10, ("Operations Analyst", "Business Analyst")),
-    "Security": (6, ("Security Engineer", "Security Analyst")),
-}
-_TOOLS = (  # technology, vendor, category
-    ("Marketo", "Adobe", "Marketing Automation"), ("HubSpot Marketing Hub", "HubSpot", "Marketing Automation"),
-    ("Outreach", "Outreach", "Sales Engagement"), ("Gong", "Gong", "Conversation Intelligence"),
-    ("Snowflake", "Snowflake", "Data Warehouse"), ("Slack", "Salesforce", "Collaboration"),
-    ("Salesloft", "Salesloft", "Sales Engagement"), ("ZoomInfo", "ZoomInfo", "Data Provider"),
-)
-_RIVALS = {"Acme": "Acme Intent Cloud", "Demandly": "Demandly", "Scorely": "Scorely ABM", "Signalwise": "Signalwise"}
-_TOPICS = ("Account-Based Marketing", "Lead Scoring", "Intent Data", "Revenue Operations", "Sales Intelligence")
-_NEWSLETTERS = ("Newsletter: The RevOps Brief", "Nurture: MQA playbook", "Product update: Q3 release")
-_WEBINARS = ("Webinar: Intent data 101", "Webinar: Building an MQA model", "Webinar: Capacity-first routing")
-_ASSETS = ("State of RevOps 2026 report", "ABM buyer's guide", "Lead scoring template")
-_PAGES = ("browse", "pricing", "compare", "customers", "expansion")  # page views; other actions are their type
-_ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {  # action: channel, the column it fills, its values
-    "browse": ("web", "url", ("/", "/product", "/product/intent", "/product/scoring", "/about",
-                              "/integrations/salesforce", "/integrations/hubspot", "/blog/what-is-an-mqa", "/careers")),
-    "pricing": ("web", "url", ("/pricing", "/pricing#faq")), "compare": ("web", "url", ("/compare/{rival}-vs-us",)),
-    "customers": ("web", "url", ("/customers/contoso", "/customers/tailspin", "/customers/lumen")),
-    "expansion": ("web", "url", ("/add-ons", "/add-ons/intent-data", "/enterprise")),
-    "email_open": ("email", "campaign", _NEWSLETTERS), "email_click": ("email", "campaign", _NEWSLETTERS),
-    "unsubscribe": ("email", "campaign", _NEWSLETTERS),
-    "ad_click": ("paid_social", "campaign", ("LinkedIn ABM retargeting", "G2 category ad")),
-    "webinar_registered": ("webinar", "campaign", _WEBINARS), "webinar_attended": ("webinar", "campaign", _WEBINARS),
-    "event_attended": ("event", "campaign", ("RevOps Summit 2026", "Pipeline Live London")),
-    "content_download": ("web", "asset", _ASSETS), "form_submit": ("web", "asset", _ASSETS),
-    "trial_signup": ("web", "url", ("/signup",)), "demo_request": ("web", "url", ("/demo",)),
-    "contact_sales": ("web", "url", ("/contact-sales",)),
-    "meeting_booked": ("sales", "campaign", ("Discovery call", "Product demo")),
-}
-_MIXES = {  # action weights: a person's year in the background, a buying episode, a growing customer …
-    "background": {"email_open": 44, "email_click": 9, "browse": 22, "ad_click": 10, "pricing": 3,
-                   "webinar_registered": 4, "webinar_attended": 3, "content_download": 4, "event_attended": 1},
-    "episode": {"pricing": 18, "browse": 14, "customers": 10, "compare": 3, "webinar_attended": 8,
-                "content_download": 10, "form_submit": 4, "email_click": 12, "trial_signup": 2,
-                "demo_request": 1, "meeting_booked": 1, "event_attended": 3},
-    "expanding": {"expansion": 30, "browse": 20, "customers": 10, "email_click": 15, "pricing": 10,
-                  "webinar_attended": 10, "meeting_booked": 5},
-    "anonymous": {"browse": 57, "pricing": 14, "customers": 10, "compare": 1, "ad_click": 14, "expansion": 4},
-}
-# Percent of accounts per story; the story decides which of the reference model's badges an account
-# should earn. Customers' stories first; "cold" last, as it takes whatever rounding leaves.
-_STORIES = {"at_risk": 1.5, "expanding": 2, "renewing": 2, "steady": 4.5, "switching": 1.5, "comparing": 1.5,
-            "funded": 3, "new_leader": 3, "surging": 2, "hand_raiser": 2, "warm": 30, "cold": 47}
-_RATE = {"cold": 0.6, "warm": 2.8, "hot": 9.0, "customer": 11.0}  # median background activities a person a year
-_HOURS = (1, 1, 1, 1, 1, 2, 4, 8, 14, 18, 18, 16, 12, 15, 17, 16, 13, 9, 6, 4, 3, 2, 2, 1)  # by hour, UTC
-_SPELLINGS = (50, 82.5, 92.5, 100)  # cumulative: by account_id, domain, www.domain, DOMAIN
-# fmt: on
 _CUSTOMER = ("at_risk", "expanding", "renewing", "steady")
 _HOT = ("switching", "comparing", "surging", "hand_raiser", "expanding")
 
@@ -189,10 +76,10 @@ def generate_demo_data(
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt is 'parquet' or 'csv', not {fmt!r}")
     rng = random.Random(seed)
-    reps = [_rep(rng, *rep) for rep in _REPS]
+    reps = [_rep(rng, *rep) for rep in v.REPS]
     taken: set[str] = set()
     numbers = count(1)
-    stories = _cast_stories(rng, accounts, _STORIES)
+    stories = _cast_stories(rng, accounts, v.STORIES)
     companies = [_company(rng, n, story, as_of, taken, numbers) for n, story in enumerate(stories, 1)]
 
     def each(make: Callable[[random.Random, date, _Company], list[Row]]) -> list[Row]:
@@ -287,7 +174,7 @@ def _days(rng: random.Random, as_of: date, k: int, hot: bool = False) -> list[in
 
 
 def _stamps(rng: random.Random, as_of: date, days: list[int]) -> list[int]:
-    hours, seconds = rng.choices(range(24), _HOURS, k=len(days)), rng.choices(range(3600), k=len(days))
+    hours, seconds = rng.choices(range(24), v.HOURS, k=len(days)), rng.choices(range(3600), k=len(days))
     midnight = _midnight(as_of)
     return [midnight - min(d, 364) * 86400 + h * 3600 + s for d, h, s in zip(days, hours, seconds, strict=True)]
 
@@ -306,7 +193,7 @@ def _slug(text: str) -> str:
 
 def _resolvable(rng: random.Random, company: _Company) -> Row:
     """How a vendor's row names its account (SPEC §3): by id, or by a domain as it comes (www., capitals)."""
-    return dict(zip(("account_id", "domain"), rng.choices(company.spellings, cum_weights=_SPELLINGS)[0], strict=True))
+    return dict(zip(("account_id", "domain"), rng.choices(company.spellings, cum_weights=v.SPELLINGS)[0], strict=True))
 
 
 def _rep(rng: random.Random, rep_id: str, name: str, role: str, team: str, capacity: int | None) -> Row:
@@ -318,24 +205,24 @@ def _rep(rng: random.Random, rep_id: str, name: str, role: str, team: str, capac
 
 def _company(rng: random.Random, n: int, story: str, as_of: date, taken: set[str], numbers: Iterator[int]) -> _Company:
     icp = rng.random() < (0.35 if story in ("cold", "warm") else 0.7)  # a story leans towards the ideal profile
-    industries = tuple(i for i in _INDUSTRIES if (i in ("Software", "Financial Services", "Healthcare")) == icp)
-    industry = rng.choices(industries, [_INDUSTRIES[i][0] for i in industries])[0]
-    words = _INDUSTRIES[industry][1]
-    name = f"{rng.choice(_STEMS)} {rng.choice(words)}"
+    industries = tuple(i for i in v.INDUSTRIES if (i in ("Software", "Financial Services", "Healthcare")) == icp)
+    industry = rng.choices(industries, [v.INDUSTRIES[i][0] for i in industries])[0]
+    words = v.INDUSTRIES[industry][1]
+    name = f"{rng.choice(v.STEMS)} {rng.choice(words)}"
     while name in taken:  # another with a prefix; now and then with its number, which is unique
-        name = f"{rng.choice(_PREFIXES)} {rng.choice(_STEMS)} {rng.choice(words)}" + f" {n}" * (rng.random() < 0.1)
+        name = f"{rng.choice(v.PREFIXES)} {rng.choice(v.STEMS)} {rng.choice(words)}" + f" {n}" * (rng.random() < 0.1)
     stem = _slug(name.rsplit(" ", 1)[0])
     domain = next(d for d in (f"{stem}.com", f"{_slug(name)}.com", f"{_slug(name)}{n}.io") if d not in taken)
     taken.update((name, domain))
     employees = round(10 ** (rng.uniform(2.3, 4) if icp else rng.triangular(1, 4.3, 1.5)))  # 10 to 20,000
-    company = _Company(f"A{n:04d}", domain, story, employees, rng.choice(list(_RIVALS)))
+    company = _Company(f"A{n:04d}", domain, story, employees, rng.choice(list(v.RIVALS)))
     company.spellings = (company.id, None), (None, domain), (None, f"www.{domain}"), (None, domain.upper())
     company.row = _account(rng, company, name, industry, rng.choice(("NA", "EMEA")) if icp else "")
     if story in _CUSTOMER:
         _customer(rng, company, as_of)
     people = max(2, round(len(str(employees)) ** 1.5 * rng.uniform(1.0, 2.3) + rng.uniform(0, 2)))  # 10 on average
-    pairs = rng.sample(range(len(_FIRST) * len(_LAST)), people)  # different names
-    names = [(_FIRST[k // len(_LAST)], _LAST[k % len(_LAST)]) for k in pairs]
+    pairs = rng.sample(range(len(v.FIRST) * len(v.LAST)), people)  # different names
+    names = [(v.FIRST[k // len(v.LAST)], v.LAST[k % len(v.LAST)]) for k in pairs]
     company.contacts = [_contact(rng, company, next(numbers), as_of, *name) for name in names]
     company.people = [str(p["contact_id"]) for p in company.contacts]
     company.reach = list(accumulate(0.35**rank for rank in range(len(company.people))))
@@ -345,14 +232,14 @@ def _company(rng: random.Random, n: int, story: str, as_of: date, taken: set[str
 
 
 def _account(rng: random.Random, company: _Company, name: str, industry: str, region: str) -> Row:
-    region = region or rng.choices(list(_REGIONS), list(_REGIONS.values()))[0]
+    region = region or rng.choices(list(v.REGIONS), list(v.REGIONS.values()))[0]
     employees = company.employees
     tier = 1 if employees >= 5000 else 2 if employees >= 500 else 3
-    owners = _OWNERS["tier 1" if tier == 1 else region]
+    owners = v.OWNERS["tier 1" if tier == 1 else region]
     revenue = int(round(employees * rng.uniform(80_000, 350_000), -5)) if rng.random() < 0.9 else None
     return {"account_id": company.id, "name": name, "domain": company.domain, "industry": industry,
             "employees": employees, "annual_revenue": revenue, "region": region,
-            "country": rng.choice(_COUNTRIES[region]), "tier": tier,
+            "country": rng.choice(v.COUNTRIES[region]), "tier": tier,
             "owner_id": rng.choice(owners) if rng.random() > 0.03 else None,
             "is_customer": company.story in _CUSTOMER, "target": True if rng.random() < 0.05 else None,
             "sales_accepted": True if rng.random() < 0.03 else None,
@@ -365,19 +252,19 @@ def _customer(rng: random.Random, company: _Company, as_of: date) -> None:
     renews_in = 365 - won if won is not None else rng.randint(7, 110 if company.story == "renewing" else 365)
     health = rng.uniform(20, 48) if company.story == "at_risk" else rng.uniform(50, 100)
     arr = min(max(int(round(company.employees * rng.uniform(15, 60), -3)), 12_000), 600_000)
-    company.row |= {"csm_id": rng.choice(_OWNERS["CSM"]), "renewal_date": as_of + timedelta(days=renews_in),
+    company.row |= {"csm_id": rng.choice(v.OWNERS["CSM"]), "renewal_date": as_of + timedelta(days=renews_in),
                     "arr": arr, "health_score": round(health, 1)}  # fmt: skip
 
 
 def _contact(rng: random.Random, company: _Company, number: int, as_of: date, first: str, last: str) -> Row:
-    seniority = rng.choices(list(_SENIORITY), list(_SENIORITY.values()))[0]
-    department = rng.choices(list(_DEPARTMENTS), [share for share, _ in _DEPARTMENTS.values()])[0]
+    seniority = rng.choices(list(v.SENIORITY), list(v.SENIORITY.values()))[0]
+    department = rng.choices(list(v.DEPARTMENTS), [share for share, _ in v.DEPARTMENTS.values()])[0]
     titles = {"VP": (f"VP of {department}", f"SVP, {department}"),
               "Director": (f"Director of {department}", f"Senior Director, {department}", f"Head of {department}"),
               "Manager": (f"{department} Manager", f"Senior {department} Manager")}  # fmt: skip
-    title = rng.choice(titles.get(seniority, _DEPARTMENTS[department][1]))
+    title = rng.choice(titles.get(seniority, v.DEPARTMENTS[department][1]))
     if seniority == "C-Level":
-        title, department = rng.choice(list(_C_LEVEL.items()))
+        title, department = rng.choice(list(v.C_LEVEL.items()))
     mailbox = f"{_slug(first)}.{_slug(last)}"
     email = f"{mailbox}{rng.randint(1, 99)}@gmail.com" if rng.random() < 0.03 else f"{mailbox}@{company.domain}"
     return {"contact_id": f"C{number:06d}", "account_id": company.id, "first_name": first, "last_name": last,
@@ -400,21 +287,21 @@ def _episodes(rng: random.Random, company: _Company) -> list[int]:
 @cache
 def _mix(name: str, rival: str) -> tuple[list[str], list[int]]:
     """A mix's actions (a comparison page names the rival) and their cumulative weights."""
-    actions = [f"compare:{rival}" if action == "compare" else action for action in _MIXES[name]]
-    return actions, list(accumulate(_MIXES[name].values()))
+    actions = [f"compare:{rival}" if action == "compare" else action for action in v.MIXES[name]]
+    return actions, list(accumulate(v.MIXES[name].values()))
 
 
 @cache
 def _variants() -> dict[str, list[tuple[str | None, ...]]]:
     """Per action, the activity rows it can be: type, channel, url, asset, topic, campaign."""
     variants: dict[str, list[tuple[str | None, ...]]] = {}
-    for action, (channel, column, values) in _ACTIONS.items():
-        kind = "page_view" if action in _PAGES else action
-        topics = _TOPICS if column == "asset" or channel == "webinar" else (None,)
-        for rival in _RIVALS if action == "compare" else ("",):
+    for action, (channel, column, values) in v.ACTIONS.items():
+        kind = "page_view" if action in v.PAGES else action
+        topics = v.TOPICS if column == "asset" or channel == "webinar" else (None,)
+        for rival in v.RIVALS if action == "compare" else ("",):
             rows = variants.setdefault(f"{action}:{rival}" if rival else action, [])
             for value in values:
-                text = (_SITE if column == "url" else "") + value.replace("{rival}", rival.lower())
+                text = (v.SITE if column == "url" else "") + value.replace("{rival}", rival.lower())
                 url, asset, campaign = (text if column == c else None for c in ("url", "asset", "campaign"))
                 rows += [(kind, channel, url, asset, topic, campaign) for topic in topics]
     return variants
@@ -442,7 +329,7 @@ def _engagement(rng: random.Random, as_of: date, company: _Company) -> _Events:
     """A company's year: its people's background (heavy-tailed, in busy spells, most of it by a few of them),
     buying episodes, the story's recent moves, and anonymous visits (a fifth) resolved by id or domain."""
     people = company.people
-    rate = _RATE["customer" if company.story in _CUSTOMER else company.temperature]
+    rate = v.RATE["customer" if company.story in _CUSTOMER else company.temperature]
     volume = round(len(people) * min(rate * rng.lognormvariate(0, 2.2), 300))  # heavy-tailed, capped
     who: list[str | None] = rng.choices(people, cum_weights=company.reach, k=volume)
     actions, weights = _mix("background", company.rival)
@@ -462,7 +349,7 @@ def _engagement(rng: random.Random, as_of: date, company: _Company) -> _Events:
         what.append(f"compare:{company.rival}" if action == "compare" else action)
         when.append(days)
     k = round(len(who) * rng.uniform(0.15, 0.35))
-    spelled = rng.choices(company.spellings, cum_weights=_SPELLINGS, k=k)
+    spelled = rng.choices(company.spellings, cum_weights=v.SPELLINGS, k=k)
     actions, weights = _mix("anonymous", company.rival)
     return (
         _stamps(rng, as_of, when + rng.choices(when, k=k)),
@@ -497,14 +384,14 @@ def _unmatched(rng: random.Random, as_of: date, k: int) -> _Events:
 def _intent(rng: random.Random, as_of: date, company: _Company) -> list[Row]:
     """Weekly third-party research: noise, research ahead of buying episodes, the story's surge or rival."""
     low, high = {"cold": (0, 6), "warm": (3, 14), "hot": (6, 20)}[company.temperature]
-    topics = [(topic, "category") for topic in _TOPICS] + [("Beacon", "product"), (company.rival, "competitor")]
+    topics = [(topic, "category") for topic in v.TOPICS] + [("Beacon", "product"), (company.rival, "competitor")]
     weeks = [(rng.randint(0, 51), *rng.choice(topics), rng.randint(5, 65)) for _ in range(rng.randint(low, high))]
     for ended in company.episodes:
         if 21 <= ended <= 340 and rng.random() < 0.6:  # the research that led to the buying episode
-            topic = rng.choice(_TOPICS)
+            topic = rng.choice(v.TOPICS)
             weeks += [(week, topic, "category", rng.randint(55, 90)) for week in (ended // 7 + 1, ended // 7 + 2)]
     if company.story == "surging":  # rising over three weeks, to the reference model's category_surge >= 75
-        topic = rng.choice(_TOPICS)
+        topic = rng.choice(v.TOPICS)
         weeks += [(w, topic, "category", rng.randint(floor, floor + 15)) for w, floor in ((2, 55), (1, 65), (0, 80))]
     if company.story == "switching" or (company.story == "at_risk" and rng.random() < 0.5):
         weeks += [(week, company.rival, "competitor", rng.randint(70, 95)) for week in (0, 1)]
@@ -540,11 +427,11 @@ def _change(rng: random.Random, kind: str) -> Row:
         series, millions = rng.choice((("Seed", 3), ("Series A", 12), ("Series B", 35), ("Series C", 80)))
         return {"detail": series, "amount": round(millions * rng.uniform(0.6, 1.5)) * 1_000_000}
     if kind == "acquisition":
-        target = f"{rng.choice(_STEMS)} {rng.choice(('Analytics', 'Data', 'AI'))}"
+        target = f"{rng.choice(v.STEMS)} {rng.choice(('Analytics', 'Data', 'AI'))}"
         return {"detail": f"Acquired {target}", "amount": rng.randint(5, 200) * 1_000_000}
     if kind == "new_executive":
         role = rng.choice(("CRO", "CMO", "CFO", "CIO", "VP Sales", "VP Marketing"))
-        return {"detail": f"New {role}: {rng.choice(_FIRST)} {rng.choice(_LAST)}"}
+        return {"detail": f"New {role}: {rng.choice(v.FIRST)} {rng.choice(v.LAST)}"}
     if kind == "hiring_surge":
         return {"detail": f"{rng.randint(15, 120)} open roles in {rng.choice(('Sales', 'Engineering', 'Marketing'))}"}
     if kind == "expansion":
@@ -555,14 +442,14 @@ def _change(rng: random.Random, kind: str) -> Row:
 def _technographics(rng: random.Random, as_of: date, company: _Company) -> list[Row]:
     """The stack: a CRM, a few tools, maybe a competitor's product (in use, or dropped months ago)."""
     crm = rng.choices((("Salesforce", "Salesforce"), ("HubSpot", "HubSpot"), None), (55, 30, 15))[0]
-    stack = ([(*crm, "CRM")] if crm else []) + rng.sample(_TOOLS, rng.randint(1, 4))
+    stack = ([(*crm, "CRM")] if crm else []) + rng.sample(v.TOOLS, rng.randint(1, 4))
     if rng.random() < (0.7 if company.story == "switching" else 0.12):
-        stack.append((_RIVALS[company.rival], company.rival, "ABM"))
+        stack.append((v.RIVALS[company.rival], company.rival, "ABM"))
     rows: list[Row] = []
     for technology, vendor, category in stack:
         first = as_of - timedelta(days=rng.randint(30, 364)) if rng.random() < 0.8 else None
         last = as_of - timedelta(days=rng.randint(0, 20)) if rng.random() < 0.3 else None  # NULL: still in use
-        rival = vendor in _RIVALS
+        rival = vendor in v.RIVALS
         if rival and company.story != "switching" and rng.random() < 0.25:  # a competitor they dropped
             first, last = as_of - timedelta(days=rng.randint(250, 364)), as_of - timedelta(days=rng.randint(60, 200))
         row: Row = {"technology": technology, "vendor": vendor, "category": category, "is_competitor": rival}

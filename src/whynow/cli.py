@@ -15,11 +15,12 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from whynow import __version__
 from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
-from whynow.run import FileFormat, RunResult
+from whynow.run import RUN_STEPS, FileFormat, RunResult
 
 app = typer.Typer(
     name="whynow",
@@ -109,7 +110,7 @@ def run_command(
     from whynow.run import run
 
     compiled = load_model(model)
-    with _progress() as step:
+    with _progress(RUN_STEPS) as step:
         result = run(
             compiled,
             data,
@@ -153,13 +154,20 @@ def _as_of(text: str | None) -> dt.date | None:
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[Callable[[str], None]]:
-    """A spinner with the current step on a terminal; nothing in a pipe."""
+def _progress(steps: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar over a known number of steps, naming the current one, on a terminal (stderr);
+    nothing in a pipe."""
     if not err.is_terminal:
         yield lambda _: None
         return
-    with err.status("starting") as status:
-        yield lambda text: status.update(text)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("starting", total=steps)
+
+        def step(text: str) -> None:
+            progress.update(task, description=text, completed=min(progress.tasks[0].completed + 1, steps))
+
+        yield step
 
 
 @app.command()
@@ -176,7 +184,7 @@ def demo(
     from whynow.report import print_run_summary
     from whynow.run import run
 
-    with _progress() as step:
+    with _progress(1 + RUN_STEPS * weeks) as step:
         step("generating the demo company")
         counts = generate_demo_data(folder, seed=seed)
         listing = ", ".join(f"{n:,} {t}" for t, n in counts.items())

@@ -29,6 +29,7 @@ from whynow.store import DEFAULT_STORE, Store, write_files
 from whynow.summary import KINDS, summarize
 
 FileFormat = Literal["parquet", "csv"]
+RUN_STEPS = 4  # the steps a run reports to `progress`: validate, score, summarise, write
 Progress = Callable[[str], None]
 
 

@@ -104,8 +104,12 @@ def run_command(
     on_bad_rows: Annotated[
         OnBadRows, typer.Option(help="Stop at bad rows (error), or set them aside in `rejected` (skip).")
     ] = "error",
+    fresh: Annotated[
+        bool, typer.Option(help="Start a new history: remove the store's runs, outputs, changes and state.")
+    ] = False,
 ) -> None:
-    """Score the data with the model as of a date and write the outputs to the store."""
+    """Score the data with the model as of a date, resolve badges and queues against the store's last run,
+    and write the outputs to the store."""
     from whynow.model.load import load_model
     from whynow.run import run
 
@@ -120,7 +124,10 @@ def run_command(
             fmt=file_format,
             on_bad_rows=on_bad_rows,
             progress=step,
+            fresh=fresh,
         )
+    if fresh:
+        out.print(f"--fresh: removed {result.runs_removed} earlier runs from {store}.", markup=False)
     from whynow.report import print_run_summary
 
     print_run_summary(out, result)

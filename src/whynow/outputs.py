@@ -8,11 +8,14 @@ Badge, queue and narrative columns exist with their types and stay NULL until ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
 
+from whynow.model.schema import BadgeDefinition
 from whynow.pipeline import Context, Tables
-from whynow.pipeline.tables import person_name
+from whynow.pipeline.tables import attach, person_name
 
 # SPEC §5: the badge columns, in order, with their types.
 ACCOUNT_BADGE_COLUMNS: dict[str, str] = {
@@ -76,8 +79,10 @@ CONTACT_TAIL = ["hand_raised", "recent_activities", "days_since_last_activity"]
 
 
 def account_status(ctx: Context, tables: Tables) -> ir.Table:
-    """One row per account: scores, qualification, stage, badge columns, measures, signals, declared columns."""
-    t = tables["account_measures"]
+    """One row per account: scores, qualification, stage, badge and queue, measures, signals, declared
+    columns. `why` is left NULL here: narratives are rendered from the badged rows (narrative.py)."""
+    t = attach(tables["account_measures"], _badge_columns(ctx, tables["account_badges"], "account"), "account_id")
+    t = attach(t, tables["account_queue"], "account_id")
     model = ctx.model
     roles = [f"engaged_{role}" for role in model.spec.buying_committee.roles]
     signals = [s.name for s in model.signals.values() if s.level == "account"]
@@ -85,23 +90,84 @@ def account_status(ctx: Context, tables: Tables) -> ir.Table:
     return t.select(
         as_of=ctx.as_of_value(),
         **{c: t[c] for c in ACCOUNT_HEAD},
-        **{c: ibis.null(kind) for c, kind in ACCOUNT_BADGE_COLUMNS.items()},
+        **{c: t[c].cast(kind) if c != "why" else ibis.null(kind) for c, kind in ACCOUNT_BADGE_COLUMNS.items()},
         **{c: t[c] for c in (*ACCOUNT_TAIL, *roles, *signals, *declared)},
     )
 
 
 def contact_status(ctx: Context, tables: Tables) -> ir.Table:
     """One row per contact, orphans included."""
-    t = tables["contact_measures"]
+    t = attach(tables["contact_measures"], _badge_columns(ctx, tables["contact_badges"], "contact"), "contact_id")
     t = t.mutate(name=person_name(t.first_name, t.last_name))
     signals = [s.name for s in ctx.model.signals.values() if s.level == "contact"]
     declared = list(ctx.model.declared_columns.get("contacts", {}))
     return t.select(
         as_of=ctx.as_of_value(),
         **{c: t[c] for c in CONTACT_HEAD},
-        **{c: ibis.null(kind) for c, kind in CONTACT_BADGE_COLUMNS.items()},
+        **{c: t[c].cast(kind) if c != "why" else ibis.null(kind) for c, kind in CONTACT_BADGE_COLUMNS.items()},
         **{c: t[c] for c in (*CONTACT_TAIL, *signals, *declared)},
     )
+
+
+def _badge_columns(ctx: Context, badges: ir.Table, level: str) -> ir.Table:
+    """The winner's id, dates, and what its definition says: archetype, label, motion, play."""
+    key = f"{level}_id"
+    definitions = ctx.model.spec.badges.definitions
+    current = badges.filter(badges.badge.notnull())
+
+    def by_badge(value: Callable[[BadgeDefinition], str]) -> ir.StringValue:
+        branches = [(current.badge == d.id, ibis.literal(value(d))) for d in definitions]
+        return ibis.cases(*branches, else_=ibis.null("string")) if branches else ibis.null("string")
+
+    return current.select(
+        key,
+        "badge",
+        "badge_since",
+        "badge_expires_on",
+        archetype=by_badge(lambda d: d.archetype),
+        badge_label=by_badge(lambda d: d.label),
+        motion=by_badge(lambda d: ctx.model.motions[d.archetype]),
+        play=by_badge(lambda d: d.play),
+    )
+
+
+def badge_changes(ctx: Context, tables: Tables) -> ir.Table:
+    """badge_assigned, badge_replaced (outranked | expired) and badge_expired entries (SPEC §4.10)."""
+    parts = []
+    for level in ("account", "contact"):
+        badges = tables[f"{level}_badges"]
+        changed = badges.filter(badges.change.notnull())
+        parts.append(
+            changed.select(
+                entity_type=ibis.literal(level),
+                entity_id=changed[f"{level}_id"],
+                change=changed.change,
+                old=changed.old_badge,
+                new=changed.badge,
+                reason=changed.change_reason,
+            )
+        )
+    return ibis.union(*parts)
+
+
+def badge_state(ctx: Context, tables: Tables) -> ir.Table:
+    """What the next run resolves against: every active badge with its episode and last_held."""
+    parts = []
+    for level in ("account", "contact"):
+        badges = tables[f"{level}_badges"]
+        active = badges.filter(badges.badge.notnull())
+        parts.append(
+            active.select(
+                as_of=ctx.as_of_value(),
+                entity_type=ibis.literal(level),
+                entity_id=active[f"{level}_id"],
+                badge=active.badge,
+                badge_since=active.badge_since,
+                last_held=active.last_held,
+                candidate=active.candidate,
+            )
+        )
+    return ibis.union(*parts)
 
 
 def score_breakdown(ctx: Context, tables: Tables) -> ir.Table:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from whynow.data.contract import TABLE_NAMES
@@ -23,8 +24,10 @@ from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
 from whynow.errors import DataError, did_you_mean
 from whynow.model.check import CompiledModel
-from whynow.outputs import account_status, contact_status, score_breakdown
-from whynow.pipeline import Context, run_pipeline
+from whynow.outputs import account_status, badge_changes, badge_state, contact_status, score_breakdown
+from whynow.pipeline import Context, Tables, run_pipeline
+from whynow.pipeline.narrative import render
+from whynow.pipeline.tables import person_name
 from whynow.store import DEFAULT_STORE, Store, write_files
 from whynow.summary import KINDS, summarize
 
@@ -43,6 +46,7 @@ class RunResult:
     summary: dict[str, dict[str, int]]
     outputs: dict[str, pa.Table] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    runs_removed: int = 0  # by --fresh
 
 
 def run(
@@ -55,22 +59,34 @@ def run(
     fmt: FileFormat = "parquet",
     on_bad_rows: OnBadRows = "error",
     progress: Progress | None = None,
+    fresh: bool = False,
 ) -> RunResult:
-    """Score `data` with `model` as of a date (default: today, UTC) and write the outputs."""
+    """Score `data` with `model` as of a date (default: today, UTC) and write the outputs.
+
+    The run resolves badges and queues against the store's last run before `as_of` (SPEC §4.10); an
+    `as_of` before the store's last run is refused unless `fresh`, which starts a new history."""
     step = progress or (lambda _: None)
     started = dt.datetime.now(dt.UTC)
     as_of = as_of or started.date()
+    history = Store(store)
+    removed = _start_history(history, as_of, fresh)
     step("reading and validating the data")
     validated = open_data(model, data, on_bad_rows, count_links=False)  # summarize() counts them
     ctx = Context(model, as_of)
     step("scoring")
-    tables = run_pipeline(ctx, validated.tables, keep=lambda table: table.cache())
+    inputs = dict(validated.tables) | _previous_state(history, as_of, validated)
+    tables = run_pipeline(ctx, inputs, keep=lambda table: table.cache())
+    run_id = uuid.uuid4().hex
+    state = badge_state(ctx, tables).to_pyarrow()
+    whys = _narratives(ctx, tables, state, inputs)
     outputs = {
-        "account_status": account_status(ctx, tables).order_by("account_id").to_pyarrow(),
-        "contact_status": contact_status(ctx, tables).order_by("contact_id").to_pyarrow(),
+        "account_status": _with_why(account_status(ctx, tables).order_by("account_id").to_pyarrow(), whys, "account"),
+        "contact_status": _with_why(contact_status(ctx, tables).order_by("contact_id").to_pyarrow(), whys, "contact"),
         "score_breakdown": score_breakdown(ctx, tables)
         .order_by("entity_type", "entity_id", "part", "rule")
         .to_pyarrow(),
+        "changes": _changes(run_id, ctx, tables, history),
+        "badge_state": _state_with_why(state, whys),
     }
     step("summarising")
     summary = summarize(ctx, validated)
@@ -82,11 +98,103 @@ def run(
     Store(store).write_run(as_of, outputs, (model.hash, model.name, model.text))
     files: list[Path] = []
     if out is not None:
-        for_files = dict(outputs)
+        for_files = {name: table for name, table in outputs.items() if name != "badge_state"}
         if "rejected" in for_files:
             for_files["rejected"] = for_files["rejected"].drop_columns(["as_of"])
         files = write_files(for_files, out, fmt)
-    return RunResult(run_id, as_of, model, summary, outputs, files)
+    return RunResult(run_id, as_of, model, summary, outputs, files, removed)
+
+
+def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
+    """Refuse an as-of date before the store's last run (SPEC §4.10), or with `fresh` start anew."""
+    if fresh:
+        return store.clear()
+    last = store.latest_as_of()
+    if last is not None and as_of < last:
+        raise DataError(
+            f"{store.path}: its last run is as of {last}, and {as_of} is before it; runs go forward in time. "
+            "Use --fresh to start a new history (it removes the store's runs), or another --store"
+        )
+    return 0
+
+
+def _previous_state(store: Store, as_of: dt.date, validated: Validated) -> dict[str, ir.Table]:
+    """The last run's badge state and queue, as tables on the run's own backend."""
+    backend = validated.tables["accounts"]._find_backend()
+    state = store.previous(as_of, "badge_state", "entity_type, entity_id, badge, badge_since, last_held, why")
+    queue = store.previous(as_of, "account_status", "account_id, queue = 'surfaced' AS was_surfaced")
+    tables: dict[str, ir.Table] = {}
+    if state is not None:
+        tables["previous_badges"] = backend.create_table("previous_badges", state, temp=True, overwrite=True)
+    if queue is not None:
+        tables["previous_queue"] = backend.create_table("previous_queue", queue, temp=True, overwrite=True)
+    return tables
+
+
+def _narratives(
+    ctx: Context, tables: Tables, state: pa.Table, inputs: Mapping[str, ir.Table]
+) -> dict[tuple[str, str], str]:
+    """Each active badge's `why`: rendered from today's values when it held today, else (in grace) the
+    narrative it was given when it last held (SPEC §4.8)."""
+    previous: dict[tuple[str, str], str] = {}
+    if "previous_badges" in inputs:
+        for row in inputs["previous_badges"].select("entity_type", "entity_id", "why").to_pyarrow().to_pylist():
+            previous[(row["entity_type"], row["entity_id"])] = row["why"]
+    whys: dict[tuple[str, str], str] = {}
+    for level, source in (("account", "account_measures"), ("contact", "contact_measures")):
+        held = [r for r in state.to_pylist() if r["entity_type"] == level]
+        fresh_ids = [r["entity_id"] for r in held if r["candidate"]]
+        for r in held:
+            if not r["candidate"]:
+                whys[(level, r["entity_id"])] = previous.get((level, r["entity_id"])) or ""
+        if fresh_ids:
+            for row in _placeholder_rows(ctx, tables, level, source, fresh_ids):
+                template = ctx.model.templates[row.pop("badge_id")]
+                whys[(level, str(row["entity_key"]))] = render(template, row)
+    return whys
+
+
+def _placeholder_rows(ctx: Context, tables: Tables, level: str, source: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The values every placeholder of these entities' badges needs, one row per entity."""
+    key = f"{level}_id"
+    measures = tables[source]
+    if level == "contact":
+        names = tables["accounts"].select(account_key="account_id", account="name")
+        measures = measures.left_join(names, measures.account_id == names.account_key).drop("account_key")
+        measures = measures.mutate(contact=person_name(measures.first_name, measures.last_name))
+    else:
+        measures = measures.mutate(account=measures.name)
+    badges = tables[f"{level}_badges"].select(badge_key=key, badge_id="badge")
+    rows = measures.filter(measures[key].isin(ids)).join(badges, measures[key] == badges.badge_key)
+    wanted = {p.name for t in ctx.model.templates.values() for p in t.placeholders if p.name in rows.columns}
+    picked = rows.select(entity_key=rows[key], badge_id=rows.badge_id, **{n: rows[n] for n in wanted})
+    found: list[dict[str, Any]] = picked.to_pyarrow().to_pylist()
+    return found
+
+
+def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:
+    ids = table.column(f"{level}_id").to_pylist()
+    values = pa.array([whys.get((level, i)) for i in ids], type=pa.string())
+    return table.set_column(table.schema.get_field_index("why"), "why", values)
+
+
+def _state_with_why(state: pa.Table, whys: Mapping[tuple[str, str], str]) -> pa.Table:
+    keys = zip(state.column("entity_type").to_pylist(), state.column("entity_id").to_pylist(), strict=True)
+    return state.append_column("why", pa.array([whys.get(k) for k in keys], type=pa.string()))
+
+
+def _changes(run_id: str, ctx: Context, tables: Tables, store: Store) -> pa.Table:
+    """This run's change log entries (SPEC §4.10); the first run of a history logs against nothing."""
+    entries = badge_changes(ctx, tables).to_pyarrow().to_pylist()
+    previous_model = store.previous(ctx.as_of, "runs", "model_hash")
+    old_hash = previous_model.column("model_hash")[0].as_py() if previous_model and previous_model.num_rows else None
+    if old_hash != ctx.model.hash:
+        entries.insert(0, {"entity_type": "model", "entity_id": ctx.model.name, "change": "model_changed",
+                           "old": old_hash, "new": ctx.model.hash, "reason": None})  # fmt: skip
+    columns = ("entity_type", "entity_id", "change", "old", "new", "reason")
+    rows = [{"run_id": run_id, "as_of": ctx.as_of, **{c: e.get(c) for c in columns}} for e in entries]
+    schema = pa.schema([("run_id", pa.string()), ("as_of", pa.date32())] + [(c, pa.string()) for c in columns])
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _runs_row(run_id: str, ctx: Context, started: dt.datetime, summary: dict[str, dict[str, int]]) -> pa.Table:

@@ -16,7 +16,17 @@ import pyarrow as pa
 from whynow.errors import DataError
 
 DEFAULT_STORE = "whynow.duckdb"
-_DATED = ("account_status", "contact_status", "score_breakdown", "rejected", "runs")
+_DATED = ("account_status", "contact_status", "score_breakdown", "rejected", "runs", "changes", "badge_state")
+HISTORY = (
+    "account_status",
+    "contact_status",
+    "score_breakdown",
+    "rejected",
+    "runs",
+    "changes",
+    "badge_state",
+    "models",
+)
 
 
 def _quote(name: str) -> str:
@@ -61,6 +71,33 @@ class Store:
                 return None
             found = con.execute("SELECT max(as_of) FROM runs").fetchone()
         return found[0] if found else None
+
+    def previous(self, as_of: dt.date, table: str, columns: str = "*") -> pa.Table | None:
+        """A table's rows of the last run before `as_of` (the state a run resolves against), or None."""
+        if not self.path.exists():
+            return None
+        with self.connect(read_only=True) as con:
+            if not _has_table(con, "runs") or not _has_table(con, table):
+                return None
+            found = con.execute("SELECT max(as_of) FROM runs WHERE as_of < ?", [as_of]).fetchone()
+            if not found or found[0] is None:
+                return None
+            return con.execute(f"SELECT {columns} FROM {_quote(table)} WHERE as_of = ?", [found[0]]).to_arrow_table()
+
+    def clear(self) -> int:
+        """Remove every run, output, change and state (`--fresh`); return how many runs there were."""
+        if not self.path.exists():
+            return 0
+        con = self.connect()
+        try:
+            runs = con.execute("SELECT count(*) FROM runs").fetchone() if _has_table(con, "runs") else (0,)
+            con.execute("BEGIN TRANSACTION")
+            for table in HISTORY:
+                con.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        return int(runs[0]) if runs else 0
 
     def rows(self, table: str, as_of: dt.date, **equal: str) -> list[dict[str, object]]:
         """The rows of one output at an as-of date whose columns equal the given values."""

@@ -1,0 +1,62 @@
+"""Narratives (SPEC §4.8): a badge's `why` template rendered with the entity's values.
+
+This is rendering, the one place Python touches rows: only badged rows, after the set-based work.
+Numbers print with at most two decimals, rounded half away from zero on their shortest decimal form,
+without trailing zeros or exponent (`2.675` → `2.68`, `30.0` → `30`, `-0` → `0`); booleans as yes/no;
+dates as YYYY-MM-DD; timestamps as YYYY-MM-DD HH:MM (UTC); NULL as `unknown`, with or without a spec.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from whynow.model.templates import Template
+
+
+def format_value(value: Any, spec: str = "") -> str:
+    """One value as a narrative prints it.
+
+    >>> [format_value(v) for v in (2.675, 30.0, -0.0, 12.5, 59.61, 1e21, True, None)]
+    ['2.68', '30', '0', '12.5', '59.61', '1000000000000000000000', 'yes', 'unknown']
+    >>> format_value(1750000.6, ",.0f")
+    '1,750,001'
+    """
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, int | float):
+        if spec:
+            return format(value, spec)
+        text = _number(value)
+    elif isinstance(value, dt.datetime):
+        text = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value.tzinfo else value.strftime("%Y-%m-%d %H:%M")
+    elif isinstance(value, dt.date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return format(text, spec) if spec else text
+
+
+def _number(value: int | float) -> str:
+    if isinstance(value, float) and value != value:  # NaN
+        return "unknown"
+    rounded = Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    text = format(rounded, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def render(template: Template, values: Mapping[str, Any]) -> str:
+    """The template with each placeholder replaced by its value."""
+    parts = []
+    for literal, field, spec, _conversion in string.Formatter().parse(template.text):
+        parts.append(literal)
+        if field is not None:
+            parts.append(format_value(values.get(field), spec or ""))
+    return "".join(parts)

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from whynow.changes import log_changes
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
@@ -121,13 +123,17 @@ def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
 def _previous_state(store: Store, as_of: dt.date, validated: Validated) -> dict[str, ir.Table]:
     """The last run's badge state and queue, as tables on the run's own backend."""
     backend = validated.tables["accounts"]._find_backend()
-    state = store.previous(as_of, "badge_state", "entity_type, entity_id, badge, badge_since, last_held, why")
-    queue = store.previous(as_of, "account_status", "account_id, queue = 'surfaced' AS was_surfaced")
+    wanted = {
+        "previous_badges": ("badge_state", "entity_type, entity_id, badge, badge_since, last_held, why"),
+        "previous_queue": ("account_status", "account_id, queue = 'surfaced' AS was_surfaced"),
+        "previous_accounts": ("account_status", "account_id, stage, queue, route_to"),
+        "previous_contacts": ("contact_status", "contact_id, lead_status"),
+    }
     tables: dict[str, ir.Table] = {}
-    if state is not None:
-        tables["previous_badges"] = backend.create_table("previous_badges", state, temp=True, overwrite=True)
-    if queue is not None:
-        tables["previous_queue"] = backend.create_table("previous_queue", queue, temp=True, overwrite=True)
+    for name, (table, columns) in wanted.items():
+        rows = store.previous(as_of, table, columns)
+        if rows is not None:
+            tables[name] = backend.create_table(name, rows, temp=True, overwrite=True)
     return tables
 
 
@@ -185,7 +191,8 @@ def _state_with_why(state: pa.Table, whys: Mapping[tuple[str, str], str]) -> pa.
 
 def _changes(run_id: str, ctx: Context, tables: Tables, store: Store) -> pa.Table:
     """This run's change log entries (SPEC §4.10); the first run of a history logs against nothing."""
-    entries = badge_changes(ctx, tables).to_pyarrow().to_pylist()
+    logged = ibis.union(badge_changes(ctx, tables), log_changes(tables))
+    entries = logged.order_by("entity_type", "entity_id", "change").to_pyarrow().to_pylist()
     previous_model = store.previous(ctx.as_of, "runs", "model_hash")
     old_hash = previous_model.column("model_hash")[0].as_py() if previous_model and previous_model.num_rows else None
     if old_hash != ctx.model.hash:

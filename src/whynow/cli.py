@@ -151,6 +151,35 @@ def explain(
         out.print(line, markup=False)
 
 
+@app.command()
+@reports_user_errors
+def queue(
+    rep: Annotated[str | None, typer.Option(help="Only this rep's queue.")] = None,
+    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+) -> None:
+    """Each rep's surfaced accounts in order, with badge, why, motion, play and expiry; capacity used/total."""
+    from whynow.queues import queue_lines
+    from whynow.store import Store
+
+    for line in queue_lines(Store(store), rep):
+        out.print(line, markup=False)
+
+
+@app.command()
+@reports_user_errors
+def changes(
+    since: Annotated[str | None, typer.Option(help="Only changes from this as-of date on (YYYY-MM-DD).")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account's changes.")] = None,
+    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+) -> None:
+    """The change log, by as-of date: badges assigned, replaced and expired, queue moves, stages, statuses."""
+    from whynow.queues import change_lines
+    from whynow.store import Store
+
+    for line in change_lines(Store(store), _as_of(since), account):
+        out.print(line, markup=False)
+
+
 def _as_of(text: str | None) -> dt.date | None:
     if text is None:
         return None
@@ -204,10 +233,17 @@ def demo(
             def dated(text: str, day: dt.date = as_of) -> None:
                 step(f"{day}: {text}")
 
-            result = run(compiled, str(folder), as_of, store=store, progress=dated)
+            # The demo's store is its own: each demo starts a new history there.
+            result = run(compiled, str(folder), as_of, store=store, progress=dated, fresh=as_of == dates[0])
             if as_of != dates[-1]:
                 out.print(f"Ran '{compiled.name}' as of {as_of}.", markup=False)
     print_run_summary(out, result)
+    from whynow.queues import queue_lines
+    from whynow.store import Store
+
+    out.print()
+    for line in queue_lines(Store(store), limit=3):
+        out.print(line, markup=False)
     out.print(
         f"\nNext: whynow explain {_top_account(result)} --store {store}    (why that account stands where it does)",
         markup=False,

@@ -131,6 +131,18 @@ def _badge_columns(ctx: Context, badges: ir.Table, level: str) -> ir.Table:
     )
 
 
+def opportunities(ctx: Context, tables: Tables) -> ir.Table:
+    """The opportunities as read, with `open` and `won` at the as-of date (SPEC §5)."""
+    t = tables["opportunities"]
+    return t.select(as_of=ctx.as_of_value(), **{c: t[c] for c in t.columns if c != "resolved_account_id"})
+
+
+def reps(ctx: Context, tables: Tables) -> ir.Table:
+    """The reps as read, with the capacity that applies to each and how much of it is used (SPEC §5)."""
+    t = tables["rep_capacity"]
+    return t.select(as_of=ctx.as_of_value(), **{c: t[c] for c in t.columns})
+
+
 def badge_changes(ctx: Context, tables: Tables) -> ir.Table:
     """badge_assigned, badge_replaced (outranked | expired) and badge_expired entries (SPEC §4.10)."""
     parts = []

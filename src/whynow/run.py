@@ -26,7 +26,15 @@ from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
 from whynow.errors import DataError, did_you_mean
 from whynow.model.check import CompiledModel
-from whynow.outputs import account_status, badge_changes, badge_state, contact_status, score_breakdown
+from whynow.outputs import (
+    account_status,
+    badge_changes,
+    badge_state,
+    contact_status,
+    opportunities,
+    reps,
+    score_breakdown,
+)
 from whynow.pipeline import Context, Tables, run_pipeline
 from whynow.pipeline.narrative import render
 from whynow.pipeline.tables import person_name
@@ -88,6 +96,8 @@ def run(
         .order_by("entity_type", "entity_id", "part", "rule")
         .to_pyarrow(),
         "changes": _changes(run_id, ctx, tables, history),
+        "opportunities": opportunities(ctx, tables).order_by("opportunity_id").to_pyarrow(),
+        "reps": reps(ctx, tables).order_by("rep_id").to_pyarrow(),
         "badge_state": _state_with_why(state, whys),
     }
     step("summarising")

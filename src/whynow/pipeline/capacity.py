@@ -60,7 +60,19 @@ def assign_queues(ctx: Context, tables: Tables) -> Tables:
             else_=ibis.literal("over capacity"),
         ),
     )
-    return {**tables, "account_queue": queue}
+    return {**tables, "account_queue": queue, "rep_capacity": _rep_capacity(ctx, tables["reps"], queue)}
+
+
+def _rep_capacity(ctx: Context, reps: ir.Table, queue: ir.Table) -> ir.Table:
+    """Every rep with the capacity that applies to them and how much of it the queue uses."""
+    spec = ctx.model.spec.capacity
+    by_role = [(reps.role == role, ibis.literal(size)) for role, size in spec.per_role.items()]
+    default = ibis.literal(spec.default_per_rep)
+    role_capacity = ibis.cases(*by_role, else_=default) if by_role else default
+    surfaced = queue.filter(queue.queue == "surfaced")
+    used = surfaced.group_by(rep_id=surfaced.route_to).aggregate(used_capacity=surfaced.count())
+    with_used = attach(reps.mutate(capacity=ibis.coalesce(reps.capacity, role_capacity).cast("int64")), used, "rep_id")
+    return with_used.mutate(used_capacity=with_used.used_capacity.fill_null(0))
 
 
 def _capacity(ctx: Context, ranked: ir.Table) -> ir.IntegerValue:

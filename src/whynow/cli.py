@@ -211,7 +211,7 @@ def _progress(steps: int) -> Iterator[Callable[[str], None]]:
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic company.")] = 7,
     folder: Annotated[Path, typer.Option(help="Where to write the demo data and its store.")] = Path("whynow-demo"),
-    weeks: Annotated[int, typer.Option(min=1, help="How many weekly runs, ending on the demo's as-of date.")] = 4,
+    weeks: Annotated[int, typer.Option(min=1, help="How many weekly runs, ending on the demo's as-of date.")] = 3,
 ) -> None:
     """Generate a realistic synthetic company into ./whynow-demo and run the reference model on it, weekly."""
     from whynow.demo import DEMO_AS_OF, generate_demo_data

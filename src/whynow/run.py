@@ -25,6 +25,7 @@ from whynow.data.contract import TABLE_NAMES
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
 from whynow.errors import DataError, did_you_mean
+from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
 from whynow.outputs import (
     account_status,
@@ -96,6 +97,7 @@ def run(
         .order_by("entity_type", "entity_id", "part", "rule")
         .to_pyarrow(),
         "changes": _changes(run_id, ctx, tables, history),
+        "evidence": gather_evidence(ctx, tables, state, history.previous(as_of, "evidence")),
         "opportunities": opportunities(ctx, tables).order_by("opportunity_id").to_pyarrow(),
         "reps": reps(ctx, tables).order_by("rep_id").to_pyarrow(),
         "badge_state": _state_with_why(state, whys),

@@ -156,3 +156,28 @@ def test_contact_badges_resolve_per_person(tmp_path):
     contacts = {r["contact_id"]: r for r in result.outputs["contact_status"].to_pylist()}
     assert (contacts["C1"]["badge"], contacts["C1"]["why"]) == ("person", "Ann Lee of Acme compares")
     assert contacts["C2"]["badge"] is None
+
+
+def test_evidence_lists_each_signal_value_then_its_newest_source_rows(tmp_path):
+    model = MODEL.replace(
+        "  change: {from: intent, where: \"topic = 'change'\", within_days: 1, measure: count}",
+        "  change: {from: change_events, within_days: 30, measure: count}",
+    )
+    events = "event_id,occurred_at,kind,account_id\n" + "".join(
+        f"E{n},2026-10-{n + 10:02d} 09:00:00,funding,A2\n" for n in range(1, 8)
+    )  # E1…E7, newest E7
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text(ACCOUNTS)
+    (data / "change_events.csv").write_text(events)
+    result = run(load_model_text(model, "m.yaml"), str(data), dt.date(2026, 11, 1), store=tmp_path / "s.duckdb")
+    rows = [r for r in result.outputs["evidence"].to_pylist() if r["entity_id"] == "A2"]
+    assert [(r["signal"], r["value"], r["source_id"]) for r in rows] == [
+        ("change", "7", None),  # the value, printed as narratives print it
+        ("change", None, "E7"),
+        ("change", None, "E6"),
+        ("change", None, "E5"),
+        ("change", None, "E4"),
+        ("change", None, "E3"),  # five source rows at most, newest first
+    ]
+    assert all(r["badge"] == "first-change" and r["source_table"] in (None, "change_events") for r in rows)

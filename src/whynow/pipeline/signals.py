@@ -37,7 +37,7 @@ def compute_signals(ctx: Context, tables: Tables) -> Tables:
     return out
 
 
-def _rows(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
+def signal_rows(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
     """The signal's rows: its table at the horizon, inside its window, matching its `where`."""
     table = tables[signal.table]
     time = TABLES[signal.table].time_column
@@ -56,7 +56,7 @@ def _rows(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
 
 
 def _measure(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
-    rows = _rows(ctx, signal, tables)
+    rows = signal_rows(ctx, signal, tables)
     id_column = "account_id" if signal.level == "account" else "contact_id"
     kind, column = signal.measure.kind, signal.measure.column
     time_name = TABLES[signal.table].time_column

@@ -1,0 +1,102 @@
+"""Evidence (SPEC §4.8, §5): for each active badge, each signal its `when` names — first a row with the
+signal's value as narratives print it, then up to 5 of the most recent source rows that fed it.
+
+A badge in grace keeps the evidence of the last run in which it held (`previous_evidence`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from whynow.data.contract import TABLES
+from whynow.pipeline import Context, Tables
+from whynow.pipeline.narrative import format_value
+from whynow.pipeline.signals import signal_rows
+
+SOURCE_ROWS = 5
+SCHEMA = pa.schema(
+    [
+        ("as_of", pa.date32()),
+        ("entity_type", pa.string()),
+        ("entity_id", pa.string()),
+        ("badge", pa.string()),
+        ("signal", pa.string()),
+        ("value", pa.string()),
+        ("source_table", pa.string()),
+        ("source_id", pa.string()),
+        ("occurred_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def gather_evidence(ctx: Context, tables: Tables, state: pa.Table, previous: pa.Table | None) -> pa.Table:
+    """The evidence rows of every active badge of this run."""
+    rows: list[dict[str, Any]] = []
+    held = [r for r in state.to_pylist() if r["candidate"]]
+    in_grace = {(r["entity_type"], r["entity_id"], r["badge"]) for r in state.to_pylist() if not r["candidate"]}
+    for level, measures in (("account", "account_measures"), ("contact", "contact_measures")):
+        mine = [r for r in held if r["entity_type"] == level]
+        if mine:
+            rows += _evidence(ctx, tables, level, measures, mine)
+    if previous is not None:
+        for row in previous.to_pylist():
+            if (row["entity_type"], row["entity_id"], row["badge"]) in in_grace:
+                rows.append({**row, "as_of": ctx.as_of})
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def _evidence(
+    ctx: Context, tables: Tables, level: str, measures: str, held: list[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    key = f"{level}_id"
+    named = {d.id: _signals_of(ctx, i) for i, d in enumerate(ctx.model.spec.badges.definitions) if d.for_ == level}
+    wanted = sorted({s for r in held for s in named.get(r["badge"], [])})
+    if not wanted:
+        return []
+    ids = [r["entity_id"] for r in held]
+    table = tables[measures]
+    values = {r[key]: r for r in table.filter(table[key].isin(ids)).select(key, *wanted).to_pyarrow().to_pylist()}
+    out: list[dict[str, Any]] = []
+    sources = {name: _sources(ctx, tables, name, level, ids) for name in wanted}
+    for r in held:
+        for name in named.get(r["badge"], []):
+            base = {"as_of": ctx.as_of, "entity_type": level, "entity_id": r["entity_id"], "badge": r["badge"]}
+            value = format_value(values.get(r["entity_id"], {}).get(name))
+            out.append({**base, "signal": name, "value": value})
+            out += [{**base, "signal": name, **source} for source in sources[name].get(r["entity_id"], [])]
+    return out
+
+
+def _signals_of(ctx: Context, index: int) -> list[str]:
+    condition = ctx.model.conditions[("badges", "definitions", index, "when")]
+    return [name for name in sorted(condition.names) if name in ctx.model.signals]
+
+
+def _sources(ctx: Context, tables: Tables, name: str, level: str, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Up to 5 newest rows that fed a signal, per entity (ties: the highest id)."""
+    signal = ctx.model.signals[name]
+    rows = signal_rows(ctx, signal, tables)
+    rows = rows.filter(rows.signal_entity.isin(ids))
+    spec = TABLES[signal.table]
+    time = rows[spec.time_column or ""]
+    instant = time.cast("timestamp('UTC')") if time.type().is_date() else time
+    source_id: ir.StringValue = rows.technology if signal.table == "technographics" else rows[spec.id_column or ""]
+    order = [instant.isnull().desc(), instant.desc(nulls_first=False), source_id.desc(nulls_first=False)]
+    ranked = rows.mutate(
+        evidence_rank=ibis.row_number().over(group_by=rows.signal_entity, order_by=order),
+        evidence_time=instant,
+        evidence_id=source_id.cast("string"),
+    )
+    top = ranked.filter(ranked.evidence_rank < SOURCE_ROWS).order_by("signal_entity", "evidence_rank")
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in top.select("signal_entity", "evidence_id", "evidence_time").to_pyarrow().to_pylist():
+        found.setdefault(str(row["signal_entity"]), []).append(
+            {"value": None, "source_table": signal.table, "source_id": row["evidence_id"],
+             "occurred_at": row["evidence_time"]}
+        )  # fmt: skip
+    return found

@@ -52,12 +52,65 @@ def explain_account(store: Store, account_id: str, as_of: dt.date | None = None)
         f"target {_yes(account['target'])} · MQA {_yes(account['mqa'])} · SQA {_yes(account['sqa'])}",
         "",
     ]
+    lines += _badge(model, store, as_of, account)
     lines += _fit(account, [b for b in breakdown if b["entity_type"] == "account" and b["part"] == "fit"])
     lines += _engagement(model, account, contacts, breakdown)
     lines += _committee(model, account, contacts, breakdown)
     lines += _mqa(model, account)
     lines += _stage(model, account)
     return lines
+
+
+def _badge(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> Iterator[str]:
+    """The badge story: candidates that held, the winner and why it won, evidence, the history."""
+    account_id = str(account["account_id"])
+    definitions = {d.id: (i, d) for i, d in enumerate(model.spec.badges.definitions)}
+    precedence = model.spec.badges.precedence
+    candidates = [str(r["badge"]) for r in store.rows("badge_candidates", as_of, entity_type="account",
+                                                        entity_id=account_id)]  # fmt: skip
+    if account["badge"] is None:
+        yield "Badge: none" + (
+            f" (held today: {', '.join(candidates)})" if candidates else " — no definition held today"
+        )
+    else:
+        yield (
+            f"Badge: {account['badge_label']} ({account['badge']}, {account['archetype']}) since "
+            f"{account['badge_since']}, expires on {account['badge_expires_on']} unless sustained"
+        )
+        yield f"  why: {account['why']}"
+        yield f"  {account['motion']}: {account['play']}"
+        queue = account["queue"]
+        if queue == "surfaced":
+            yield f"  surfaced to {account['route_to'] or 'the unassigned queue'} at #{account['queue_rank']}"
+        elif queue == "held":
+            yield f"  held ({account['held_reason']}), routed to {account['route_to'] or 'nobody'}"
+        yield "  " + _why_it_won(str(account["badge"]), candidates, definitions, precedence)
+        for row in store.rows("evidence", as_of, entity_type="account", entity_id=account_id):
+            if row["source_table"] is None:
+                yield f"  evidence: {row['signal']} = {row['value']}"
+            else:
+                yield f"    {row['source_table']} {row['source_id']} at {row['occurred_at']}"
+    history = store.history("account_status", account_id, as_of)
+    if len(history) > 1:
+        yield "  history: " + "; ".join(
+            f"{r['as_of']} {r['badge'] or '—'} ({r['queue'] or 'no queue'})" for r in history
+        )
+    yield ""
+
+
+def _why_it_won(
+    winner: str, candidates: Sequence[str], definitions: Mapping[str, tuple[int, Any]], precedence: Sequence[str]
+) -> str:
+    if winner not in candidates:
+        return "not a candidate today: still in its grace period"
+    others = [c for c in candidates if c != winner]
+    if not others:
+        return "the only definition that held today"
+    archetype = definitions[winner][1].archetype
+    beaten = ", ".join(f"{c} ({definitions[c][1].archetype})" for c in others if c in definitions)
+    same = [c for c in others if c in definitions and definitions[c][1].archetype == archetype]
+    rule = "earlier in the file than" if same else f"its archetype {archetype} ranks first in {list(precedence)} over"
+    return f"won over {beaten}: {rule} the others"
 
 
 def _fit(account: Row, rows: Sequence[Row]) -> Iterator[str]:

@@ -162,6 +162,17 @@ def badge_changes(ctx: Context, tables: Tables) -> ir.Table:
     return ibis.union(*parts)
 
 
+def badge_candidates(ctx: Context, tables: Tables) -> ir.Table:
+    """Every definition whose condition held today, per entity: the field the winner was chosen from."""
+    parts = [
+        tables[f"{level}_candidates"].select(
+            as_of=ctx.as_of_value(), entity_type=ibis.literal(level), entity_id="entity_id", badge="badge"
+        )
+        for level in ("account", "contact")
+    ]
+    return ibis.union(*parts)
+
+
 def badge_state(ctx: Context, tables: Tables) -> ir.Table:
     """What the next run resolves against: every active badge with its episode and last_held."""
     parts = []

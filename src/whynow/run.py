@@ -29,6 +29,7 @@ from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
 from whynow.outputs import (
     account_status,
+    badge_candidates,
     badge_changes,
     badge_state,
     contact_status,
@@ -43,6 +44,7 @@ from whynow.store import DEFAULT_STORE, Store, write_files
 from whynow.summary import KINDS, summarize
 
 FileFormat = Literal["parquet", "csv"]
+STATE_ONLY = ("badge_state", "badge_candidates")  # kept in the store for the next run and explain; no files
 RUN_STEPS = 4  # the steps a run reports to `progress`: validate, score, summarise, write
 Progress = Callable[[str], None]
 
@@ -98,6 +100,7 @@ def run(
         .to_pyarrow(),
         "changes": _changes(run_id, ctx, tables, history),
         "evidence": gather_evidence(ctx, tables, state, history.previous(as_of, "evidence")),
+        "badge_candidates": badge_candidates(ctx, tables).to_pyarrow(),
         "opportunities": opportunities(ctx, tables).order_by("opportunity_id").to_pyarrow(),
         "reps": reps(ctx, tables).order_by("rep_id").to_pyarrow(),
         "badge_state": _state_with_why(state, whys),
@@ -112,7 +115,7 @@ def run(
     Store(store).write_run(as_of, outputs, (model.hash, model.name, model.text))
     files: list[Path] = []
     if out is not None:
-        for_files = {name: table for name, table in outputs.items() if name != "badge_state"}
+        for_files = {name: table for name, table in outputs.items() if name not in STATE_ONLY}
         if "rejected" in for_files:
             for_files["rejected"] = for_files["rejected"].drop_columns(["as_of"])
         files = write_files(for_files, out, fmt)

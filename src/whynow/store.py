@@ -123,6 +123,15 @@ class Store:
             names = [d[0] for d in result.description]
             return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
+    def history(self, table: str, account_id: str, until: dt.date) -> list[dict[str, object]]:
+        """An account's rows of every run up to `until`, oldest first."""
+        with self.connect(read_only=True) as con:
+            result = con.execute(
+                f"SELECT * FROM {_quote(table)} WHERE account_id = ? AND as_of <= ? ORDER BY as_of", [account_id, until]
+            )
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
     def model_text(self, model_hash: str) -> str | None:
         """The text of a model that ran (the store keeps every one)."""
         with self.connect(read_only=True) as con:

@@ -8,7 +8,8 @@
 
 The previous state comes in as `previous_badges` (entity_type, entity_id, badge, badge_since, last_held);
 without it the run is the first of a history. Out come `account_badges` and `contact_badges`: one row
-per entity that has or had a badge, with the winner, its dates and the change against the state.
+per entity that has or had a badge, with the winner, its dates and the change against the state; and
+`account_candidates` / `contact_candidates`, every definition that held today (what `explain` shows).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def resolve_badges(ctx: Context, tables: Tables) -> Tables:
         definitions = [d for d in ctx.model.spec.badges.definitions if d.for_ == level]
         state = previous.filter(previous.entity_type == level)
         out[f"{level}_badges"] = _resolve(ctx, definitions, tables[source], key, state)
+        out[f"{level}_candidates"] = _candidates(ctx, definitions, tables[source], key)
     return out
 
 

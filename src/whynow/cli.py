@@ -170,13 +170,14 @@ def queue(
 def changes(
     since: Annotated[str | None, typer.Option(help="Only changes from this as-of date on (YYYY-MM-DD).")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account's changes.")] = None,
+    model_diff: Annotated[bool, typer.Option(help="Show each model change as a diff of the model files.")] = False,
     store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
 ) -> None:
     """The change log, by as-of date: badges assigned, replaced and expired, queue moves, stages, statuses."""
     from whynow.queues import change_lines
     from whynow.store import Store
 
-    for line in change_lines(Store(store), _as_of(since), account):
+    for line in change_lines(Store(store), _as_of(since), account, model_diff):
         out.print(line, markup=False)
 
 

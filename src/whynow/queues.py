@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Iterator
 
 from whynow.errors import DataError
@@ -55,8 +56,10 @@ def queue_lines(
                 yield f"  held: {a['account_id']} {a['name'] or ''} — {a['badge_label']} ({a['held_reason']})"
 
 
-def change_lines(store: Store, since: dt.date | None = None, account: str | None = None) -> Iterator[str]:
-    """The change log by as-of date, oldest first."""
+def change_lines(
+    store: Store, since: dt.date | None = None, account: str | None = None, model_diff: bool = False
+) -> Iterator[str]:
+    """The change log by as-of date, oldest first; with `model_diff`, each model change as a unified diff."""
     if not store.path.exists():
         raise DataError(f"{store.path}: no store here yet; run `whynow run` first")
     with store.connect(read_only=True) as con:
@@ -71,5 +74,20 @@ def change_lines(store: Store, since: dt.date | None = None, account: str | None
         if as_of != day:
             day = as_of
             yield f"{as_of}"
+        if change == "model_changed":
+            yield f"  model {entity_id}: model_changed {(old or 'none')[:12]} → {new[:12]}"
+            if model_diff:
+                yield from _model_diff(store, old, new)
+            continue
         move = f"{old or '–'} → {new or '–'}"
         yield f"  {entity_type} {entity_id}: {change} {move}" + (f" ({reason})" if reason else "")
+
+
+def _model_diff(store: Store, old: str | None, new: str) -> Iterator[str]:
+    before = (store.model_text(old) or "") if old else ""
+    after = store.model_text(new) or ""
+    diff = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), f"model {(old or 'none')[:12]}", f"model {new[:12]}", lineterm=""
+    )
+    for line in diff:
+        yield f"    {line}"

@@ -181,3 +181,11 @@ def test_evidence_lists_each_signal_value_then_its_newest_source_rows(tmp_path):
         ("change", None, "E3"),  # five source rows at most, newest first
     ]
     assert all(r["badge"] == "first-change" and r["source_table"] in (None, "change_events") for r in rows)
+
+
+def test_a_customer_badge_comes_first_in_a_queue_whatever_its_rank(tmp_path):
+    accounts = "account_id,name,owner_id,csm_id,employees\nA1,Acme,R1,R1,1\nA2,Beta,R1,,9000\n"
+    model = MODEL.replace("rank_by: fit + engagement", "rank_by: employees")
+    intent = "2026-11-01,risk,1,A1\n2026-11-01,rival,1,A2\n"
+    day = history(tmp_path, intent, ["2026-11-01"], accounts=accounts, model=model)["2026-11-01"]["accounts"]
+    assert (day["A1"]["queue"], day["A2"]["queue"]) == ("surfaced", "held")  # save (customer) before displace

@@ -1,0 +1,55 @@
+"""`whynow queue` and `whynow changes` over a small two-run history (read from the store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from whynow.cli import app
+
+SCENARIO = Path(__file__).parent / "fixtures" / "explain"
+runner = CliRunner()
+
+
+def two_runs(tmp_path: Path) -> Path:
+    store = tmp_path / "store.duckdb"
+    model = tmp_path / "model.yaml"
+    model.write_text((SCENARIO / "model.yaml").read_text())
+    for day in ("2026-11-20", "2026-11-27"):
+        result = runner.invoke(
+            app, ["run", "--model", str(model), "--data", str(SCENARIO), "--as-of", day, "--store", str(store)]
+        )
+        assert result.exit_code == 0, result.stderr
+        model.write_text(model.read_text().replace("points: 40, hand_raiser", "points: 45, hand_raiser"))
+    return store
+
+
+def test_queue_lists_surfaced_accounts_with_their_story(tmp_path):
+    store = two_runs(tmp_path)
+    result = runner.invoke(app, ["queue", "--store", str(store)])
+    assert result.exit_code == 0, result.stderr
+    assert "Queues as of 2026-11-27" in result.stdout
+    assert "R1: 1 of 30 surfaced" in result.stdout  # default_per_rep 30
+    assert (
+        "1. A1 Acme Software — Buying group forming (change, expires 2026-12-27)" in result.stdout
+    )  # sustained on 11-27
+
+
+def test_queue_for_an_unknown_rep_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["queue", "--rep", "R9", "--store", str(two_runs(tmp_path))])
+    assert result.exit_code == 1
+    assert "no rep R9 in the run of 2026-11-27" in result.stderr
+
+
+def test_changes_by_date_account_and_model_diff(tmp_path):
+    store = two_runs(tmp_path)
+    result = runner.invoke(app, ["changes", "--store", str(store), "--model-diff"])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert text.index("2026-11-20") < text.index("2026-11-27")
+    assert "account A1: badge_assigned – → buying-group" in text
+    assert "account A1: surfaced – → R1" in text
+    assert "-    - {name: Demo request, when: \"type = 'demo_request'\", points: 40, hand_raiser: true}" in text
+    only = runner.invoke(app, ["changes", "--store", str(store), "--account", "A2", "--since", "2026-11-21"]).stdout
+    assert "A1" not in only

@@ -217,3 +217,22 @@ def test_a_run_that_fails_while_writing_is_rolled_back(tmp_path, source, monkeyp
         dates = con.execute("SELECT DISTINCT as_of FROM account_status").fetchall()
         runs = con.execute("SELECT count(*) FROM runs").fetchone()
     assert dates == [(AS_OF,)] and runs == (1,)
+
+
+def test_fresh_starts_a_new_history_only_when_the_run_succeeds(tmp_path, source, monkeypatch):
+    whole_run(tmp_path, source, as_of=dt.date(2026, 11, 27))
+    with pytest.raises(DataError, match="is before it"):
+        whole_run(tmp_path, source)  # 11-20 after 11-27: refused
+    from whynow.store import Store
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Store, "_replace", staticmethod(broken))
+        with pytest.raises(OSError):
+            whole_run(tmp_path, source, fresh=True)
+    assert Store(tmp_path / "store.duckdb").latest_as_of() == dt.date(2026, 11, 27)  # nothing lost
+    result = whole_run(tmp_path, source, fresh=True)
+    assert result.runs_removed == 1
+    assert Store(tmp_path / "store.duckdb").latest_as_of() == AS_OF

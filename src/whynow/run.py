@@ -81,8 +81,8 @@ def run(
     step = progress or (lambda _: None)
     started = dt.datetime.now(dt.UTC)
     as_of = as_of or started.date()
-    history = Store(store)
-    removed = _start_history(history, as_of, fresh)
+    removed = _start_history(Store(store), as_of, fresh)
+    history = Store(store, forget=fresh)
     step("reading and validating the data")
     validated = open_data(model, data, on_bad_rows, count_links=False)  # summarize() counts them
     ctx = Context(model, as_of)
@@ -112,7 +112,7 @@ def run(
     if on_bad_rows == "skip":
         outputs["rejected"] = _rejected(as_of, validated)
     step("writing")
-    Store(store).write_run(as_of, outputs, (model.hash, model.name, model.text))
+    history.write_run(as_of, outputs, (model.hash, model.name, model.text))
     files: list[Path] = []
     if out is not None:
         for_files = {name: table for name, table in outputs.items() if name not in STATE_ONLY}
@@ -125,7 +125,7 @@ def run(
 def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
     """Refuse an as-of date before the store's last run (SPEC §4.10), or with `fresh` start anew."""
     if fresh:
-        return store.clear()
+        return store.count_runs()  # removed when this run commits, in its transaction
     last = store.latest_as_of()
     if last is not None and as_of < last:
         raise DataError(

@@ -36,8 +36,10 @@ def _quote(name: str) -> str:
 class Store:
     """One DuckDB store file."""
 
-    def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
+    def __init__(self, path: str | Path = DEFAULT_STORE, *, forget: bool = False) -> None:
+        """`forget`: read as if the store held no history (a `--fresh` run, before it replaces it)."""
         self.path = Path(path)
+        self.forget = forget
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         try:
@@ -47,10 +49,14 @@ class Store:
 
     def write_run(self, as_of: dt.date, outputs: Mapping[str, pa.Table], model: tuple[str, str, str]) -> None:
         """Replace the as-of date's rows of every output with `outputs`, and remember the model
-        (hash, name, text), all in one transaction."""
+        (hash, name, text), all in one transaction; a forgetting store first removes every earlier run
+        in that same transaction, so a failed `--fresh` run loses nothing."""
         con = self.connect()
         try:
             con.execute("BEGIN TRANSACTION")
+            if self.forget:
+                for table in HISTORY:
+                    con.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
             con.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
             con.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))
             for name, table in outputs.items():
@@ -64,7 +70,7 @@ class Store:
 
     def latest_as_of(self) -> dt.date | None:
         """The as-of date of the store's last run, or None for an empty store."""
-        if not self.path.exists():
+        if self.forget or not self.path.exists():
             return None
         with self.connect(read_only=True) as con:
             if not _has_table(con, "runs"):
@@ -74,7 +80,7 @@ class Store:
 
     def previous(self, as_of: dt.date, table: str, columns: str = "*") -> pa.Table | None:
         """A table's rows of the last run before `as_of` (the state a run resolves against), or None."""
-        if not self.path.exists():
+        if self.forget or not self.path.exists():
             return None
         with self.connect(read_only=True) as con:
             if not _has_table(con, "runs") or not _has_table(con, table):
@@ -84,20 +90,13 @@ class Store:
                 return None
             return con.execute(f"SELECT {columns} FROM {_quote(table)} WHERE as_of = ?", [found[0]]).to_arrow_table()
 
-    def clear(self) -> int:
-        """Remove every run, output, change and state (`--fresh`); return how many runs there were."""
+    def count_runs(self) -> int:
+        """How many runs the store holds (what `--fresh` will remove)."""
         if not self.path.exists():
             return 0
-        con = self.connect()
-        try:
-            runs = con.execute("SELECT count(*) FROM runs").fetchone() if _has_table(con, "runs") else (0,)
-            con.execute("BEGIN TRANSACTION")
-            for table in HISTORY:
-                con.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
-            con.execute("COMMIT")
-        finally:
-            con.close()
-        return int(runs[0]) if runs else 0
+        with self.connect(read_only=True) as con:
+            found = con.execute("SELECT count(*) FROM runs").fetchone() if _has_table(con, "runs") else (0,)
+        return int(found[0]) if found else 0
 
     def rows(self, table: str, as_of: dt.date, **equal: str) -> list[dict[str, object]]:
         """The rows of one output at an as-of date whose columns equal the given values."""

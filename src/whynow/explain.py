@@ -5,7 +5,6 @@ a run's outputs in the store (never recomputed), so every number traces to rules
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -13,19 +12,13 @@ from sqlglot import exp
 
 from whynow.errors import DataError, did_you_mean
 from whynow.model.check import CompiledModel
+from whynow.model.compile import COMPARE
 from whynow.model.describe import describe_condition
 from whynow.model.load import load_model_text
 from whynow.store import Store
 
 Row = Mapping[str, Any]
-_HOLDS: dict[type[Any], Callable[[Any, Any], bool]] = {
-    exp.EQ: operator.eq,
-    exp.NEQ: operator.ne,
-    exp.LT: operator.lt,
-    exp.LTE: operator.le,
-    exp.GT: operator.gt,
-    exp.GTE: operator.ge,
-}
+_HOLDS: Mapping[type[Any], Callable[[Any, Any], Any]] = COMPARE
 
 
 def explain_account(store: Store, account_id: str, as_of: dt.date | None = None) -> list[str]:

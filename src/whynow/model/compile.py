@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from whynow.model.conditions import Condition
 
-_COMPARE: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
+COMPARE: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {  # SQL comparison → Python operator
     exp.EQ: operator.eq,
     exp.NEQ: operator.ne,
     exp.LT: operator.lt,
@@ -96,11 +96,11 @@ class _Compiler:
             return ~operands("boolean", node.this)[0]
         if isinstance(node, exp.Is):
             return operands("string", node.this)[0].isnull()
-        if type(node) in _COMPARE:
+        if type(node) in COMPARE:
             if any(id(n) in self.untyped for n in (node.this, node.expression)):
                 # SQL: a comparison with NULL is NULL (SPEC §4). Ibis would print `x = NULL` as `x IS NULL`.
                 return ibis.null("boolean")
-            return _COMPARE[type(node)](*operands("float64", node.this, node.expression))
+            return COMPARE[type(node)](*operands("float64", node.this, node.expression))
         if isinstance(node, exp.In):
             value, *items = operands("float64", node.this, *node.expressions)
             return value.isin(items)

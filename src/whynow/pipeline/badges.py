@@ -62,7 +62,7 @@ def _resolve(
     # The current badge, if any: still a candidate today (held again) or in grace (SPEC §4.8 step 2).
     held_again = state.join(candidates, [state.entity_id == candidates.entity_id, state.old_badge == candidates.badge])
     held_ids = held_again.select(held_entity=state.entity_id)
-    expires = _by_badge(definitions, state.old_badge, lambda d: ibis.literal(d.expires_after_days), ibis.null("int64"))
+    expires = by_badge(definitions, state.old_badge, lambda d: ibis.literal(d.expires_after_days), ibis.null("int64"))
     in_grace = state.filter(
         ~state.entity_id.isin(held_ids.held_entity).fill_null(False)
         & (today < _plus_days(state.old_last_held, expires)).fill_null(False)  # removed definitions: never
@@ -71,7 +71,7 @@ def _resolve(
     ranked = pool.mutate(
         rank=ibis.row_number().over(
             group_by=pool.entity_id,
-            order_by=[_archetype_rank(ctx, definitions, pool.badge), _definition_rank(definitions, pool.badge)],
+            order_by=[archetype_rank(ctx, definitions, pool.badge), _definition_rank(definitions, pool.badge)],
         )
     )
     winners = ranked.filter(ranked["rank"] == 0).select("entity_id", "badge", "candidate")
@@ -80,7 +80,7 @@ def _resolve(
     badge = everyone.badge
     continues = badge.notnull() & (badge == everyone.old_badge).fill_null(False)
     last_held = ibis.ifelse(everyone.candidate.fill_null(False), today, everyone.old_last_held)
-    days = _by_badge(definitions, badge, lambda d: ibis.literal(d.expires_after_days), ibis.null("int64"))
+    days = by_badge(definitions, badge, lambda d: ibis.literal(d.expires_after_days), ibis.null("int64"))
     old_eligible = _old_eligible(definitions, everyone, held_ids, today)
     change = ibis.cases(
         (everyone.old_badge.isnull() & badge.notnull(), ibis.literal("badge_assigned")),
@@ -108,7 +108,7 @@ def _old_eligible(
     definitions: list[BadgeDefinition], everyone: ir.Table, held_ids: ir.Table, today: ir.DateValue
 ) -> ir.BooleanValue:
     """Was the previous badge still eligible today (held again, or inside its grace period)?"""
-    expires = _by_badge(
+    expires = by_badge(
         definitions, everyone.old_badge, lambda d: ibis.literal(d.expires_after_days), ibis.null("int64")
     )
     again = everyone.entity_id_right.isin(held_ids.held_entity).fill_null(False)
@@ -129,7 +129,7 @@ def _candidates(ctx: Context, definitions: list[BadgeDefinition], entities: ir.T
     return ibis.union(*parts)
 
 
-def _by_badge(
+def by_badge(
     definitions: list[BadgeDefinition],
     badge: ir.StringValue,
     value: Callable[[BadgeDefinition], ir.Value],
@@ -140,14 +140,14 @@ def _by_badge(
     return ibis.cases(*branches, else_=default) if branches else default
 
 
-def _archetype_rank(ctx: Context, definitions: list[BadgeDefinition], badge: ir.StringValue) -> ir.IntegerValue:
+def archetype_rank(ctx: Context, definitions: list[BadgeDefinition], badge: ir.StringValue) -> ir.IntegerValue:
     order = ctx.model.spec.badges.precedence
-    return _by_badge(definitions, badge, lambda d: ibis.literal(order.index(d.archetype)), ibis.literal(_NONE))
+    return by_badge(definitions, badge, lambda d: ibis.literal(order.index(d.archetype)), ibis.literal(_NONE))
 
 
 def _definition_rank(definitions: list[BadgeDefinition], badge: ir.StringValue) -> ir.IntegerValue:
     ranks = {d.id: i for i, d in enumerate(definitions)}
-    return _by_badge(definitions, badge, lambda d: ibis.literal(ranks[d.id]), ibis.literal(_NONE))
+    return by_badge(definitions, badge, lambda d: ibis.literal(ranks[d.id]), ibis.literal(_NONE))
 
 
 def _plus_days(day: ir.DateValue, days: ir.IntegerValue) -> ir.DateValue:

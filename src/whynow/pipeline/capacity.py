@@ -12,7 +12,7 @@ import ibis
 import ibis.expr.types as ir
 
 from whynow.model.compile import compile_value
-from whynow.pipeline.badges import _archetype_rank, _by_badge
+from whynow.pipeline.badges import archetype_rank, by_badge
 from whynow.pipeline.context import Context
 from whynow.pipeline.tables import Tables, attach, empty_table
 
@@ -30,11 +30,11 @@ def assign_queues(ctx: Context, tables: Tables) -> Tables:
     if previous is None:
         previous = empty_table(tables["accounts"], QUEUE_STATE_SCHEMA)
     badged = attach(badged, previous.filter(previous.was_surfaced).select("account_id", "was_surfaced"), "account_id")
-    target = _by_badge(definitions, badged.badge, lambda d: badged[d.route_to].cast("string"), ibis.null("string"))
+    target = by_badge(definitions, badged.badge, lambda d: badged[d.route_to].cast("string"), ibis.null("string"))
     rank_by = model.conditions[("capacity", "rank_by")]
     badged = badged.mutate(
         route_target=target,
-        archetype_rank=_archetype_rank(ctx, definitions, badged.badge),
+        archetype_rank=archetype_rank(ctx, definitions, badged.badge),
         incumbent=ibis.ifelse(badged.was_surfaced.fill_null(False), 0, 1),
         rank_value=compile_value(rank_by, badged).cast("float64"),
     )

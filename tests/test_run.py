@@ -236,3 +236,19 @@ def test_fresh_starts_a_new_history_only_when_the_run_succeeds(tmp_path, source,
     result = whole_run(tmp_path, source, fresh=True)
     assert result.runs_removed == 1
     assert Store(tmp_path / "store.duckdb").latest_as_of() == AS_OF
+
+
+def test_a_rerun_replaces_every_dated_output_and_links_changes_to_its_run(tmp_path, source):
+    whole_run(tmp_path, source)
+    result = whole_run(tmp_path, source)
+    with duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True) as con:
+        counts = {
+            table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("account_status", "reps", "opportunities", "evidence", "badge_candidates", "changes", "runs")
+            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0]
+        }
+        linked = con.execute("SELECT count(*) FROM changes WHERE run_id NOT IN (SELECT run_id FROM runs)").fetchone()
+    assert counts["account_status"] == 2 and counts["runs"] == 1
+    assert counts["changes"] == result.outputs["changes"].num_rows
+    assert linked == (0,)
+    assert set(result.outputs["changes"].column("run_id").to_pylist()) == {result.run_id}

@@ -43,7 +43,9 @@ def log_changes(tables: Tables) -> ir.Table:
         entity_type=ibis.literal("account"), entity_id=both.account_id, change=ibis.literal("held"),
         old=surfaced_to, new=ibis.null("string"), reason=both.held_reason,
     )  # fmt: skip
-    stage = both.filter(both.prev_id.notnull() & (both.prev_stage != both.stage).fill_null(False)).select(
+    # Logged when the account had a stage in the previous run: to another stage, or to none.
+    moved = both.prev_stage.notnull() & (both.stage.isnull() | (both.prev_stage != both.stage).fill_null(False))
+    stage = both.filter(both.prev_id.notnull() & moved).select(
         entity_type=ibis.literal("account"), entity_id=both.account_id, change=ibis.literal("stage_changed"),
         old=both.prev_stage, new=both.stage, reason=ibis.null("string"),
     )  # fmt: skip

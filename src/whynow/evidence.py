@@ -6,6 +6,7 @@ A badge in grace keeps the evidence of the last run in which it held (`previous_
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,10 +45,28 @@ def gather_evidence(ctx: Context, tables: Tables, state: pa.Table, previous: pa.
         if mine:
             rows += _evidence(ctx, tables, level, measures, mine)
     if previous is not None:
-        for row in previous.to_pylist():
-            if (row["entity_type"], row["entity_id"], row["badge"]) in in_grace:
-                rows.append({**row, "as_of": ctx.as_of})
+        kept = [r for r in previous.to_pylist() if (r["entity_type"], r["entity_id"], r["badge"]) in in_grace]
+        # the store returns rows in no set order: each signal's value row, then its sources newest first
+        kept.sort(key=lambda r: (r["entity_type"], r["entity_id"], r["signal"], r["value"] is None))
+        rows += [{**r, "as_of": ctx.as_of} for r in _newest_first(kept)]
     return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def _newest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per entity and signal: the value row, then the source rows newest first (a NULL time, a
+    technology still in use, counts as newest; ties: the highest id)."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["entity_type"], row["entity_id"], row["signal"]), []).append(row)
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    result: list[dict[str, Any]] = []
+    for group in groups.values():
+        sources = [r for r in group if r["value"] is None]
+        sources.sort(
+            key=lambda r: (r["occurred_at"] is None, r["occurred_at"] or oldest, r["source_id"] or ""), reverse=True
+        )
+        result += [r for r in group if r["value"] is not None] + sources
+    return result
 
 
 def _evidence(

@@ -107,7 +107,6 @@ def run(
     }
     step("summarising")
     summary = summarize(ctx, validated)
-    run_id = uuid.uuid4().hex
     outputs["runs"] = _runs_row(run_id, ctx, started, summary)
     if on_bad_rows == "skip":
         outputs["rejected"] = _rejected(as_of, validated)

@@ -16,17 +16,6 @@ import pyarrow as pa
 from whynow.errors import DataError
 
 DEFAULT_STORE = "whynow.duckdb"
-_DATED = ("account_status", "contact_status", "score_breakdown", "rejected", "runs", "changes", "badge_state")
-HISTORY = (
-    "account_status",
-    "contact_status",
-    "score_breakdown",
-    "rejected",
-    "runs",
-    "changes",
-    "badge_state",
-    "models",
-)
 
 
 def _quote(name: str) -> str:
@@ -54,8 +43,8 @@ class Store:
         con = self.connect()
         try:
             con.execute("BEGIN TRANSACTION")
-            if self.forget:
-                for table in HISTORY:
+            if self.forget:  # every table of the store is whynow's history: outputs, state, changes, models
+                for (table,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
                     con.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
             con.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
             con.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))
@@ -147,7 +136,7 @@ class Store:
             for column, kind, *_ in con.execute("DESCRIBE SELECT * FROM incoming").fetchall():
                 if column not in have:  # a model with a new signal or column adds it; old rows read NULL
                     con.execute(f"ALTER TABLE {target} ADD COLUMN {_quote(column)} {kind}")
-            if name in _DATED:
+            if "as_of" in table.column_names:  # re-running an as-of date replaces its rows (idempotent)
                 con.execute(f"DELETE FROM {target} WHERE as_of = ?", [as_of])
             con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming")
         finally:

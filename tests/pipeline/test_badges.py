@@ -189,3 +189,16 @@ def test_a_customer_badge_comes_first_in_a_queue_whatever_its_rank(tmp_path):
     intent = "2026-11-01,risk,1,A1\n2026-11-01,rival,1,A2\n"
     day = history(tmp_path, intent, ["2026-11-01"], accounts=accounts, model=model)["2026-11-01"]["accounts"]
     assert (day["A1"]["queue"], day["A2"]["queue"]) == ("surfaced", "held")  # save (customer) before displace
+
+
+def test_a_stage_that_becomes_none_is_logged(tmp_path):
+    model = MODEL + "journey:\n  - {stage: researching, when: rival >= 1}\n"  # no catch-all
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text(ACCOUNTS)
+    (data / "intent.csv").write_text("observed_at,topic,score,account_id\n2026-11-01,rival,1,A2\n")
+    compiled = load_model_text(model, "m.yaml")
+    for day in (dt.date(2026, 11, 1), dt.date(2026, 11, 2)):
+        result = run(compiled, str(data), day, store=tmp_path / "s.duckdb")
+    stages = [r for r in result.outputs["changes"].to_pylist() if r["change"] == "stage_changed"]
+    assert [(r["entity_id"], r["old"], r["new"]) for r in stages] == [("A2", "researching", None)]

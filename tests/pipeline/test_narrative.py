@@ -36,6 +36,11 @@ from whynow.pipeline.narrative import format_value, render
             id="timestamp-to-utc",
         ),
         pytest.param("Series B", ">10", "  Series B", id="text-with-spec"),
+        pytest.param(1e27, "", "1000000000000000000000000000", id="huge-float"),
+        pytest.param(10**40, "", "1" + "0" * 40, id="huge-int"),
+        pytest.param(1750000.5, ",.0f", "1,750,001", id="spec-rounds-half-away"),
+        pytest.param(-0.004, ",.2f", "0.00", id="spec-never-prints-minus-zero"),
+        pytest.param(12, "d", "12", id="integer-spec"),
     ],
 )
 def test_values_print_as_narratives_print_them(value, spec, text):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from whynow.model.templates import Template
@@ -30,9 +30,7 @@ def format_value(value: Any, spec: str = "") -> str:
     if isinstance(value, bool):
         text = "yes" if value else "no"
     elif isinstance(value, int | float):
-        if spec:
-            return format(value, spec)
-        text = _number(value)
+        return _number(value, spec)
     elif isinstance(value, dt.datetime):
         text = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value.tzinfo else value.strftime("%Y-%m-%d %H:%M")
     elif isinstance(value, dt.date):
@@ -42,14 +40,27 @@ def format_value(value: Any, spec: str = "") -> str:
     return format(text, spec) if spec else text
 
 
-def _number(value: int | float) -> str:
-    if isinstance(value, float) and value != value:  # NaN
+def _number(value: int | float, spec: str = "") -> str:
+    """Half away from zero on the shortest decimal form, in a context wide enough for any float; a
+    format spec (`,.0f`) rounds the same way, and never prints `-0`."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return "unknown"
-    rounded = Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = format(rounded, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    with localcontext() as context:
+        context.prec = 400
+        context.rounding = ROUND_HALF_UP
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if spec:
+            try:
+                text = format(exact, spec)
+            except ValueError:  # a spec Decimal does not take (`d`): Python's own formatting
+                text = format(value, spec)
+        else:
+            text = format(exact.quantize(Decimal("0.01")), "f")
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        text = text[1:]  # -0, -0.00
+    return text
 
 
 def render(template: Template, values: Mapping[str, Any]) -> str:

@@ -19,23 +19,24 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP) ## Generate the demo company and run whynow on it (embedded DuckDB)
 	$(BIN)/whynow demo
 
-test: $(STAMP) ## Run the test suite (unit, property, CLI, doctests) on every core
-	$(BIN)/python -m pytest -n auto
+test: $(STAMP) ## Run the test suite on every core, with a throwaway PostgreSQL and local Spark (installed if missing)
+	scripts/ensure-java.sh
+	WHYNOW_REQUIRE_BACKENDS=1 scripts/with-postgres.sh $(BIN)/python -m pytest -n auto
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict on src/
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 fmt: $(STAMP) ## Format the code with ruff
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 docs: $(STAMP) ## Regenerate docs/model.md from the schema and the data contract
 	$(BIN)/python -m whynow.docs > docs/model.md
 
-bench: $(STAMP) ## Benchmarks (not yet: they arrive with the scale issue)
-	@echo "make bench: not yet — benchmarks arrive with the scale and backends work (bench/)."
+bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10M activities (BENCH_ARGS=--with-50m adds 50M)
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
-clean: ## Remove the venv, caches and demo output
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb
+clean: ## Remove the venv, caches, demo output and cached benchmark data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb bench/.data

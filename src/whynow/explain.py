@@ -25,12 +25,12 @@ def explain_account(store: Store, account_id: str, as_of: dt.date | None = None)
     """The explanation as lines of text."""
     as_of = as_of or store.latest_as_of()
     if as_of is None:
-        raise DataError(f"{store.path}: the store has no runs yet; run `whynow run` first")
+        raise DataError(f"{store.name}: the store has no runs yet; run `whynow run` first")
     accounts = store.rows("account_status", as_of, account_id=account_id)
     if not accounts:
         known = [str(r["account_id"]) for r in store.rows("account_status", as_of)]
         raise DataError(
-            f"no account {account_id} in the run of {as_of} in {store.path}{did_you_mean(account_id, known)}"
+            f"no account {account_id} in the run of {as_of} in {store.name}{did_you_mean(account_id, known)}"
         )
     account = accounts[0]
     run = store.rows("runs", as_of)[0]

@@ -18,7 +18,7 @@ def queue_lines(
     and the accounts held with their reasons."""
     as_of = as_of or store.latest_as_of()
     if as_of is None:
-        raise DataError(f"{store.path}: the store has no runs yet; run `whynow run` first")
+        raise DataError(f"{store.name}: the store has no runs yet; run `whynow run` first")
     accounts = [a for a in store.rows("account_status", as_of) if a["queue"] is not None]
     run = store.rows("runs", as_of)[0]
     capacity = load_model_text(store.model_text(str(run["model_hash"])) or "", str(run["model"])).spec.capacity
@@ -60,24 +60,19 @@ def change_lines(
     store: Store, since: dt.date | None = None, account: str | None = None, model_diff: bool = False
 ) -> Iterator[str]:
     """The change log by as-of date, oldest first; with `model_diff`, each model change as a unified diff."""
-    if not store.path.exists():
-        raise DataError(f"{store.path}: no store here yet; run `whynow run` first")
-    with store.connect(read_only=True) as con:
-        query = "SELECT as_of, entity_type, entity_id, change, old, new, reason FROM changes WHERE as_of >= ?"
-        params: list[object] = [since or dt.date(1900, 1, 1)]
-        if account is not None:
-            query += " AND entity_type = 'account' AND entity_id = ?"
-            params.append(account)
-        rows = con.execute(query + " ORDER BY as_of, entity_type, entity_id, change", params).fetchall()
     day = None
-    for as_of, entity_type, entity_id, change, old, new, reason in rows:
+    for row in store.changes(since, account):
+        as_of, entity_type, entity_id, change, reason = (
+            row[k] for k in ("as_of", "entity_type", "entity_id", "change", "reason")
+        )
+        old, new = (None if row[k] is None else str(row[k]) for k in ("old", "new"))
         if as_of != day:
             day = as_of
             yield f"{as_of}"
         if change == "model_changed":
-            yield f"  model {entity_id}: model_changed {(old or 'none')[:12]} → {new[:12]}"
+            yield f"  model {entity_id}: model_changed {(old or 'none')[:12]} → {(new or '')[:12]}"
             if model_diff:
-                yield from _model_diff(store, old, new)
+                yield from _model_diff(store, old, new or "")
             continue
         move = f"{old or '–'} → {new or '–'}"
         yield f"  {entity_type} {entity_id}: {change} {move}" + (f" ({reason})" if reason else "")

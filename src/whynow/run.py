@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from whynow.changes import log_changes
+from whynow.data.backends import close, keep, upload
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
@@ -84,29 +85,13 @@ def run(
     removed = _start_history(Store(store), as_of, fresh)
     history = Store(store, forget=fresh)
     step("reading and validating the data")
-    validated = open_data(model, data, on_bad_rows, count_links=False)  # summarize() counts them
-    ctx = Context(model, as_of)
-    step("scoring")
-    inputs = dict(validated.tables) | _previous_state(history, as_of, validated)
-    tables = run_pipeline(ctx, inputs, keep=lambda table: table.cache())
     run_id = uuid.uuid4().hex
-    state = badge_state(ctx, tables).to_pyarrow()
-    whys = _narratives(ctx, tables, state, inputs)
-    outputs = {
-        "account_status": _with_why(account_status(ctx, tables).order_by("account_id").to_pyarrow(), whys, "account"),
-        "contact_status": _with_why(contact_status(ctx, tables).order_by("contact_id").to_pyarrow(), whys, "contact"),
-        "score_breakdown": score_breakdown(ctx, tables)
-        .order_by("entity_type", "entity_id", "part", "rule")
-        .to_pyarrow(),
-        "changes": _changes(run_id, ctx, tables, history),
-        "evidence": gather_evidence(ctx, tables, state, history.previous(as_of, "evidence")),
-        "badge_candidates": badge_candidates(ctx, tables).to_pyarrow(),
-        "opportunities": opportunities(ctx, tables).order_by("opportunity_id").to_pyarrow(),
-        "reps": reps(ctx, tables).order_by("rep_id").to_pyarrow(),
-        "badge_state": _state_with_why(state, whys),
-    }
-    step("summarising")
-    summary = summarize(ctx, validated)
+    with open_data(model, data, on_bad_rows, count_links=False) as validated:  # summarize() counts links
+        ctx = Context(model, as_of)
+        step("scoring")
+        outputs = _outputs(run_id, ctx, validated, history)
+        step("summarising")
+        summary = summarize(ctx, validated)
     outputs["runs"] = _runs_row(run_id, ctx, started, summary)
     if on_bad_rows == "skip":
         outputs["rejected"] = _rejected(as_of, validated)
@@ -121,6 +106,27 @@ def run(
     return RunResult(run_id, as_of, model, summary, outputs, files, removed)
 
 
+def _outputs(run_id: str, ctx: Context, validated: Validated, history: Store) -> dict[str, pa.Table]:
+    """Every output of the run as Arrow: the pipeline over the inputs and the store's last state."""
+    inputs = dict(validated.tables) | _previous_state(history, ctx.as_of, validated)
+    tables = run_pipeline(ctx, inputs, keep=keep)
+    state = badge_state(ctx, tables).to_pyarrow()
+    whys = _narratives(ctx, tables, state, inputs)
+    return {
+        "account_status": _with_why(account_status(ctx, tables).order_by("account_id").to_pyarrow(), whys, "account"),
+        "contact_status": _with_why(contact_status(ctx, tables).order_by("contact_id").to_pyarrow(), whys, "contact"),
+        "score_breakdown": score_breakdown(ctx, tables)
+        .order_by("entity_type", "entity_id", "part", "rule")
+        .to_pyarrow(),
+        "changes": _changes(run_id, ctx, tables, history),
+        "evidence": gather_evidence(ctx, tables, state, history.previous(ctx.as_of, "evidence")),
+        "badge_candidates": badge_candidates(ctx, tables).to_pyarrow(),
+        "opportunities": opportunities(ctx, tables).order_by("opportunity_id").to_pyarrow(),
+        "reps": reps(ctx, tables).order_by("rep_id").to_pyarrow(),
+        "badge_state": _state_with_why(state, whys),
+    }
+
+
 def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
     """Refuse an as-of date before the store's last run (SPEC §4.10), or with `fresh` start anew."""
     if fresh:
@@ -128,7 +134,7 @@ def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
     last = store.latest_as_of()
     if last is not None and as_of < last:
         raise DataError(
-            f"{store.path}: its last run is as of {last}, and {as_of} is before it; runs go forward in time. "
+            f"{store.name}: its last run is as of {last}, and {as_of} is before it; runs go forward in time. "
             "Use --fresh to start a new history (it removes the store's runs), or another --store"
         )
     return 0
@@ -147,7 +153,7 @@ def _previous_state(store: Store, as_of: dt.date, validated: Validated) -> dict[
     for name, (table, columns) in wanted.items():
         rows = store.previous(as_of, table, columns)
         if rows is not None:
-            tables[name] = backend.create_table(name, rows, temp=True, overwrite=True)
+            tables[name] = upload(backend, name, rows)
     return tables
 
 
@@ -252,8 +258,12 @@ def open_data(
 ) -> Validated:
     """Open a source and validate it for a model: its declared columns must be there and typed."""
     source = open_source(location)
-    check_declared_columns(model, source)
-    return validate_source(source, on_bad_rows, model.declared_columns, count_links)
+    try:
+        check_declared_columns(model, source)
+        return validate_source(source, on_bad_rows, model.declared_columns, count_links)
+    except BaseException:
+        close(source.con)
+        raise
 
 
 def check_declared_columns(model: CompiledModel, source: Source) -> None:

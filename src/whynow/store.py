@@ -1,151 +1,343 @@
-"""The store (SPEC §5): a DuckDB file that keeps every run's outputs, the runs and the models.
+"""The store (SPEC §5, §10): every run's outputs, the runs and the models, in a DuckDB file (the default)
+or a PostgreSQL database (`postgresql://USER:PASSWORD@HOST/DATABASE[?schema=SCHEMA]`).
 
-A run's outputs are written in one transaction: a failed run leaves the store as it was, and writing
-an as-of date again replaces that date's rows (idempotent).
+A run's outputs are written in one transaction (both engines have transactional DDL): a failed run
+leaves the store as it was, and writing an as-of date again replaces that date's rows (idempotent).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import io
+import urllib.parse
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
+from whynow.data.backends import first_line, hide_password, is_postgres
 from whynow.errors import DataError
 
 DEFAULT_STORE = "whynow.duckdb"
+Row = dict[str, object]
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class Store:
-    """One DuckDB store file."""
+class _Database(ABC):
+    """One open connection to a store's engine: the few operations the store needs, with `?` parameters."""
 
-    def __init__(self, path: str | Path = DEFAULT_STORE, *, forget: bool = False) -> None:
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table: ...
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None: ...
+
+    @abstractmethod
+    def create_like(self, name: str, table: pa.Table) -> None:
+        """CREATE TABLE IF NOT EXISTS with `table`'s columns."""
+
+    @abstractmethod
+    def add_column(self, name: str, column: str, kind: pa.DataType) -> None: ...
+
+    @abstractmethod
+    def append(self, name: str, table: pa.Table) -> None:
+        """Insert `table`'s rows, its columns by name."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def tables(self) -> set[str]:
+        rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        return {str(r["table_name"]) for r in rows}
+
+    def columns(self, name: str) -> set[str]:
+        rows = self.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ?",
+            [name],
+        )
+        return {str(r["column_name"]) for r in rows}
+
+
+class _DuckDB(_Database):
+    def __init__(self, path: Path, read_only: bool) -> None:
+        try:
+            self.con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as e:
+            raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        result = self.con.execute(sql, list(params))
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        return self.con.execute(sql, list(params)).to_arrow_table()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        self.con.execute(sql, list(params))
+
+    def create_like(self, name: str, table: pa.Table) -> None:
+        self.con.register("incoming", table)
+        try:
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {_quote(name)} AS SELECT * FROM incoming LIMIT 0")
+        finally:
+            self.con.unregister("incoming")
+
+    def add_column(self, name: str, column: str, kind: pa.DataType) -> None:
+        self.con.register("incoming", pa.schema([(column, kind)]).empty_table())
+        try:
+            found = self.con.execute("DESCRIBE SELECT * FROM incoming").fetchall()
+        finally:
+            self.con.unregister("incoming")
+        self.con.execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column)} {found[0][1]}")
+
+    def append(self, name: str, table: pa.Table) -> None:
+        self.con.register("incoming", table)
+        try:
+            self.con.execute(f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM incoming")
+        finally:
+            self.con.unregister("incoming")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _postgres_type(kind: pa.DataType) -> str:
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMPTZ" if kind.tz else "TIMESTAMP"
+    for test, name in (
+        (pa.types.is_boolean, "BOOLEAN"),
+        (pa.types.is_integer, "BIGINT"),
+        (pa.types.is_floating, "DOUBLE PRECISION"),
+        (pa.types.is_date, "DATE"),
+        (pa.types.is_decimal, "NUMERIC"),
+    ):
+        if test(kind):
+            return name
+    return "TEXT"
+
+
+_ARROW_TYPES = {  # PostgreSQL type OIDs (pg_type.oid) of the store's columns
+    16: pa.bool_(),
+    20: pa.int64(),
+    23: pa.int32(),
+    701: pa.float64(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", "UTC"),
+}
+
+
+class _Postgres(_Database):
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        parts = urllib.parse.urlsplit(url)
+        query = urllib.parse.parse_qs(parts.query)
+        schema = query.pop("schema", [""])[0]
+        plain = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
+        try:
+            self.con = psycopg.connect(plain, autocommit=True)
+        except psycopg.Error as e:
+            raise DataError(f"{hide_password(url)}: cannot open the store: {first_line(e)}") from None
+        self.execute("SET TIME ZONE 'UTC'")
+        if schema:
+            self.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+            self.execute(f"SET search_path TO {_quote(schema)}")
+
+    def _cursor(self, sql: str, params: Sequence[object]) -> Any:
+        return self.con.execute(sql.replace("?", "%s").encode(), list(params))  # psycopg's placeholders
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        cursor = self._cursor(sql, params)
+        names = [d.name for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        cursor = self._cursor(sql, params)
+        rows = cursor.fetchall()
+        columns = {
+            d.name: pa.array([row[i] for row in rows], type=_ARROW_TYPES.get(d.type_code, pa.string()))
+            for i, d in enumerate(cursor.description)
+        }
+        return pa.table(columns)
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        self._cursor(sql, params)
+
+    def create_like(self, name: str, table: pa.Table) -> None:
+        columns = ", ".join(f"{_quote(f.name)} {_postgres_type(f.type)}" for f in table.schema)
+        self.execute(f"CREATE TABLE IF NOT EXISTS {_quote(name)} ({columns})")
+
+    def add_column(self, name: str, column: str, kind: pa.DataType) -> None:
+        self.execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column)} {_postgres_type(kind)}")
+
+    def append(self, name: str, table: pa.Table) -> None:
+        """COPY in PostgreSQL's CSV form, written by Arrow: every value quoted, so that an unquoted empty
+        field is NULL and "" is the empty text."""
+        if not table.num_rows:
+            return
+        text = io.BytesIO()
+        pacsv.write_csv(table, text, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+        columns = ", ".join(_quote(c) for c in table.column_names)
+        with self.con.cursor().copy(f"COPY {_quote(name)} ({columns}) FROM STDIN (FORMAT csv)".encode()) as copy:
+            copy.write(text.getvalue())
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class Store:
+    """One store: a DuckDB file or a PostgreSQL database."""
+
+    def __init__(self, location: str | Path = DEFAULT_STORE, *, forget: bool = False) -> None:
         """`forget`: read as if the store held no history (a `--fresh` run, before it replaces it)."""
-        self.path = Path(path)
+        self.location = str(location)
+        self.postgres = is_postgres(self.location)
+        self.name = hide_password(self.location) if self.postgres else self.location
         self.forget = forget
 
-    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        try:
-            return duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as e:
-            raise DataError(f"{self.path}: cannot open the store: {str(e).splitlines()[0]}") from None
+    def exists(self) -> bool:
+        """Whether there is a store to read (a PostgreSQL store exists once its database answers)."""
+        return self.postgres or Path(self.location).exists()
+
+    def connect(self, read_only: bool = False) -> _Database:
+        if self.postgres:
+            return _Postgres(self.location)
+        return _DuckDB(Path(self.location), read_only)
+
+    def _read(self) -> _Database | None:
+        """A read connection, or None where there is nothing to read."""
+        if self.forget or not self.exists():
+            return None
+        return self.connect(read_only=True)
 
     def write_run(self, as_of: dt.date, outputs: Mapping[str, pa.Table], model: tuple[str, str, str]) -> None:
         """Replace the as-of date's rows of every output with `outputs`, and remember the model
         (hash, name, text), all in one transaction; a forgetting store first removes every earlier run
         in that same transaction, so a failed `--fresh` run loses nothing."""
-        con = self.connect()
+        db = self.connect()
         try:
-            con.execute("BEGIN TRANSACTION")
-            if self.forget:  # every table of the store is whynow's history: outputs, state, changes, models
-                for (table,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
-                    con.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
-            con.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
-            con.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))
+            db.execute("BEGIN")
+            if self.forget:  # every table of the store's schema is whynow's history: outputs, state, models
+                for table in db.tables():
+                    db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
+            db.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
+            db.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))
             for name, table in outputs.items():
-                self._replace(con, name, table, as_of)
-            con.execute("COMMIT")
+                self._replace(db, name, table, as_of)
+            db.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            db.execute("ROLLBACK")
             raise
         finally:
-            con.close()
+            db.close()
 
     def latest_as_of(self) -> dt.date | None:
         """The as-of date of the store's last run, or None for an empty store."""
-        if self.forget or not self.path.exists():
+        db = self._read()
+        if db is None:
             return None
-        with self.connect(read_only=True) as con:
-            if not _has_table(con, "runs"):
+        try:
+            if "runs" not in db.tables():
                 return None
-            found = con.execute("SELECT max(as_of) FROM runs").fetchone()
-        return found[0] if found else None
+            found = db.query("SELECT max(as_of) AS last FROM runs")
+        finally:
+            db.close()
+        return found[0]["last"] if found else None  # type: ignore[return-value]
 
     def previous(self, as_of: dt.date, table: str, columns: str = "*") -> pa.Table | None:
         """A table's rows of the last run before `as_of` (the state a run resolves against), or None."""
-        if self.forget or not self.path.exists():
+        db = self._read()
+        if db is None:
             return None
-        with self.connect(read_only=True) as con:
-            if not _has_table(con, "runs") or not _has_table(con, table):
+        try:
+            have = db.tables()
+            if "runs" not in have or table not in have:
                 return None
-            found = con.execute("SELECT max(as_of) FROM runs WHERE as_of < ?", [as_of]).fetchone()
-            if not found or found[0] is None:
+            found = db.query("SELECT max(as_of) AS last FROM runs WHERE as_of < ?", [as_of])
+            if not found or found[0]["last"] is None:
                 return None
-            return con.execute(f"SELECT {columns} FROM {_quote(table)} WHERE as_of = ?", [found[0]]).to_arrow_table()
+            return db.query_arrow(f"SELECT {columns} FROM {_quote(table)} WHERE as_of = ?", [found[0]["last"]])
+        finally:
+            db.close()
 
     def count_runs(self) -> int:
         """How many runs the store holds (what `--fresh` will remove)."""
-        if not self.path.exists():
-            return 0
-        with self.connect(read_only=True) as con:
-            found = con.execute("SELECT count(*) FROM runs").fetchone() if _has_table(con, "runs") else (0,)
-        return int(found[0]) if found else 0
+        found = self._select("runs", "SELECT count(*) AS n FROM runs")
+        return int(found[0]["n"]) if found else 0  # type: ignore[call-overload]
 
-    def rows(self, table: str, as_of: dt.date, **equal: str) -> list[dict[str, object]]:
+    def rows(self, table: str, as_of: dt.date, **equal: str) -> list[Row]:
         """The rows of one output at an as-of date whose columns equal the given values."""
-        if not self.path.exists():
-            raise DataError(f"{self.path}: no store here yet; run `whynow run` first")
-        with self.connect(read_only=True) as con:
-            if not _has_table(con, table):
-                return []
-            where = "".join(f" AND {_quote(column)} = ?" for column in equal)
-            result = con.execute(f"SELECT * FROM {_quote(table)} WHERE as_of = ?{where}", [as_of, *equal.values()])
-            names = [d[0] for d in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        self._must_exist()
+        where = "".join(f" AND {_quote(column)} = ?" for column in equal)
+        return self._select(table, f"SELECT * FROM {_quote(table)} WHERE as_of = ?{where}", [as_of, *equal.values()])
 
-    def breakdown(self, as_of: dt.date, account_id: str) -> list[dict[str, object]]:
+    def breakdown(self, as_of: dt.date, account_id: str) -> list[Row]:
         """The score_breakdown rows of an account and of its contacts."""
-        with self.connect(read_only=True) as con:
-            result = con.execute(
-                "SELECT b.* FROM score_breakdown b WHERE b.as_of = ? AND ((b.entity_type = 'account' AND "
-                "b.entity_id = ?) OR (b.entity_type = 'contact' AND b.entity_id IN (SELECT contact_id FROM "
-                "contact_status WHERE as_of = ? AND account_id = ?)))",
-                [as_of, account_id, as_of, account_id],
-            )
-            names = [d[0] for d in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        return self._select(
+            "score_breakdown",
+            "SELECT b.* FROM score_breakdown b WHERE b.as_of = ? AND ((b.entity_type = 'account' AND "
+            "b.entity_id = ?) OR (b.entity_type = 'contact' AND b.entity_id IN (SELECT contact_id FROM "
+            "contact_status WHERE as_of = ? AND account_id = ?)))",
+            [as_of, account_id, as_of, account_id],
+        )
 
-    def history(self, table: str, account_id: str, until: dt.date) -> list[dict[str, object]]:
+    def history(self, table: str, account_id: str, until: dt.date) -> list[Row]:
         """An account's rows of every run up to `until`, oldest first."""
-        with self.connect(read_only=True) as con:
-            result = con.execute(
-                f"SELECT * FROM {_quote(table)} WHERE account_id = ? AND as_of <= ? ORDER BY as_of", [account_id, until]
-            )
-            names = [d[0] for d in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        sql = f"SELECT * FROM {_quote(table)} WHERE account_id = ? AND as_of <= ? ORDER BY as_of"
+        return self._select(table, sql, [account_id, until])
+
+    def changes(self, since: dt.date | None = None, account: str | None = None) -> list[Row]:
+        """The change log from `since` on (of one account, if given), by as-of date."""
+        self._must_exist()
+        query = "SELECT as_of, entity_type, entity_id, change, old, new, reason FROM changes WHERE as_of >= ?"
+        params: list[object] = [since or dt.date(1900, 1, 1)]
+        if account is not None:
+            query += " AND entity_type = 'account' AND entity_id = ?"
+            params.append(account)
+        return self._select("changes", query + " ORDER BY as_of, entity_type, entity_id, change", params)
 
     def model_text(self, model_hash: str) -> str | None:
         """The text of a model that ran (the store keeps every one)."""
-        with self.connect(read_only=True) as con:
-            found = con.execute("SELECT text FROM models WHERE hash = ?", [model_hash]).fetchone()
-        return str(found[0]) if found else None
+        found = self._select("models", "SELECT text FROM models WHERE hash = ?", [model_hash])
+        return str(found[0]["text"]) if found else None
+
+    def _must_exist(self) -> None:
+        if not self.exists():
+            raise DataError(f"{self.name}: no store here yet; run `whynow run` first")
+
+    def _select(self, table: str, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Rows of a query over `table`; none where the store or the table is not there yet."""
+        db = self._read()
+        if db is None:
+            return []
+        try:
+            return db.query(sql, params) if table in db.tables() else []
+        finally:
+            db.close()
 
     @staticmethod
-    def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, as_of: dt.date) -> None:
-        con.register("incoming", table)
-        try:
-            target = _quote(name)
-            con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming LIMIT 0")
-            have = {row[0] for row in con.execute(f"DESCRIBE {target}").fetchall()}
-            for column, kind, *_ in con.execute("DESCRIBE SELECT * FROM incoming").fetchall():
-                if column not in have:  # a model with a new signal or column adds it; old rows read NULL
-                    con.execute(f"ALTER TABLE {target} ADD COLUMN {_quote(column)} {kind}")
-            if "as_of" in table.column_names:  # re-running an as-of date replaces its rows (idempotent)
-                con.execute(f"DELETE FROM {target} WHERE as_of = ?", [as_of])
-            con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming")
-        finally:
-            con.unregister("incoming")
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
-    return bool(found and found[0])
+    def _replace(db: _Database, name: str, table: pa.Table, as_of: dt.date) -> None:
+        db.create_like(name, table)
+        have = db.columns(name)
+        for field in table.schema:
+            if field.name not in have:  # a model with a new signal or column adds it; old rows read NULL
+                db.add_column(name, field.name, field.type)
+        if "as_of" in table.column_names:  # re-running an as-of date replaces its rows (idempotent)
+            db.execute(f"DELETE FROM {_quote(name)} WHERE as_of = ?", [as_of])
+        db.append(name, table)
 
 
 def write_files(outputs: Mapping[str, pa.Table], folder: Path, fmt: str) -> list[Path]:

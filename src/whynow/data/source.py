@@ -1,8 +1,9 @@
-"""Open a data source (SPEC §3): a folder of CSV and/or Parquet files, or a DuckDB file.
+"""Open a data source (SPEC §3, §10): a folder of CSV and/or Parquet files, a DuckDB file, a PostgreSQL
+database (`postgresql://…`) or Spark (`spark://…`, see `backends.py`).
 
-Each canonical table found becomes an Ibis table on one DuckDB connection, as read: CSV columns are
-text (typing them is validation's job, so that a bad value becomes a bad row, not a crash); Parquet
-and DuckDB columns keep their own types. A CSV table carries `_row`, its data-row number.
+Each canonical table found becomes an Ibis table on one connection, as read: CSV columns are text
+(typing them is validation's job, so that a bad value becomes a bad row, not a crash); Parquet, DuckDB,
+PostgreSQL and Spark columns keep their own types. Every table carries `_row`, its data-row number.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ from typing import Literal
 import duckdb
 import ibis
 import ibis.expr.types as ir
+from ibis.backends import BaseBackend
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from whynow.data.backends import (
+    connect_postgres,
+    connect_spark,
+    first_line,
+    hide_password,
+    is_postgres,
+    is_spark,
+    parse_spark,
+)
 from whynow.data.contract import TABLE_NAMES
 from whynow.errors import DataError
 
 ROW = "_row"  # data-row number of a CSV row, counted from 1 (row N is line N+1)
-Format = Literal["csv", "parquet", "duckdb"]
+Format = Literal["csv", "parquet", "duckdb", "postgres", "spark"]
 
 
 @dataclass(frozen=True)
@@ -37,20 +48,24 @@ class RawTable:
 
 @dataclass
 class Source:
-    """The tables of one data source, on the DuckDB connection that reads them."""
+    """The tables of one data source, on the connection that reads them."""
 
     location: str
-    con: DuckDBBackend
+    con: BaseBackend
     tables: dict[str, RawTable] = field(default_factory=dict)
 
 
 def open_source(location: str | Path) -> Source:
-    """Open a folder of `<table>.csv` / `<table>.parquet` files, or a `.duckdb` file.
+    """Open a folder of `<table>.csv` / `<table>.parquet` files, a `.duckdb` file or a connection URL.
 
     >>> open_source("/nonexistent")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    whynow.errors.DataError: data source /nonexistent does not exist; give a folder of CSV or Parquet files or ...
+    whynow.errors.DataError: data source /nonexistent does not exist; give a folder of CSV or Parquet files, ...
     """
+    if is_postgres(str(location)):
+        return _open_postgres(str(location))
+    if is_spark(str(location)):
+        return _open_spark(str(location))
     path = Path(location)
     if path.is_dir():
         return _open_folder(path)
@@ -58,7 +73,10 @@ def open_source(location: str | Path) -> Source:
         raise DataError(f"{location} is one table file; give the folder that holds the tables ({path.parent or '.'})")
     if path.is_file():
         return _open_duckdb(path)
-    raise DataError(f"data source {location} does not exist; give a folder of CSV or Parquet files or a DuckDB file")
+    raise DataError(
+        f"data source {location} does not exist; give a folder of CSV or Parquet files, a DuckDB file, "
+        "or a postgresql:// or spark:// URL"
+    )
 
 
 def _connect() -> DuckDBBackend:
@@ -131,7 +149,7 @@ def _open_duckdb(file: Path) -> Source:
         present = {row[0] for row in listed}
     except duckdb.Error as e:
         raise DataError(
-            f"{file}: cannot open it as a DuckDB database ({_first_line(e)}); --data takes a folder of CSV or "
+            f"{file}: cannot open it as a DuckDB database ({first_line(e)}); --data takes a folder of CSV or "
             "Parquet files, or a DuckDB file"
         ) from None
     source = Source(str(file), con)
@@ -141,6 +159,52 @@ def _open_duckdb(file: Path) -> Source:
             source.tables[name] = RawTable(name, table, f"{file} (table {name})", "duckdb")
     if not source.tables:
         raise DataError(f"{file} has none of the tables {', '.join(TABLE_NAMES)}")
+    return source
+
+
+def _open_postgres(url: str) -> Source:
+    con, schema = connect_postgres(url)
+    shown = hide_password(url)
+    with con.con.cursor() as cursor:
+        listed = cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+    present = {row[0] for row in listed}
+    source = Source(shown, con)
+    for name in TABLE_NAMES:
+        if name in present:
+            table = con.table(name, database=schema).mutate(**{ROW: ibis.row_number() + 1})
+            source.tables[name] = RawTable(name, table, f"{shown} (table {schema}.{name})", "postgres")
+    if not source.tables:
+        raise DataError(f"{shown}: schema {schema} has none of the tables {', '.join(TABLE_NAMES)}")
+    return source
+
+
+def _open_spark(url: str) -> Source:
+    location = parse_spark(url)
+    con = connect_spark(location)
+    source = Source(url, con)
+    for name in TABLE_NAMES:
+        if location.path is not None:
+            file = f"{location.path.rstrip('/')}/{name}.parquet"
+            if "://" not in file and not Path(file).exists():
+                continue
+            try:
+                table = con.read_parquet(file, table_name=f"raw_{name}")
+            except Exception as e:  # Spark's AnalysisException (a missing path on a cluster's file system)
+                if "PATH_NOT_FOUND" in str(e) or "does not exist" in str(e):
+                    continue
+                raise DataError(f"{file}: cannot read table {name}: {first_line(e)}") from None
+            where = file
+        else:
+            if name not in con.list_tables(database=location.database):
+                continue
+            table = con.table(name, database=location.database)
+            where = f"{url} (table {location.database}.{name})"
+        table = table.mutate(**{ROW: ibis.row_number() + 1})
+        source.tables[name] = RawTable(name, table, where, "spark")
+    if not source.tables:
+        raise DataError(f"{url} has none of the tables {', '.join(TABLE_NAMES)} (as <table>.parquet or catalog tables)")
     return source
 
 
@@ -161,8 +225,4 @@ def _csv_problem(error: Exception) -> str:
             f"line {line.group(1)} (row {int(line.group(1)) - 1}) has {counts.group(2)} fields but the header has "
             f"{counts.group(1)}{shown}; quote values that contain commas"
         )
-    return _first_line(error)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return first_line(error)

@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from whynow.data.backends import close, empty, keep
 from whynow.data.contract import IBIS_TYPES, TABLES, ColumnType
 from whynow.data.resolve import count_orphans_and_unmatched
 from whynow.data.source import ROW, RawTable, Source
@@ -54,6 +55,18 @@ class Validated:
     rejected: list[dict[str, object]] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    source: Source | None = None
+
+    def close(self) -> None:
+        """Let go of the source's connection (a Spark session stays for the next run of the process)."""
+        if self.source is not None:
+            close(self.source.con)
+
+    def __enter__(self) -> Validated:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def describe(self) -> Iterator[str]:
         """One line per table that was read: rows read, rejected, orphaned, unmatched."""
@@ -76,7 +89,7 @@ def validate_source(
     missing = [_missing_columns_message(raw) for raw in source.tables.values() if _missing_required(raw)]
     if missing:
         raise DataError("\n".join(missing))
-    result = Validated(tables={})
+    result = Validated(tables={}, source=source)
     for name, spec in TABLES.items():
         raw = source.tables.get(name)
         if raw is None:
@@ -90,7 +103,7 @@ def validate_source(
         rejected = _bad_rows(raw, marked, declared.get(name, {}), on_bad_rows, result.rejected) if bad else 0
         kept = marked.filter(~marked["_bad"]) if rejected else marked
         typed = _typed(raw, kept, declared.get(name, {}))
-        typed = source.con.create_table(f"typed_{name}", typed, temp=True, overwrite=True)
+        typed = keep(typed, f"typed_{name}")
         if spec.id_column and spec.id_column in raw.table.columns:
             _check_duplicates(raw, typed, spec.id_column)
         result.tables[name] = typed
@@ -120,7 +133,7 @@ def _empty(source: Source, name: str, declared: Mapping[str, ColumnType]) -> ir.
     """A missing table: no rows, the canonical schema, on the source's own connection (so that every
     table of a run lives on one backend)."""
     schema = ibis.schema({**TABLES[name].schema, **{c: IBIS_TYPES[t] for c, t in declared.items()}})
-    return source.con.create_table(f"typed_{name}", schema=schema, temp=True, overwrite=True)
+    return empty(source.con, f"typed_{name}", schema)
 
 
 def _column_types(raw: RawTable, declared: Mapping[str, ColumnType]) -> dict[str, ColumnType]:

@@ -27,7 +27,7 @@ from whynow.pipeline.leads import assign_lead_status
 from whynow.pipeline.signals import compute_signals
 from whynow.pipeline.tables import Tables
 
-Keep = Callable[[ir.Table], ir.Table]
+Keep = Callable[[ir.Table, str], ir.Table]  # (a table a stage added, its name) -> the table to read on
 
 
 class Stage(Protocol):
@@ -58,7 +58,7 @@ def run_pipeline(ctx: Context, tables: Tables, keep: Keep | None = None) -> Tabl
     for stage in STAGES:
         added = stage(ctx, tables)
         if keep is not None:
-            added = {name: keep(table) if name not in tables or table is not tables[name] else table
+            added = {name: keep(table, name) if name not in tables or table is not tables[name] else table
                      for name, table in added.items()}  # fmt: skip
         tables = added
     return tables

@@ -151,5 +151,6 @@ def _definition_rank(definitions: list[BadgeDefinition], badge: ir.StringValue) 
 
 
 def _plus_days(day: ir.DateValue, days: ir.IntegerValue) -> ir.DateValue:
-    """A date plus whole days, as a date on every backend."""
-    return (day + days.as_interval("D")).cast("date")
+    """A date plus whole days, as a date on every backend: DuckDB's date + interval is a timestamp, and
+    Ibis, which types it a date, leaves a cast to date out of the SQL; the cast through timestamp stays."""
+    return (day + days.as_interval("D")).cast("timestamp").cast("date")

@@ -56,5 +56,16 @@ class Context:
         return day.delta(self.as_of_value(), unit="day")
 
 
+_SCALE = float(10**DECIMALS)
+
+
 def rounded(value: ir.NumericValue) -> ir.NumericValue:
-    return value.round(DECIMALS)
+    """`value` to 6 decimals, half away from zero, the same bits on every engine (SPEC §2).
+
+    Not the engines' ROUND: PostgreSQL rounds the double's exact binary value as NUMERIC (615.1255625,
+    stored as 615.12556249999…, gives .125562) while DuckDB rounds value × 10⁶ (.125563); floor and
+    IEEE multiplication are the same everywhere. The casts keep Spark from turning it into a DECIMAL."""
+    number = value.cast("float64")
+    scaled = (number.abs() * ibis.literal(_SCALE, type="float64") + ibis.literal(0.5, type="float64")).floor()
+    magnitude = scaled.cast("float64") / ibis.literal(_SCALE, type="float64")
+    return ibis.ifelse(number < 0, -magnitude, magnitude).cast("float64")

@@ -38,7 +38,8 @@ def score_fit(ctx: Context, tables: Tables) -> Tables:
         out[f"{level}_fit"] = scored.mutate(fit_grade=grade(ctx, scored.fit))
         for rule, condition in zip(rules, held, strict=True):
             parts.append(
-                base.filter(condition).select(
+                base.filter(condition)
+                .select(
                     entity_type=ibis.literal(level),
                     entity_id=base[id_column],
                     part=ibis.literal("fit"),
@@ -47,6 +48,7 @@ def score_fit(ctx: Context, tables: Tables) -> Tables:
                     rows=ibis.literal(1, type="int64"),
                     capped=ibis.literal(False),
                 )
+                .cast(BREAKDOWN_SCHEMA)  # Spark reads 40.0 as a decimal and 1 as an int
             )
     out["fit_breakdown"] = ibis.union(*parts) if parts else empty_table(tables["accounts"], BREAKDOWN_SCHEMA)
     return out

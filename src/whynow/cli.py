@@ -21,6 +21,7 @@ from whynow import __version__
 from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
 from whynow.run import RUN_STEPS, FileFormat, RunResult
+from whynow.sql import Dialect
 
 app = typer.Typer(
     name="whynow",
@@ -31,6 +32,11 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+DATA_HELP = (
+    "The data: a folder of CSV/Parquet files, a DuckDB file, postgresql://USER@HOST/DB[?schema=S], "
+    "or spark://MASTER?path=FOLDER (e.g. spark://local[4]?path=/data/crm)."
+)
+STORE_HELP = "The store: a DuckDB file, or postgresql://USER@HOST/DB[?schema=S]."
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -80,7 +86,8 @@ def check(
     if data is not None:
         from whynow.run import open_data
 
-        report = open_data(compiled, data, on_bad_rows)
+        with open_data(compiled, data, on_bad_rows) as report:
+            pass  # the counts are read; the source is let go
         out.print()
         out.print(f"Data {data}: the model's columns are all there.", markup=False)
         for line in report.describe():
@@ -92,11 +99,11 @@ def check(
 @reports_user_errors
 def run_command(
     model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
-    data: Annotated[str, typer.Option(help="The data: a folder of CSV/Parquet files or a DuckDB file.")],
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The as-of date, YYYY-MM-DD (default: today, UTC).")
     ] = None,
-    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Also write this run's outputs as files in this folder.")
     ] = None,
@@ -137,7 +144,7 @@ def run_command(
 @reports_user_errors
 def explain(
     account_id: Annotated[str, typer.Argument(help="The account to explain.", show_default=False)],
-    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Which run, by its as-of date (default: the last).")
     ] = None,
@@ -155,7 +162,7 @@ def explain(
 @reports_user_errors
 def queue(
     rep: Annotated[str | None, typer.Option(help="Only this rep's queue.")] = None,
-    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
 ) -> None:
     """Each rep's surfaced accounts in order, with badge, why, motion, play and expiry; capacity used/total."""
     from whynow.queues import queue_lines
@@ -171,7 +178,7 @@ def changes(
     since: Annotated[str | None, typer.Option(help="Only changes from this as-of date on (YYYY-MM-DD).")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account's changes.")] = None,
     model_diff: Annotated[bool, typer.Option(help="Show each model change as a diff of the model files.")] = False,
-    store: Annotated[str, typer.Option(help="The store: a DuckDB file.")] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
 ) -> None:
     """The change log, by as-of date: badges assigned, replaced and expired, queue moves, stages, statuses."""
     from whynow.queues import change_lines
@@ -205,6 +212,24 @@ def _progress(steps: int) -> Iterator[Callable[[str], None]]:
             progress.update(task, description=text, completed=min(progress.tasks[0].completed + 1, steps))
 
         yield step
+
+
+@app.command(name="compile")
+@reports_user_errors
+def compile_command(
+    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
+    dialect: Annotated[Dialect, typer.Option(help="The SQL dialect to write.")] = "duckdb",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The as-of date written into the SQL (default: today, UTC).")
+    ] = None,
+) -> None:
+    """Print the SQL the model compiles to: one view per pipeline stage, then the outputs (SPEC §10)."""
+    from whynow.model.load import load_model
+    from whynow.sql import compile_model
+
+    compiled = load_model(model)
+    for statement in compile_model(compiled, dialect, _as_of(as_of) or dt.datetime.now(dt.UTC).date()):
+        out.print(statement + "\n", markup=False)
 
 
 @app.command()

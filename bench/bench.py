@@ -1,0 +1,336 @@
+"""Benchmark whynow against the hand-written DuckDB SQL for the reference model, per scale (issue #5).
+
+    python bench/bench.py                                 # 1M and 10M activities
+    python bench/bench.py --with-50m                      # and 50M
+    python bench/bench.py --activities 2_000_000 ...      # only these scales
+
+Per scale the data is generated once (bench/generate.py) and cached under bench/.data/. Then, in turns, (a)
+the whole `whynow run` on that folder, into a fresh store with its output files, and (b) the hand script
+(bench/reference.py) run in their own processes, each timed for wall time, CPU time (user + sys) and peak
+resident memory; the median of a few runs is kept. The two outputs must agree on every column both write
+(bench/compare.py). The table is printed and written as Markdown to bench/results.md with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script (python bench/bench.py): import `bench` from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+import whynow
+from bench import generate
+from bench.compare import Comparison, compare
+
+BENCH = Path(__file__).resolve().parent
+DATA = BENCH / ".data"
+RESULTS = BENCH / "results.md"
+DEFAULT_SCALES = (1_000_000, 10_000_000)
+LARGE = 50_000_000
+MODEL = resources.files("whynow.examples") / "model.yaml"
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One run of one implementation in its own process."""
+
+    wall: float  # seconds
+    cpu: float  # user + sys seconds
+    peak_mb: float  # peak resident set size, MB
+
+
+@dataclass
+class Result:
+    """One scale: the data, both implementations' medians, and whether their outputs agree."""
+
+    activities: int
+    rows: int
+    accounts: int
+    contacts: int
+    data_mb: float
+    generated_s: float | None  # None: the cached data was used
+    runs: int
+    whynow: Measure
+    hand: Measure
+    comparison: Comparison
+
+    @property
+    def ratio(self) -> float:
+        return self.whynow.wall / self.hand.wall
+
+
+def label(activities: int) -> str:
+    """>>> label(1_000_000), label(50_000_000), label(20_000), label(2_500_000)
+    ('1M', '50M', '20k', '2.5M')
+    """
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if activities >= size:
+            return f"{activities / size:g}{suffix}"
+    return str(activities)
+
+
+def default_runs(activities: int) -> int:
+    """Median of 3 up to 2M activities, of 2 up to 20M, a single run above."""
+    return 3 if activities <= 2_000_000 else 2 if activities <= 20_000_000 else 1
+
+
+def ensure_data(folder: Path, activities: int, seed: int, as_of: dt.date) -> tuple[dict[str, int], float | None]:
+    """The scale's data in `folder`, generated unless an identical generation is cached there."""
+    stamp = {
+        "activities": activities,
+        "seed": seed,
+        "as_of": as_of.isoformat(),
+        "generator": hashlib.sha256((BENCH / "generate.py").read_bytes()).hexdigest(),
+        "duckdb": duckdb.__version__,  # the data are a function of DuckDB's hash
+    }
+    marker = folder / "generated.json"
+    if marker.exists():
+        cached = json.loads(marker.read_text(encoding="utf-8"))
+        if cached.get("stamp") == stamp:
+            return cached["rows"], None
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    rows = generate.generate(folder, activities, seed=seed, as_of=as_of)
+    elapsed = time.perf_counter() - started
+    marker.write_text(json.dumps({"stamp": stamp, "rows": rows}, indent=2), encoding="utf-8")
+    return rows, elapsed
+
+
+def measure(command: Sequence[str], log: Path) -> Measure:
+    """Run a command in its own process; its wall time, CPU time and peak RSS (from wait4's rusage)."""
+    with log.open("wb") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}:\n{tail}")
+    # Linux reports ru_maxrss in KiB
+    return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / 1e6)
+
+
+def whynow_command(data: Path, as_of: dt.date, work: Path) -> list[str]:
+    store, out = work / "store.duckdb", work / "out"
+    return [sys.executable, "-m", "whynow", "run", "--model", str(MODEL), "--data", str(data),
+            "--as-of", as_of.isoformat(), "--store", str(store), "--out", str(out)]  # fmt: skip
+
+
+def hand_command(data: Path, as_of: dt.date, work: Path) -> list[str]:
+    return [sys.executable, str(BENCH / "reference.py"), "--data", str(data), "--as-of", as_of.isoformat(),
+            "--out", str(work / "out")]  # fmt: skip
+
+
+def median(measures: Sequence[Measure]) -> Measure:
+    return Measure(
+        statistics.median(m.wall for m in measures),
+        statistics.median(m.cpu for m in measures),
+        statistics.median(m.peak_mb for m in measures),
+    )
+
+
+def bench_scale(activities: int, runs: int, seed: int, as_of: dt.date, data_root: Path) -> Result:
+    """Generate (or reuse) one scale's data, time both implementations in turns, compare their outputs."""
+    folder = data_root / f"{activities}-seed{seed}-{as_of.isoformat()}"
+    console.print(f"[bold]{label(activities)}[/] activities: data in {folder}")
+    rows, generated = ensure_data(folder, activities, seed, as_of)
+    if generated is not None:
+        console.print(f"  generated {sum(rows.values()):,} rows in {generated:.1f} s")
+    timings: dict[str, list[Measure]] = {"whynow": [], "hand": []}
+    commands = {"whynow": whynow_command, "hand": hand_command}
+    with tempfile.TemporaryDirectory(prefix="whynow-bench-") as tmp:
+        for run in range(runs):
+            for name, command in commands.items():
+                work = Path(tmp) / f"{name}-{run}"
+                work.mkdir()
+                timings[name].append(measure(command(folder, as_of, work), Path(tmp) / f"{name}-{run}.log"))
+                m = timings[name][-1]
+                console.print(
+                    f"  run {run + 1}/{runs} {name:<6} {m.wall:8.2f} s wall {m.cpu:8.2f} s CPU {m.peak_mb:8.0f} MB"
+                )
+        comparison = compare(Path(tmp) / "whynow-0" / "out", Path(tmp) / "hand-0" / "out")
+    data_mb = sum(f.stat().st_size for f in folder.glob("*.parquet")) / 1e6
+    return Result(
+        activities,
+        sum(rows.values()),
+        rows["accounts"],
+        rows["contacts"],
+        data_mb,
+        generated,
+        runs,
+        median(timings["whynow"]),
+        median(timings["hand"]),
+        comparison,
+    )
+
+
+HEADERS = (
+    "scale",
+    "rows",
+    "whynow wall s",
+    "whynow CPU s",
+    "whynow peak MB",
+    "hand wall s",
+    "hand CPU s",
+    "hand peak MB",
+    "ratio (wall)",
+    "agree",
+)
+
+
+def cells(result: Result) -> list[str]:
+    w, h = result.whynow, result.hand
+    known = any(d.known for d in result.comparison.differences)
+    agree = ("yes" + (" (known differences)" if known else "")) if result.comparison.agree else "NO"
+    return [
+        label(result.activities),
+        f"{result.rows:,}",
+        f"{w.wall:.2f}",
+        f"{w.cpu:.2f}",
+        f"{w.peak_mb:,.0f}",
+        f"{h.wall:.2f}",
+        f"{h.cpu:.2f}",
+        f"{h.peak_mb:,.0f}",
+        f"{result.ratio:.1f}×",
+        agree,
+    ]
+
+
+def machine() -> str:
+    """CPU model, cores and memory from /proc, and the versions that were measured."""
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown memory"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+                break
+    return (
+        f"{model}, {os.cpu_count()} cores, {memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, whynow {whynow.__version__}"
+    )
+
+
+def load_average() -> float:
+    """The 1-minute load average: other work on the machine slows both implementations."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def markdown(
+    results: Sequence[Result],
+    seed: int,
+    as_of: dt.date,
+    machine_line: str,
+    started: dt.datetime,
+    loads: tuple[float, float],
+) -> str:
+    lines = [
+        "# whynow against hand-written DuckDB SQL",
+        "",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC by bench/bench.py on: {machine_line}.",
+        f"1-minute load average {loads[0]:.2f} at the start, {loads[1]:.2f} at the end.",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(HEADERS) - 2) + [":---:"]) + "|",
+    ]
+    lines += ["| " + " | ".join(cells(r)) + " |" for r in results]
+    lines += [
+        "",
+        f"* Data: `bench/generate.py`, seed {seed}, as of {as_of}; rows are all eight input tables together:",
+    ]
+    lines += [
+        f"  {label(r.activities)} = {r.activities:,} activities, {r.accounts:,} accounts, {r.contacts:,} contacts, "
+        f"{r.data_mb:,.0f} MB of Parquet."
+        for r in results
+    ]
+    lines += [
+        "* whynow: the whole `whynow run --model src/whynow/examples/model.yaml` into a fresh store with `--out`:",
+        "  reading and validating every table, the run summary, scoring, badges, capacity, narratives, evidence,",
+        "  the change log, the store's transaction and the output files.",
+        "* hand: `bench/reference.sql`, the reference model hard-coded in DuckDB SQL, one pass over activities;",
+        "  it computes only the columns of account_status and contact_status that do not depend on badges,",
+        "  capacity or narratives, and writes them as two Parquet files.",
+        "* Each runs in its own process (Python start-up included), the two in turns: wall time, CPU time",
+        "  (user + sys) and peak resident memory of that process (wait4's rusage); the median of "
+        + ", ".join(f"{r.runs} runs at {label(r.activities)}" for r in results)
+        + ".",
+    ]
+    lines += [
+        "* ratio: whynow's wall time over the hand script's. agree: both outputs hold the same rows and agree on",
+        "  every column both write (floats within 1e-6; text, integers, booleans and dates exactly).",
+    ]
+    differences = [(r, line) for r in results for line in r.comparison.describe()]
+    if differences:
+        lines += ["", "## Differences", ""]
+        lines += [f"* {label(r.activities)}: {line.strip()}" for r, line in differences]
+    return "\n".join(lines) + "\n"
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark whynow against hand-written DuckDB SQL.")
+    parser.add_argument("--activities", type=int, action="append", help="a scale to run (repeatable); "
+                        "replaces the default 1M and 10M")  # fmt: skip
+    parser.add_argument("--with-50m", action="store_true", help="also run 50M activities")
+    parser.add_argument("--runs", type=int, help="runs per implementation (default: 3 up to 2M, 2 up to 20M, else 1)")
+    parser.add_argument("--seed", type=int, default=generate.SEED)
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=generate.AS_OF, help="YYYY-MM-DD")
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="where generated data is cached")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file to write")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    scales = list(args.activities or DEFAULT_SCALES)
+    if args.with_50m and LARGE not in scales:
+        scales.append(LARGE)
+    started, load_at_start = dt.datetime.now(dt.UTC), load_average()
+    machine_line = machine()
+    console.print(f"Machine: {machine_line}; load average {load_at_start:.2f}")
+    results = [bench_scale(n, args.runs or default_runs(n), args.seed, args.as_of, args.data_dir) for n in scales]
+    table = Table(title="whynow against hand-written DuckDB SQL (median of runs)")
+    for header in HEADERS:
+        table.add_column(header, justify="left" if header in ("scale", "agree") else "right")
+    for result in results:
+        table.add_row(*cells(result))
+    console.print(table)
+    for result in results:
+        for line in result.comparison.describe():
+            console.print(f"{label(result.activities)}: {line}", markup=False)
+    loads = (load_at_start, load_average())
+    args.results.write_text(markdown(results, args.seed, args.as_of, machine_line, started, loads), encoding="utf-8")
+    console.print(f"wrote {args.results}")
+    return 0 if all(r.comparison.agree for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -125,3 +125,29 @@ def test_spark_matches_duckdb(company: Path, tmp_path: Path, on_duckdb: list[dic
     for want, got in zip(on_duckdb, on_spark, strict=True):
         for name in COMPARED:
             assert_same(want[name], got[name], f"spark {name}")
+
+
+@pytest.mark.parametrize(
+    ("option", "location", "message"),
+    [
+        ("--data", "postgresql://ann:s3cret@127.0.0.1:1/crm", "cannot connect to PostgreSQL"),
+        ("--store", "postgresql://ann:s3cret@127.0.0.1:1/crm", "cannot open the store"),
+        ("--data", "spark://local[2]", "say where the tables are: ?path=FOLDER"),
+        ("--data", "spark://local[2]?path=/x&memory=8g", "unknown parameter memory"),
+    ],
+)
+def test_an_unreachable_engine_is_one_line_without_the_password(
+    option: str, location: str, message: str, company: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from whynow.cli import app
+
+    others = {"--data": str(company), "--store": str(tmp_path / "store.duckdb")}
+    others[option] = location
+    args = ["run", "--model", str(reference_model_path()), "--as-of", "2026-11-20"]
+    result = CliRunner().invoke(app, args + [a for pair in others.items() for a in pair])
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

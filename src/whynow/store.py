@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from whynow.data.backends import first_line, hide_password, is_postgres
+from whynow.data.backends import first_line, hide_password, is_postgres, split_schema
 from whynow.errors import DataError
 
 DEFAULT_STORE = "whynow.duckdb"
@@ -87,27 +86,23 @@ class _DuckDB(_Database):
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self.con.execute(sql, list(params))
 
-    def create_like(self, name: str, table: pa.Table) -> None:
+    def _with(self, table: pa.Table, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` with `table` readable as `incoming`."""
         self.con.register("incoming", table)
         try:
-            self.con.execute(f"CREATE TABLE IF NOT EXISTS {_quote(name)} AS SELECT * FROM incoming LIMIT 0")
+            return self.con.execute(sql).fetchall()
         finally:
             self.con.unregister("incoming")
 
+    def create_like(self, name: str, table: pa.Table) -> None:
+        self._with(table, f"CREATE TABLE IF NOT EXISTS {_quote(name)} AS SELECT * FROM incoming LIMIT 0")
+
     def add_column(self, name: str, column: str, kind: pa.DataType) -> None:
-        self.con.register("incoming", pa.schema([(column, kind)]).empty_table())
-        try:
-            found = self.con.execute("DESCRIBE SELECT * FROM incoming").fetchall()
-        finally:
-            self.con.unregister("incoming")
+        found = self._with(pa.schema([(column, kind)]).empty_table(), "DESCRIBE SELECT * FROM incoming")
         self.con.execute(f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column)} {found[0][1]}")
 
     def append(self, name: str, table: pa.Table) -> None:
-        self.con.register("incoming", table)
-        try:
-            self.con.execute(f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM incoming")
-        finally:
-            self.con.unregister("incoming")
+        self._with(table, f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM incoming")
 
     def close(self) -> None:
         self.con.close()
@@ -143,10 +138,7 @@ class _Postgres(_Database):
     def __init__(self, url: str) -> None:
         import psycopg
 
-        parts = urllib.parse.urlsplit(url)
-        query = urllib.parse.parse_qs(parts.query)
-        schema = query.pop("schema", [""])[0]
-        plain = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
+        plain, schema = split_schema(url)
         try:
             self.con = psycopg.connect(plain, autocommit=True)
         except psycopg.Error as e:

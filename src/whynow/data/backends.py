@@ -59,12 +59,21 @@ def hide_password(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
-def connect_postgres(url: str) -> tuple[BaseBackend, str]:
-    """An Ibis PostgreSQL connection (session time zone UTC, SPEC §2) and the schema to read."""
+def split_schema(url: str) -> tuple[str, str]:
+    """A PostgreSQL URL without whynow's `schema=` parameter (libpq does not know it), and the schema.
+
+    >>> split_schema("postgresql://ann@db/crm?schema=sales&sslmode=require")
+    ('postgresql://ann@db/crm?sslmode=require', 'sales')
+    """
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
     schema = query.pop("schema", [""])[0]
-    plain = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True))), schema
+
+
+def connect_postgres(url: str) -> tuple[BaseBackend, str]:
+    """An Ibis PostgreSQL connection (session time zone UTC, SPEC §2) and the schema to read."""
+    plain, schema = split_schema(url)
     try:
         import psycopg
     except ImportError:  # pragma: no cover - the extra is part of the install

@@ -70,7 +70,7 @@ def check(
     model: Annotated[Path, typer.Argument(help="The model file (YAML).", show_default=False)],
     data: Annotated[
         str | None,
-        typer.Option(help="Also check the model against this data source (a folder or a DuckDB file)."),
+        typer.Option(help="Also check the model against this data source (any --data that `whynow run` takes)."),
     ] = None,
     on_bad_rows: Annotated[
         OnBadRows, typer.Option(help="With --data: stop at bad rows (error), or count them and go on (skip).")

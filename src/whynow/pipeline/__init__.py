@@ -1,6 +1,6 @@
 """The scoring pipeline (SPEC §1): pure stages, Ibis tables in, Ibis tables out, no I/O.
 
-    apply_horizon → compute_signals → score_fit → score_engagement → assign_roles
+    apply_horizon → compute_signals → score_fit → classify_activities → score_engagement → assign_roles
                   → assign_lead_status → measure_accounts → resolve_badges → assign_queues
 
 Signals come first because account fit rules may use them; roles before lead status because lead
@@ -20,7 +20,7 @@ from whynow.pipeline.badges import resolve_badges
 from whynow.pipeline.capacity import assign_queues
 from whynow.pipeline.committee import assign_roles
 from whynow.pipeline.context import Context
-from whynow.pipeline.engagement import score_engagement
+from whynow.pipeline.engagement import classify_activities, score_engagement
 from whynow.pipeline.fit import score_fit
 from whynow.pipeline.horizon import apply_horizon
 from whynow.pipeline.leads import assign_lead_status
@@ -40,6 +40,7 @@ STAGES: tuple[Stage, ...] = (
     apply_horizon,
     compute_signals,
     score_fit,
+    classify_activities,
     score_engagement,
     assign_roles,
     assign_lead_status,

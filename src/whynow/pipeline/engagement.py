@@ -4,6 +4,11 @@ account; with caps per rule, hand-raisers, recent engaging activity and the last
 Every activity within the lookback is tested against every rule and earns the decayed points of each
 rule it matches: `points × 0.5 ** (age / half_life_days)`. A rule's sum per contact (per account for
 anonymous activity) is then capped in absolute value.
+
+Two stages. `classify_activities` reads the activities once: each row is tested against every rule in
+one projection and the result is grouped in one aggregation per contact (known activity) or account
+(anonymous activity), with a sum and a count per rule. `score_engagement` derives every engagement
+table from that small grouped table, so the activities are scanned once however many rules there are.
 """
 
 from __future__ import annotations
@@ -14,69 +19,84 @@ import ibis.expr.types as ir
 from whynow.data.resolve import RESOLVED
 from whynow.model.compile import compile_predicate
 from whynow.pipeline.context import Context, rounded
-from whynow.pipeline.tables import BREAKDOWN_SCHEMA, Tables, attach, empty_table
+from whynow.pipeline.tables import BREAKDOWN_SCHEMA, Tables, attach
 
-_MATCH_SCHEMA = {
-    "activity_id": "string",
-    "contact_id": "string",
-    "account_id": "string",
-    "known": "boolean",
-    "occurred_at": "timestamp('UTC')",
-    "rule": "string",
-    "points": "float64",
-    "positive": "boolean",
-    "hand_raiser": "boolean",
-    "cap": "float64",
-}
+
+def classify_activities(ctx: Context, tables: Tables) -> Tables:
+    """`engagement_groups`: one row per contact with known activity and per account with anonymous
+    activity in the lookback — `known`, `contact_id`, `account_id`, then per rule i `raw_i` (the sum of
+    its decayed points) and `rows_i` (the activities it matched), `recent_activities` (engaging ones
+    within the committee's window), `hand_raised` and `last_activity_at`."""
+    spec = ctx.model.spec.engagement
+    activities = _matched_to_someone(tables)
+    rows = activities.filter(activities.occurred_at >= ctx.window_start(spec.lookback_days))
+    half_life = spec.half_life_days
+    decay = ibis.literal(0.5) ** (ctx.age_days(rows.occurred_at) / half_life) if half_life else ibis.literal(1.0)
+    engaging: ir.BooleanValue = ibis.literal(False)
+    hand_raiser: ir.BooleanValue = ibis.literal(False)
+    points: dict[str, ir.Value] = {}
+    for i, rule in enumerate(spec.rules):
+        matched = compile_predicate(ctx.model.conditions[("engagement", "rules", i, "when")], rows).fill_null(False)
+        points[f"points_{i}"] = ibis.ifelse(matched, ibis.literal(float(rule.points)) * decay, ibis.null("float64"))
+        if rule.points > 0:
+            engaging = engaging | matched
+        if rule.hand_raiser:
+            hand_raiser = hand_raiser | matched
+    recent = rows.occurred_at >= ctx.window_start(ctx.model.spec.buying_committee.engaged_within_days)
+    classified = rows.select(
+        "known", "contact_id", "account_id", "occurred_at", **points,
+        recent_engaging=(engaging & recent).cast("int64"), hand_raiser=hand_raiser,
+    )  # fmt: skip
+    sums: dict[str, ir.Value] = {}
+    for i in range(len(spec.rules)):
+        sums[f"raw_{i}"] = classified[f"points_{i}"].sum()
+        sums[f"rows_{i}"] = classified[f"points_{i}"].count()
+    grouped = classified.group_by("known", "contact_id", "account_id").aggregate(
+        **sums,
+        recent_activities=classified.recent_engaging.sum(),
+        hand_raised=classified.hand_raiser.any(),
+        last_activity_at=classified.occurred_at.max(),
+    )
+    return {**tables, "engagement_groups": grouped}
 
 
 def score_engagement(ctx: Context, tables: Tables) -> Tables:
     """`contact_engagement` and `account_activity` for every contact and account, and
     `engagement_breakdown` (one row per contact or account and rule that matched)."""
-    spec = ctx.model.spec.engagement
-    activities = _matched_to_someone(tables)
-    in_lookback = activities.filter(activities.occurred_at >= ctx.window_start(spec.lookback_days))
-    matches = _matches(ctx, in_lookback)
-    known, anonymous = matches.filter(matches.known), matches.filter(~matches.known)
-    contact_rules = _capped(known, "contact_id")
-    account_rules = _capped(anonymous, "account_id")
-
-    engaging = matches.filter(matches.positive).select(
-        "activity_id", "contact_id", "account_id", "known", "occurred_at"
-    )
-    engaging = engaging.distinct()
-    recent = engaging.filter(
-        engaging.occurred_at >= ctx.window_start(ctx.model.spec.buying_committee.engaged_within_days)
-    )
-    contacts = tables["contacts"].select("contact_id")
-    per_contact = (
-        contacts.pipe(
-            attach, contact_rules.group_by("contact_id").aggregate(engagement=contact_rules.points.sum()), "contact_id"
-        )
-        .pipe(attach, _count_by(recent.filter(recent.known), "contact_id", "recent_activities"), "contact_id")
-        .pipe(attach, _hand_raisers(known), "contact_id")
-        .pipe(attach, _last_activity(ctx, in_lookback.filter(in_lookback.known), "contact_id"), "contact_id")
-    )
+    groups = tables["engagement_groups"]
+    rules = _capped(ctx, groups)
+    known, anonymous = groups.filter(groups.known), groups.filter(~groups.known)
+    contact_rules, account_rules = rules.filter(rules.known), rules.filter(~rules.known)
     out = dict(tables)
-    out["contact_engagement"] = per_contact.mutate(
+    per_contact = (
+        tables["contacts"]
+        .select("contact_id")
+        .pipe(attach, _sum_by(contact_rules, "contact_id", "engagement"), "contact_id")
+        .pipe(attach, known.select("contact_id", "recent_activities", "hand_raised", "last_activity_at"), "contact_id")
+    )
+    out["contact_engagement"] = per_contact.select(
+        "contact_id",
         engagement=rounded(per_contact.engagement.fill_null(0.0)),
-        recent_activities=per_contact.recent_activities.fill_null(0),
-        engaged=per_contact.recent_activities.fill_null(0) >= 1,
+        recent_activities=per_contact.recent_activities.fill_null(0).cast("int64"),
         hand_raised=per_contact.hand_raised.fill_null(False),
+        days_since_last_activity=ctx.days_since(per_contact.last_activity_at.date()),
+        engaged=per_contact.recent_activities.fill_null(0) >= 1,
     )
-    accounts = tables["accounts"].select("account_id")
+    # The last activity of an account is its contacts' and its anonymous activity's, whichever is later.
+    placed = groups.filter(groups.account_id.notnull())
+    last = placed.group_by("account_id").aggregate(last_activity_at=placed.last_activity_at.max())
     per_account = (
-        accounts.pipe(
-            attach,
-            account_rules.group_by("account_id").aggregate(anonymous_engagement=account_rules.points.sum()),
-            "account_id",
-        )
-        .pipe(attach, _count_by(recent.filter(~recent.known), "account_id", "anonymous_activities"), "account_id")
-        .pipe(attach, _last_activity(ctx, in_lookback, "account_id"), "account_id")
+        tables["accounts"]
+        .select("account_id")
+        .pipe(attach, _sum_by(account_rules, "account_id", "anonymous_engagement"), "account_id")
+        .pipe(attach, anonymous.select("account_id", anonymous_activities="recent_activities"), "account_id")
+        .pipe(attach, last, "account_id")
     )
-    out["account_activity"] = per_account.mutate(
+    out["account_activity"] = per_account.select(
+        "account_id",
         anonymous_engagement=rounded(per_account.anonymous_engagement.fill_null(0.0)),
-        anonymous_activities=per_account.anonymous_activities.fill_null(0),
+        anonymous_activities=per_account.anonymous_activities.fill_null(0).cast("int64"),
+        days_since_last_activity=ctx.days_since(per_account.last_activity_at.date()),
     )
     out["engagement_breakdown"] = ibis.union(
         _breakdown(contact_rules, "contact", "contact_id", "engagement"),
@@ -100,55 +120,36 @@ def _matched_to_someone(tables: Tables) -> ir.Table:
     )
 
 
-def _matches(ctx: Context, activities: ir.Table) -> ir.Table:
-    """One row per activity and rule it matches, with the rule's decayed points."""
-    spec = ctx.model.spec.engagement
-    half_life = spec.half_life_days
-    decay = ibis.literal(0.5) ** (ctx.age_days(activities.occurred_at) / half_life) if half_life else ibis.literal(1.0)
+def _capped(ctx: Context, groups: ir.Table) -> ir.Table:
+    """One row per group and rule that matched: the decayed sum capped in absolute value, `capped` when
+    the cap cut it, and the rows it matched."""
     parts = []
-    for i, rule in enumerate(spec.rules):
-        condition = ctx.model.conditions[("engagement", "rules", i, "when")]
-        matched = activities.filter(compile_predicate(condition, activities))
+    for i, rule in enumerate(ctx.model.spec.engagement.rules):
+        raw = groups[f"raw_{i}"]
+        cap = ibis.literal(rule.cap, type="float64")
+        limited = raw if rule.cap is None else ibis.greatest(ibis.least(raw, cap), -cap)
+        matched = groups.filter(groups[f"rows_{i}"] > 0)
         parts.append(
             matched.select(
-                "activity_id",
+                "known",
                 "contact_id",
                 "account_id",
-                "known",
-                "occurred_at",
                 rule=ibis.literal(rule.name),
-                points=ibis.literal(float(rule.points)) * decay,
-                positive=ibis.literal(rule.points > 0),
-                hand_raiser=ibis.literal(rule.hand_raiser),
-                cap=ibis.literal(rule.cap, type="float64"),
+                points=rounded(limited),
+                rows=groups[f"rows_{i}"].cast("int64"),
+                capped=ibis.literal(False) if rule.cap is None else raw.abs() > cap,
             )
         )
-    return ibis.union(*parts) if parts else empty_table(activities, _MATCH_SCHEMA)
+    if not parts:
+        return groups.limit(0).select(
+            "known", "contact_id", "account_id", rule=ibis.null("string"), points=ibis.null("float64"),
+            rows=ibis.null("int64"), capped=ibis.null("boolean"),
+        )  # fmt: skip
+    return ibis.union(*parts)
 
 
-def _capped(matches: ir.Table, key: str) -> ir.Table:
-    """Per entity and rule: the decayed sum, capped in absolute value, with its row count."""
-    per_rule = matches.group_by(key, "rule", "cap").aggregate(raw=matches.points.sum(), rows=matches.count())
-    limited = ibis.greatest(ibis.least(per_rule.raw, per_rule.cap), -per_rule.cap)
-    return per_rule.mutate(
-        points=rounded(ibis.ifelse(per_rule.cap.isnull(), per_rule.raw, limited)),
-        capped=per_rule.cap.notnull() & (per_rule.raw.abs() > per_rule.cap),
-    )
-
-
-def _count_by(activities: ir.Table, key: str, name: str) -> ir.Table:
-    return activities.group_by(key).aggregate(**{name: activities.count()})
-
-
-def _hand_raisers(known: ir.Table) -> ir.Table:
-    raised = known.filter(known.hand_raiser)
-    return raised.select("contact_id").distinct().mutate(hand_raised=ibis.literal(True))
-
-
-def _last_activity(ctx: Context, activities: ir.Table, key: str) -> ir.Table:
-    """Calendar days since the most recent activity (engaging or not) within the lookback."""
-    grouped = activities.filter(activities[key].notnull()).group_by(key)
-    return grouped.aggregate(days_since_last_activity=ctx.days_since(activities.occurred_at.max().date()))
+def _sum_by(rules: ir.Table, key: str, name: str) -> ir.Table:
+    return rules.group_by(key).aggregate(**{name: rules.points.sum()})
 
 
 def _breakdown(rules: ir.Table, entity_type: str, key: str, part: str) -> ir.Table:
@@ -158,6 +159,6 @@ def _breakdown(rules: ir.Table, entity_type: str, key: str, part: str) -> ir.Tab
         part=ibis.literal(part),
         rule=rules.rule,
         points=rules.points,
-        rows=rules.rows.cast("int64"),
+        rows=rules.rows,
         capped=rules.capped,
     ).cast(BREAKDOWN_SCHEMA)

@@ -3,7 +3,7 @@
 accounts contacts activities intent change_events technographics opportunities reps   inputs
 account_signals contact_signals                                                  signals.py
 account_fit contact_fit fit_breakdown                                            fit.py
-contact_engagement account_activity engagement_breakdown                         engagement.py
+engagement_groups contact_engagement account_activity engagement_breakdown       engagement.py
 contact_roles                                                                    committee.py
 contact_measures (every contact measure, lead_status)                            leads.py
 account_measures (every account measure, target, mqa, sqa, stage)                accounts.py

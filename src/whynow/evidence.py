@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from whynow.data.backends import among, upload_ids
 from whynow.data.contract import TABLES
 from whynow.pipeline import Context, Tables
 from whynow.pipeline.narrative import format_value
@@ -33,6 +34,7 @@ SCHEMA = pa.schema(
         ("occurred_at", pa.timestamp("us", tz="UTC")),
     ]
 )
+SCHEMA_TIME = ibis.dtype(SCHEMA.field("occurred_at").type)
 
 
 def gather_evidence(ctx: Context, tables: Tables, state: pa.Table, previous: pa.Table | None) -> pa.Table:
@@ -77,17 +79,18 @@ def _evidence(
     wanted = sorted({s for r in held for s in named.get(r["badge"], [])})
     if not wanted:
         return []
-    ids = [r["entity_id"] for r in held]
     table = tables[measures]
-    values = {r[key]: r for r in table.filter(table[key].isin(ids)).select(key, *wanted).to_pyarrow().to_pylist()}
+    ids = upload_ids(table._find_backend(), f"evidence_{level}_ids", [r["entity_id"] for r in held])
+    mine = among(table, key, ids)
+    values = {r[key]: r for r in mine.select(key, *wanted).to_pyarrow().to_pylist()}
+    sources = _sources(ctx, tables, wanted, ids)
     out: list[dict[str, Any]] = []
-    sources = {name: _sources(ctx, tables, name, level, ids) for name in wanted}
     for r in held:
         for name in named.get(r["badge"], []):
             base = {"as_of": ctx.as_of, "entity_type": level, "entity_id": r["entity_id"], "badge": r["badge"]}
             value = format_value(values.get(r["entity_id"], {}).get(name))
             out.append({**base, "signal": name, "value": value})
-            out += [{**base, "signal": name, **source} for source in sources[name].get(r["entity_id"], [])]
+            out += [{**base, "signal": name, **source} for source in sources.get((name, r["entity_id"]), [])]
     return out
 
 
@@ -96,26 +99,36 @@ def _signals_of(ctx: Context, index: int) -> list[str]:
     return [name for name in sorted(condition.names) if name in ctx.model.signals]
 
 
-def _sources(ctx: Context, tables: Tables, name: str, level: str, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Up to 5 newest rows that fed a signal, per entity (ties: the highest id)."""
+def _sources(
+    ctx: Context, tables: Tables, names: list[str], ids: ir.Table
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Up to 5 newest rows that fed each signal, per signal and held entity (ties: the highest id), in
+    one query over every signal."""
+    parts = [_newest_rows(ctx, tables, name, ids) for name in names]
+    top = ibis.union(*parts).order_by("signal", "signal_entity", "evidence_rank")
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in top.to_pyarrow().to_pylist():
+        found.setdefault((row["signal"], str(row["signal_entity"])), []).append(
+            {"value": None, "source_table": row["source_table"], "source_id": row["evidence_id"],
+             "occurred_at": row["evidence_time"]}
+        )  # fmt: skip
+    return found
+
+
+def _newest_rows(ctx: Context, tables: Tables, name: str, ids: ir.Table) -> ir.Table:
     signal = ctx.model.signals[name]
-    rows = signal_rows(ctx, signal, tables)
-    rows = rows.filter(rows.signal_entity.isin(ids))
+    rows = among(signal_rows(ctx, signal, tables), "signal_entity", ids)
     spec = TABLES[signal.table]
     time = rows[spec.time_column or ""]
-    instant = time.cast("timestamp('UTC')") if time.type().is_date() else time
+    instant = time.cast(SCHEMA_TIME)  # a date (technographics) is its midnight UTC
     source_id: ir.StringValue = rows.technology if signal.table == "technographics" else rows[spec.id_column or ""]
     order = [instant.isnull().desc(), instant.desc(nulls_first=False), source_id.desc(nulls_first=False)]
-    ranked = rows.mutate(
+    ranked = rows.select(
+        signal=ibis.literal(name),
+        source_table=ibis.literal(signal.table),
+        signal_entity=rows.signal_entity.cast("string"),
         evidence_rank=ibis.row_number().over(group_by=rows.signal_entity, order_by=order),
         evidence_time=instant,
         evidence_id=source_id.cast("string"),
     )
-    top = ranked.filter(ranked.evidence_rank < SOURCE_ROWS).order_by("signal_entity", "evidence_rank")
-    found: dict[str, list[dict[str, Any]]] = {}
-    for row in top.select("signal_entity", "evidence_id", "evidence_time").to_pyarrow().to_pylist():
-        found.setdefault(str(row["signal_entity"]), []).append(
-            {"value": None, "source_table": signal.table, "source_id": row["evidence_id"],
-             "occurred_at": row["evidence_time"]}
-        )  # fmt: skip
-    return found
+    return ranked.filter(ranked.evidence_rank < SOURCE_ROWS)

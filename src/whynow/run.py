@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from whynow.changes import log_changes
-from whynow.data.backends import close, keep, upload
+from whynow.data.backends import among, close, keep, upload, upload_ids
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
@@ -191,7 +191,8 @@ def _placeholder_rows(ctx: Context, tables: Tables, level: str, source: str, ids
     else:
         measures = measures.mutate(account=measures.name)
     badges = tables[f"{level}_badges"].select(badge_key=key, badge_id="badge")
-    rows = measures.filter(measures[key].isin(ids)).join(badges, measures[key] == badges.badge_key)
+    listed = upload_ids(measures._find_backend(), f"narrative_{level}_ids", ids)
+    rows = among(measures, key, listed).join(badges, measures[key] == badges.badge_key)
     wanted = {p.name for t in ctx.model.templates.values() for p in t.placeholders if p.name in rows.columns}
     picked = rows.select(entity_key=rows[key], badge_id=rows.badge_id, **{n: rows[n] for n in wanted})
     found: list[dict[str, Any]] = picked.to_pyarrow().to_pylist()

@@ -205,6 +205,17 @@ def upload(con: BaseBackend, name: str, rows: pa.Table) -> ir.Table:
     return con.create_table(name, rows, temp=True, overwrite=True)
 
 
+def among(table: ir.Table, column: str, ids: ir.Table) -> ir.Table:
+    """The rows of `table` whose `column` is one of `ids` (from `upload_ids`): a join, where a literal IN
+    list of thousands of ids is slow to compile and to run."""
+    return table.semi_join(ids, table[column] == ids.listed_id)
+
+
+def upload_ids(con: BaseBackend, name: str, ids: list[str]) -> ir.Table:
+    """A list of ids as table `name` (one column, `listed_id`) of the engine, for `among`."""
+    return upload(con, name, pa.table({"listed_id": pa.array(ids, pa.string())}))
+
+
 def _spark_schema(schema: pa.Schema) -> Any:
     from ibis.backends.pyspark.datatypes import PySparkSchema
 

@@ -32,7 +32,7 @@ from whynow.data.backends import (
 from whynow.data.contract import TABLE_NAMES
 from whynow.errors import DataError
 
-ROW = "_row"  # data-row number of a CSV row, counted from 1 (row N is line N+1)
+ROW = "_row"  # data-row number of a CSV row, counted from 1 (row N is line N+1); Parquet and DuckDB rows too
 Format = Literal["csv", "parquet", "duckdb", "postgres", "spark"]
 
 
@@ -100,8 +100,9 @@ def _open_folder(folder: Path) -> Source:
                 table = _read_csv(con, file, name)
                 fmt: Format = "csv"
             else:
-                table = con.read_parquet(str(file), table_name=f"raw_{name}")
-                table = table.mutate(**{ROW: ibis.row_number() + 1})
+                # DuckDB's own row number: a row_number() window would make every read of the view serial
+                table = con.read_parquet(str(file), table_name=f"raw_{name}", file_row_number=True)
+                table = table.mutate(**{ROW: table.file_row_number + 1}).drop("file_row_number")
                 fmt = "parquet"
         except duckdb.Error as e:
             raise DataError(f"{file}: cannot read table {name}: {_csv_problem(e)}") from None
@@ -144,9 +145,10 @@ def _open_duckdb(file: Path) -> Source:
         con.attach(str(file), name="src", read_only=True)
         # Not con.list_tables(): ibis 12 fetches it with DuckDB's deprecated fetch_arrow_table().
         listed = con.con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src' AND table_schema = 'main'"
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = 'src' AND table_schema = 'main'"
         ).fetchall()
-        present = {row[0] for row in listed}
+        present = {row[0]: row[1] for row in listed}
     except duckdb.Error as e:
         raise DataError(
             f"{file}: cannot open it as a DuckDB database ({first_line(e)}); --data takes a folder of CSV or "
@@ -155,7 +157,12 @@ def _open_duckdb(file: Path) -> Source:
     source = Source(str(file), con)
     for name in TABLE_NAMES:
         if name in present:
-            table = con.table(name, database=("src", "main")).mutate(**{ROW: ibis.row_number() + 1})
+            # A table's own row ids: a row_number() window would make every read of the view serial.
+            number = "rowid + 1" if present[name] == "BASE TABLE" else "row_number() OVER ()"
+            con.raw_sql(
+                f'CREATE OR REPLACE TEMP VIEW "raw_{name}" AS SELECT {number} AS {ROW}, * FROM src.main."{name}"'
+            )
+            table = con.table(f"raw_{name}")
             source.tables[name] = RawTable(name, table, f"{file} (table {name})", "duckdb")
     if not source.tables:
         raise DataError(f"{file} has none of the tables {', '.join(TABLE_NAMES)}")
@@ -173,7 +180,7 @@ def _open_postgres(url: str) -> Source:
     source = Source(shown, con)
     for name in TABLE_NAMES:
         if name in present:
-            table = con.table(name, database=schema).mutate(**{ROW: ibis.row_number() + 1})
+            table = con.table(name, database=schema)  # row numbers only where a message needs them
             source.tables[name] = RawTable(name, table, f"{shown} (table {schema}.{name})", "postgres")
     if not source.tables:
         raise DataError(f"{shown}: schema {schema} has none of the tables {', '.join(TABLE_NAMES)}")
@@ -201,8 +208,7 @@ def _open_spark(url: str) -> Source:
                 continue
             table = con.table(name, database=location.database)
             where = f"{url} (table {location.database}.{name})"
-        table = table.mutate(**{ROW: ibis.row_number() + 1})
-        source.tables[name] = RawTable(name, table, where, "spark")
+        source.tables[name] = RawTable(name, table, where, "spark")  # row numbers only where a message needs them
     if not source.tables:
         raise DataError(f"{url} has none of the tables {', '.join(TABLE_NAMES)} (as <table>.parquet or catalog tables)")
     return source

@@ -97,14 +97,14 @@ def validate_source(
             continue
         result.files[name] = raw.file
         marked = _marked(raw, declared.get(name, {}))
-        totals = marked.aggregate(read=marked.count(), bad=ibis.ifelse(marked["_bad"], 1, 0).sum())
-        found = totals.to_pyarrow().to_pylist()[0]
-        read, bad = int(found["read"]), int(found["bad"] or 0)
+        found = _totals(marked, spec.id_column if spec.id_column in raw.table.columns else None)
+        read, bad = found["read"], found["bad"]
         rejected = _bad_rows(raw, marked, declared.get(name, {}), on_bad_rows, result.rejected) if bad else 0
         kept = marked.filter(~marked["_bad"]) if rejected else marked
         typed = _typed(raw, kept, declared.get(name, {}))
-        typed = keep(typed, f"typed_{name}")
-        if spec.id_column and spec.id_column in raw.table.columns:
+        if raw.format == "csv":  # parsed once; a typed source stays a view of its casts, read where needed
+            typed = keep(typed, f"typed_{name}")
+        if spec.id_column and found["ids"] != found["distinct_ids"]:
             _check_duplicates(raw, typed, spec.id_column)
         result.tables[name] = typed
         result.counts[name] = {"read": read, "rejected": rejected}
@@ -113,6 +113,18 @@ def validate_source(
             if table in result.counts:
                 result.counts[table].update(extra)
     return result
+
+
+def _totals(marked: ir.Table, id_column: str | None) -> dict[str, int]:
+    """In one pass: rows read, bad rows, and the good rows' ids and distinct ids (duplicates when they
+    differ)."""
+    good = ~marked["_bad"]
+    totals: dict[str, ir.Value] = {"read": marked.count(), "bad": ibis.ifelse(marked["_bad"], 1, 0).sum()}
+    if id_column is not None:
+        totals["ids"] = marked[id_column].count(where=good)
+        totals["distinct_ids"] = marked[id_column].nunique(where=good)
+    found = marked.aggregate(**totals).to_pyarrow().to_pylist()[0]
+    return {"ids": 0, "distinct_ids": 0} | {k: int(v or 0) for k, v in found.items()}
 
 
 def _missing_required(raw: RawTable) -> list[str]:
@@ -175,7 +187,7 @@ def _typed(raw: RawTable, marked: ir.Table, declared: Mapping[str, ColumnType]) 
             values[column] = _parse_text(marked[column], kind)
         else:
             values[column] = _convert(raw, column, kind)
-    extras = [c for c in raw.table.columns if c not in values]
+    extras = [c for c in raw.table.columns if c not in values and c != ROW]  # row numbers: for messages only
     return marked.select(**values, **{c: marked[c] for c in extras})
 
 
@@ -241,6 +253,8 @@ def _bad_rows(
     rejected: list[dict[str, object]],
 ) -> int:
     types = _column_types(raw, declared)
+    if ROW not in marked.columns:  # PostgreSQL and Spark tables: numbered in the order the engine reads them
+        marked = marked.mutate(**{ROW: ibis.row_number() + 1})
     bad = marked.filter(marked["_bad"])
     count = _count(bad)
     if count == 0:

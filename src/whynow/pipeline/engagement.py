@@ -45,7 +45,7 @@ def classify_activities(ctx: Context, tables: Tables) -> Tables:
     recent = rows.occurred_at >= ctx.window_start(ctx.model.spec.buying_committee.engaged_within_days)
     classified = rows.select(
         "known", "contact_id", "account_id", "occurred_at", **points,
-        recent_engaging=(engaging & recent).cast("int64"), hand_raiser=hand_raiser,
+        recent_engaging=ibis.ifelse(engaging & recent, 1, 0), hand_raiser=hand_raiser,  # PostgreSQL: no bool→int
     )  # fmt: skip
     sums: dict[str, ir.Value] = {}
     for i in range(len(spec.rules)):

@@ -132,10 +132,14 @@ def measure(command: Sequence[str], log: Path) -> Measure:
     return Measure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024 / 1e6)
 
 
+MEMORY_LIMIT: str | None = None  # --memory-limit for whynow run, set by main()
+
+
 def whynow_command(data: Path, as_of: dt.date, work: Path) -> list[str]:
     store, out = work / "store.duckdb", work / "out"
+    limit = ["--memory-limit", MEMORY_LIMIT] if MEMORY_LIMIT else []
     return [sys.executable, "-m", "whynow", "run", "--model", str(MODEL), "--data", str(data),
-            "--as-of", as_of.isoformat(), "--store", str(store), "--out", str(out)]  # fmt: skip
+            "--as-of", as_of.isoformat(), "--store", str(store), "--out", str(out), *limit]  # fmt: skip
 
 
 def hand_command(data: Path, as_of: dt.date, work: Path) -> list[str]:
@@ -273,7 +277,8 @@ def markdown(
         for r in results
     ]
     lines += [
-        "* whynow: the whole `whynow run --model src/whynow/examples/model.yaml` into a fresh store with `--out`:",
+        "* whynow: the whole `whynow run --model src/whynow/examples/model.yaml` into a fresh store with `--out`"
+        + (f" and `--memory-limit {MEMORY_LIMIT}`:" if MEMORY_LIMIT else " (DuckDB's default memory limit):"),
         "  reading and validating every table, the run summary, scoring, badges, capacity, narratives, evidence,",
         "  the change log, the store's transaction and the output files.",
         "* hand: `bench/reference.sql`, the reference model hard-coded in DuckDB SQL, one pass over activities;",
@@ -305,11 +310,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=generate.AS_OF, help="YYYY-MM-DD")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="where generated data is cached")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the Markdown file to write")
+    parser.add_argument("--memory-limit", help="run whynow with this --memory-limit (e.g. 1GB)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    global MEMORY_LIMIT
+    MEMORY_LIMIT = args.memory_limit
     scales = list(args.activities or DEFAULT_SCALES)
     if args.with_50m and LARGE not in scales:
         scales.append(LARGE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -95,3 +96,44 @@ def test_console_entry_point_reports_without_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "unknown section 'fitt'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_memory_limit_that_is_no_amount_is_one_line_and_exit_one(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write(data, "accounts.csv", "account_id,name\nA1,Acme\n")
+    args = ["run", "--model", str(reference_model_path()), "--data", str(data), "--store", str(tmp_path / "s.duckdb")]
+    result = runner.invoke(app, [*args, "--memory-limit", "lots"])
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip()
+        == "error: --memory-limit 'lots' is not an amount of memory; give one such as 1GB or 512MB"
+    )
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+STATUS = ("account_status", "contact_status")
+
+
+def test_a_run_under_a_memory_limit_gives_the_same_outputs_and_too_little_is_one_line(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from whynow.demo import generate_demo_data
+
+    data = tmp_path / "data"
+    generate_demo_data(data, seed=3, accounts=40, as_of=dt.date(2026, 11, 20))
+    outputs = {}
+    for name, extra, env in (("free", [], {}), ("capped", [], {"WHYNOW_MEMORY_LIMIT": "256MB"})):
+        args = ["run", "--model", str(reference_model_path()), "--data", str(data), "--as-of", "2026-11-20"]
+        args += ["--store", str(tmp_path / f"{name}.duckdb"), "--out", str(tmp_path / name), *extra]
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 0, result.stderr
+        outputs[name] = {
+            t: pq.read_table(tmp_path / name / f"{t}.parquet") for t in ("account_status", "contact_status")
+        }
+    for table in STATUS:
+        assert outputs["capped"][table].num_rows > 0
+        assert outputs["capped"][table].equals(outputs["free"][table])
+    tiny = runner.invoke(app, [*args[:-2], "--store", str(tmp_path / "tiny.duckdb"), "--memory-limit", "1MB"])
+    assert tiny.exit_code == 1
+    assert tiny.stderr.startswith("error: DuckDB ran out of memory under --memory-limit 1MB (")
+    assert len(tiny.stderr.strip().splitlines()) == 1 and "Traceback" not in tiny.stderr

@@ -114,6 +114,15 @@ def run_command(
     fresh: Annotated[
         bool, typer.Option(help="Start a new history: remove the store's runs, outputs, changes and state.")
     ] = False,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            envvar="WHYNOW_MEMORY_LIMIT",
+            help="Cap DuckDB's memory for the data (e.g. 1GB); past it DuckDB spills to a temporary folder. "
+            "Default: DuckDB's own, 80% of RAM.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score the data with the model as of a date, resolve badges and queues against the store's last run,
     and write the outputs to the store."""
@@ -132,6 +141,7 @@ def run_command(
             on_bad_rows=on_bad_rows,
             progress=step,
             fresh=fresh,
+            memory_limit=memory_limit,
         )
     if fresh:
         out.print(f"--fresh: removed {result.runs_removed} earlier runs from {store}.", markup=False)

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whynow.changes import log_changes
-from whynow.data.backends import among, close, keep, upload, upload_ids
+from whynow.data.backends import among, close, first_line, keep, upload, upload_ids
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
@@ -74,11 +76,35 @@ def run(
     on_bad_rows: OnBadRows = "error",
     progress: Progress | None = None,
     fresh: bool = False,
+    memory_limit: str | None = None,
 ) -> RunResult:
     """Score `data` with `model` as of a date (default: today, UTC) and write the outputs.
 
     The run resolves badges and queues against the store's last run before `as_of` (SPEC §4.10); an
-    `as_of` before the store's last run is refused unless `fresh`, which starts a new history."""
+    `as_of` before the store's last run is refused unless `fresh`, which starts a new history.
+    `memory_limit` (e.g. "1GB") caps the memory DuckDB may use for the data; past it, it spills to disk."""
+    try:
+        return _run(model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit)
+    except duckdb.OutOfMemoryException as e:
+        under = f" under --memory-limit {memory_limit}" if memory_limit else ""
+        raise DataError(
+            f"DuckDB ran out of memory{under} ({first_line(e)}); the store is unchanged. "
+            "Raise the limit (--memory-limit or WHYNOW_MEMORY_LIMIT, e.g. 2GB) or run on a machine with more memory"
+        ) from None
+
+
+def _run(
+    model: CompiledModel,
+    data: str,
+    as_of: dt.date | None,
+    store: str | Path,
+    out: Path | None,
+    fmt: FileFormat,
+    on_bad_rows: OnBadRows,
+    progress: Progress | None,
+    fresh: bool,
+    memory_limit: str | None,
+) -> RunResult:
     step = progress or (lambda _: None)
     started = dt.datetime.now(dt.UTC)
     as_of = as_of or started.date()
@@ -86,7 +112,9 @@ def run(
     history = Store(store, forget=fresh)
     step("reading and validating the data")
     run_id = uuid.uuid4().hex
-    with open_data(model, data, on_bad_rows, count_links=False) as validated:  # summarize() counts links
+    with open_data(
+        model, data, on_bad_rows, count_links=False, memory_limit=memory_limit
+    ) as validated:  # summarize() counts links
         ctx = Context(model, as_of)
         step("scoring")
         outputs = _outputs(run_id, ctx, validated, history)
@@ -200,8 +228,11 @@ def _placeholder_rows(ctx: Context, tables: Tables, level: str, source: str, ids
 
 
 def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:
-    ids = table.column(f"{level}_id").to_pylist()
-    values = pa.array([whys.get((level, i)) for i in ids], type=pa.string())
+    """`table` with each entity's narrative in `why` (NULL without an active badge), looked up by id in
+    Arrow: only entities with a badge are in `whys`."""
+    mine = {entity: why for (kind, entity), why in whys.items() if kind == level}
+    at = pc.index_in(table.column(f"{level}_id"), value_set=pa.array(list(mine), pa.string()))
+    values = pc.take(pa.array(list(mine.values()), pa.string()), at)
     return table.set_column(table.schema.get_field_index("why"), "why", values)
 
 
@@ -212,17 +243,20 @@ def _state_with_why(state: pa.Table, whys: Mapping[tuple[str, str], str]) -> pa.
 
 def _changes(run_id: str, ctx: Context, tables: Tables, store: Store) -> pa.Table:
     """This run's change log entries (SPEC §4.10); the first run of a history logs against nothing."""
-    logged = ibis.union(badge_changes(ctx, tables), log_changes(tables))
-    entries = logged.order_by("entity_type", "entity_id", "change").to_pyarrow().to_pylist()
+    columns = ("entity_type", "entity_id", "change", "old", "new", "reason")
+    logged = ibis.union(badge_changes(ctx, tables), log_changes(tables)).select(*columns)
+    entries = logged.order_by("entity_type", "entity_id", "change").to_pyarrow()
     previous_model = store.previous(ctx.as_of, "runs", "model_hash")
     old_hash = previous_model.column("model_hash")[0].as_py() if previous_model and previous_model.num_rows else None
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    entries = entries.cast(schema)
     if old_hash != ctx.model.hash:
-        entries.insert(0, {"entity_type": "model", "entity_id": ctx.model.name, "change": "model_changed",
-                           "old": old_hash, "new": ctx.model.hash, "reason": None})  # fmt: skip
-    columns = ("entity_type", "entity_id", "change", "old", "new", "reason")
-    rows = [{"run_id": run_id, "as_of": ctx.as_of, **{c: e.get(c) for c in columns}} for e in entries]
-    schema = pa.schema([("run_id", pa.string()), ("as_of", pa.date32())] + [(c, pa.string()) for c in columns])
-    return pa.Table.from_pylist(rows, schema=schema)
+        model_row = {"entity_type": "model", "entity_id": ctx.model.name, "change": "model_changed",
+                     "old": old_hash, "new": ctx.model.hash, "reason": None}  # fmt: skip
+        entries = pa.concat_tables([pa.Table.from_pylist([model_row], schema=schema), entries])
+    rows = entries.num_rows
+    entries = entries.add_column(0, "as_of", pa.array([ctx.as_of] * rows, pa.date32()))
+    return entries.add_column(0, "run_id", pa.array([run_id] * rows, pa.string()))
 
 
 def _runs_row(run_id: str, ctx: Context, started: dt.datetime, summary: dict[str, dict[str, int]]) -> pa.Table:
@@ -255,10 +289,14 @@ def _rejected(as_of: dt.date, validated: Validated) -> pa.Table:
 
 
 def open_data(
-    model: CompiledModel, location: str, on_bad_rows: OnBadRows = "error", count_links: bool = True
+    model: CompiledModel,
+    location: str,
+    on_bad_rows: OnBadRows = "error",
+    count_links: bool = True,
+    memory_limit: str | None = None,
 ) -> Validated:
     """Open a source and validate it for a model: its declared columns must be there and typed."""
-    source = open_source(location)
+    source = open_source(location, memory_limit)
     try:
         check_declared_columns(model, source)
         return validate_source(source, on_bad_rows, model.declared_columns, count_links)

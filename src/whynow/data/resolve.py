@@ -36,7 +36,10 @@ def resolve_accounts(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
     out: dict[str, ir.Table] = {}
     for name in ACCOUNT_RESOLVED_TABLES:
         t = tables[name]
-        joined = t.mutate(domain_key=normalize_domain(t.domain))
+        domain = normalize_domain(t.domain)
+        if name == "activities":  # only rows without a contact are placed by their domain
+            domain = ibis.ifelse(t.contact_id.isnull(), domain, ibis.null("string"))
+        joined = t.mutate(domain_key=domain)
         joined = joined.left_join(ids, joined.account_id == ids.known_id)
         joined = joined.left_join(by_domain, "domain_key")
         by_row = ibis.coalesce(joined.known_id, joined.domain_account)

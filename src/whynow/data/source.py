@@ -8,8 +8,11 @@ PostgreSQL and Spark columns keep their own types. Every table carries `_row`, i
 
 from __future__ import annotations
 
+import atexit
 import csv
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -55,8 +58,11 @@ class Source:
     tables: dict[str, RawTable] = field(default_factory=dict)
 
 
-def open_source(location: str | Path) -> Source:
+def open_source(location: str | Path, memory_limit: str | None = None) -> Source:
     """Open a folder of `<table>.csv` / `<table>.parquet` files, a `.duckdb` file or a connection URL.
+
+    `memory_limit` (e.g. "1GB") caps DuckDB's memory; past it, DuckDB spills to a temporary folder.
+    PostgreSQL and Spark manage their own memory.
 
     >>> open_source("/nonexistent")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -68,25 +74,35 @@ def open_source(location: str | Path) -> Source:
         return _open_spark(str(location))
     path = Path(location)
     if path.is_dir():
-        return _open_folder(path)
+        return _open_folder(path, memory_limit)
     if path.is_file() and path.suffix.lower() in (".csv", ".parquet"):
         raise DataError(f"{location} is one table file; give the folder that holds the tables ({path.parent or '.'})")
     if path.is_file():
-        return _open_duckdb(path)
+        return _open_duckdb(path, memory_limit)
     raise DataError(
         f"data source {location} does not exist; give a folder of CSV or Parquet files, a DuckDB file, "
         "or a postgresql:// or spark:// URL"
     )
 
 
-def _connect() -> DuckDBBackend:
+def _connect(memory_limit: str | None = None) -> DuckDBBackend:
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")  # SPEC §2: naive timestamps are UTC
+    if memory_limit:
+        try:
+            con.con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+        except duckdb.Error:
+            raise DataError(
+                f"--memory-limit {memory_limit!r} is not an amount of memory; give one such as 1GB or 512MB"
+            ) from None
+        spill = tempfile.mkdtemp(prefix="whynow-spill-")  # past the limit DuckDB writes here
+        atexit.register(shutil.rmtree, spill, ignore_errors=True)
+        con.con.execute(f"SET temp_directory = '{spill}'")
     return con
 
 
-def _open_folder(folder: Path) -> Source:
-    con = _connect()
+def _open_folder(folder: Path, memory_limit: str | None) -> Source:
+    con = _connect(memory_limit)
     source = Source(str(folder), con)
     for name in TABLE_NAMES:
         found = [folder / f"{name}.{ext}" for ext in ("csv", "parquet") if (folder / f"{name}.{ext}").exists()]
@@ -139,8 +155,8 @@ def _read_csv(con: DuckDBBackend, file: Path, name: str) -> ir.Table:
     return con.table(view)
 
 
-def _open_duckdb(file: Path) -> Source:
-    con = _connect()
+def _open_duckdb(file: Path, memory_limit: str | None) -> Source:
+    con = _connect(memory_limit)
     try:
         con.attach(str(file), name="src", read_only=True)
         # Not con.list_tables(): ibis 12 fetches it with DuckDB's deprecated fetch_arrow_table().

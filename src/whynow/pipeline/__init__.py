@@ -50,17 +50,23 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+# The event tables at the horizon stay views: each reader scans only the columns and rows it needs (the
+# engine pushes a signal's window into the scan), where keeping them would copy every row into memory.
+VIEWS = frozenset({"activities", "intent", "change_events", "technographics"})
+
+
 def run_pipeline(ctx: Context, tables: Tables, keep: Keep | None = None) -> Tables:
     """Every stage in order; the result holds the inputs and every table a stage added.
 
-    `keep`, when given, is applied to each table a stage adds before the next stage reads it: the
-    runner materialises them there, so that each stage's query is compiled and executed once.
+    `keep`, when given, is applied to each table a stage adds or changes (but `VIEWS`) before the next
+    stage reads it: the runner materialises them there, so that each stage's query is compiled and
+    executed once.
     """
     for stage in STAGES:
         added = stage(ctx, tables)
         if keep is not None:
-            added = {name: keep(table, name) if name not in tables or table is not tables[name] else table
-                     for name, table in added.items()}  # fmt: skip
+            new = [name for name, table in added.items() if name not in VIEWS and table is not tables.get(name)]
+            added = {**added, **{name: keep(added[name], name) for name in new}}
         tables = added
     return tables
 

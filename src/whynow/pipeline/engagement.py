@@ -32,29 +32,28 @@ def classify_activities(ctx: Context, tables: Tables) -> Tables:
     rows = activities.filter(activities.occurred_at >= ctx.window_start(spec.lookback_days))
     half_life = spec.half_life_days
     decay = ibis.literal(0.5) ** (ctx.age_days(rows.occurred_at) / half_life) if half_life else ibis.literal(1.0)
+    matches: dict[str, ir.BooleanValue] = {}
+    for i in range(len(spec.rules)):
+        condition = ctx.model.conditions[("engagement", "rules", i, "when")]
+        matches[f"match_{i}"] = compile_predicate(condition, rows).fill_null(False)
+    recent = rows.occurred_at >= ctx.window_start(ctx.model.spec.buying_committee.engaged_within_days)
+    # Each activity's decay and rule matches are computed once, then every rule is a filtered sum.
+    classified = rows.select("known", "contact_id", "account_id", "occurred_at", decay=decay, recent=recent, **matches)
     engaging: ir.BooleanValue = ibis.literal(False)
     hand_raiser: ir.BooleanValue = ibis.literal(False)
-    points: dict[str, ir.Value] = {}
+    sums: dict[str, ir.Value] = {}
     for i, rule in enumerate(spec.rules):
-        matched = compile_predicate(ctx.model.conditions[("engagement", "rules", i, "when")], rows).fill_null(False)
-        points[f"points_{i}"] = ibis.ifelse(matched, ibis.literal(float(rule.points)) * decay, ibis.null("float64"))
+        matched = classified[f"match_{i}"]
+        sums[f"raw_{i}"] = (classified.decay * float(rule.points)).sum(where=matched)
+        sums[f"rows_{i}"] = matched.sum()
         if rule.points > 0:
             engaging = engaging | matched
         if rule.hand_raiser:
             hand_raiser = hand_raiser | matched
-    recent = rows.occurred_at >= ctx.window_start(ctx.model.spec.buying_committee.engaged_within_days)
-    classified = rows.select(
-        "known", "contact_id", "account_id", "occurred_at", **points,
-        recent_engaging=ibis.ifelse(engaging & recent, 1, 0), hand_raiser=hand_raiser,  # PostgreSQL: no bool→int
-    )  # fmt: skip
-    sums: dict[str, ir.Value] = {}
-    for i in range(len(spec.rules)):
-        sums[f"raw_{i}"] = classified[f"points_{i}"].sum()
-        sums[f"rows_{i}"] = classified[f"points_{i}"].count()
     grouped = classified.group_by("known", "contact_id", "account_id").aggregate(
         **sums,
-        recent_activities=classified.recent_engaging.sum(),
-        hand_raised=classified.hand_raiser.any(),
+        recent_activities=(engaging & classified.recent).sum(),
+        hand_raised=hand_raiser.any() if isinstance(hand_raiser, ir.Column) else ibis.literal(False),
         last_activity_at=classified.occurred_at.max(),
     )
     return {**tables, "engagement_groups": grouped}

@@ -36,11 +36,12 @@ def resolve_accounts(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
     out: dict[str, ir.Table] = {}
     for name in ACCOUNT_RESOLVED_TABLES:
         t = tables[name]
-        domain = normalize_domain(t.domain)
-        if name == "activities":  # only rows without a contact are placed by their domain
+        domain, account = normalize_domain(t.domain), t.account_id
+        if name == "activities":  # only rows without a contact are placed by their account_id or domain
             domain = ibis.ifelse(t.contact_id.isnull(), domain, ibis.null("string"))
-        joined = t.mutate(domain_key=domain)
-        joined = joined.left_join(ids, joined.account_id == ids.known_id)
+            account = ibis.ifelse(t.contact_id.isnull(), account, ibis.null("string"))
+        joined = t.mutate(domain_key=domain, account_key=account)
+        joined = joined.left_join(ids, joined.account_key == ids.known_id)
         joined = joined.left_join(by_domain, "domain_key")
         by_row = ibis.coalesce(joined.known_id, joined.domain_account)
         if name == "activities":

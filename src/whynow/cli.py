@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -37,6 +37,7 @@ DATA_HELP = (
     "or spark://MASTER?path=FOLDER (e.g. spark://local[4]?path=/data/crm)."
 )
 STORE_HELP = "The store: a DuckDB file, or postgresql://USER@HOST/DB[?schema=S]."
+AlertStatus = Literal["pending", "sent", "failed", "skipped"]  # outbox.STATUSES
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -195,6 +196,20 @@ def changes(
     from whynow.store import Store
 
     for line in change_lines(Store(store), _as_of(since), account, model_diff):
+        out.print(line, markup=False)
+
+
+@app.command()
+@reports_user_errors
+def alerts(
+    status: Annotated[AlertStatus | None, typer.Option(help="Only alerts in this state.")] = None,
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+) -> None:
+    """The alert outbox (SPEC §7): each alert a run wrote, with its channel, recipient and delivery state."""
+    from whynow.outbox import alert_lines
+    from whynow.store import Store
+
+    for line in alert_lines(Store(store), status):
         out.print(line, markup=False)
 
 

@@ -30,6 +30,7 @@ from whynow.data.validate import OnBadRows, Validated, validate_source
 from whynow.errors import DataError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
+from whynow.outbox import outbox
 from whynow.outputs import (
     account_status,
     badge_candidates,
@@ -124,7 +125,8 @@ def _run(
     if on_bad_rows == "skip":
         outputs["rejected"] = _rejected(as_of, validated)
     step("writing")
-    history.write_run(as_of, outputs, (model.hash, model.name, model.text))
+    alerts = outbox(model, outputs)
+    history.write_run(as_of, outputs, (model.hash, model.name, model.text), alerts)
     files: list[Path] = []
     if out is not None:
         for_files = {name: table for name, table in outputs.items() if name not in STATE_ONLY}

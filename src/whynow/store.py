@@ -16,12 +16,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from whynow.data.backends import first_line, hide_password, is_postgres, split_schema
 from whynow.errors import DataError
 
 DEFAULT_STORE = "whynow.duckdb"
+OUTBOX = "alerts"  # the alert outbox (SPEC §7): kept across runs and --fresh
 Row = dict[str, object]
 
 
@@ -215,20 +217,29 @@ class Store:
             return None
         return self.connect(read_only=True)
 
-    def write_run(self, as_of: dt.date, outputs: Mapping[str, pa.Table], model: tuple[str, str, str]) -> None:
-        """Replace the as-of date's rows of every output with `outputs`, and remember the model
-        (hash, name, text), all in one transaction; a forgetting store first removes every earlier run
-        in that same transaction, so a failed `--fresh` run loses nothing."""
+    def write_run(
+        self,
+        as_of: dt.date,
+        outputs: Mapping[str, pa.Table],
+        model: tuple[str, str, str],
+        alerts: pa.Table | None = None,
+    ) -> None:
+        """Replace the as-of date's rows of every output with `outputs`, remember the model (hash, name,
+        text) and add the `alerts` whose keys the outbox does not hold yet, all in one transaction; a
+        forgetting store first removes every earlier run in that same transaction (the outbox stays:
+        an alert already sent is not sent again), so a failed `--fresh` run loses nothing."""
         db = self.connect()
         try:
             db.execute("BEGIN")
-            if self.forget:  # every table of the store's schema is whynow's history: outputs, state, models
-                for table in db.tables():
+            if self.forget:  # every table of the store's schema but the outbox is whynow's history
+                for table in db.tables() - {OUTBOX}:
                     db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
             db.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
             db.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))
             for name, table in outputs.items():
                 self._replace(db, name, table, as_of)
+            if alerts is not None and alerts.num_rows:
+                self._add_alerts(db, alerts)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -319,6 +330,21 @@ class Store:
             return db.query(sql, params) if table in db.tables() else []
         finally:
             db.close()
+
+    def alerts(self, status: str | None = None) -> list[Row]:
+        """The outbox, newest first (of one status, if given)."""
+        self._must_exist()
+        where, params = (" WHERE status = ?", [status]) if status else ("", [])
+        sql = f"SELECT * FROM {OUTBOX}{where} ORDER BY as_of DESC, channel, entity_type, entity_id, change"
+        return self._select(OUTBOX, sql, params)
+
+    @staticmethod
+    def _add_alerts(db: _Database, alerts: pa.Table) -> None:
+        """Insert the alerts whose key is new: a re-run logs the same changes, and adds nothing."""
+        db.create_like(OUTBOX, alerts)
+        held = db.query_arrow(f"SELECT key FROM {OUTBOX}").column("key")
+        new = alerts.filter(pc.invert(pc.is_in(alerts.column("key"), value_set=held.combine_chunks())))
+        db.append(OUTBOX, new)
 
     @staticmethod
     def _replace(db: _Database, name: str, table: pa.Table, as_of: dt.date) -> None:

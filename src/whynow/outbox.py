@@ -1,0 +1,178 @@
+"""The alert outbox (SPEC §7): what a run has to tell reps, written in the run's own transaction.
+
+    outbox(model, outputs) -> pa.Table    one pending alert per alert-worthy change and channel
+
+An alert's key is (channel, entity, change kind, badge, badge_since): one alert per change of a badge
+episode, so a re-run of an as-of date, which logs the same changes again, adds no alert (the store
+inserts only keys it does not hold). The alert carries its message's content as versioned JSON
+(`payload`), never a secret: the channels' URLs and tokens stay in the model's environment.
+
+Channels are on when configured: Slack with a webhook URL or a bot token, the webhook with a URL.
+Delivery (`whynow alerts send`) reads pending alerts from the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from whynow.model.check import CompiledModel
+from whynow.store import Store
+
+PAYLOAD_VERSION = 1
+EVIDENCE_SHOWN = 3
+STATUSES = ("pending", "sent", "failed", "skipped")  # cli.AlertStatus
+SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("channel", pa.string()),
+        ("as_of", pa.date32()),
+        ("run_id", pa.string()),
+        ("entity_type", pa.string()),
+        ("entity_id", pa.string()),
+        ("change", pa.string()),
+        ("badge", pa.string()),
+        ("badge_since", pa.date32()),
+        ("rep_id", pa.string()),
+        ("status", pa.string()),
+        ("attempts", pa.int64()),
+        ("last_error", pa.string()),
+        ("next_try", pa.timestamp("us", tz="UTC")),
+        ("sent_at", pa.timestamp("us", tz="UTC")),
+        ("message_id", pa.string()),
+        ("payload", pa.string()),
+    ]
+)
+
+# One row per logged change that may alert, with what its message says. Accounts: the account's own
+# status. Contacts: the contact's status, and its account's owner as the recipient.
+_ALERTS_SQL = """
+WITH entities AS (
+    SELECT 'account' AS entity_type, account_id AS entity_id, account_id, name AS entity_name, name AS account_name,
+           badge, archetype, badge_label, motion, play, why, badge_since, badge_expires_on,
+           fit_grade, stage, coalesce(route_to, owner_id) AS rep_id
+    FROM account_status
+    UNION ALL
+    SELECT 'contact', c.contact_id, c.account_id, c.name, a.name,
+           c.badge, c.archetype, NULL, NULL, NULL, c.why, c.badge_since, c.badge_expires_on,
+           c.fit_grade, a.stage, a.owner_id
+    FROM contact_status c LEFT JOIN account_status a ON a.account_id = c.account_id
+)
+SELECT ch.run_id, ch.as_of, ch.entity_type, ch.entity_id, ch.change, e.*  EXCLUDE (entity_type, entity_id)
+FROM changes ch JOIN entities e ON e.entity_type = ch.entity_type AND e.entity_id = ch.entity_id
+WHERE ch.change IN ('surfaced', 'badge_assigned', 'badge_replaced', 'held') AND e.badge IS NOT NULL
+ORDER BY ch.entity_type, ch.entity_id, ch.change
+"""
+
+
+def channels(model: CompiledModel) -> dict[str, list[str]]:
+    """The channels that are on, each with the change kinds it alerts on."""
+    alerts = model.spec.alerts
+    on: dict[str, list[str]] = {}
+    if alerts.slack is not None and (alerts.slack.webhook_url or alerts.slack.bot_token):
+        on["slack"] = list(alerts.slack.on)
+    if alerts.webhook is not None and alerts.webhook.url:
+        on["webhook"] = list(alerts.webhook.on)
+    return on
+
+
+def outbox(model: CompiledModel, outputs: Mapping[str, pa.Table]) -> pa.Table:
+    """One pending alert per change that a channel alerts on, for an entity that holds a badge."""
+    wanted = channels(model)
+    if not wanted:
+        return SCHEMA.empty_table()
+    con = duckdb.connect()
+    try:
+        for name in ("account_status", "contact_status", "changes", "evidence"):
+            con.register(name, outputs[name])
+        found = con.execute(_ALERTS_SQL).to_arrow_table().to_pylist()
+        evidence = _evidence(con)
+    finally:
+        con.close()
+    rows: list[dict[str, Any]] = []
+    for alert in found:  # one per alert-worthy change: bounded by the reps' capacity, not by the data
+        for channel, kinds in wanted.items():
+            if alert["change"] not in kinds:
+                continue
+            key = "|".join(
+                [channel, alert["entity_type"], alert["entity_id"], alert["change"], alert["badge"],
+                 alert["badge_since"].isoformat() if alert["badge_since"] else ""]
+            )  # fmt: skip
+            rows.append(
+                {
+                    "key": key,
+                    "channel": channel,
+                    **{c: alert[c] for c in ("as_of", "run_id", "entity_type", "entity_id", "change", "badge")},
+                    "badge_since": alert["badge_since"],
+                    "rep_id": alert["rep_id"],
+                    "status": "pending",
+                    "attempts": 0,
+                    "payload": json.dumps(_payload(model, alert, evidence), default=str, sort_keys=True),
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def alert_lines(store: Store, status: str | None = None) -> list[str]:
+    """The outbox as lines: counts per state, then one line per alert, newest run first."""
+    rows = store.alerts(status)
+    if not rows:
+        return [f"No alerts{' ' + status if status else ''} in {store.name}."]
+    counts = Counter(str(r["status"]) for r in rows)
+    lines = [", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])]
+    for r in rows:
+        tried = f"  tried {r['attempts']}×" if r["attempts"] else ""
+        error = f"  {r['last_error']}" if r["last_error"] else ""
+        lines.append(
+            f"{r['as_of']}  {r['status']:<8} {r['channel']:<8} {r['entity_type']} {r['entity_id']}  {r['change']}  "
+            f"{r['badge']} (since {r['badge_since']})  → {r['rep_id'] or 'channel'}{tried}{error}"
+        )
+    return lines
+
+
+def _evidence(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The top source rows of each badged entity's evidence, newest first (the run's own order)."""
+    rows = con.execute(
+        "SELECT entity_type, entity_id, signal, source_table, source_id, occurred_at FROM evidence "
+        "WHERE value IS NULL QUALIFY row_number() OVER (PARTITION BY entity_type, entity_id "
+        "ORDER BY occurred_at DESC NULLS FIRST, source_id DESC) <= ?",
+        [EVIDENCE_SHOWN],
+    ).to_arrow_table()
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows.to_pylist():
+        found.setdefault((row.pop("entity_type"), row.pop("entity_id")), []).append(row)
+    return found
+
+
+def _payload(model: CompiledModel, alert: Mapping[str, Any], evidence: Mapping[tuple[str, str], Any]) -> dict[str, Any]:
+    """The alert's content, as the webhook sends it and Slack's message shows it (version 1)."""
+    link = model.spec.alerts.link.rstrip("/")
+    definition = next((d for d in model.spec.badges.definitions if d.id == alert["badge"]), None)
+    archetype = alert["archetype"] or (definition.archetype if definition else None)
+    return {
+        "version": PAYLOAD_VERSION,
+        "as_of": alert["as_of"],
+        "change": alert["change"],
+        "entity": {"type": alert["entity_type"], "id": alert["entity_id"], "name": alert["entity_name"]},
+        "account": {"id": alert["account_id"], "name": alert["account_name"]},
+        "rep_id": alert["rep_id"],
+        "why": alert["why"],
+        "badge": {
+            "id": alert["badge"],
+            "label": alert["badge_label"] or (definition.label if definition else None),
+            "archetype": archetype,
+            "motion": alert["motion"] or (model.spec.badges.motions.get(archetype) if archetype else None),
+            "play": alert["play"] or (definition.play if definition else None),
+            "since": alert["badge_since"],
+            "expires_on": alert["badge_expires_on"],
+        },
+        "fit_grade": alert["fit_grade"],
+        "stage": alert["stage"],
+        "evidence": evidence.get((alert["entity_type"], alert["entity_id"]), []),
+        "link": f"{link}/accounts/{alert['account_id']}",
+    }

@@ -338,6 +338,36 @@ class Store:
         sql = f"SELECT * FROM {OUTBOX}{where} ORDER BY as_of DESC, channel, entity_type, entity_id, change"
         return self._select(OUTBOX, sql, params)
 
+    def active_badges(self) -> set[tuple[object, object, object, object]]:
+        """(entity_type, entity_id, badge, badge_since) of every badge active at the store's last run."""
+        last = self.latest_as_of()
+        rows = self._select(
+            "badge_state", "SELECT entity_type, entity_id, badge, badge_since FROM badge_state WHERE as_of = ?", [last]
+        )
+        return {(r["entity_type"], r["entity_id"], r["badge"], r["badge_since"]) for r in rows}
+
+    def record_alert(self, key: str, **fields: object) -> None:
+        """Write one alert's delivery state, in a transaction of its own (so each outcome is kept as
+        soon as it is known)."""
+        db = self.connect()
+        try:
+            assignments = ", ".join(f"{_quote(column)} = ?" for column in fields)
+            db.execute(f"UPDATE {OUTBOX} SET {assignments} WHERE key = ?", [*fields.values(), key])
+        finally:
+            db.close()
+
+    def retry_failed(self) -> int:
+        """Put every failed alert back to pending, its attempts kept; how many."""
+        db = self.connect()
+        try:
+            if OUTBOX not in db.tables():
+                return 0
+            found = db.query(f"SELECT count(*) AS n FROM {OUTBOX} WHERE status = 'failed'")
+            db.execute(f"UPDATE {OUTBOX} SET status = 'pending', next_try = NULL WHERE status = 'failed'")
+            return int(str(found[0]["n"]))
+        finally:
+            db.close()
+
     @staticmethod
     def _add_alerts(db: _Database, alerts: pa.Table) -> None:
         """Insert the alerts whose key is new: a re-run logs the same changes, and adds nothing."""

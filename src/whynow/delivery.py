@@ -1,0 +1,179 @@
+"""Delivery of the alert outbox (SPEC §7): each pending alert to its channel, once, recorded as it goes.
+
+    send(store, model, retry=False) -> Counter   outcomes: sent, pending (transient), failed, skipped
+
+Each alert's outcome is written to the store right after its attempt, so a crash loses at most the
+outcome of the alert in flight; that alert is sent again by the next `send` (at-least-once), with the
+same key as its `Idempotency-Key`, so a receiver can drop the copy.
+
+* sent: the service accepted it (2xx); its message id is kept where the service gives one.
+* pending: a transient failure — a network error, a time-out, HTTP 429 (after its `Retry-After`) or
+  5xx; the attempt is counted and the alert is tried again at the next run or send after `next_try`.
+* failed: a permanent failure (any other 4xx), with the service's error; only `alerts retry --failed`
+  tries it again.
+* skipped: stale — its badge episode had ended (the store's last run no longer holds that badge since
+  that day) before it could be sent.
+
+Errors name the channel and the HTTP status or the exception's kind, never the URL or a token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import httpx
+
+from whynow.model.check import CompiledModel
+from whynow.store import Row, Store
+
+WEBHOOK_VERSION = 1
+TIMEOUT_S = 10.0
+BACKOFF_S = (60, 300, 900, 3600)  # after the 1st, 2nd, 3rd, later transient failure (without Retry-After)
+ERROR_CHARS = 300
+SIGNATURE_HEADER = "X-Whynow-Signature"
+TIMESTAMP_HEADER = "X-Whynow-Timestamp"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to."""
+
+    status: Literal["sent", "pending", "failed"]
+    error: str | None = None
+    retry_after_s: float | None = None
+    message_id: str | None = None
+
+
+class Channel(Protocol):
+    def deliver(self, alert: Mapping[str, object]) -> Outcome: ...
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The webhook signature: `v1=` and the hex HMAC-SHA256 of `<timestamp>.<body>` under the secret.
+
+    >>> sign("s3cret", "1700000000", b'{"a":1}')
+    'v1=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e098940'
+    """
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"v1={digest}"
+
+
+def verify(secret: str, timestamp: str, signature: str, body: bytes, *, tolerance_s: float = 300.0) -> bool:
+    """A receiver's check of a whynow webhook: the signature matches the body and the timestamp is within
+    `tolerance_s` of now (a replayed request is refused), compared in constant time.
+
+    >>> body = b'{"a":1}'
+    >>> now = str(int(time.time()))
+    >>> verify("s3cret", now, sign("s3cret", now, body), body)
+    True
+    >>> verify("s3cret", now, sign("s3cret", now, body), b'{"a":2}')
+    False
+    """
+    try:
+        fresh = abs(time.time() - int(timestamp)) <= tolerance_s
+    except ValueError:
+        return False
+    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+class Webhook:
+    """Any HTTP endpoint: the alert as versioned JSON, signed, with the outbox key as Idempotency-Key."""
+
+    def __init__(self, url: str, secret: str = "", timeout_s: float = TIMEOUT_S) -> None:
+        self.url, self.secret, self.timeout_s = url, secret, timeout_s
+
+    def deliver(self, alert: Mapping[str, object]) -> Outcome:
+        body = json.dumps(
+            {"version": WEBHOOK_VERSION, "key": alert["key"], "alert": json.loads(str(alert["payload"]))},
+            sort_keys=True,
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(alert["key"]),
+            TIMESTAMP_HEADER: timestamp,
+        }
+        if self.secret:
+            headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
+        try:
+            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
+        except httpx.TimeoutException:
+            return Outcome("pending", f"webhook: no answer within {self.timeout_s:g} s")
+        except httpx.TransportError as e:
+            return Outcome("pending", f"webhook: {type(e).__name__} (the endpoint could not be reached)")
+        return _http_outcome("webhook", response, response.headers.get("X-Request-Id"))
+
+
+def _http_outcome(channel: str, response: httpx.Response, message_id: str | None) -> Outcome:
+    if response.is_success:
+        return Outcome("sent", message_id=message_id)
+    error = f"{channel}: HTTP {response.status_code} {response.text.strip()[:ERROR_CHARS]}".rstrip()
+    if response.status_code == 429 or response.status_code >= 500:
+        return Outcome("pending", error, retry_after_s=_retry_after(response.headers.get("Retry-After")))
+    return Outcome("failed", error)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds; an HTTP date is read as 'later', the default backoff)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def channels(model: CompiledModel) -> dict[str, Channel]:
+    """The channels the model turns on, ready to deliver."""
+    found: dict[str, Channel] = {}
+    webhook = model.spec.alerts.webhook
+    if webhook is not None and webhook.url:
+        found["webhook"] = Webhook(webhook.url, webhook.secret)
+    return found
+
+
+def send(
+    store: Store,
+    model: CompiledModel,
+    *,
+    retry: bool = False,
+    now: dt.datetime | None = None,
+    only: Mapping[str, Channel] | None = None,
+) -> Counter[str]:
+    """Deliver the pending alerts that are due (`retry`: every pending one, now); return the outcomes."""
+    now = now or dt.datetime.now(dt.UTC)
+    ready = dict(only) if only is not None else channels(model)
+    active = store.active_badges()
+    outcomes: Counter[str] = Counter()
+    for alert in store.alerts("pending"):
+        due = alert["next_try"] is None or retry or alert["next_try"] <= now  # type: ignore[operator]
+        channel = ready.get(str(alert["channel"]))
+        if not due or channel is None:
+            outcomes["waiting"] += 1
+            continue
+        if (alert["entity_type"], alert["entity_id"], alert["badge"], alert["badge_since"]) not in active:
+            store.record_alert(str(alert["key"]), status="skipped", last_error="stale: its badge episode ended")
+            outcomes["skipped"] += 1
+            continue
+        outcome = channel.deliver(alert)
+        store.record_alert(str(alert["key"]), **_recorded(alert, outcome, now))
+        outcomes[outcome.status] += 1
+    return outcomes
+
+
+def _recorded(alert: Row, outcome: Outcome, now: dt.datetime) -> dict[str, object]:
+    attempts = int(alert["attempts"] or 0) + 1  # type: ignore[call-overload]
+    fields: dict[str, object] = {"status": outcome.status, "attempts": attempts, "last_error": outcome.error}
+    if outcome.status == "sent":
+        fields |= {"sent_at": dt.datetime.now(dt.UTC), "message_id": outcome.message_id, "next_try": None}
+    elif outcome.status == "pending":
+        wait = outcome.retry_after_s
+        wait = wait if wait is not None else BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1]
+        fields["next_try"] = now + dt.timedelta(seconds=wait)
+    return fields

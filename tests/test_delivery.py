@@ -1,0 +1,191 @@
+"""Delivering the outbox to a signed webhook (SPEC §7), against a real HTTP server on 127.0.0.1.
+
+One run of a small demo company with the webhook on fills the outbox; each test scripts what the
+receiver answers, sends, and reads the outbox back from the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.receiver import Receiver, Reply, receiver
+from whynow.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, send, verify
+from whynow.demo import generate_demo_data
+from whynow.examples import reference_model_path
+from whynow.model.check import CompiledModel
+from whynow.model.load import load_model_text
+from whynow.run import run
+from whynow.store import Store
+
+AS_OF = dt.date(2026, 11, 6)
+SECRET = "whsec-test-0123456789"
+WEBHOOK = "alerts:\n  webhook:\n    url: ${WHYNOW_WEBHOOK_URL:-}\n    secret: ${WHYNOW_WEBHOOK_SECRET:-}\n"
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("company")
+    generate_demo_data(folder, seed=5, accounts=40, as_of=dt.date(2026, 11, 20))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def filled(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store after one run with the webhook on: its outbox holds pending alerts (copied per test)."""
+    store = tmp_path_factory.mktemp("filled") / "store.duckdb"
+    run(_model("http://127.0.0.1:9/unused"), str(company), AS_OF, store=str(store))
+    return store
+
+
+@pytest.fixture
+def http() -> Iterator[Receiver]:
+    with receiver() as server:
+        yield server
+
+
+def _model(url: str, secret: str = SECRET) -> CompiledModel:
+    text = reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", WEBHOOK, 1)
+    import os
+
+    old = {k: os.environ.get(k) for k in ("WHYNOW_WEBHOOK_URL", "WHYNOW_WEBHOOK_SECRET")}
+    os.environ.update(WHYNOW_WEBHOOK_URL=url, WHYNOW_WEBHOOK_SECRET=secret)
+    try:
+        return load_model_text(text, "model.yaml")
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _store(filled: Path, tmp_path: Path) -> Store:
+    shutil.copy(filled, tmp_path / "store.duckdb")
+    return Store(tmp_path / "store.duckdb")
+
+
+def _by_status(store: Store) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for alert in store.alerts():
+        counts[str(alert["status"])] = counts.get(str(alert["status"]), 0) + 1
+    return counts
+
+
+def test_a_200_sends_each_alert_once_signed_with_its_key(filled: Path, tmp_path: Path, http: Receiver) -> None:
+    store = _store(filled, tmp_path)
+    pending = store.alerts("pending")
+    assert pending
+    http.reply(Reply(200, "ok", {"X-Request-Id": "msg-1"}))
+    model = _model(http.url + "/hook")
+    assert send(store, model)["sent"] == len(pending)
+    assert _by_status(store) == {"sent": len(pending)}
+    assert all(a["message_id"] == "msg-1" and a["attempts"] == 1 and a["sent_at"] for a in store.alerts())
+    assert sorted(r.headers["Idempotency-Key"] for r in http.received) == sorted(str(a["key"]) for a in pending)
+    for request in http.received:
+        assert request.path == "/hook"
+        assert verify(SECRET, request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER], request.body)
+        tampered = request.body.replace(b'"version": 1', b'"version": 2')
+        assert tampered != request.body
+        assert not verify(SECRET, request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER], tampered)
+        sent = request.json()
+        assert isinstance(sent, dict) and sent["version"] == 1 and sent["key"] == request.headers["Idempotency-Key"]
+        assert sent["alert"]["why"]
+    assert send(store, model)["sent"] == 0  # the next send delivers nothing again
+    assert len(http.received) == len(pending)
+
+
+def test_a_429_waits_for_retry_after_then_sends_once(filled: Path, tmp_path: Path, http: Receiver) -> None:
+    store = _store(filled, tmp_path)
+    count = len(store.alerts("pending"))
+    http.reply(Reply(429, "slow down", {"Retry-After": "120"}))
+    model = _model(http.url)
+    before = dt.datetime.now(dt.UTC)
+    assert send(store, model)["pending"] == count
+    for alert in store.alerts():
+        assert alert["status"] == "pending" and alert["attempts"] == 1 and "HTTP 429" in str(alert["last_error"])
+        wait = (alert["next_try"] - before).total_seconds()  # type: ignore[operator]
+        assert 119 <= wait <= 130
+    http.reply(Reply(200))
+    assert send(store, model)["waiting"] == count  # not due yet: nothing is sent
+    assert len(http.received) == count
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=121)
+    assert send(store, model, now=later)["sent"] == count
+    assert _by_status(store) == {"sent": count}
+    assert len(http.received) == 2 * count  # each alert: the refused attempt, then the one that landed
+
+
+def test_a_500_is_transient_and_the_next_send_delivers(filled: Path, tmp_path: Path, http: Receiver) -> None:
+    store = _store(filled, tmp_path)
+    count = len(store.alerts("pending"))
+    http.reply(Reply(500, "boom"))
+    model = _model(http.url)
+    assert send(store, model)["pending"] == count
+    assert all("HTTP 500 boom" in str(a["last_error"]) for a in store.alerts())
+    http.reply(Reply(200))
+    assert send(store, model, retry=True)["sent"] == count
+    assert all(a["attempts"] == 2 for a in store.alerts())
+
+
+def test_a_404_fails_for_good_until_retry_failed(filled: Path, tmp_path: Path, http: Receiver) -> None:
+    store = _store(filled, tmp_path)
+    count = len(store.alerts("pending"))
+    http.reply(Reply(404, "no_service"))
+    model = _model(http.url)
+    assert send(store, model)["failed"] == count
+    assert all(a["status"] == "failed" and "HTTP 404 no_service" in str(a["last_error"]) for a in store.alerts())
+    http.reply(Reply(200))
+    assert send(store, model, retry=True) == {}  # failed alerts are not tried by send
+    assert store.retry_failed() == count
+    assert send(store, model)["sent"] == count
+    assert len(http.received) == 2 * count
+
+
+def test_a_slow_endpoint_times_out_and_stays_pending(filled: Path, tmp_path: Path, http: Receiver) -> None:
+    import whynow.delivery as delivery
+
+    store = _store(filled, tmp_path)
+    http.reply(Reply(200, delay_s=1.0))
+    model = _model(http.url)
+    channel = delivery.Webhook(http.url, SECRET, timeout_s=0.2)
+    first = store.alerts("pending")[0]
+    outcome = channel.deliver(first)
+    assert outcome.status == "pending" and outcome.error == "webhook: no answer within 0.2 s"
+    assert send(store, model, only={"webhook": channel})["pending"] == len(store.alerts())
+
+
+def test_a_refused_connection_stays_pending_and_names_no_url(filled: Path, tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = _store(filled, tmp_path)
+    url = f"http://127.0.0.1:{port}/secret-path-token"
+    assert send(store, _model(url))["pending"] == len(store.alerts())
+    for alert in store.alerts():
+        assert alert["last_error"] == "webhook: ConnectError (the endpoint could not be reached)"
+        assert "secret-path-token" not in json.dumps(alert, default=str)
+
+
+def test_an_alert_whose_badge_ended_is_skipped_as_stale(filled: Path, tmp_path: Path, http: Receiver) -> None:
+    store = _store(filled, tmp_path)
+    alerts = store.alerts("pending")
+    gone = alerts[0]
+    db = store.connect()
+    try:  # the last run no longer holds that badge
+        db.execute("DELETE FROM badge_state WHERE entity_id = ? AND badge = ?", [gone["entity_id"], gone["badge"]])
+    finally:
+        db.close()
+    stale = {a["key"] for a in alerts if (a["entity_id"], a["badge"]) == (gone["entity_id"], gone["badge"])}
+    assert len(stale) == 2  # its badge_assigned and surfaced alerts (the webhook's default `on`)
+    outcomes = send(store, _model(http.url))
+    assert outcomes["skipped"] == len(stale) and outcomes["sent"] == len(alerts) - len(stale)
+    skipped = [a for a in store.alerts() if a["status"] == "skipped"]
+    assert {a["key"] for a in skipped} == stale
+    assert all(a["last_error"] == "stale: its badge episode ended" for a in skipped)
+    assert not stale & {r.headers["Idempotency-Key"] for r in http.received}

@@ -189,3 +189,37 @@ def test_an_alert_whose_badge_ended_is_skipped_as_stale(filled: Path, tmp_path: 
     assert {a["key"] for a in skipped} == stale
     assert all(a["last_error"] == "stale: its badge episode ended" for a in skipped)
     assert not stale & {r.headers["Idempotency-Key"] for r in http.received}
+
+
+def test_run_sends_after_commit_unless_no_send_and_alerts_send_delivers_later(
+    company: Path, tmp_path: Path, http: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from whynow.cli import app
+
+    model_file = tmp_path / "model.yaml"
+    model_file.write_text(reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", WEBHOOK, 1))
+    monkeypatch.setenv("WHYNOW_WEBHOOK_URL", http.url)
+    monkeypatch.setenv("WHYNOW_WEBHOOK_SECRET", SECRET)
+    runner = CliRunner()
+    store = tmp_path / "store.duckdb"
+    args = ["run", "--model", str(model_file), "--data", str(company), "--store", str(store)]
+    quiet = runner.invoke(app, [*args, "--as-of", AS_OF.isoformat(), "--no-send"])
+    assert quiet.exit_code == 0, quiet.stderr
+    pending = Store(store).alerts("pending")
+    assert pending and http.received == [] and "Alerts:" not in quiet.stdout
+    http.reply(Reply(404, "gone"))
+    refused = runner.invoke(app, ["alerts", "send", "--store", str(store)])  # the model of the last run
+    assert refused.exit_code == 0, refused.stderr
+    assert refused.stdout.startswith(f"Alerts: {len(pending)} failed")
+    http.reply(Reply(200))
+    again = runner.invoke(app, ["alerts", "retry", "--failed", "--store", str(store)])
+    assert again.stdout.strip() == f"Alerts: {len(pending)} sent."
+    assert len(http.received) == 2 * len(pending)
+    week = runner.invoke(app, [*args, "--as-of", (AS_OF + dt.timedelta(days=7)).isoformat()])
+    assert week.exit_code == 0, week.stderr
+    new = len(Store(store).alerts()) - len(pending)
+    assert (f"Alerts: {new} sent." in week.stdout) if new else ("Alerts:" not in week.stdout)
+    assert len(http.received) == 2 * len(pending) + new
+    assert SECRET not in quiet.stdout + refused.stdout + again.stdout + week.stdout

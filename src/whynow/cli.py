@@ -115,6 +115,9 @@ def run_command(
     fresh: Annotated[
         bool, typer.Option(help="Start a new history: remove the store's runs, outputs, changes and state.")
     ] = False,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="Write alerts to the outbox but do not send them now.")
+    ] = False,
     memory_limit: Annotated[
         str | None,
         typer.Option(
@@ -143,6 +146,7 @@ def run_command(
             progress=step,
             fresh=fresh,
             memory_limit=memory_limit,
+            send_alerts=not no_send,
         )
     if fresh:
         out.print(f"--fresh: removed {result.runs_removed} earlier runs from {store}.", markup=False)
@@ -199,18 +203,70 @@ def changes(
         out.print(line, markup=False)
 
 
-@app.command()
+alerts_app = typer.Typer(
+    help="The alert outbox (SPEC §7): list it, send what is pending, retry.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(alerts_app, name="alerts")
+ALERTS_MODEL_HELP = "The model whose alert channels to use (default: the model of the store's last run)."
+
+
+@alerts_app.callback(invoke_without_command=True)
 @reports_user_errors
 def alerts(
+    ctx: typer.Context,
     status: Annotated[AlertStatus | None, typer.Option(help="Only alerts in this state.")] = None,
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
 ) -> None:
-    """The alert outbox (SPEC §7): each alert a run wrote, with its channel, recipient and delivery state."""
+    """The alert outbox: each alert a run wrote, with its channel, recipient and delivery state."""
+    if ctx.invoked_subcommand is not None:
+        return
     from whynow.outbox import alert_lines
     from whynow.store import Store
 
     for line in alert_lines(Store(store), status):
         out.print(line, markup=False)
+
+
+@alerts_app.command(name="send")
+@reports_user_errors
+def alerts_send(
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    model: Annotated[Path | None, typer.Option(help=ALERTS_MODEL_HELP, show_default=False)] = None,
+) -> None:
+    """Send the pending alerts that are due (what `whynow run` does after it commits)."""
+    _send_alerts(store, model, retry=False, failed=False)
+
+
+@alerts_app.command(name="retry")
+@reports_user_errors
+def alerts_retry(
+    failed: Annotated[bool, typer.Option(help="Also try again the alerts that failed for good (4xx).")] = False,
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    model: Annotated[Path | None, typer.Option(help=ALERTS_MODEL_HELP, show_default=False)] = None,
+) -> None:
+    """Send every pending alert now, without waiting for its next try (and with --failed, the failed ones)."""
+    _send_alerts(store, model, retry=True, failed=failed)
+
+
+def _send_alerts(location: str, model_file: Path | None, *, retry: bool, failed: bool) -> None:
+    from whynow.delivery import outcome_line, send
+    from whynow.errors import DataError
+    from whynow.model.load import load_model, load_model_text
+    from whynow.store import Store
+
+    store = Store(location)
+    if model_file is not None:
+        compiled = load_model(model_file)
+    else:
+        last = store.last_model()
+        if last is None:
+            raise DataError(f"{store.name}: no run yet, so no alerts; run `whynow run` first")
+        compiled = load_model_text(last[1], f"the model of the last run ({last[0]})")
+    if failed:
+        store.retry_failed()
+    out.print(outcome_line(send(store, compiled, retry=retry)), markup=False)
 
 
 def _as_of(text: str | None) -> dt.date | None:

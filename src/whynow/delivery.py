@@ -167,6 +167,25 @@ def send(
     return outcomes
 
 
+def outcome_line(outcomes: Mapping[str, int]) -> str:
+    """What a send did, in a line.
+
+    >>> outcome_line({"sent": 3, "pending": 1})
+    'Alerts: 3 sent, 1 pending (tried again at the next run or send).'
+    >>> outcome_line({})
+    'Alerts: nothing to send.'
+    """
+    words = {
+        "sent": "sent",
+        "pending": "pending (tried again at the next run or send)",
+        "failed": "failed (see `whynow alerts --status failed`; `whynow alerts retry --failed`)",
+        "skipped": "skipped (their badge had ended)",
+        "waiting": "waiting (not due yet, or their channel is not on)",
+    }
+    parts = [f"{outcomes[k]} {text}" for k, text in words.items() if outcomes.get(k)]
+    return f"Alerts: {', '.join(parts)}." if parts else "Alerts: nothing to send."
+
+
 def _recorded(alert: Row, outcome: Outcome, now: dt.datetime) -> dict[str, object]:
     attempts = int(alert["attempts"] or 0) + 1  # type: ignore[call-overload]
     fields: dict[str, object] = {"status": outcome.status, "attempts": attempts, "last_error": outcome.error}

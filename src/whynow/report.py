@@ -62,6 +62,10 @@ def print_run_summary(console: Console, result: RunResult) -> None:
     console.print(leaders)
     for path in result.files:
         console.print(f"wrote {path}", markup=False)
+    if result.alerts:
+        from whynow.delivery import outcome_line
+
+        console.print(outcome_line(result.alerts), markup=False)
 
 
 def _counts(table: pa.Table, column: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from whynow.data.backends import among, close, first_line, keep, upload, upload_
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
+from whynow.delivery import send
 from whynow.errors import DataError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
@@ -64,6 +66,7 @@ class RunResult:
     outputs: dict[str, pa.Table] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     runs_removed: int = 0  # by --fresh
+    alerts: Counter[str] | None = None  # what sending the outbox did (None: not sent)
 
 
 def run(
@@ -78,20 +81,25 @@ def run(
     progress: Progress | None = None,
     fresh: bool = False,
     memory_limit: str | None = None,
+    send_alerts: bool = False,
 ) -> RunResult:
     """Score `data` with `model` as of a date (default: today, UTC) and write the outputs.
 
     The run resolves badges and queues against the store's last run before `as_of` (SPEC §4.10); an
     `as_of` before the store's last run is refused unless `fresh`, which starts a new history.
-    `memory_limit` (e.g. "1GB") caps the memory DuckDB may use for the data; past it, it spills to disk."""
+    `memory_limit` (e.g. "1GB") caps the memory DuckDB may use for the data; past it, it spills to disk.
+    `send_alerts`: after the run commits, send the outbox's pending alerts (SPEC §7)."""
     try:
-        return _run(model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit)
+        result = _run(model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit)
     except duckdb.OutOfMemoryException as e:
         under = f" under --memory-limit {memory_limit}" if memory_limit else ""
         raise DataError(
             f"DuckDB ran out of memory{under} ({first_line(e)}); the store is unchanged. "
             "Raise the limit (--memory-limit or WHYNOW_MEMORY_LIMIT, e.g. 2GB) or run on a machine with more memory"
         ) from None
+    if send_alerts:  # after the run committed: a failed delivery stays in the outbox, never undoes the run
+        result.alerts = send(Store(store), model)
+    return result
 
 
 def _run(

@@ -317,6 +317,15 @@ class Store:
         found = self._select("models", "SELECT text FROM models WHERE hash = ?", [model_hash])
         return str(found[0]["text"]) if found else None
 
+    def last_model(self) -> tuple[str, str] | None:
+        """(name, text) of the model of the store's last run."""
+        found = self._select(
+            "runs",
+            "SELECT m.name, m.text FROM runs r JOIN models m ON m.hash = r.model_hash "
+            "ORDER BY r.as_of DESC, r.finished_at DESC LIMIT 1",
+        )
+        return (str(found[0]["name"]), str(found[0]["text"])) if found else None
+
     def _must_exist(self) -> None:
         if not self.exists():
             raise DataError(f"{self.name}: no store here yet; run `whynow run` first")

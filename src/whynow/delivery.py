@@ -129,9 +129,15 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def channels(model: CompiledModel) -> dict[str, Channel]:
-    """The channels the model turns on, ready to deliver."""
+def channels(model: CompiledModel, store: Store) -> dict[str, Channel]:
+    """The channels the model turns on, ready to deliver (a Slack bot DMs reps by their slack_user_id)."""
+    from whynow.slack import Slack
+
     found: dict[str, Channel] = {}
+    slack = model.spec.alerts.slack
+    if slack is not None and (slack.webhook_url or slack.bot_token):
+        users = {str(r["rep_id"]): str(r["slack_user_id"]) for r in store.last_reps() if r.get("slack_user_id")}
+        found["slack"] = Slack(slack.webhook_url, slack.bot_token, slack.channel, users, slack.base_url)
     webhook = model.spec.alerts.webhook
     if webhook is not None and webhook.url:
         found["webhook"] = Webhook(webhook.url, webhook.secret)
@@ -148,7 +154,7 @@ def send(
 ) -> Counter[str]:
     """Deliver the pending alerts that are due (`retry`: every pending one, now); return the outcomes."""
     now = now or dt.datetime.now(dt.UTC)
-    ready = dict(only) if only is not None else channels(model)
+    ready = dict(only) if only is not None else channels(model, store)
     active = store.active_badges()
     outcomes: Counter[str] = Counter()
     for alert in store.alerts("pending"):

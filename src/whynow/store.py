@@ -317,6 +317,11 @@ class Store:
         found = self._select("models", "SELECT text FROM models WHERE hash = ?", [model_hash])
         return str(found[0]["text"]) if found else None
 
+    def last_reps(self) -> list[Row]:
+        """The reps as the store's last run read them."""
+        last = self.latest_as_of()
+        return self._select("reps", "SELECT * FROM reps WHERE as_of = ?", [last]) if last else []
+
     def last_model(self) -> tuple[str, str] | None:
         """(name, text) of the model of the store's last run."""
         found = self._select(

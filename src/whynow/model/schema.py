@@ -186,6 +186,9 @@ class SlackAlerts(Section):
     channel: str | None = Field(default=None, description="Channel for alerts without a DM recipient.")
     on: list[AlertChange] = Field(default_factory=lambda: list(_SLACK_ON), description="Changes that alert.")
     digest: bool = Field(default=False, description="One message per rep per run.")
+    base_url: str = Field(
+        default="https://slack.com/api/", description="Slack's Web API (a proxy or a test server may stand in)."
+    )
 
 
 class WebhookAlerts(Section):

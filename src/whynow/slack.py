@@ -1,0 +1,137 @@
+"""Slack alerts (SPEC §7) through slack_sdk: an incoming webhook, or a bot that DMs the rep.
+
+    message(payload) -> (text, blocks)   Block Kit: the narrative first, then the badge and its facts,
+                                         the top evidence, a button to the account; cut to Slack's limits
+    Slack(...).deliver(alert) -> Outcome
+
+The bot sends to the rep's `slack_user_id`, else to `alerts.slack.channel`, with the alert's key in
+the message's metadata. slack_sdk's own retries are off: the outbox decides when to try again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.web import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from whynow.delivery import ERROR_CHARS, TIMEOUT_S, Outcome
+
+# Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,
+# a context element 2000, a button's text 75, a URL 3000; the fallback text is kept to 3000 as well.
+SECTION_CHARS, FIELD_CHARS, BUTTON_CHARS, URL_CHARS = 3000, 2000, 75, 3000
+METADATA_EVENT = "whynow_alert"
+NO_RETRIES: list[RetryHandler] = []
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, ending in … when cut.
+
+    >>> cut("abcdef", 4)
+    'abc…'
+    >>> cut("abc", 4)
+    'abc'
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The alert as Slack shows it: a plain-text fallback and Block Kit blocks."""
+    badge = payload["badge"]
+    account = payload["account"]["name"] or payload["account"]["id"]
+    why = payload.get("why") or badge.get("label") or ""
+    facts = {
+        "Badge": badge.get("label"),
+        "Account": account,
+        "Motion": badge.get("motion"),
+        "Play": badge.get("play"),
+        "Fit grade": payload.get("fit_grade"),
+        "Stage": payload.get("stage"),
+        "Expires on": badge.get("expires_on"),
+    }
+    fields = [
+        {"type": "mrkdwn", "text": cut(f"*{name}*\n{value}", FIELD_CHARS)} for name, value in facts.items() if value
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": cut(why, SECTION_CHARS)}},
+        {"type": "section", "fields": fields[:10]},  # Slack takes at most 10 fields
+    ]
+    evidence = [
+        f"{row.get('signal')}: {row.get('source_table')} {row.get('source_id')} ({row.get('occurred_at') or 'now'})"
+        for row in payload.get("evidence", [])[:3]
+    ]
+    if evidence:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(e, FIELD_CHARS)} for e in evidence]}
+        )
+    link = payload.get("link")
+    if link and len(link) <= URL_CHARS:
+        button = {"type": "button", "text": {"type": "plain_text", "text": cut(f"Open {account}", BUTTON_CHARS)}}
+        blocks.append({"type": "actions", "elements": [{**button, "url": link}]})
+    text = cut(f"{badge.get('label') or badge.get('id')} — {account}: {why}", SECTION_CHARS)
+    return text, blocks
+
+
+class Slack:
+    """Slack through an incoming webhook, or through a bot token (chat.postMessage)."""
+
+    def __init__(
+        self,
+        webhook_url: str = "",
+        bot_token: str = "",
+        channel: str | None = None,
+        slack_users: Mapping[str, str] | None = None,
+        base_url: str = WebClient.BASE_URL,
+        timeout_s: float = TIMEOUT_S,
+    ) -> None:
+        self.webhook_url, self.channel, self.timeout_s = webhook_url, channel, timeout_s
+        self.slack_users = dict(slack_users or {})
+        timeout = max(1, round(timeout_s))  # slack_sdk takes whole seconds
+        self.bot = (
+            WebClient(token=bot_token, base_url=base_url, timeout=timeout, retry_handlers=NO_RETRIES)
+            if bot_token
+            else None
+        )
+        self.hook = WebhookClient(webhook_url, timeout=timeout, retry_handlers=NO_RETRIES) if webhook_url else None
+
+    def deliver(self, alert: Mapping[str, object]) -> Outcome:
+        text, blocks = message(json.loads(str(alert["payload"])))
+        try:
+            if self.bot is not None:
+                return self._post(alert, text, blocks)
+            assert self.hook is not None
+            response = self.hook.send(text=text, blocks=blocks)
+        except (TimeoutError, URLError, OSError) as e:
+            timed_out = isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError)
+            if timed_out:
+                return Outcome("pending", f"slack: no answer within {self.timeout_s:g} s")
+            return Outcome("pending", f"slack: {type(e).__name__} (Slack could not be reached)")
+        if response.status_code == 200:
+            return Outcome("sent")
+        return _outcome(response.status_code, response.body, response.headers.get("Retry-After"))
+
+    def _post(self, alert: Mapping[str, object], text: str, blocks: list[dict[str, Any]]) -> Outcome:
+        assert self.bot is not None
+        recipient = self.slack_users.get(str(alert["rep_id"])) or self.channel
+        if not recipient:
+            return Outcome("failed", "slack: the rep has no slack_user_id and alerts.slack.channel is not set")
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": str(alert["key"])}}
+        try:
+            response = self.bot.chat_postMessage(channel=recipient, text=text, blocks=blocks, metadata=metadata)
+        except SlackApiError as e:
+            error = e.response.get("error") if isinstance(e.response.data, dict) else None
+            return _outcome(e.response.status_code, str(error or ""), e.response.headers.get("Retry-After"))
+        return Outcome("sent", message_id=str(response.get("ts") or "") or None)
+
+
+def _outcome(status: int, error: str, retry_after: str | None) -> Outcome:
+    shown = f"slack: HTTP {status} {error.strip()[:ERROR_CHARS]}".rstrip() if status != 200 else f"slack: {error}"
+    if status == 429 or status >= 500:
+        seconds = float(retry_after) if retry_after and retry_after.strip().isdigit() else None
+        return Outcome("pending", shown, retry_after_s=seconds)
+    return Outcome("failed", shown)

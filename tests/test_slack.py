@@ -1,0 +1,169 @@
+"""Slack delivery (SPEC §7) through slack_sdk against a real HTTP server on 127.0.0.1 that plays Slack's
+incoming webhook and Web API (chat.postMessage). No mock of slack_sdk: its clients talk TCP to the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.receiver import Receiver, Reply, receiver
+from whynow.delivery import send
+from whynow.demo import generate_demo_data
+from whynow.examples import reference_model_path
+from whynow.model.check import CompiledModel
+from whynow.model.load import load_model_text
+from whynow.run import run
+from whynow.slack import SECTION_CHARS, Slack, message
+from whynow.store import Store
+
+AS_OF = dt.date(2026, 11, 6)
+TOKEN = "xoxb-test-secret-token"
+OK_JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def _model(webhook_url: str = "", bot_token: str = "", base_url: str = "", channel: str = "") -> CompiledModel:
+    extra = f"    bot_token: '{bot_token}'\n" if bot_token else ""
+    extra += f"    base_url: '{base_url}'\n" if base_url else ""
+    extra += f"    channel: '{channel}'\n" if channel else ""
+    text = reference_model_path().read_text(encoding="utf-8")
+    text = text.replace("    webhook_url: ${WHYNOW_SLACK_WEBHOOK:-}   # empty: Slack alerts off\n",
+                        f"    webhook_url: '{webhook_url}'\n{extra}")  # fmt: skip
+    return load_model_text(text, "model.yaml")
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose outbox holds pending Slack alerts (copied per test)."""
+    company = tmp_path_factory.mktemp("company")
+    generate_demo_data(company, seed=5, accounts=40, as_of=dt.date(2026, 11, 20))
+    store = tmp_path_factory.mktemp("filled") / "store.duckdb"
+    run(_model(webhook_url="http://127.0.0.1:9/unused"), str(company), AS_OF, store=str(store))
+    return store
+
+
+@pytest.fixture
+def store(filled: Path, tmp_path: Path) -> Store:
+    shutil.copy(filled, tmp_path / "store.duckdb")
+    found = Store(tmp_path / "store.duckdb")
+    assert found.alerts("pending"), "the demo company's first run surfaces badged accounts"
+    return found
+
+
+@pytest.fixture
+def slack() -> Iterator[Receiver]:
+    with receiver() as server:
+        yield server
+
+
+def _statuses(store: Store) -> set[str]:
+    return {str(a["status"]) for a in store.alerts()}
+
+
+def test_the_webhook_posts_block_kit_and_a_fallback_once(store: Store, slack: Receiver) -> None:
+    count = len(store.alerts("pending"))
+    model = _model(webhook_url=slack.url + "/services/T/B/x")
+    assert send(store, model)["sent"] == count
+    assert _statuses(store) == {"sent"} and len(slack.received) == count
+    first = store.alerts()[0]
+    body = next(r.json() for r in slack.received if json.loads(first["payload"])["why"] in r.body.decode())
+    assert isinstance(body, dict)
+    assert body["blocks"][0]["text"]["text"] == json.loads(first["payload"])["why"]  # the narrative first
+    facts = " ".join(f["text"] for f in body["blocks"][1]["fields"])
+    assert "*Motion*" in facts and "*Play*" in facts and "*Expires on*" in facts
+    assert body["blocks"][-1]["elements"][0]["url"].endswith(f"/accounts/{first['entity_id']}")
+    assert body["text"]  # the plain-text fallback
+    assert send(store, model) == {}  # nothing twice
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "error"),
+    [
+        (Reply(429, "rate_limited", {"Retry-After": "30"}), "pending", "slack: HTTP 429 rate_limited"),
+        (Reply(500, "boom"), "pending", "slack: HTTP 500 boom"),
+        (Reply(404, "no_service"), "failed", "slack: HTTP 404 no_service"),
+    ],
+)
+def test_webhook_failures(store: Store, slack: Receiver, reply: Reply, status: str, error: str) -> None:
+    slack.reply(reply)
+    model = _model(webhook_url=slack.url)
+    send(store, model)
+    assert {(a["status"], a["last_error"], a["attempts"]) for a in store.alerts()} == {(status, error, 1)}
+    slack.reply(Reply(200))
+    if status == "failed":
+        assert send(store, model, retry=True) == {}
+        store.retry_failed()
+    outcomes = send(store, model, retry=True)
+    assert outcomes["sent"] == len(store.alerts()) and _statuses(store) == {"sent"}
+
+
+def test_the_bot_dms_the_rep_with_the_key_in_metadata(store: Store, slack: Receiver) -> None:
+    slack.reply(Reply(200, json.dumps({"ok": True, "ts": "1763.000100"}), OK_JSON))
+    model = _model(bot_token=TOKEN, base_url=slack.url + "/api/", channel="#revenue-alerts")
+    users = {str(r["rep_id"]): r["slack_user_id"] for r in store.last_reps()}
+    alerts = store.alerts("pending")
+    assert send(store, model)["sent"] == len(alerts)
+    assert all(a["message_id"] == "1763.000100" for a in store.alerts())
+    for request in slack.received:
+        assert request.path == "/api/chat.postMessage"
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        posted = request.json()
+        assert isinstance(posted, dict)
+        key = posted["metadata"]["event_payload"]["key"]
+        alert = next(a for a in alerts if a["key"] == key)
+        assert posted["channel"] == (users.get(str(alert["rep_id"])) or "#revenue-alerts")
+    assert any(request.json()["channel"] != "#revenue-alerts" for request in slack.received)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("error", "status"), [("invalid_auth", "failed"), ("channel_not_found", "failed")])
+def test_bot_errors_fail_for_good_and_never_show_the_token(
+    store: Store, slack: Receiver, error: str, status: str
+) -> None:
+    slack.reply(Reply(200, json.dumps({"ok": False, "error": error}), OK_JSON))
+    send(store, _model(bot_token=TOKEN, base_url=slack.url + "/api/", channel="#c"))
+    for alert in store.alerts():
+        assert (alert["status"], alert["last_error"]) == (status, f"slack: {error}")
+        assert TOKEN not in json.dumps(alert, default=str)
+
+
+def test_a_rate_limited_bot_waits_for_retry_after(store: Store, slack: Receiver) -> None:
+    slack.reply(Reply(429, json.dumps({"ok": False, "error": "ratelimited"}), {**OK_JSON, "Retry-After": "45"}))
+    before = dt.datetime.now(dt.UTC)
+    send(store, _model(bot_token=TOKEN, base_url=slack.url + "/api/", channel="#c"))
+    for alert in store.alerts():
+        assert alert["status"] == "pending" and alert["last_error"] == "slack: HTTP 429 ratelimited"
+        assert 44 <= (alert["next_try"] - before).total_seconds() <= 60  # type: ignore[operator]
+
+
+def test_a_slow_slack_times_out_and_a_closed_port_is_refused(store: Store, slack: Receiver) -> None:
+    slack.reply(Reply(200, delay_s=2.5))
+    alert = store.alerts("pending")[0]
+    timed_out = Slack(webhook_url=slack.url, timeout_s=1).deliver(alert)
+    assert (timed_out.status, timed_out.error) == ("pending", "slack: no answer within 1 s")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    refused = Slack(webhook_url=f"http://127.0.0.1:{port}/services/secret").deliver(alert)
+    assert refused.status == "pending" and refused.error is not None and "secret" not in refused.error
+
+
+def test_long_texts_are_cut_to_slacks_limits_never_rejected() -> None:
+    payload = {
+        "why": "x" * 5000,
+        "badge": {"id": "b", "label": "L" * 3000, "motion": "m", "play": "p", "expires_on": "2026-12-01"},
+        "account": {"id": "A1", "name": "N" * 200},
+        "evidence": [{"signal": "s", "source_table": "t", "source_id": "i" * 3000, "occurred_at": None}] * 5,
+        "link": "http://127.0.0.1:8000/accounts/A1",
+    }
+    text, blocks = message(payload)
+    assert len(text) <= SECTION_CHARS and text.endswith("…")
+    assert len(blocks[0]["text"]["text"]) == SECTION_CHARS
+    assert all(len(f["text"]) <= 2000 for f in blocks[1]["fields"])
+    assert len(blocks[2]["elements"]) == 3 and all(len(e["text"]) <= 2000 for e in blocks[2]["elements"])
+    assert len(blocks[3]["elements"][0]["text"]["text"]) <= 75

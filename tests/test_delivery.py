@@ -223,3 +223,40 @@ def test_run_sends_after_commit_unless_no_send_and_alerts_send_delivers_later(
     assert (f"Alerts: {new} sent." in week.stdout) if new else ("Alerts:" not in week.stdout)
     assert len(http.received) == 2 * len(pending) + new
     assert SECRET not in quiet.stdout + refused.stdout + again.stdout + week.stdout
+
+
+def test_a_sender_killed_mid_delivery_loses_nothing_and_doubles_at_most_the_alert_in_flight(
+    filled: Path, tmp_path: Path, http: Receiver
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    store = _store(filled, tmp_path)
+    pending = store.alerts("pending")
+    assert len(pending) >= 3
+    http.reply(Reply(200), Reply(200), Reply(200, delay_s=30))  # the third request hangs
+    env = {**os.environ, "WHYNOW_WEBHOOK_URL": http.url, "WHYNOW_WEBHOOK_SECRET": SECRET}
+    model_file = tmp_path / "model.yaml"
+    model_file.write_text(reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", WEBHOOK, 1))
+    command = [sys.executable, "-m", "whynow", "alerts", "send", "--store", store.location, "--model", str(model_file)]
+    sender = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(http.received) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(http.received) == 3, sender.communicate(timeout=5)
+    os.kill(sender.pid, signal.SIGKILL)  # between "sent" and "recorded" for the third alert
+    sender.communicate(timeout=10)  # reaps it and closes its pipes
+    after = {str(a["key"]): a for a in store.alerts()}
+    delivered = [r.headers["Idempotency-Key"] for r in http.received]
+    assert [after[k]["status"] for k in delivered[:2]] == ["sent", "sent"]  # recorded as soon as known
+    assert after[delivered[2]]["status"] == "pending" and after[delivered[2]]["attempts"] == 0
+    assert sum(a["status"] == "pending" for a in after.values()) == len(pending) - 2
+    http.reply(Reply(200))
+    assert send(store, _model(http.url))["sent"] == len(pending) - 2  # nothing lost
+    keys = [r.headers["Idempotency-Key"] for r in http.received]
+    assert sorted(set(keys)) == sorted(str(a["key"]) for a in pending)
+    doubled = [k for k in set(keys) if keys.count(k) > 1]
+    assert doubled == [delivered[2]]  # the README's bound: at most the alert in flight, same key

@@ -41,7 +41,18 @@ def filled(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store after one run with the webhook on: its outbox holds pending alerts (copied per test)."""
     store = tmp_path_factory.mktemp("filled") / "store.duckdb"
     run(_model("http://127.0.0.1:9/unused"), str(company), AS_OF, store=str(store))
+    _one_by_one(Store(store))
     return store
+
+
+def _one_by_one(store: Store) -> None:
+    """A first run's alerts go out as one digest per rep (tested on its own); these tests follow single
+    alerts, as a later run of the history sends them."""
+    db = store.connect()
+    try:
+        db.execute("UPDATE alerts SET digest = NULL")
+    finally:
+        db.close()
 
 
 @pytest.fixture
@@ -209,6 +220,8 @@ def test_run_sends_after_commit_unless_no_send_and_alerts_send_delivers_later(
     assert quiet.exit_code == 0, quiet.stderr
     pending = Store(store).alerts("pending")
     assert pending and http.received == [] and "Alerts:" not in quiet.stdout
+    digests = {a["digest"] for a in pending}  # the first run of a history: one message per rep
+    assert None not in digests and len(digests) < len(pending)
     http.reply(Reply(404, "gone"))
     refused = runner.invoke(app, ["alerts", "send", "--store", str(store)])  # the model of the last run
     assert refused.exit_code == 0, refused.stderr
@@ -216,12 +229,13 @@ def test_run_sends_after_commit_unless_no_send_and_alerts_send_delivers_later(
     http.reply(Reply(200))
     again = runner.invoke(app, ["alerts", "retry", "--failed", "--store", str(store)])
     assert again.stdout.strip() == f"Alerts: {len(pending)} sent."
-    assert len(http.received) == 2 * len(pending)
+    assert len(http.received) == 2 * len(digests)
+    assert {r.headers["Idempotency-Key"] for r in http.received} == digests
     week = runner.invoke(app, [*args, "--as-of", (AS_OF + dt.timedelta(days=7)).isoformat()])
     assert week.exit_code == 0, week.stderr
     new = len(Store(store).alerts()) - len(pending)
     assert (f"Alerts: {new} sent." in week.stdout) if new else ("Alerts:" not in week.stdout)
-    assert len(http.received) == 2 * len(pending) + new
+    assert len(http.received) == 2 * len(digests) + new  # later runs: one message per alert
     assert SECRET not in quiet.stdout + refused.stdout + again.stdout + week.stdout
 
 
@@ -260,3 +274,24 @@ def test_a_sender_killed_mid_delivery_loses_nothing_and_doubles_at_most_the_aler
     assert sorted(set(keys)) == sorted(str(a["key"]) for a in pending)
     doubled = [k for k in set(keys) if keys.count(k) > 1]
     assert doubled == [delivered[2]]  # the README's bound: at most the alert in flight, same key
+
+
+def test_the_first_run_sends_one_digest_per_rep(company: Path, tmp_path: Path, http: Receiver) -> None:
+    store = Store(tmp_path / "store.duckdb")
+    model = _model(http.url)
+    run(model, str(company), AS_OF, store=store.location)
+    alerts = store.alerts("pending")
+    by_rep: dict[object, set[str]] = {}
+    for alert in alerts:
+        by_rep.setdefault(alert["rep_id"], set()).add(json.loads(str(alert["payload"]))["why"])
+    assert len(by_rep) < len(alerts)  # some rep has several alerts: a flood without the digest
+    assert send(store, model)["sent"] == len(alerts)
+    assert len(http.received) == len(by_rep)
+    for request in http.received:
+        body = request.json()
+        assert isinstance(body, dict) and body["digest"] is True and body["key"] == request.headers["Idempotency-Key"]
+        reps = {a["rep_id"] for a in body["alerts"]}
+        assert len(reps) == 1
+        assert {a["why"] for a in body["alerts"]} == by_rep[reps.pop()]
+        assert verify(SECRET, request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER], request.body)
+    assert {a["status"] for a in store.alerts()} == {"sent"}

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.receiver import Receiver, Reply, receiver
+from tests.test_delivery import _one_by_one
 from whynow.delivery import send
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
@@ -45,6 +46,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate_demo_data(company, seed=5, accounts=40, as_of=dt.date(2026, 11, 20))
     store = tmp_path_factory.mktemp("filled") / "store.duckdb"
     run(_model(webhook_url="http://127.0.0.1:9/unused"), str(company), AS_OF, store=str(store))
+    _one_by_one(Store(store))
     return store
 
 
@@ -167,3 +169,21 @@ def test_long_texts_are_cut_to_slacks_limits_never_rejected() -> None:
     assert all(len(f["text"]) <= 2000 for f in blocks[1]["fields"])
     assert len(blocks[2]["elements"]) == 3 and all(len(e["text"]) <= 2000 for e in blocks[2]["elements"])
     assert len(blocks[3]["elements"][0]["text"]["text"]) <= 75
+
+
+def test_a_digest_is_one_message_per_rep_with_every_account(store: Store, slack: Receiver) -> None:
+    db = store.connect()
+    try:  # as the first run of a history writes them
+        db.execute(
+            "UPDATE alerts SET digest = 'slack|digest|' || coalesce(rep_id, '') || '|' || CAST(as_of AS VARCHAR)"
+        )
+    finally:
+        db.close()
+    alerts = store.alerts("pending")
+    reps = {a["rep_id"] for a in alerts}
+    assert send(store, _model(webhook_url=slack.url))["sent"] == len(alerts)
+    assert len(slack.received) == len(reps)
+    shown = " ".join(r.body.decode() for r in slack.received)
+    assert all(json.loads(str(a["payload"]))["account"]["name"] in shown for a in alerts)
+    first = slack.received[0].json()
+    assert isinstance(first, dict) and first["blocks"][0]["type"] == "header"

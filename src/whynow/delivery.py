@@ -25,7 +25,7 @@ import hmac
 import json
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -54,6 +54,8 @@ class Outcome:
 
 class Channel(Protocol):
     def deliver(self, alert: Mapping[str, object]) -> Outcome: ...
+
+    def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome: ...
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -91,16 +93,16 @@ class Webhook:
         self.url, self.secret, self.timeout_s = url, secret, timeout_s
 
     def deliver(self, alert: Mapping[str, object]) -> Outcome:
-        body = json.dumps(
-            {"version": WEBHOOK_VERSION, "key": alert["key"], "alert": json.loads(str(alert["payload"]))},
-            sort_keys=True,
-        ).encode()
+        return self._post(str(alert["key"]), {"alert": json.loads(str(alert["payload"]))})
+
+    def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome:
+        """One request for a rep's alerts of a run: `{"version", "key", "digest": true, "alerts": [...]}`."""
+        return self._post(key, {"digest": True, "alerts": [json.loads(str(a["payload"])) for a in alerts]})
+
+    def _post(self, key: str, content: Mapping[str, object]) -> Outcome:
+        body = json.dumps({"version": WEBHOOK_VERSION, "key": key, **content}, sort_keys=True).encode()
         timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": str(alert["key"]),
-            TIMESTAMP_HEADER: timestamp,
-        }
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key, TIMESTAMP_HEADER: timestamp}
         if self.secret:
             headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
         try:
@@ -157,6 +159,7 @@ def send(
     ready = dict(only) if only is not None else channels(model, store)
     active = store.active_badges()
     outcomes: Counter[str] = Counter()
+    groups: dict[str, list[Row]] = {}  # a digest's alerts, sent as one message
     for alert in store.alerts("pending"):
         due = alert["next_try"] is None or retry or alert["next_try"] <= now  # type: ignore[operator]
         channel = ready.get(str(alert["channel"]))
@@ -167,9 +170,17 @@ def send(
             store.record_alert(str(alert["key"]), status="skipped", last_error="stale: its badge episode ended")
             outcomes["skipped"] += 1
             continue
+        if alert["digest"] is not None:
+            groups.setdefault(str(alert["digest"]), []).append(alert)
+            continue
         outcome = channel.deliver(alert)
         store.record_alert(str(alert["key"]), **_recorded(alert, outcome, now))
         outcomes[outcome.status] += 1
+    for key, alerts in groups.items():
+        outcome = ready[str(alerts[0]["channel"])].deliver_digest(key, alerts)
+        for alert in alerts:  # the digest's outcome is each of its alerts' outcome
+            store.record_alert(str(alert["key"]), **_recorded(alert, outcome, now))
+        outcomes[outcome.status] += len(alerts)
     return outcomes
 
 

@@ -45,6 +45,7 @@ SCHEMA = pa.schema(
         ("next_try", pa.timestamp("us", tz="UTC")),
         ("sent_at", pa.timestamp("us", tz="UTC")),
         ("message_id", pa.string()),
+        ("digest", pa.string()),  # alerts sharing a digest key go out as one message (NULL: on their own)
         ("payload", pa.string()),
     ]
 )
@@ -81,9 +82,14 @@ def channels(model: CompiledModel) -> dict[str, list[str]]:
     return on
 
 
-def outbox(model: CompiledModel, outputs: Mapping[str, pa.Table]) -> pa.Table:
-    """One pending alert per change that a channel alerts on, for an entity that holds a badge."""
+def outbox(model: CompiledModel, outputs: Mapping[str, pa.Table], first_run: bool = False) -> pa.Table:
+    """One pending alert per change that a channel alerts on, for an entity that holds a badge.
+
+    No floods: on the first run of a history, and on Slack with `digest: true`, a channel's alerts to
+    one rep share a digest key and go out as one message."""
     wanted = channels(model)
+    slack = model.spec.alerts.slack
+    digests = {c for c in wanted if first_run or (c == "slack" and slack is not None and slack.digest)}
     if not wanted:
         return SCHEMA.empty_table()
     con = duckdb.connect()
@@ -99,6 +105,7 @@ def outbox(model: CompiledModel, outputs: Mapping[str, pa.Table]) -> pa.Table:
         for channel, kinds in wanted.items():
             if alert["change"] not in kinds:
                 continue
+            digest = f"{channel}|digest|{alert['rep_id'] or ''}|{alert['as_of']}"  # one per rep and run
             key = "|".join(
                 [channel, alert["entity_type"], alert["entity_id"], alert["change"], alert["badge"],
                  alert["badge_since"].isoformat() if alert["badge_since"] else ""]
@@ -112,6 +119,7 @@ def outbox(model: CompiledModel, outputs: Mapping[str, pa.Table]) -> pa.Table:
                     "rep_id": alert["rep_id"],
                     "status": "pending",
                     "attempts": 0,
+                    "digest": digest if channel in digests else None,
                     "payload": json.dumps(_payload(model, alert, evidence), default=str, sort_keys=True),
                 }
             )

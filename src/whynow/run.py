@@ -133,7 +133,7 @@ def _run(
     if on_bad_rows == "skip":
         outputs["rejected"] = _rejected(as_of, validated)
     step("writing")
-    alerts = outbox(model, outputs)
+    alerts = outbox(model, outputs, first_run=history.previous(as_of, "runs", "run_id") is None)
     history.write_run(as_of, outputs, (model.hash, model.name, model.text), alerts)
     files: list[Path] = []
     if out is not None:

@@ -11,7 +11,7 @@ the message's metadata. slack_sdk's own retries are off: the outbox decides when
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.error import URLError
 
@@ -77,6 +77,27 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     return text, blocks
 
 
+DIGEST_SHOWN = 20  # accounts in one digest message; Slack takes at most 50 blocks
+
+
+def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """A rep's alerts of a run as one message: a line per account (badge, account, narrative, link)."""
+    count = len(payloads)
+    head = f"{count} why-now alert{'s' if count != 1 else ''} for you"
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": cut(head, 150)}}]
+    for payload in payloads[:DIGEST_SHOWN]:
+        badge, account = payload["badge"], payload["account"]["name"] or payload["account"]["id"]
+        line = f"*{badge.get('label') or badge.get('id')}* — {account}: {payload.get('why') or ''}"
+        if payload.get("link"):
+            line += f" <{payload['link']}|open>"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut(line, SECTION_CHARS)}})
+    if count > DIGEST_SHOWN:
+        more = f"and {count - DIGEST_SHOWN} more: `whynow queue` or the dashboard"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    names = ", ".join(str(p["account"]["name"] or p["account"]["id"]) for p in payloads)
+    return cut(f"{head}: {names}", SECTION_CHARS), blocks
+
+
 class Slack:
     """Slack through an incoming webhook, or through a bot token (chat.postMessage)."""
 
@@ -100,10 +121,16 @@ class Slack:
         self.hook = WebhookClient(webhook_url, timeout=timeout, retry_handlers=NO_RETRIES) if webhook_url else None
 
     def deliver(self, alert: Mapping[str, object]) -> Outcome:
-        text, blocks = message(json.loads(str(alert["payload"])))
+        return self._send(alert, str(alert["key"]), *message(json.loads(str(alert["payload"]))))
+
+    def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome:
+        """One message for a rep's alerts of a run (they share the rep, so the recipient)."""
+        return self._send(alerts[0], key, *digest([json.loads(str(a["payload"])) for a in alerts]))
+
+    def _send(self, alert: Mapping[str, object], key: str, text: str, blocks: list[dict[str, Any]]) -> Outcome:
         try:
             if self.bot is not None:
-                return self._post(alert, text, blocks)
+                return self._post(alert, key, text, blocks)
             assert self.hook is not None
             response = self.hook.send(text=text, blocks=blocks)
         except (TimeoutError, URLError, OSError) as e:
@@ -115,12 +142,12 @@ class Slack:
             return Outcome("sent")
         return _outcome(response.status_code, response.body, response.headers.get("Retry-After"))
 
-    def _post(self, alert: Mapping[str, object], text: str, blocks: list[dict[str, Any]]) -> Outcome:
+    def _post(self, alert: Mapping[str, object], key: str, text: str, blocks: list[dict[str, Any]]) -> Outcome:
         assert self.bot is not None
         recipient = self.slack_users.get(str(alert["rep_id"])) or self.channel
         if not recipient:
             return Outcome("failed", "slack: the rep has no slack_user_id and alerts.slack.channel is not set")
-        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": str(alert["key"])}}
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
         try:
             response = self.bot.chat_postMessage(channel=recipient, text=text, blocks=blocks, metadata=metadata)
         except SlackApiError as e:

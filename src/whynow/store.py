@@ -385,18 +385,23 @@ class Store:
     @staticmethod
     def _add_alerts(db: _Database, alerts: pa.Table) -> None:
         """Insert the alerts whose key is new: a re-run logs the same changes, and adds nothing."""
-        db.create_like(OUTBOX, alerts)
+        Store._create_or_widen(db, OUTBOX, alerts)
         held = db.query_arrow(f"SELECT key FROM {OUTBOX}").column("key")
         new = alerts.filter(pc.invert(pc.is_in(alerts.column("key"), value_set=held.combine_chunks())))
         db.append(OUTBOX, new)
 
     @staticmethod
-    def _replace(db: _Database, name: str, table: pa.Table, as_of: dt.date) -> None:
+    def _create_or_widen(db: _Database, name: str, table: pa.Table) -> None:
+        """The table, created like `table`, with any column it lacks added (old rows read NULL)."""
         db.create_like(name, table)
         have = db.columns(name)
         for field in table.schema:
-            if field.name not in have:  # a model with a new signal or column adds it; old rows read NULL
+            if field.name not in have:  # a model with a new signal or column adds it
                 db.add_column(name, field.name, field.type)
+
+    @staticmethod
+    def _replace(db: _Database, name: str, table: pa.Table, as_of: dt.date) -> None:
+        Store._create_or_widen(db, name, table)
         if "as_of" in table.column_names:  # re-running an as-of date replaces its rows (idempotent)
             db.execute(f"DELETE FROM {_quote(name)} WHERE as_of = ?", [as_of])
         db.append(name, table)

@@ -156,3 +156,19 @@ def test_a_postgresql_store_keeps_the_outbox_the_same_way(
         con = ibis.connect(url)
         con.raw_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         con.disconnect()
+
+
+def test_with_no_channel_the_demo_prints_what_would_be_sent(
+    company: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from whynow.outbox import dry_run_lines
+
+    model = _model(monkeypatch, hook="")
+    store = Store(tmp_path / "store.duckdb")
+    result = run(model, str(company), WEEKS[0], store=store.location)
+    lines = dry_run_lines(model, result.outputs, shown=2)
+    expected = _alerting_changes(store, WEEKS[0])
+    assert expected and lines[0].startswith(f"Alerts (a dry run: no channel is on; set WHYNOW_SLACK_WEBHOOK to send): "
+                                            f"{len(expected)} would go out, 2 shown:")  # fmt: skip
+    assert len(lines) == 3 and all(line.startswith("  → R") for line in lines[1:])
+    assert store.alerts() == []  # a dry run writes nothing

@@ -351,6 +351,12 @@ def demo(
     out.print()
     for line in queue_lines(Store(store), limit=3):
         out.print(line, markup=False)
+    from whynow.outbox import channels, dry_run_lines
+
+    if not channels(compiled):
+        out.print()
+        for line in dry_run_lines(compiled, result.outputs):
+            out.print(line, markup=False)
     out.print(
         f"\nNext: whynow explain {_top_account(result)} --store {store}    (why that account stands where it does)",
         markup=False,

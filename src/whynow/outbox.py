@@ -82,12 +82,18 @@ def channels(model: CompiledModel) -> dict[str, list[str]]:
     return on
 
 
-def outbox(model: CompiledModel, outputs: Mapping[str, pa.Table], first_run: bool = False) -> pa.Table:
+def outbox(
+    model: CompiledModel,
+    outputs: Mapping[str, pa.Table],
+    first_run: bool = False,
+    wanted: Mapping[str, list[str]] | None = None,
+) -> pa.Table:
     """One pending alert per change that a channel alerts on, for an entity that holds a badge.
 
     No floods: on the first run of a history, and on Slack with `digest: true`, a channel's alerts to
-    one rep share a digest key and go out as one message."""
-    wanted = channels(model)
+    one rep share a digest key and go out as one message. `wanted` stands in for the model's channels
+    (a dry run)."""
+    wanted = channels(model) if wanted is None else wanted
     slack = model.spec.alerts.slack
     digests = {c for c in wanted if first_run or (c == "slack" and slack is not None and slack.digest)}
     if not wanted:
@@ -124,6 +130,23 @@ def outbox(model: CompiledModel, outputs: Mapping[str, pa.Table], first_run: boo
                 }
             )
     return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def dry_run_lines(model: CompiledModel, outputs: Mapping[str, pa.Table], shown: int = 5) -> list[str]:
+    """What a run would send on Slack (`on: [surfaced]`) when no channel is on: the rep and the text."""
+    from whynow.slack import message
+
+    alerts = outbox(model, outputs, wanted={"slack": ["surfaced"]}).to_pylist()
+    if not alerts:
+        return ["Alerts: no channel is on, and this run surfaced no new badged account."]
+    lines = [
+        f"Alerts (a dry run: no channel is on; set WHYNOW_SLACK_WEBHOOK to send): {len(alerts)} would go out, "
+        f"{min(shown, len(alerts))} shown:"
+    ]
+    for alert in alerts[:shown]:
+        text, _ = message(json.loads(alert["payload"]))
+        lines.append(f"  → {alert['rep_id'] or 'the channel'}: {text}")
+    return lines
 
 
 def alert_lines(store: Store, status: str | None = None) -> list[str]:

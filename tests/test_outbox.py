@@ -172,3 +172,21 @@ def test_with_no_channel_the_demo_prints_what_would_be_sent(
                                             f"{len(expected)} would go out, 2 shown:")  # fmt: skip
     assert len(lines) == 3 and all(line.startswith("  → R") for line in lines[1:])
     assert store.alerts() == []  # a dry run writes nothing
+
+
+def test_an_outranked_badge_alerts_for_the_new_one_when_on_includes_badge_replaced(
+    company: Path, tmp_path: Path
+) -> None:
+    from whynow.model.load import load_model_text
+
+    webhook = "alerts:\n  webhook:\n    url: http://127.0.0.1:9/hook\n    on: [badge_replaced]\n"
+    text = reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", webhook, 1)
+    model = load_model_text(text, "model.yaml")
+    store = Store(tmp_path / "store.duckdb")
+    for week in WEEKS:
+        run(model, str(company), week, store=store.location)
+    replaced = {(r["entity_id"], r["new"]) for r in store.changes() if r["change"] == "badge_replaced"}
+    assert replaced, "the demo company's third week replaces badges"
+    alerts = store.alerts()
+    assert {a["change"] for a in alerts} == {"badge_replaced"}
+    assert {(a["entity_id"], a["badge"]) for a in alerts} == replaced  # the alert is for the new badge

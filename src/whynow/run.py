@@ -32,7 +32,7 @@ from whynow.delivery import send
 from whynow.errors import DataError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
-from whynow.outbox import outbox
+from whynow.outbox import channels, outbox
 from whynow.outputs import (
     account_status,
     badge_candidates,
@@ -97,7 +97,9 @@ def run(
             f"DuckDB ran out of memory{under} ({first_line(e)}); the store is unchanged. "
             "Raise the limit (--memory-limit or WHYNOW_MEMORY_LIMIT, e.g. 2GB) or run on a machine with more memory"
         ) from None
-    if send_alerts:  # after the run committed: a failed delivery stays in the outbox, never undoes the run
+    # After the run committed: a failed delivery stays in the outbox, never undoes the run. With no
+    # channel on, nothing could be delivered.
+    if send_alerts and channels(model):
         result.alerts = send(Store(store), model)
     return result
 

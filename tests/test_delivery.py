@@ -62,19 +62,12 @@ def http() -> Iterator[Receiver]:
 
 
 def _model(url: str, secret: str = SECRET) -> CompiledModel:
+    """The reference model with the webhook on, its URL and secret read from the environment."""
     text = reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", WEBHOOK, 1)
-    import os
-
-    old = {k: os.environ.get(k) for k in ("WHYNOW_WEBHOOK_URL", "WHYNOW_WEBHOOK_SECRET")}
-    os.environ.update(WHYNOW_WEBHOOK_URL=url, WHYNOW_WEBHOOK_SECRET=secret)
-    try:
+    with pytest.MonkeyPatch.context() as env:  # also used by a module-scoped fixture
+        env.setenv("WHYNOW_WEBHOOK_URL", url)
+        env.setenv("WHYNOW_WEBHOOK_SECRET", secret)
         return load_model_text(text, "model.yaml")
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _store(filled: Path, tmp_path: Path) -> Store:

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from whynow import __version__
 from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
+from whynow.outbox import AlertStatus
 from whynow.run import RUN_STEPS, FileFormat, RunResult
 from whynow.sql import Dialect
 
@@ -37,7 +38,6 @@ DATA_HELP = (
     "or spark://MASTER?path=FOLDER (e.g. spark://local[4]?path=/data/crm)."
 )
 STORE_HELP = "The store: a DuckDB file, or postgresql://USER@HOST/DB[?schema=S]."
-AlertStatus = Literal["pending", "sent", "failed", "skipped"]  # outbox.STATUSES
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -351,9 +351,9 @@ def demo(
     out.print()
     for line in queue_lines(Store(store), limit=3):
         out.print(line, markup=False)
-    from whynow.outbox import channels, dry_run_lines
+    from whynow.outbox import dry_run_lines
 
-    if not channels(compiled):
+    if not compiled.spec.alerts.turned_on():
         out.print()
         for line in dry_run_lines(compiled, result.outputs):
             out.print(line, markup=False)

@@ -135,14 +135,15 @@ def channels(model: CompiledModel, store: Store) -> dict[str, Channel]:
     """The channels the model turns on, ready to deliver (a Slack bot DMs reps by their slack_user_id)."""
     from whynow.slack import Slack
 
+    alerts = model.spec.alerts
+    on = alerts.turned_on()
     found: dict[str, Channel] = {}
-    slack = model.spec.alerts.slack
-    if slack is not None and (slack.webhook_url or slack.bot_token):
+    if "slack" in on and alerts.slack is not None:
+        slack = alerts.slack
         users = {str(r["rep_id"]): str(r["slack_user_id"]) for r in store.last_reps() if r.get("slack_user_id")}
         found["slack"] = Slack(slack.webhook_url, slack.bot_token, slack.channel, users, slack.base_url)
-    webhook = model.spec.alerts.webhook
-    if webhook is not None and webhook.url:
-        found["webhook"] = Webhook(webhook.url, webhook.secret)
+    if "webhook" in on and alerts.webhook is not None:
+        found["webhook"] = Webhook(alerts.webhook.url, alerts.webhook.secret)
     return found
 
 

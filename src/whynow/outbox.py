@@ -7,7 +7,7 @@ episode, so a re-run of an as-of date, which logs the same changes again, adds n
 inserts only keys it does not hold). The alert carries its message's content as versioned JSON
 (`payload`), never a secret: the channels' URLs and tokens stay in the model's environment.
 
-Channels are on when configured: Slack with a webhook URL or a bot token, the webhook with a URL.
+Channels are on when configured (`Alerts.turned_on`).
 Delivery (`whynow alerts send`) reads pending alerts from the store.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 import duckdb
 import pyarrow as pa
@@ -26,7 +26,8 @@ from whynow.store import Store
 
 PAYLOAD_VERSION = 1
 EVIDENCE_SHOWN = 3
-STATUSES = ("pending", "sent", "failed", "skipped")  # cli.AlertStatus
+AlertStatus = Literal["pending", "sent", "failed", "skipped"]
+STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
 SCHEMA = pa.schema(
     [
         ("key", pa.string()),
@@ -71,17 +72,6 @@ ORDER BY ch.entity_type, ch.entity_id, ch.change
 """
 
 
-def channels(model: CompiledModel) -> dict[str, list[str]]:
-    """The channels that are on, each with the change kinds it alerts on."""
-    alerts = model.spec.alerts
-    on: dict[str, list[str]] = {}
-    if alerts.slack is not None and (alerts.slack.webhook_url or alerts.slack.bot_token):
-        on["slack"] = list(alerts.slack.on)
-    if alerts.webhook is not None and alerts.webhook.url:
-        on["webhook"] = list(alerts.webhook.on)
-    return on
-
-
 def outbox(
     model: CompiledModel,
     outputs: Mapping[str, pa.Table],
@@ -93,7 +83,7 @@ def outbox(
     No floods: on the first run of a history, and on Slack with `digest: true`, a channel's alerts to
     one rep share a digest key and go out as one message. `wanted` stands in for the model's channels
     (a dry run)."""
-    wanted = channels(model) if wanted is None else wanted
+    wanted = model.spec.alerts.turned_on() if wanted is None else wanted
     slack = model.spec.alerts.slack
     digests = {c for c in wanted if first_run or (c == "slack" and slack is not None and slack.digest)}
     if not wanted:

@@ -28,11 +28,10 @@ from whynow.data.backends import among, close, first_line, keep, upload, upload_
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
-from whynow.delivery import send
 from whynow.errors import DataError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
-from whynow.outbox import channels, outbox
+from whynow.outbox import outbox
 from whynow.outputs import (
     account_status,
     badge_candidates,
@@ -99,7 +98,9 @@ def run(
         ) from None
     # After the run committed: a failed delivery stays in the outbox, never undoes the run. With no
     # channel on, nothing could be delivered.
-    if send_alerts and channels(model):
+    if send_alerts and model.spec.alerts.turned_on():
+        from whynow.delivery import send  # httpx and slack_sdk load only when there is something to send
+
         result.alerts = send(Store(store), model)
     return result
 

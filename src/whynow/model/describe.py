@@ -176,10 +176,8 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
         f"Capacity: {cap.default_per_rep} accounts per rep{roles}; {cap.unassigned} without an owner; "
         f"queues ranked by {cap.rank_by}"
     )
-    alerts = spec.alerts
-    slack = "on" if alerts.slack and (alerts.slack.webhook_url or alerts.slack.bot_token) else "off"
-    webhook = "on" if alerts.webhook and alerts.webhook.url else "off"
-    yield f"Alerts: Slack {slack}, webhook {webhook}"
+    on = spec.alerts.turned_on()
+    yield f"Alerts: Slack {'on' if 'slack' in on else 'off'}, webhook {'on' if 'webhook' in on else 'off'}"
 
 
 def _cond(model: CompiledModel, path: tuple[str | int, ...], grouped: bool = False) -> str:

@@ -202,6 +202,16 @@ class Alerts(Section):
     webhook: WebhookAlerts | None = Field(default=None, description="Any HTTP endpoint, signed.")
     link: str = Field(default="http://127.0.0.1:8000", description="Base URL of `whynow serve`.")
 
+    def turned_on(self) -> dict[str, list[str]]:
+        """The channels that are on — Slack with a webhook URL or a bot token, the webhook with a URL —
+        each with the change kinds it alerts on."""
+        on: dict[str, list[str]] = {}
+        if self.slack is not None and (self.slack.webhook_url or self.slack.bot_token):
+            on["slack"] = list(self.slack.on)
+        if self.webhook is not None and self.webhook.url:
+            on["webhook"] = list(self.webhook.on)
+        return on
+
 
 class Model(Section):
     """A whole model file."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.receiver import Receiver, Reply, receiver
-from whynow.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, send, verify
+from whynow.delivery import INTERRUPTED, SIGNATURE_HEADER, TIMESTAMP_HEADER, send, verify
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.check import CompiledModel
@@ -151,17 +151,21 @@ def test_a_404_fails_for_good_until_retry_failed(filled: Path, tmp_path: Path, h
     assert len(http.received) == 2 * count
 
 
-def test_a_slow_endpoint_times_out_and_stays_pending(filled: Path, tmp_path: Path, http: Receiver) -> None:
-    import whynow.delivery as delivery
-
+def test_a_slow_endpoint_times_out_after_the_models_timeout_and_stays_pending(
+    filled: Path, tmp_path: Path, http: Receiver
+) -> None:
     store = _store(filled, tmp_path)
-    http.reply(Reply(200, delay_s=1.0))
-    model = _model(http.url)
-    channel = delivery.Webhook(http.url, SECRET, timeout_s=0.2)
-    first = store.alerts("pending")[0]
-    outcome = channel.deliver(first)
-    assert outcome.status == "pending" and outcome.error == "webhook: no answer within 0.2 s"
-    assert send(store, model, only={"webhook": channel})["pending"] == len(store.alerts())
+    http.reply(Reply(200, delay_s=1.5))
+    text = reference_model_path().read_text(encoding="utf-8")
+    text = text.replace("alerts:\n", WEBHOOK + "    timeout_s: 0.3\n", 1)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("WHYNOW_WEBHOOK_URL", http.url)
+        model = load_model_text(text, "model.yaml")
+    count = len(store.alerts("pending"))
+    assert send(store, model)["pending"] == count
+    for alert in store.alerts():
+        assert (alert["status"], alert["attempts"]) == ("pending", 1)
+        assert alert["last_error"] == "webhook: no answer within 0.3 s"
 
 
 def test_a_refused_connection_stays_pending_and_names_no_url(filled: Path, tmp_path: Path) -> None:
@@ -259,7 +263,8 @@ def test_a_sender_killed_mid_delivery_loses_nothing_and_doubles_at_most_the_aler
     after = {str(a["key"]): a for a in store.alerts()}
     delivered = [r.headers["Idempotency-Key"] for r in http.received]
     assert [after[k]["status"] for k in delivered[:2]] == ["sent", "sent"]  # recorded as soon as known
-    assert after[delivered[2]]["status"] == "pending" and after[delivered[2]]["attempts"] == 0
+    in_flight = after[delivered[2]]  # counted as tried, its outcome unknown
+    assert (in_flight["status"], in_flight["attempts"], in_flight["last_error"]) == ("pending", 1, INTERRUPTED)
     assert sum(a["status"] == "pending" for a in after.values()) == len(pending) - 2
     http.reply(Reply(200))
     assert send(store, _model(http.url))["sent"] == len(pending) - 2  # nothing lost
@@ -288,3 +293,35 @@ def test_the_first_run_sends_one_digest_per_rep(company: Path, tmp_path: Path, h
         assert {a["why"] for a in body["alerts"]} == by_rep[reps.pop()]
         assert verify(SECRET, request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER], request.body)
     assert {a["status"] for a in store.alerts()} == {"sent"}
+
+
+def test_over_weekly_runs_an_alert_still_pending_when_its_badge_ends_is_skipped_as_stale(
+    company: Path, tmp_path: Path, http: Receiver
+) -> None:
+    """Each weekly run sends, and the endpoint is down (503): alerts stay pending. When a later run no
+    longer holds an alert's badge episode, that run's send marks it skipped; once the endpoint is back,
+    only the alerts of live episodes go out."""
+    store, model = Store(tmp_path / "store.duckdb"), _model(http.url)
+    http.reply(Reply(503, "down"))
+    weeks = [AS_OF - dt.timedelta(days=14) + dt.timedelta(days=7 * i) for i in range(3)]
+    for week in weeks:
+        run(model, str(company), week, store=store.location, send_alerts=True)
+        active = store.active_badges()
+        for alert in store.alerts():
+            live = (alert["entity_type"], alert["entity_id"], alert["badge"], alert["badge_since"]) in active
+            assert alert["status"] == ("pending" if live else "skipped"), (week, alert["key"])
+    skipped = {str(a["key"]) for a in store.alerts("skipped")}
+    assert skipped, "over these weeks some badge of the demo company ends while its alert is pending"
+    assert all(a["last_error"] == "stale: its badge episode ended" for a in store.alerts("skipped"))
+    tried = len(http.received)
+    http.reply(Reply(200))
+    pending = store.alerts("pending")
+    assert send(store, model, retry=True)["sent"] == len(pending)
+    sent_keys = set()
+    for request in http.received[tried:]:
+        body = request.json()
+        assert isinstance(body, dict)
+        sent_keys.add(request.headers["Idempotency-Key"])
+    digests = {str(a["digest"] or a["key"]) for a in pending}
+    assert sent_keys == digests and not sent_keys & skipped
+    assert {a["status"] for a in store.alerts()} == {"sent", "skipped"}

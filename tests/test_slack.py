@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.receiver import Receiver, Reply, receiver
+from tests.receiver import Receiver, Reply, SlackWorkspace, receiver
 from tests.test_delivery import _one_by_one
-from whynow.delivery import send
+from whynow.delivery import INTERRUPTED, send
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.check import CompiledModel
@@ -187,3 +187,69 @@ def test_a_digest_is_one_message_per_rep_with_every_account(store: Store, slack:
     assert all(json.loads(str(a["payload"]))["account"]["name"] in shown for a in alerts)
     first = slack.received[0].json()
     assert isinstance(first, dict) and first["blocks"][0]["type"] == "header"
+
+
+def _bot_model_file(tmp_path: Path, base_url: str) -> Path:
+    text = reference_model_path().read_text(encoding="utf-8")
+    bot = f"    bot_token: ${{WHYNOW_SLACK_BOT_TOKEN:-}}\n    base_url: '{base_url}'\n    channel: '#revenue-alerts'\n"
+    text = text.replace("    webhook_url: ${WHYNOW_SLACK_WEBHOOK:-}   # empty: Slack alerts off\n", bot)
+    (tmp_path / "model.yaml").write_text(text, encoding="utf-8")
+    return tmp_path / "model.yaml"
+
+
+def test_a_bot_killed_mid_delivery_posts_nothing_twice(store: Store, slack: Receiver, tmp_path: Path) -> None:
+    """The README's bound for a Slack bot: none. The alert in flight is counted as tried before it is
+    posted; the next send finds its message by the key in the metadata and records it as sent."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    workspace = SlackWorkspace(hang_on=3)  # Slack keeps the third message but answers late
+    slack.answer = workspace
+    pending = store.alerts("pending")
+    assert len(pending) >= 4
+    model_file = _bot_model_file(tmp_path, slack.url + "/api/")
+    env = {**os.environ, "WHYNOW_SLACK_BOT_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "whynow", "alerts", "send", "--store", store.location, "--model", str(model_file)]
+    sender = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(workspace.messages()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workspace.messages()) == 3, sender.communicate(timeout=5)
+    time.sleep(0.2)  # the reply to the third post is still 30 s away
+    os.kill(sender.pid, signal.SIGKILL)
+    sender.communicate(timeout=10)
+    in_flight = workspace.messages()[2]
+    key = in_flight["metadata"]["event_payload"]["key"]  # type: ignore[index]
+    interrupted = next(a for a in store.alerts() if a["key"] == key)
+    assert (interrupted["status"], interrupted["attempts"], interrupted["last_error"]) == ("pending", 1, INTERRUPTED)
+    with pytest.MonkeyPatch.context() as env_:
+        env_.setenv("WHYNOW_SLACK_BOT_TOKEN", TOKEN)
+        model = load_model_text(model_file.read_text(encoding="utf-8"), "model.yaml")
+    assert send(store, model)["sent"] == len(pending) - 2  # nothing lost
+    keys = [m["metadata"]["event_payload"]["key"] for m in workspace.messages()]  # type: ignore[index]
+    assert sorted(keys) == sorted(str(a["key"]) for a in pending)  # each alert posted exactly once
+    after = next(a for a in store.alerts() if a["key"] == key)
+    assert (after["status"], after["message_id"], after["last_error"]) == ("sent", in_flight["ts"], None)
+    assert any("conversations.history" in r.path for r in slack.received)
+
+
+@pytest.mark.parametrize("history_error", [None, "missing_scope"])
+def test_a_bot_alert_tried_before_but_never_posted_is_posted_once(
+    store: Store, slack: Receiver, history_error: str | None
+) -> None:
+    """A look-up that finds nothing, or that Slack refuses (a bot without history scopes), sends the alert:
+    a duplicate is better than a lost alert."""
+    workspace = SlackWorkspace(history_error=history_error)
+    model = _model(bot_token=TOKEN, base_url=slack.url + "/api/", channel="#revenue-alerts")
+    slack.reply(Reply(500, json.dumps({"ok": False, "error": "fatal_error"}), OK_JSON))
+    assert send(store, model)["pending"] == len(store.alerts())  # tried once, not posted
+    slack.answer = workspace
+    assert send(store, model, retry=True)["sent"] == len(store.alerts())
+    keys = [m["metadata"]["event_payload"]["key"] for m in workspace.messages()]  # type: ignore[index]
+    assert sorted(keys) == sorted(str(a["key"]) for a in store.alerts())
+    looked = [r for r in slack.received if "conversations.history" in r.path]
+    assert looked and all(r.params()["include_all_metadata"] in ("1", "true") for r in looked)
+    assert {a["attempts"] for a in store.alerts()} == {2}

@@ -141,9 +141,11 @@ def channels(model: CompiledModel, store: Store) -> dict[str, Channel]:
     if "slack" in on and alerts.slack is not None:
         slack = alerts.slack
         users = {str(r["rep_id"]): str(r["slack_user_id"]) for r in store.last_reps() if r.get("slack_user_id")}
-        found["slack"] = Slack(slack.webhook_url, slack.bot_token, slack.channel, users, slack.base_url)
+        found["slack"] = Slack(
+            slack.webhook_url, slack.bot_token, slack.channel, users, slack.base_url, slack.timeout_s
+        )
     if "webhook" in on and alerts.webhook is not None:
-        found["webhook"] = Webhook(alerts.webhook.url, alerts.webhook.secret)
+        found["webhook"] = Webhook(alerts.webhook.url, alerts.webhook.secret, alerts.webhook.timeout_s)
     return found
 
 
@@ -162,27 +164,41 @@ def send(
     outcomes: Counter[str] = Counter()
     groups: dict[str, list[Row]] = {}  # a digest's alerts, sent as one message
     for alert in store.alerts("pending"):
+        if (alert["entity_type"], alert["entity_id"], alert["badge"], alert["badge_since"]) not in active:
+            store.record_alert(str(alert["key"]), status="skipped", last_error="stale: its badge episode ended")
+            outcomes["skipped"] += 1
+            continue
         due = alert["next_try"] is None or retry or alert["next_try"] <= now  # type: ignore[operator]
         channel = ready.get(str(alert["channel"]))
         if not due or channel is None:
             outcomes["waiting"] += 1
             continue
-        if (alert["entity_type"], alert["entity_id"], alert["badge"], alert["badge_since"]) not in active:
-            store.record_alert(str(alert["key"]), status="skipped", last_error="stale: its badge episode ended")
-            outcomes["skipped"] += 1
-            continue
         if alert["digest"] is not None:
             groups.setdefault(str(alert["digest"]), []).append(alert)
             continue
+        _claim(store, [alert], now)
         outcome = channel.deliver(alert)
         store.record_alert(str(alert["key"]), **_recorded(alert, outcome, now))
         outcomes[outcome.status] += 1
     for key, alerts in groups.items():
+        _claim(store, alerts, now)
         outcome = ready[str(alerts[0]["channel"])].deliver_digest(key, alerts)
         for alert in alerts:  # the digest's outcome is each of its alerts' outcome
             store.record_alert(str(alert["key"]), **_recorded(alert, outcome, now))
         outcomes[outcome.status] += len(alerts)
     return outcomes
+
+
+INTERRUPTED = "interrupted: sent or not, the outcome of this attempt was not recorded"
+
+
+def _claim(store: Store, alerts: Sequence[Row], now: dt.datetime) -> None:
+    """Count the attempt before it is made: if the process dies before its outcome is recorded, the
+    alert stays pending with this attempt counted and INTERRUPTED as its error, due at once. A channel
+    that can look for a message it sent (the Slack bot) does so before it sends an alert tried before."""
+    for alert in alerts:
+        attempts = int(alert["attempts"] or 0) + 1  # type: ignore[call-overload]
+        store.record_alert(str(alert["key"]), attempts=attempts, last_error=INTERRUPTED, next_try=now)
 
 
 def outcome_line(outcomes: Mapping[str, int]) -> str:

@@ -5,12 +5,15 @@
     Slack(...).deliver(alert) -> Outcome
 
 The bot sends to the rep's `slack_user_id`, else to `alerts.slack.channel`, with the alert's key in
-the message's metadata. slack_sdk's own retries are off: the outbox decides when to try again.
+the message's metadata; before it sends an alert tried before (one whose outcome may not have been
+recorded), it looks for that key in the conversation's latest messages and records a match as sent.
+slack_sdk's own retries are off: the outbox decides when to try again.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.error import URLError
@@ -26,6 +29,7 @@ from whynow.delivery import ERROR_CHARS, TIMEOUT_S, Outcome
 # a context element 2000, a button's text 75, a URL 3000; the fallback text is kept to 3000 as well.
 SECTION_CHARS, FIELD_CHARS, BUTTON_CHARS, URL_CHARS = 3000, 2000, 75, 3000
 METADATA_EVENT = "whynow_alert"
+LOOKBACK = 200  # messages of a conversation searched for an alert tried before (conversations.history)
 NO_RETRIES: list[RetryHandler] = []
 
 
@@ -112,7 +116,9 @@ class Slack:
     ) -> None:
         self.webhook_url, self.channel, self.timeout_s = webhook_url, channel, timeout_s
         self.slack_users = dict(slack_users or {})
+        self._conversations: dict[str, str | None] = {}
         timeout = max(1, round(timeout_s))  # slack_sdk takes whole seconds
+        self.timeout_s = timeout
         self.bot = (
             WebClient(token=bot_token, base_url=base_url, timeout=timeout, retry_handlers=NO_RETRIES)
             if bot_token
@@ -147,6 +153,10 @@ class Slack:
         recipient = self.slack_users.get(str(alert["rep_id"])) or self.channel
         if not recipient:
             return Outcome("failed", "slack: the rep has no slack_user_id and alerts.slack.channel is not set")
+        if int(str(alert.get("attempts") or 0)) > 0:  # tried before: it may have arrived unrecorded
+            ts = self._posted(recipient, key)
+            if ts is not None:
+                return Outcome("sent", message_id=ts)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
         try:
             response = self.bot.chat_postMessage(channel=recipient, text=text, blocks=blocks, metadata=metadata)
@@ -154,6 +164,46 @@ class Slack:
             error = e.response.get("error") if isinstance(e.response.data, dict) else None
             return _outcome(e.response.status_code, str(error or ""), e.response.headers.get("Retry-After"))
         return Outcome("sent", message_id=str(response.get("ts") or "") or None)
+
+    def _posted(self, recipient: str, key: str) -> str | None:
+        """The ts of a message this bot already posted to `recipient` with `key` in its metadata, among the
+        conversation's latest LOOKBACK messages; None when there is none or Slack cannot be asked (then the
+        alert is sent: a duplicate is better than a lost alert)."""
+        assert self.bot is not None
+        try:
+            conversation = self._conversation(recipient)
+            if conversation is None:
+                return None
+            history = self.bot.conversations_history(channel=conversation, limit=LOOKBACK, include_all_metadata=True)
+        except (SlackApiError, OSError):
+            return None
+        for posted in history.get("messages") or []:
+            metadata = posted.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
+                return str(posted.get("ts") or "") or None
+        return None
+
+    def _conversation(self, recipient: str) -> str | None:
+        """The conversation id for a user id (its DM), a conversation id, or a `#channel` name."""
+        assert self.bot is not None
+        if recipient not in self._conversations:
+            found: str | None = None
+            if re.fullmatch(r"[UW][A-Z0-9]+", recipient):
+                found = str(self.bot.conversations_open(users=recipient)["channel"]["id"])
+            elif re.fullmatch(r"[CGD][A-Z0-9]+", recipient):
+                found = recipient
+            else:
+                name, cursor = recipient.lstrip("#"), None
+                while found is None:
+                    page = self.bot.conversations_list(
+                        types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
+                    )
+                    found = next((str(c["id"]) for c in page.get("channels") or [] if c.get("name") == name), None)
+                    cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                    if not cursor:
+                        break
+            self._conversations[recipient] = found
+        return self._conversations[recipient]
 
 
 def _outcome(status: int, error: str, retry_after: str | None) -> Outcome:

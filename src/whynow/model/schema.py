@@ -189,12 +189,14 @@ class SlackAlerts(Section):
     base_url: str = Field(
         default="https://slack.com/api/", description="Slack's Web API (a proxy or a test server may stand in)."
     )
+    timeout_s: float = Field(default=10.0, gt=0, le=300, description="Seconds to wait for Slack's answer.")
 
 
 class WebhookAlerts(Section):
     url: str = Field(default="", description="Endpoint receiving the alert as JSON; empty turns it off.")
     secret: str = Field(default="", description="HMAC-SHA256 signing secret.")
     on: list[AlertChange] = Field(default_factory=lambda: list(_WEBHOOK_ON), description="Changes that alert.")
+    timeout_s: float = Field(default=10.0, gt=0, le=300, description="Seconds to wait for the endpoint's answer.")
 
 
 class Alerts(Section):

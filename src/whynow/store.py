@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -70,12 +72,31 @@ class _Database(ABC):
         return {str(r["column_name"]) for r in rows}
 
 
+BUSY_WAIT_S = 30.0  # how long opening a DuckDB store waits for another process to let go of it (SPEC §8)
+_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+
+
 class _DuckDB(_Database):
     def __init__(self, path: Path, read_only: bool) -> None:
-        try:
-            self.con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as e:
-            raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
+        """Open the file; while another process holds it (one writer, or readers), try again for up to
+        BUSY_WAIT_S seconds, then fail naming the process that holds it."""
+        deadline = time.monotonic() + BUSY_WAIT_S
+        while True:
+            try:
+                self.con = duckdb.connect(str(path), read_only=read_only)
+                return
+            except duckdb.IOException as e:
+                holder = _HOLDER.search(str(e))
+                if holder is None:
+                    raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
+                if time.monotonic() >= deadline:
+                    raise DataError(
+                        f"{path}: the store is busy: process {holder[2]} ({holder[1]}) has it open; waited "
+                        f"{BUSY_WAIT_S:g} s. Try again when it has finished."
+                    ) from None
+                time.sleep(0.25)
+            except duckdb.Error as e:
+                raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         result = self.con.execute(sql, list(params))

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.receiver import Receiver, Reply, receiver
-from whynow.delivery import INTERRUPTED, SIGNATURE_HEADER, TIMESTAMP_HEADER, send, verify
+from whynow.alerts.deliver import INTERRUPTED, send
+from whynow.alerts.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.check import CompiledModel

@@ -161,7 +161,7 @@ def test_a_postgresql_store_keeps_the_outbox_the_same_way(
 def test_with_no_channel_the_demo_prints_what_would_be_sent(
     company: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from whynow.outbox import dry_run_lines
+    from whynow.alerts.outbox import dry_run_lines
 
     model = _model(monkeypatch, hook="")
     store = Store(tmp_path / "store.duckdb")

@@ -15,13 +15,13 @@ import pytest
 
 from tests.receiver import Receiver, Reply, SlackWorkspace, receiver
 from tests.test_delivery import _one_by_one
-from whynow.delivery import INTERRUPTED, send
+from whynow.alerts.deliver import INTERRUPTED, send
+from whynow.alerts.slack import SECTION_CHARS, Slack, message
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.check import CompiledModel
 from whynow.model.load import load_model_text
 from whynow.run import run
-from whynow.slack import SECTION_CHARS, Slack, message
 from whynow.store import Store
 
 AS_OF = dt.date(2026, 11, 6)

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from whynow import __version__
+from whynow.alerts.outbox import AlertStatus
 from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
-from whynow.outbox import AlertStatus
 from whynow.run import RUN_STEPS, FileFormat, RunResult
 from whynow.sql import Dialect
 
@@ -222,7 +222,7 @@ def alerts(
     """The alert outbox: each alert a run wrote, with its channel, recipient and delivery state."""
     if ctx.invoked_subcommand is not None:
         return
-    from whynow.outbox import alert_lines
+    from whynow.alerts.outbox import alert_lines
     from whynow.store import Store
 
     for line in alert_lines(Store(store), status):
@@ -251,7 +251,7 @@ def alerts_retry(
 
 
 def _send_alerts(location: str, model_file: Path | None, *, retry: bool, failed: bool) -> None:
-    from whynow.delivery import outcome_line, send
+    from whynow.alerts.deliver import outcome_line, send
     from whynow.errors import DataError
     from whynow.model.load import load_model, load_model_text
     from whynow.store import Store
@@ -351,7 +351,7 @@ def demo(
     out.print()
     for line in queue_lines(Store(store), limit=3):
         out.print(line, markup=False)
-    from whynow.outbox import dry_run_lines
+    from whynow.alerts.outbox import dry_run_lines
 
     if not compiled.spec.alerts.turned_on():
         out.print()

@@ -63,7 +63,7 @@ def print_run_summary(console: Console, result: RunResult) -> None:
     for path in result.files:
         console.print(f"wrote {path}", markup=False)
     if result.alerts:
-        from whynow.delivery import outcome_line
+        from whynow.alerts.deliver import outcome_line
 
         console.print(outcome_line(result.alerts), markup=False)
 

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whynow.alerts.outbox import outbox
 from whynow.changes import log_changes
 from whynow.data.backends import among, close, first_line, keep, upload, upload_ids
 from whynow.data.contract import TABLE_NAMES
@@ -31,7 +32,6 @@ from whynow.data.validate import OnBadRows, Validated, validate_source
 from whynow.errors import DataError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
-from whynow.outbox import outbox
 from whynow.outputs import (
     account_status,
     badge_candidates,
@@ -99,7 +99,7 @@ def run(
     # After the run committed: a failed delivery stays in the outbox, never undoes the run. With no
     # channel on, nothing could be delivered.
     if send_alerts and model.spec.alerts.turned_on():
-        from whynow.delivery import send  # httpx and slack_sdk load only when there is something to send
+        from whynow.alerts.deliver import send  # httpx and slack_sdk load only when there is something to send
 
         result.alerts = send(Store(store), model)
     return result

@@ -124,7 +124,7 @@ def outbox(
 
 def dry_run_lines(model: CompiledModel, outputs: Mapping[str, pa.Table], shown: int = 5) -> list[str]:
     """What a run would send on Slack (`on: [surfaced]`) when no channel is on: the rep and the text."""
-    from whynow.slack import message
+    from whynow.alerts.slack import message
 
     alerts = outbox(model, outputs, wanted={"slack": ["surfaced"]}).to_pylist()
     if not alerts:

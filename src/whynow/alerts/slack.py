@@ -23,7 +23,7 @@ from slack_sdk.http_retry import RetryHandler
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from whynow.delivery import ERROR_CHARS, TIMEOUT_S, Outcome
+from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, Outcome
 
 # Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,
 # a context element 2000, a button's text 75, a URL 3000; the fallback text is kept to 3000 as well.

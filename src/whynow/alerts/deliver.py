@@ -4,7 +4,7 @@
 
 Each alert's outcome is written to the store right after its attempt, so a crash loses at most the
 outcome of the alert in flight; that alert is sent again by the next `send` (at-least-once), with the
-same key as its `Idempotency-Key`, so a receiver can drop the copy.
+same key as its `Idempotency-Key`, so a receiver can drop the copy (a Slack bot looks for it first).
 
 * sent: the service accepted it (2xx); its message id is kept where the service gives one.
 * pending: a transient failure — a network error, a time-out, HTTP 429 (after its `Retry-After`) or
@@ -14,32 +14,24 @@ same key as its `Idempotency-Key`, so a receiver can drop the copy.
 * skipped: stale — its badge episode had ended (the store's last run no longer holds that badge since
   that day) before it could be sent.
 
-Errors name the channel and the HTTP status or the exception's kind, never the URL or a token.
+Errors name the channel and the HTTP status or the exception's kind, never the URL or a token. The
+channels (alerts/slack.py, alerts/webhook.py) load only when something is sent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
-import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-import httpx
-
 from whynow.model.check import CompiledModel
 from whynow.store import Row, Store
 
-WEBHOOK_VERSION = 1
 TIMEOUT_S = 10.0
 BACKOFF_S = (60, 300, 900, 3600)  # after the 1st, 2nd, 3rd, later transient failure (without Retry-After)
 ERROR_CHARS = 300
-SIGNATURE_HEADER = "X-Whynow-Signature"
-TIMESTAMP_HEADER = "X-Whynow-Timestamp"
 
 
 @dataclass(frozen=True)
@@ -58,82 +50,10 @@ class Channel(Protocol):
     def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome: ...
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The webhook signature: `v1=` and the hex HMAC-SHA256 of `<timestamp>.<body>` under the secret.
-
-    >>> sign("s3cret", "1700000000", b'{"a":1}')
-    'v1=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e098940'
-    """
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"v1={digest}"
-
-
-def verify(secret: str, timestamp: str, signature: str, body: bytes, *, tolerance_s: float = 300.0) -> bool:
-    """A receiver's check of a whynow webhook: the signature matches the body and the timestamp is within
-    `tolerance_s` of now (a replayed request is refused), compared in constant time.
-
-    >>> body = b'{"a":1}'
-    >>> now = str(int(time.time()))
-    >>> verify("s3cret", now, sign("s3cret", now, body), body)
-    True
-    >>> verify("s3cret", now, sign("s3cret", now, body), b'{"a":2}')
-    False
-    """
-    try:
-        fresh = abs(time.time() - int(timestamp)) <= tolerance_s
-    except ValueError:
-        return False
-    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-class Webhook:
-    """Any HTTP endpoint: the alert as versioned JSON, signed, with the outbox key as Idempotency-Key."""
-
-    def __init__(self, url: str, secret: str = "", timeout_s: float = TIMEOUT_S) -> None:
-        self.url, self.secret, self.timeout_s = url, secret, timeout_s
-
-    def deliver(self, alert: Mapping[str, object]) -> Outcome:
-        return self._post(str(alert["key"]), {"alert": json.loads(str(alert["payload"]))})
-
-    def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome:
-        """One request for a rep's alerts of a run: `{"version", "key", "digest": true, "alerts": [...]}`."""
-        return self._post(key, {"digest": True, "alerts": [json.loads(str(a["payload"])) for a in alerts]})
-
-    def _post(self, key: str, content: Mapping[str, object]) -> Outcome:
-        body = json.dumps({"version": WEBHOOK_VERSION, "key": key, **content}, sort_keys=True).encode()
-        timestamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json", "Idempotency-Key": key, TIMESTAMP_HEADER: timestamp}
-        if self.secret:
-            headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
-        try:
-            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
-        except httpx.TimeoutException:
-            return Outcome("pending", f"webhook: no answer within {self.timeout_s:g} s")
-        except httpx.TransportError as e:
-            return Outcome("pending", f"webhook: {type(e).__name__} (the endpoint could not be reached)")
-        return _http_outcome("webhook", response, response.headers.get("X-Request-Id"))
-
-
-def _http_outcome(channel: str, response: httpx.Response, message_id: str | None) -> Outcome:
-    if response.is_success:
-        return Outcome("sent", message_id=message_id)
-    error = f"{channel}: HTTP {response.status_code} {response.text.strip()[:ERROR_CHARS]}".rstrip()
-    if response.status_code == 429 or response.status_code >= 500:
-        return Outcome("pending", error, retry_after_s=_retry_after(response.headers.get("Retry-After")))
-    return Outcome("failed", error)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (seconds; an HTTP date is read as 'later', the default backoff)."""
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
 def channels(model: CompiledModel, store: Store) -> dict[str, Channel]:
     """The channels the model turns on, ready to deliver (a Slack bot DMs reps by their slack_user_id)."""
-    from whynow.slack import Slack
+    from whynow.alerts.slack import Slack
+    from whynow.alerts.webhook import Webhook
 
     alerts = model.spec.alerts
     on = alerts.turned_on()

@@ -1,0 +1,96 @@
+"""The generic webhook channel (SPEC §7): the alert as versioned JSON, signed with HMAC-SHA256 over
+timestamp + body, the outbox key as its `Idempotency-Key`.
+
+    sign(secret, timestamp, body) -> "v1=<hex>"
+    verify(secret, timestamp, signature, body) -> bool     what a receiver runs (replay-safe)
+    Webhook(url, secret).deliver(alert) -> Outcome
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, Outcome
+
+WEBHOOK_VERSION = 1
+SIGNATURE_HEADER = "X-Whynow-Signature"
+TIMESTAMP_HEADER = "X-Whynow-Timestamp"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The webhook signature: `v1=` and the hex HMAC-SHA256 of `<timestamp>.<body>` under the secret.
+
+    >>> sign("s3cret", "1700000000", b'{"a":1}')
+    'v1=1698a50bc74d1ff1db85c4e0a5297c2ad9fdba245d5737cdb789e4cc6e098940'
+    """
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"v1={digest}"
+
+
+def verify(secret: str, timestamp: str, signature: str, body: bytes, *, tolerance_s: float = 300.0) -> bool:
+    """A receiver's check of a whynow webhook: the signature matches the body and the timestamp is within
+    `tolerance_s` of now (a replayed request is refused), compared in constant time.
+
+    >>> body = b'{"a":1}'
+    >>> now = str(int(time.time()))
+    >>> verify("s3cret", now, sign("s3cret", now, body), body)
+    True
+    >>> verify("s3cret", now, sign("s3cret", now, body), b'{"a":2}')
+    False
+    """
+    try:
+        fresh = abs(time.time() - int(timestamp)) <= tolerance_s
+    except ValueError:
+        return False
+    return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+class Webhook:
+    """Any HTTP endpoint: the alert as versioned JSON, signed, with the outbox key as Idempotency-Key."""
+
+    def __init__(self, url: str, secret: str = "", timeout_s: float = TIMEOUT_S) -> None:
+        self.url, self.secret, self.timeout_s = url, secret, timeout_s
+
+    def deliver(self, alert: Mapping[str, object]) -> Outcome:
+        return self._post(str(alert["key"]), {"alert": json.loads(str(alert["payload"]))})
+
+    def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome:
+        """One request for a rep's alerts of a run: `{"version", "key", "digest": true, "alerts": [...]}`."""
+        return self._post(key, {"digest": True, "alerts": [json.loads(str(a["payload"])) for a in alerts]})
+
+    def _post(self, key: str, content: Mapping[str, object]) -> Outcome:
+        body = json.dumps({"version": WEBHOOK_VERSION, "key": key, **content}, sort_keys=True).encode()
+        timestamp = str(int(time.time()))
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key, TIMESTAMP_HEADER: timestamp}
+        if self.secret:
+            headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
+        try:
+            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
+        except httpx.TimeoutException:
+            return Outcome("pending", f"webhook: no answer within {self.timeout_s:g} s")
+        except httpx.TransportError as e:
+            return Outcome("pending", f"webhook: {type(e).__name__} (the endpoint could not be reached)")
+        return _http_outcome("webhook", response, response.headers.get("X-Request-Id"))
+
+
+def _http_outcome(channel: str, response: httpx.Response, message_id: str | None) -> Outcome:
+    if response.is_success:
+        return Outcome("sent", message_id=message_id)
+    error = f"{channel}: HTTP {response.status_code} {response.text.strip()[:ERROR_CHARS]}".rstrip()
+    if response.status_code == 429 or response.status_code >= 500:
+        return Outcome("pending", error, retry_after_s=_retry_after(response.headers.get("Retry-After")))
+    return Outcome("failed", error)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds; an HTTP date is read as 'later', the default backoff)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

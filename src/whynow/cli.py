@@ -295,6 +295,29 @@ def _progress(steps: int) -> Iterator[Callable[[str], None]]:
         yield step
 
 
+@app.command()
+@reports_user_errors
+def serve(
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; any but a loopback address needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="WHYNOW_TOKEN",
+            help="Token every page and API call must carry (bearer header, or the login form's cookie).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the dashboard and the JSON API (/api, docs at /api/docs), read-only from the store's outputs."""
+    from whynow.serve.app import serve as serve_app
+
+    serve_app(store, host, port, token)
+
+
 @app.command(name="compile")
 @reports_user_errors
 def compile_command(
@@ -361,6 +384,7 @@ def demo(
         f"\nNext: whynow explain {_top_account(result)} --store {store}    (why that account stands where it does)",
         markup=False,
     )
+    out.print(f"      whynow serve --store {store}    (the dashboard, at http://127.0.0.1:8000/)", markup=False)
 
 
 def _top_account(result: RunResult) -> str:

@@ -57,8 +57,6 @@ def explain_account(store: Store, account_id: str, as_of: dt.date | None = None)
 def _badge(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> Iterator[str]:
     """The badge story: candidates that held, the winner and why it won, evidence, the history."""
     account_id = str(account["account_id"])
-    definitions = {d.id: (i, d) for i, d in enumerate(model.spec.badges.definitions)}
-    precedence = model.spec.badges.precedence
     candidates = [str(r["badge"]) for r in store.rows("badge_candidates", as_of, entity_type="account",
                                                         entity_id=account_id)]  # fmt: skip
     if account["badge"] is None:
@@ -77,7 +75,7 @@ def _badge(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> 
             yield f"  surfaced to {account['route_to'] or 'the unassigned queue'} at #{account['queue_rank']}"
         elif queue == "held":
             yield f"  held ({account['held_reason']}), routed to {account['route_to'] or 'nobody'}"
-        yield "  " + _why_it_won(str(account["badge"]), candidates, definitions, precedence)
+        yield "  " + why_it_won(model, str(account["badge"]), candidates)
         for row in store.rows("evidence", as_of, entity_type="account", entity_id=account_id):
             if row["source_table"] is None:
                 yield f"  evidence: {row['signal']} = {row['value']}"
@@ -91,18 +89,19 @@ def _badge(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> 
     yield ""
 
 
-def _why_it_won(
-    winner: str, candidates: Sequence[str], definitions: Mapping[str, tuple[int, Any]], precedence: Sequence[str]
-) -> str:
+def why_it_won(model: CompiledModel, winner: str, candidates: Sequence[str]) -> str:
+    """Why a badge is the one an entity shows: the only candidate, precedence over the others, or grace."""
     if winner not in candidates:
         return "not a candidate today: still in its grace period"
     others = [c for c in candidates if c != winner]
     if not others:
         return "the only definition that held today"
-    archetype = definitions[winner][1].archetype
-    beaten = ", ".join(f"{c} ({definitions[c][1].archetype})" for c in others if c in definitions)
-    same = [c for c in others if c in definitions and definitions[c][1].archetype == archetype]
-    rule = "earlier in the file than" if same else f"its archetype {archetype} ranks first in {list(precedence)} over"
+    definitions = {d.id: d for d in model.spec.badges.definitions}
+    archetype = definitions[winner].archetype
+    beaten = ", ".join(f"{c} ({definitions[c].archetype})" for c in others if c in definitions)
+    same = [c for c in others if c in definitions and definitions[c].archetype == archetype]
+    precedence = list(model.spec.badges.precedence)
+    rule = "earlier in the file than" if same else f"its archetype {archetype} ranks first in {precedence} over"
     return f"won over {beaten}: {rule} the others"
 
 
@@ -167,32 +166,45 @@ def _committee(model: CompiledModel, account: Row, contacts: Sequence[Row], brea
     yield ""
 
 
-def _mqa(model: CompiledModel, account: Row) -> Iterator[str]:
+def mqa_criterion(model: CompiledModel, account: Row) -> tuple[str, str, list[str]]:
+    """(where the criterion comes from, its text, each comparison with the account's value)."""
     tier = account.get("tier")
     override = model.condition("accounts", "mqa_when_tier", tier) if tier is not None else None
     criteria = override or model.condition("accounts", "mqa_when")
-    source = f"mqa_when_tier {tier}" if override else "mqa_when"
     assert criteria is not None
-    yield f"MQA: {_yes(account['mqa'])} — target {_yes(account['target'])}, and {source}: {criteria.text}"
-    for line in _comparisons(criteria.tree, account):
+    return f"mqa_when_tier {tier}" if override else "mqa_when", criteria.text, list(comparisons(criteria.tree, account))
+
+
+def _mqa(model: CompiledModel, account: Row) -> Iterator[str]:
+    source, text, checks = mqa_criterion(model, account)
+    yield f"MQA: {_yes(account['mqa'])} — target {_yes(account['target'])}, and {source}: {text}"
+    for line in checks:
         yield f"  {line}"
     yield ""
 
 
-def _stage(model: CompiledModel, account: Row) -> Iterator[str]:
-    yield f"Stage {account['stage']}: the first journey stage whose condition holds"
+def stage_steps(model: CompiledModel, account: Row) -> list[tuple[str, str, str]]:
+    """(stage, its condition in plain language, the account's values) of each journey stage checked, in
+    order, up to the one the account stands at."""
+    steps = []
     for i, stage in enumerate(model.spec.journey):
         condition = model.condition("journey", i, "when")
         if condition is None:
-            yield f"  {stage.stage:<12} otherwise"
+            steps.append((stage.stage, "otherwise", ""))
         else:
-            values = "; ".join(_comparisons(condition.tree, account))
-            yield f"  {stage.stage:<12} {describe_condition(condition)}" + (f" — {values}" if values else "")
+            steps.append((stage.stage, describe_condition(condition), "; ".join(comparisons(condition.tree, account))))
         if stage.stage == account["stage"]:
             break
+    return steps
 
 
-def _comparisons(tree: exp.Expression, row: Row) -> Iterator[str]:
+def _stage(model: CompiledModel, account: Row) -> Iterator[str]:
+    yield f"Stage {account['stage']}: the first journey stage whose condition holds"
+    for stage, text, values in stage_steps(model, account):
+        yield f"  {stage:<12} {text}" + (f" — {values}" if values else "")
+
+
+def comparisons(tree: exp.Expression, row: Row) -> Iterator[str]:
     """Each comparison of a measure with a number, and each true/false name, with the account's value."""
     for node in tree.walk():
         if type(node) in _HOLDS and isinstance(node.this, exp.Column) and isinstance(node.expression, exp.Literal):

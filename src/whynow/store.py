@@ -77,10 +77,11 @@ _HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 
 class _DuckDB(_Database):
-    def __init__(self, path: Path, read_only: bool) -> None:
+    def __init__(self, path: Path, read_only: bool, wait_s: float | None = None) -> None:
         """Open the file; while another process holds it (one writer, or readers), try again for up to
-        BUSY_WAIT_S seconds, then fail naming the process that holds it."""
-        deadline = time.monotonic() + BUSY_WAIT_S
+        `wait_s` seconds (default BUSY_WAIT_S), then fail naming the process that holds it."""
+        wait_s = BUSY_WAIT_S if wait_s is None else wait_s
+        deadline = time.monotonic() + wait_s
         while True:
             try:
                 self.con = duckdb.connect(str(path), read_only=read_only)
@@ -92,7 +93,7 @@ class _DuckDB(_Database):
                 if time.monotonic() >= deadline:
                     raise DataError(
                         f"{path}: the store is busy: process {holder[2]} ({holder[1]}) has it open; waited "
-                        f"{BUSY_WAIT_S:g} s. Try again when it has finished."
+                        f"{wait_s:g} s. Try again when it has finished."
                     ) from None
                 time.sleep(0.25)
             except duckdb.Error as e:
@@ -158,7 +159,8 @@ _ARROW_TYPES = {  # PostgreSQL type OIDs (pg_type.oid) of the store's columns
 
 
 class _Postgres(_Database):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
+        """Connect; a read-only connection refuses every write (default_transaction_read_only)."""
         import psycopg
 
         plain, schema = split_schema(url)
@@ -168,8 +170,11 @@ class _Postgres(_Database):
             raise DataError(f"{hide_password(url)}: cannot open the store: {first_line(e)}") from None
         self.execute("SET TIME ZONE 'UTC'")
         if schema:
-            self.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+            if not read_only:
+                self.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
             self.execute(f"SET search_path TO {_quote(schema)}")
+        if read_only:
+            self.execute("SET default_transaction_read_only TO on")
 
     def _cursor(self, sql: str, params: Sequence[object]) -> Any:
         return self.con.execute(sql.replace("?", "%s").encode(), list(params))  # psycopg's placeholders
@@ -227,10 +232,12 @@ class Store:
         """Whether there is a store to read (a PostgreSQL store exists once its database answers)."""
         return self.postgres or Path(self.location).exists()
 
-    def connect(self, read_only: bool = False) -> _Database:
+    def connect(self, read_only: bool = False, wait_s: float | None = None) -> _Database:
+        """A connection; `wait_s`: how long to wait for a DuckDB file another process holds (default
+        BUSY_WAIT_S)."""
         if self.postgres:
-            return _Postgres(self.location)
-        return _DuckDB(Path(self.location), read_only)
+            return _Postgres(self.location, read_only)
+        return _DuckDB(Path(self.location), read_only, wait_s)
 
     def _read(self) -> _Database | None:
         """A read connection, or None where there is nothing to read."""

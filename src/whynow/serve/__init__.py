@@ -1,0 +1,1 @@
+"""The dashboard and JSON API (SPEC §8): `whynow serve`."""

@@ -1,0 +1,218 @@
+"""`whynow serve` (SPEC §8): the FastAPI app that serves the dashboard's pages and the JSON API, read-only,
+from a store's outputs.
+
+Security: it listens on 127.0.0.1 by default, and there only answers requests addressed to a loopback
+name (so a web page cannot reach it through DNS rebinding). On any other address it needs a token on
+every page and API call: `Authorization: Bearer TOKEN`, or the HttpOnly, SameSite=Strict cookie the login
+form sets; both are compared in constant time. Every response carries a Content-Security-Policy that
+allows only the app's own scripts and styles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from whynow import __version__
+from whynow.errors import DataError, WhynowError
+from whynow.serve import api, pages
+from whynow.serve.query import Busy, NotFound
+from whynow.store import Store
+
+COOKIE = "whynow_session"
+# plotly.js adds its CSS rules through the CSSOM to an empty <style> element it creates, and on loading adds
+# one <style> with maplibre's CSS (for map traces): their hashes allow these two elements and no other.
+# Another plotly.js version may bring other CSS: the browser tests fail on the console error it makes.
+PLOTLY_STYLES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # the empty text
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # maplibre-gl.css as plotly.js 3 bundles it
+)
+CSP = (
+    f"default-src 'none'; script-src 'self'; style-src 'self' {' '.join(PLOTLY_STYLES)}; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+OPEN_PATHS = ("/login", "/static/")  # no data: reachable without the token, so the login form has its CSS
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address to listen on is this machine's own (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def _session(token: str) -> str:
+    """The login cookie's value: derived from the token, so the token itself is not stored in the browser."""
+    return hmac.new(token.encode(), b"whynow dashboard session", hashlib.sha256).hexdigest()
+
+
+def authorized(request: Request, token: str) -> bool:
+    """A bearer header holding the token, or the login cookie; compared in constant time."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(_digest(given.strip()), _digest(token)):
+        return True
+    cookie = request.cookies.get(COOKIE)
+    return cookie is not None and hmac.compare_digest(_digest(cookie), _digest(_session(token)))
+
+
+def create_app(store: Store, token: str | None = None, loopback: bool = True) -> FastAPI:
+    """The dashboard and API over `store`; with a token, every page and API call needs it; `loopback`:
+    the server listens on a loopback address, so only requests for a loopback host name are answered."""
+    app = FastAPI(
+        title="whynow",
+        version=__version__,
+        summary="Which accounts deserve a seller's attention today, and why — read from a whynow store.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.store = store
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        path = request.url.path
+        if token is not None and not path.startswith(OPEN_PATHS) and not authorized(request, token):
+            response: Response = _unauthorized(request)
+        else:
+            response = await call_next(request)
+        response.headers.update(HEADERS)
+        if not path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request, next: str = "/") -> Response:
+        return pages.render(request, "login.html", next=_local(next), failed=False, open_mode=token is None)
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        given, target = form.get("token", [""])[0], _local(form.get("next", ["/"])[0])
+        if token is None or not hmac.compare_digest(_digest(given), _digest(token)):
+            return pages.render(request, "login.html", 401, next=target, failed=True, open_mode=token is None)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE, _session(token), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        )
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        """plotly.js as the installed `plotly` package ships it (nothing from a CDN)."""
+        path = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+        return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(pages.static_files())), name="static")
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, e: NotFound) -> Response:
+        return _error(request, 404, str(e))
+
+    @app.exception_handler(Busy)
+    def busy(request: Request, e: Busy) -> Response:
+        return _error(request, 503, f"{e} The page will answer once the run has written its outputs.")
+
+    @app.exception_handler(WhynowError)
+    def user_error(request: Request, e: WhynowError) -> Response:
+        return _error(request, 400, str(e))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, e: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": jsonable(e.errors())}, status_code=422)
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}" for err in e.errors())
+        return _error(request, 422, f"The address has a parameter the page cannot use — {problems}.")
+
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    if loopback:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[h.strip("[]") for h in LOOPBACK_NAMES])
+    return app
+
+
+def jsonable(errors: object) -> object:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors)
+
+
+def _local(target: str) -> str:
+    """A redirect target only within this site (a path, never //host or a scheme)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def _unauthorized(request: Request) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(
+            {"detail": "a token is required: send the header Authorization: Bearer TOKEN"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return pages.render(request, "login.html", 401, next=_local(target), failed=False, open_mode=False)
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=status)
+    return pages.render(request, "error.html", status, status=status, message=message)
+
+
+def serve(location: str, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
+    """Serve the dashboard until interrupted; refuses a non-loopback address without a token."""
+    import uvicorn
+
+    store = Store(location)
+    if not store.exists():
+        raise DataError(f"{store.name}: no store here yet; run `whynow run` (or `whynow demo`) first")
+    loopback = is_loopback(host)
+    if not loopback and not token:
+        raise DataError(
+            f"--host {host} is reachable from other machines, so the dashboard needs a token: pass --token or set "
+            "WHYNOW_TOKEN (e.g. WHYNOW_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe())'))"
+        )
+    shown = f"[{host}]" if ":" in host else host
+    print(f"whynow dashboard of {store.name} on http://{shown}:{port}/  (API: /api, docs: /api/docs; Ctrl+C stops)")
+    if token:
+        print(f"Sign in with the token at http://{shown}:{port}/login?next={quote('/')}", flush=True)
+    uvicorn.run(
+        create_app(store, token or None, loopback=loopback),
+        host=host.strip("[]"),
+        port=port,
+        log_level="warning",
+        server_header=False,
+    )

@@ -1,0 +1,202 @@
+"""The dashboard's pages (SPEC §8): server-rendered HTML (Jinja2, autoescaped) of the query layer's objects,
+the same ones `/api` answers with. Charts are plotly.js specs in `<script type="application/json">`,
+drawn by /static/app.js, so the pages run no inline script."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import jinja2
+import markupsafe
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from whynow import __version__
+from whynow.pipeline.narrative import format_value
+from whynow.serve import query, schemas
+from whynow.serve.api import store_of
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("whynow.serve", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+TEMPLATES.filters["show"] = format_value
+TEMPLATES.globals["version"] = __version__
+
+
+def _tojson(value: Any) -> str:
+    """JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so that no text in
+    the data can close the block."""
+    text = json.dumps(value, default=str, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+TEMPLATES.filters["chart"] = lambda spec: markupsafe.Markup(_tojson(spec))
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    """A page: the template with the request's path (for the navigation) and `values`."""
+    html = TEMPLATES.get_template(template).render(
+        path=request.url.path, store=store_of(request).name, query=request.query_params, **values
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def with_query(request: Request, **changes: object) -> str:
+    """The current URL's query string with some parameters changed (None removes one), empty ones left out."""
+    params = {k: v for k, v in request.query_params.items() if k not in changes and v != ""}
+    params.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in changes.items() if v is not None})
+    return "?" + urlencode(params)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request, q: Annotated[schemas.AsOfQuery, Query()]) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.overview(r, q.as_of)
+    return render(request, "overview.html", view=view, charts=_overview_charts(view))
+
+
+def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
+    """plotly.js figures of the overview: pipeline by badge × motion, the funnel, the runs over time."""
+    font = {"family": "system-ui, sans-serif", "size": 12}
+    layout = {"margin": {"l": 150, "r": 20, "t": 10, "b": 40}, "font": font, "height": 300}
+    badged = [c for c in view.pipeline if c.badge is not None]
+    motions = sorted({c.motion or "" for c in badged})
+    pipeline = {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": motion,
+                "y": [c.badge_label for c in badged if (c.motion or "") == motion],
+                "x": [c.accounts for c in badged if (c.motion or "") == motion],
+            }
+            for motion in motions
+        ],
+        "layout": {**layout, "barmode": "stack", "xaxis": {"title": {"text": "accounts"}}, "legend": {"y": -0.25,
+                   "orientation": "h"}, "height": 340},
+    }  # fmt: skip
+    funnel = {
+        "data": [{"type": "funnel", "y": [f.stage for f in view.funnel], "x": [f.accounts for f in view.funnel]}],
+        "layout": layout,
+    }
+    dates = [str(p.as_of) for p in view.over_time]
+    over_time = {
+        "data": [
+            {"type": "scatter", "mode": "lines+markers", "name": name, "x": dates,
+             "y": [getattr(p, key) for p in view.over_time]}
+            for key, name in (("mqa", "MQAs"), ("badged", "badged"), ("surfaced", "surfaced"), ("held", "held"))
+        ],
+        "layout": {**layout, "margin": {"l": 50, "r": 20, "t": 10, "b": 40}},
+    }  # fmt: skip
+    return {"pipeline": pipeline, "funnel": funnel, "over-time": over_time}
+
+
+@router.get("/queues", response_class=HTMLResponse)
+def queues_page(
+    request: Request,
+    as_of: Annotated[dt.date | None, Query()] = None,
+    rep: Annotated[str | None, Query()] = None,
+) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.queues(r, as_of, rep)
+    return render(request, "queues.html", view=view, rep=rep)
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+def accounts_page(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.accounts(r, f)
+
+    def sort_link(column: str) -> str:
+        """Sorting by a column: descending first, again to flip; back to page 1."""
+        order = "asc" if f.sort == column and f.order == "desc" else "desc"
+        return "/accounts" + with_query(request, sort=column, order=order, page=None)
+
+    return render(
+        request,
+        "accounts.html",
+        view=view,
+        f=f,
+        csv_href="/accounts.csv" + with_query(request, page=None, per_page=None),
+        sort_link=sort_link,
+        page_link=lambda n: "/accounts" + with_query(request, page=n),
+    )
+
+
+@router.get("/accounts.csv")
+def accounts_csv(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> StreamingResponse:
+    """Every account the filters match (all pages), sorted, as CSV."""
+    with query.reading(store_of(request)) as r:
+        columns, rows = query.account_rows(r, f)
+        as_of = r.as_of(f.as_of)
+    return StreamingResponse(
+        _csv(columns, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="whynow-accounts-{as_of}.csv"'},
+    )
+
+
+def _csv(columns: list[str], rows: Sequence[Mapping[str, Any]]) -> Iterator[str]:
+    """The rows as CSV, in chunks; values as the store holds them (numbers unrounded, dates ISO)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for i, row in enumerate(rows, 1):
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+        if i % 5000 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+def account_page(request: Request, account_id: str, q: Annotated[schemas.AsOfQuery, Query()]) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.account(r, account_id, q.as_of)
+    return render(request, "account.html", view=view)
+
+
+@router.get("/changes", response_class=HTMLResponse)
+def changes_page(request: Request, f: Annotated[schemas.ChangeFilter, Query()]) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.changes(r, f)
+    return render(request, "changes.html", view=view, f=f, page_link=lambda n: "/changes" + with_query(request, page=n))
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(request: Request) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.runs(r)
+    return render(request, "runs.html", view=view)
+
+
+@router.get("/model", response_class=HTMLResponse)
+def model_page(request: Request, q: Annotated[schemas.ModelQuery, Query()]) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.model(r, q)
+    return render(request, "model.html", view=view)
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The API's reference, rendered here from its OpenAPI schema (no Swagger UI from a CDN)."""
+    schema = request.app.openapi()
+    return render(request, "apidocs.html", schema=schema, pretty=lambda v: json.dumps(v, indent=2))
+
+
+def static_files() -> Any:
+    """The folder of the dashboard's own CSS and JS."""
+    return resources.files("whynow.serve") / "static"

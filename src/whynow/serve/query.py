@@ -1,0 +1,518 @@
+"""The one query layer of the dashboard and the JSON API (SPEC §8): every page and every `/api` answer is
+built here, read from the store's outputs (never recomputed), as the pydantic objects of `schemas.py`.
+
+Each request opens its own read-only connection and closes it (`reading`), so no lock is held between
+requests and `whynow run` can write while the dashboard is up. The SQL is fixed text with `?` parameters:
+user input only ever reaches a query as a parameter, and a sort column only from a closed list. It is
+written once, in DuckDB's dialect, and translated by sqlglot for a PostgreSQL store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import difflib
+import functools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlglot
+
+from whynow.errors import DataError, WhynowError, did_you_mean
+from whynow.explain import mqa_criterion, stage_steps, why_it_won
+from whynow.model.check import CompiledModel
+from whynow.model.describe import describe_model
+from whynow.model.load import load_model_text
+from whynow.serve import schemas as s
+from whynow.store import Row, Store, _Database
+
+WAIT_S = 5.0  # how long a request waits for a store a run is writing before it answers "busy"
+
+
+class NotFound(WhynowError):
+    """What a request asks for is not in the store (HTTP 404)."""
+
+
+class Busy(WhynowError):
+    """The store is held by a writer longer than WAIT_S (HTTP 503)."""
+
+
+@functools.lru_cache(maxsize=256)
+def _postgres(sql: str) -> str:
+    return sqlglot.transpile(sql, read="duckdb", write="postgres")[0]
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(text: str, name: str) -> CompiledModel:
+    return load_model_text(text, f"the model {name} in the store")
+
+
+class Reader:
+    """One read-only connection to a store, for one request."""
+
+    def __init__(self, store: Store, db: _Database) -> None:
+        self.store = store
+        self.db = db
+        self.tables = db.tables()
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        return self.db.query(_postgres(sql) if self.store.postgres else sql, params)
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def runs(self) -> list[Row]:
+        if not self.has("runs"):
+            return []
+        return self.query("SELECT * FROM runs ORDER BY as_of")
+
+    def as_of(self, wanted: dt.date | None = None) -> dt.date:
+        """The as-of date of the run asked for, else of the last run."""
+        dates = [r["as_of"] for r in self.query("SELECT as_of FROM runs ORDER BY as_of")] if self.has("runs") else []
+        if not dates:
+            raise NotFound(f"{self.store.name}: the store has no runs yet; run `whynow run` first")
+        if wanted is None:
+            return dates[-1]  # type: ignore[return-value]
+        if wanted not in dates:
+            shown = ", ".join(str(d) for d in dates[-5:])
+            raise NotFound(f"no run as of {wanted} in {self.store.name}; the last runs are as of {shown}")
+        return wanted
+
+    def model(self, as_of: dt.date) -> tuple[str, str, CompiledModel]:
+        """(name, hash, compiled model) of the run at `as_of`."""
+        found = self.query(
+            "SELECT r.model, r.model_hash, m.text FROM runs r JOIN models m ON m.hash = r.model_hash WHERE r.as_of = ?",
+            [as_of],
+        )
+        name, digest, text = (str(found[0][k]) for k in ("model", "model_hash", "text"))
+        return name, digest, _compiled(text, name)
+
+
+@contextlib.contextmanager
+def reading(store: Store) -> Iterator[Reader]:
+    """A read-only connection for one request, closed at its end."""
+    if not store.exists():
+        raise NotFound(f"{store.name}: no store here yet; run `whynow run` first")
+    try:
+        db = store.connect(read_only=True, wait_s=WAIT_S)
+    except DataError as e:
+        raise Busy(str(e)) from None
+    try:
+        yield Reader(store, db)
+    finally:
+        db.close()
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+# --- accounts ----------------------------------------------------------------------------------------------
+
+
+def _account_where(f: s.AccountFilter, as_of: dt.date) -> tuple[str, list[object]]:
+    """The WHERE clause of an account filter: fixed text, the values as parameters."""
+    where, params = ["as_of = ?"], list[object]([as_of])
+    if f.badge is not None:
+        if f.badge == "none":
+            where.append("badge IS NULL")
+        else:
+            where.append("badge = ?")
+            params.append(f.badge)
+    for column in ("motion", "stage"):
+        value = getattr(f, column)
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if f.grade is not None:
+        where.append("fit_grade = ?")
+        params.append(f.grade)
+    if f.rep is not None:
+        where.append("(owner_id = ? OR route_to = ?)")
+        params += [f.rep, f.rep]
+    if f.mqa is not None:
+        where.append("mqa = ?")
+        params.append(f.mqa)
+    if f.queue is not None:
+        where.append("queue = ?")
+        params.append(f.queue)
+    if f.q:
+        where.append("(strpos(lower(account_id), ?) > 0 OR strpos(lower(coalesce(name, '')), ?) > 0)")
+        params += [f.q.lower(), f.q.lower()]
+    return " AND ".join(where), params
+
+
+def _account_sql(f: s.AccountFilter, as_of: dt.date) -> tuple[str, list[object]]:
+    """The SELECT of the accounts a filter matches, sorted, without paging."""
+    where, params = _account_where(f, as_of)
+    columns = ", ".join(s.ACCOUNT_COLUMNS)
+    order = "DESC" if f.order == "desc" else "ASC"
+    return (
+        f"SELECT {columns} FROM account_status WHERE {where} ORDER BY {f.sort} {order} NULLS LAST, account_id",
+        params,
+    )
+
+
+def accounts(r: Reader, f: s.AccountFilter) -> s.AccountPage:
+    as_of = r.as_of(f.as_of)
+    where, params = _account_where(f, as_of)
+    total = int(str(r.query(f"SELECT count(*) AS n FROM account_status WHERE {where}", params)[0]["n"]))
+    sql, params = _account_sql(f, as_of)
+    rows = r.query(f"{sql} LIMIT ? OFFSET ?", [*params, f.per_page, (f.page - 1) * f.per_page])
+    return s.AccountPage(
+        as_of=as_of,
+        total=total,
+        page=f.page,
+        per_page=f.per_page,
+        pages=_pages(total, f.per_page),
+        accounts=[s.AccountRow.model_validate(row) for row in rows],
+        facets=_facets(r, as_of),
+    )
+
+
+def account_rows(r: Reader, f: s.AccountFilter) -> tuple[list[str], list[Row]]:
+    """Every account a filter matches, sorted (the CSV download): (columns, rows)."""
+    sql, params = _account_sql(f, r.as_of(f.as_of))
+    return list(s.ACCOUNT_COLUMNS), r.query(sql, params)
+
+
+def _facets(r: Reader, as_of: dt.date) -> s.Facets:
+    values: dict[str, list[str]] = {}
+    for facet, column in (("badges", "badge"), ("motions", "motion"), ("stages", "stage"), ("grades", "fit_grade")):
+        rows = r.query(
+            f"SELECT DISTINCT {column} AS v FROM account_status WHERE as_of = ? AND {column} IS NOT NULL ORDER BY v",
+            [as_of],
+        )
+        values[facet] = [str(row["v"]) for row in rows]
+    reps = r.query(
+        "SELECT v FROM (SELECT owner_id AS v FROM account_status WHERE as_of = ? UNION "
+        "SELECT route_to FROM account_status WHERE as_of = ?) t WHERE v IS NOT NULL ORDER BY v",
+        [as_of, as_of],
+    )
+    return s.Facets(reps=[str(row["v"]) for row in reps], **values)
+
+
+# --- overview ----------------------------------------------------------------------------------------------
+
+
+def overview(r: Reader, as_of: dt.date | None = None) -> s.Overview:
+    as_of = r.as_of(as_of)
+    name, _, model = r.model(as_of)
+    pipeline = r.query(
+        "SELECT badge, max(badge_label) AS badge_label, max(archetype) AS archetype, motion, count(*) AS accounts, "
+        "count(*) FILTER (WHERE has_open_opportunity) AS with_open_opportunity, "
+        "coalesce(sum(open_pipeline), 0) AS open_pipeline "
+        "FROM account_status WHERE as_of = ? GROUP BY badge, motion ORDER BY badge IS NULL, accounts DESC, badge",
+        [as_of],
+    )
+    found = {str(row["stage"]): int(str(row["n"])) for row in r.query(
+        "SELECT stage, count(*) AS n FROM account_status WHERE as_of = ? GROUP BY stage", [as_of]
+    )}  # fmt: skip
+    order = [stage.stage for stage in model.spec.journey]
+    funnel = [s.StageCount(stage=stage, accounts=found.get(stage, 0)) for stage in order]
+    funnel += [s.StageCount(stage=stage, accounts=n) for stage, n in sorted(found.items()) if stage not in order]
+    held = r.query(
+        "SELECT held_reason AS reason, count(*) AS accounts FROM account_status WHERE as_of = ? AND queue = 'held' "
+        "GROUP BY held_reason ORDER BY accounts DESC, reason",
+        [as_of],
+    )
+    return s.Overview(
+        as_of=as_of,
+        model=name,
+        accounts=sum(int(str(row["accounts"])) for row in pipeline),
+        pipeline=[s.PipelineCell.model_validate(row) for row in pipeline],
+        funnel=funnel,
+        over_time=[s.RunPoint.model_validate(row) for row in _per_run(r) if row["as_of"] <= as_of],  # type: ignore[operator]
+        held_reasons=[s.HeldReason.model_validate(row) for row in held],
+        teams=_teams(r, as_of),
+    )
+
+
+def _per_run(r: Reader) -> list[Row]:
+    """Per run: accounts, MQAs, badged, surfaced and held accounts."""
+    return r.query(
+        "SELECT as_of, count(*) AS accounts, count(*) FILTER (WHERE mqa) AS mqa, "
+        "count(badge) AS badged, count(*) FILTER (WHERE queue = 'surfaced') AS surfaced, "
+        "count(*) FILTER (WHERE queue = 'held') AS held FROM account_status GROUP BY as_of ORDER BY as_of"
+    )
+
+
+def _teams(r: Reader, as_of: dt.date) -> list[s.TeamPipeline]:
+    """Per team of the account's owner: opportunities opened after the account was first surfaced or first
+    became MQA (up to `as_of`), their amount, and the median days from each to the opportunity."""
+    if not (r.has("opportunities") and r.has("reps")):
+        return []
+    rows = r.query(
+        "WITH firsts AS (SELECT account_id, min(CASE WHEN queue = 'surfaced' THEN as_of END) AS surfaced_on, "
+        "min(CASE WHEN mqa THEN as_of END) AS mqa_on FROM account_status WHERE as_of <= ? GROUP BY account_id), "
+        "opened AS (SELECT o.account_id, o.amount, CAST(o.created_at AS DATE) AS created, f.surfaced_on, f.mqa_on "
+        "FROM opportunities o JOIN firsts f ON f.account_id = o.account_id WHERE o.as_of = ? "
+        "AND (CAST(o.created_at AS DATE) > f.surfaced_on OR CAST(o.created_at AS DATE) > f.mqa_on)), "
+        "owners AS (SELECT a.account_id, p.team FROM account_status a LEFT JOIN reps p "
+        "ON p.rep_id = a.owner_id AND p.as_of = a.as_of WHERE a.as_of = ?) "
+        "SELECT coalesce(w.team, '(no team)') AS team, count(*) AS opportunities, "
+        "coalesce(sum(d.amount), 0) AS amount, "
+        "median(CASE WHEN d.created > d.surfaced_on THEN d.created - d.surfaced_on END) AS median_days_from_surfaced, "
+        "median(CASE WHEN d.created > d.mqa_on THEN d.created - d.mqa_on END) AS median_days_from_mqa "
+        "FROM opened d LEFT JOIN owners w ON w.account_id = d.account_id GROUP BY 1 ORDER BY amount DESC, team",
+        [as_of, as_of, as_of],
+    )
+    return [s.TeamPipeline.model_validate(row) for row in rows]
+
+
+# --- queues ------------------------------------------------------------------------------------------------
+
+
+def queues(r: Reader, as_of: dt.date | None = None, rep: str | None = None) -> s.Queues:
+    """Each route target's surfaced accounts in order and its held accounts, with capacity used/total;
+    the unassigned queue last, when it holds any."""
+    as_of = r.as_of(as_of)
+    capacity = r.model(as_of)[2].spec.capacity
+    columns = ", ".join(["route_to", "queue", *s.QueueItem.model_fields])
+    rows = r.query(
+        f"SELECT {columns} FROM account_status WHERE as_of = ? AND queue IS NOT NULL "
+        "ORDER BY queue_rank NULLS LAST, account_id",
+        [as_of],
+    )
+    reps = {str(p["rep_id"]): p for p in r.query("SELECT * FROM reps WHERE as_of = ? ORDER BY rep_id", [as_of])}
+    targets = sorted({str(row["route_to"]) for row in rows if row["route_to"] is not None} | set(reps))
+    if rep is not None:
+        if rep not in targets:
+            raise NotFound(f"no rep {rep} in the run of {as_of}{did_you_mean(rep, targets)}")
+        targets = [rep]
+    shown = []
+    for target in [*targets, None] if rep is None else targets:
+        mine = [row for row in rows if row["route_to"] == target]
+        if target is None and not mine:
+            continue
+        info: Mapping[str, Any] = reps.get(target or "", {})
+        total = info.get("capacity") or (capacity.unassigned if target is None else capacity.default_per_rep)
+        surfaced = [s.QueueItem.model_validate(row) for row in mine if row["queue"] == "surfaced"]
+        shown.append(
+            s.Queue(
+                rep_id=target,
+                name=info.get("name"),
+                team=info.get("team"),
+                capacity=int(total),
+                used=len(surfaced),
+                surfaced=surfaced,
+                held=[s.QueueItem.model_validate(row) for row in mine if row["queue"] == "held"],
+            )
+        )
+    return s.Queues(as_of=as_of, queues=shown)
+
+
+# --- changes, runs, model ----------------------------------------------------------------------------------
+
+
+def changes(r: Reader, f: s.ChangeFilter) -> s.ChangePage:
+    """The change log, newest first."""
+    if not r.has("changes"):
+        return s.ChangePage(total=0, page=f.page, per_page=f.per_page, pages=1, kinds=[], changes=[])
+    where, params = ["TRUE"], []
+    for column, op in (("since", ">="), ("until", "<=")):
+        value = getattr(f, column)
+        if value is not None:
+            where.append(f"as_of {op} ?")
+            params.append(value)
+    for column in ("entity_type", "change", "entity_id"):
+        value = getattr(f, column)
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    clause = " AND ".join(where)
+    total = int(str(r.query(f"SELECT count(*) AS n FROM changes WHERE {clause}", params)[0]["n"]))
+    rows = r.query(
+        f"SELECT as_of, entity_type, entity_id, change, old, new, reason FROM changes WHERE {clause} "
+        "ORDER BY as_of DESC, entity_type, entity_id, change LIMIT ? OFFSET ?",
+        [*params, f.per_page, (f.page - 1) * f.per_page],
+    )
+    kinds = [str(row["change"]) for row in r.query("SELECT DISTINCT change FROM changes ORDER BY change")]
+    return s.ChangePage(
+        total=total,
+        page=f.page,
+        per_page=f.per_page,
+        pages=_pages(total, f.per_page),
+        kinds=kinds,
+        changes=[s.Change.model_validate(row) for row in rows],
+    )
+
+
+def runs(r: Reader) -> s.Runs:
+    """Every run, newest first: when, which model, what it read and used, what it found."""
+    per_run = {row["as_of"]: row for row in _per_run(r)} if r.has("account_status") else {}
+    logged = (
+        {row["as_of"]: int(str(row["n"])) for row in r.query("SELECT as_of, count(*) AS n FROM changes GROUP BY as_of")}
+        if r.has("changes")
+        else {}
+    )
+    shown = []
+    for run in reversed(r.runs()):
+        counts = per_run.get(run["as_of"], {})
+        tables = [
+            s.TableCounts(
+                table=column.removesuffix("_read"),
+                **{
+                    k: run.get(f"{column.removesuffix('_read')}_{k}")
+                    for k in s.TableCounts.model_fields
+                    if k != "table"
+                },
+            )
+            for column in run
+            if column.endswith("_read")
+        ]
+        shown.append(
+            s.Run(
+                **{k: run[k] for k in ("run_id", "as_of", "model", "model_hash", "started_at", "finished_at")},
+                **{k: int(str(counts.get(k, 0))) for k in ("accounts", "mqa", "badged", "surfaced", "held")},
+                changes=logged.get(run["as_of"], 0),
+                tables=tables,
+            )
+        )
+    return s.Runs(runs=shown)
+
+
+def model(r: Reader, q: s.ModelQuery) -> s.ModelView:
+    """A model in plain language, its text, the versions that ran, and the diff from an older version."""
+    versions = [
+        s.ModelVersion.model_validate(row)
+        for row in r.query(
+            "SELECT r.model_hash AS hash, max(r.model) AS name, min(r.as_of) AS first_as_of, "
+            "max(r.as_of) AS last_as_of, count(*) AS runs FROM runs r GROUP BY r.model_hash ORDER BY last_as_of"
+        )
+    ] if r.has("runs") else []  # fmt: skip
+    if not versions:
+        raise NotFound(f"{r.store.name}: the store has no runs yet; run `whynow run` first")
+    new = _version(versions, q.new, "new") if q.new else versions[-1]
+    before = [v for v in versions if v.last_as_of < new.last_as_of or v.first_as_of < new.first_as_of]
+    old = _version(versions, q.old, "old") if q.old else (before[-1] if before else None)
+    texts = {
+        str(row["hash"]): str(row["text"])
+        for row in r.query("SELECT hash, text FROM models WHERE hash IN (?, ?)", [new.hash, old.hash if old else ""])
+    }
+    diff = (
+        list(
+            difflib.unified_diff(
+                texts[old.hash].splitlines(), texts[new.hash].splitlines(),
+                f"{old.name} {old.hash[:12]}", f"{new.name} {new.hash[:12]}", lineterm="",
+            )
+        )
+        if old
+        else []
+    )  # fmt: skip
+    return s.ModelView(
+        name=new.name,
+        hash=new.hash,
+        rules=list(describe_model(_compiled(texts[new.hash], new.name))),
+        text=texts[new.hash],
+        versions=versions,
+        old=old.hash if old else None,
+        diff=diff,
+    )
+
+
+def _version(versions: Sequence[s.ModelVersion], prefix: str, which: str) -> s.ModelVersion:
+    found = [v for v in versions if v.hash.startswith(prefix)]
+    if len(found) != 1:
+        known = ", ".join(v.hash[:12] for v in versions)
+        problem = "matches no model" if not found else "matches more than one model"
+        raise NotFound(f"{which}={prefix} {problem} that ran; the models: {known}")
+    return found[0]
+
+
+# --- one account -------------------------------------------------------------------------------------------
+
+
+def account(r: Reader, account_id: str, as_of: dt.date | None = None) -> s.AccountDetail:
+    """An account's story: the narrative and why this badge, its history, evidence, committee, fit and
+    engagement by rule and person, the MQA criterion, the stage, and its changes."""
+    as_of = r.as_of(as_of)
+    found = r.query("SELECT * FROM account_status WHERE as_of = ? AND account_id = ?", [as_of, account_id])
+    if not found:
+        raise NotFound(f"no account {account_id} in the run of {as_of}")
+    row = found[0]
+    name, _, compiled = r.model(as_of)
+    candidates = [
+        str(c["badge"])
+        for c in r.query(
+            "SELECT badge FROM badge_candidates WHERE as_of = ? AND entity_type = 'account' AND entity_id = ? "
+            "ORDER BY badge",
+            [as_of, account_id],
+        )
+    ]
+    contacts = r.query(
+        "SELECT * FROM contact_status WHERE as_of = ? AND account_id = ? ORDER BY engagement DESC, contact_id",
+        [as_of, account_id],
+    )
+    breakdown = r.query(
+        "SELECT entity_type, entity_id, part, rule, points, rows, capped FROM score_breakdown "
+        "WHERE as_of = ? AND entity_type = 'account' AND entity_id = ? "
+        "UNION ALL SELECT b.entity_type, b.entity_id, b.part, b.rule, b.points, b.rows, b.capped "
+        "FROM score_breakdown b JOIN contact_status c ON c.contact_id = b.entity_id AND c.as_of = b.as_of "
+        "WHERE b.as_of = ? AND b.entity_type = 'contact' AND c.account_id = ?",
+        [as_of, account_id, as_of, account_id],
+    )
+
+    def rules(entity_type: str, entity_id: str, part: str) -> list[s.RuleRow]:
+        mine = [
+            s.RuleRow.model_validate(b)
+            for b in breakdown
+            if b["entity_type"] == entity_type and b["entity_id"] == entity_id and b["part"] == part
+        ]
+        return sorted(mine, key=lambda b: (-abs(b.points), b.rule))
+
+    source, text, checks = mqa_criterion(compiled, row)
+    roles = list(compiled.spec.buying_committee.roles)
+    return s.AccountDetail(
+        as_of=as_of,
+        model=name,
+        account=s.AccountRow.model_validate(row),
+        columns=row,
+        why_it_won=why_it_won(compiled, str(row["badge"]), candidates) if row["badge"] is not None else None,
+        candidates=candidates,
+        history=[
+            s.HistoryPoint.model_validate(h)
+            for h in r.query(
+                f"SELECT {', '.join(s.HistoryPoint.model_fields)} FROM account_status "
+                "WHERE account_id = ? AND as_of <= ? ORDER BY as_of DESC",
+                [account_id, as_of],
+            )
+        ],
+        evidence=[
+            s.Evidence.model_validate(e)
+            for e in r.query(
+                "SELECT badge, signal, value, source_table, source_id, occurred_at FROM evidence "
+                "WHERE as_of = ? AND entity_type = 'account' AND entity_id = ? "
+                "ORDER BY occurred_at DESC NULLS FIRST, signal, source_table, source_id",
+                [as_of, account_id],
+            )
+        ]
+        if r.has("evidence")
+        else [],
+        roles_engaged={role: int(str(row.get(f"engaged_{role}") or 0)) for role in roles},
+        committee=[
+            s.Person(
+                **{k: c[k] for k in s.Person.model_fields if k in c},
+                fit_rules=rules("contact", str(c["contact_id"]), "fit"),
+                engagement_rules=rules("contact", str(c["contact_id"]), "engagement"),
+            )
+            for c in contacts
+        ],
+        fit_rules=rules("account", account_id, "fit"),
+        anonymous_rules=rules("account", account_id, "anonymous"),
+        anonymous_weight=compiled.spec.engagement.anonymous_weight,
+        mqa=s.Check(name=source, condition=text, holds=bool(row["mqa"]), values=checks),
+        stages=[
+            s.Check(name=stage, condition=condition, holds=stage == row["stage"], values=[v] if v else [])
+            for stage, condition, v in stage_steps(compiled, row)
+        ],
+        changes=[
+            s.Change.model_validate(c)
+            for c in r.query(
+                "SELECT as_of, entity_type, entity_id, change, old, new, reason FROM changes "
+                "WHERE entity_type = 'account' AND entity_id = ? AND as_of <= ? ORDER BY as_of DESC, change",
+                [account_id, as_of],
+            )
+        ],
+    )

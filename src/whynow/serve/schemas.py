@@ -1,0 +1,346 @@
+"""What the dashboard and the JSON API show (SPEC §8): the filters they take and the shapes they answer,
+as pydantic models. `/api/openapi.json` is generated from them, and the pages render the same objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Value = str | float | int | bool | dt.date | dt.datetime | None
+SortColumn = Literal[
+    "account_id",
+    "name",
+    "owner_id",
+    "tier",
+    "fit",
+    "fit_grade",
+    "engagement",
+    "engaged_contacts",
+    "stage",
+    "badge",
+    "motion",
+    "badge_since",
+    "badge_expires_on",
+    "route_to",
+    "queue_rank",
+    "open_pipeline",
+]
+
+
+class Query(BaseModel):
+    """Query parameters: unknown ones are refused (a typo is an error, not a silently ignored filter); an
+    empty one (a form's "any") is left unset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class Paging(Query):
+    page: int = Field(1, ge=1, description="Which page, from 1.")
+    per_page: int = Field(50, ge=1, le=500, description="Rows per page.")
+
+
+class AccountFilter(Paging):
+    """The accounts list's filters, shared by `/accounts`, `/accounts.csv` and `/api/accounts`."""
+
+    as_of: dt.date | None = Field(None, description="Which run, by its as-of date (default: the last).")
+    badge: str | None = Field(None, description="Badge id; `none` for accounts without a badge.")
+    motion: str | None = Field(None, description="Motion of the badge.")
+    stage: str | None = Field(None, description="Journey stage.")
+    rep: str | None = Field(None, description="Rep id: accounts the rep owns or is routed.")
+    grade: str | None = Field(None, description="Fit grade.")
+    mqa: bool | None = Field(None, description="Only MQAs (true) or only non-MQAs (false).")
+    queue: Literal["surfaced", "held"] | None = Field(None, description="Only surfaced, or only held accounts.")
+    q: str | None = Field(None, max_length=200, description="Text in the account's id or name.")
+    sort: SortColumn = Field("engagement", description="Column to sort by.")
+    order: Literal["asc", "desc"] = Field("desc", description="Sort order; ties by account id.")
+
+
+class ChangeFilter(Paging):
+    since: dt.date | None = Field(None, description="Only changes from this as-of date on.")
+    until: dt.date | None = Field(None, description="Only changes up to this as-of date.")
+    entity_type: Literal["account", "contact", "model"] | None = None
+    change: str | None = Field(None, description="Kind of change, e.g. badge_assigned.")
+    entity_id: str | None = Field(None, description="Only this account's, contact's or model's changes.")
+
+
+class ModelQuery(Query):
+    old: str | None = Field(None, description="Hash (or its first characters) of the older model to compare.")
+    new: str | None = Field(None, description="Hash (or its first characters) of the newer model (default: last).")
+
+
+class AsOfQuery(Query):
+    as_of: dt.date | None = Field(None, description="Which run, by its as-of date (default: the last).")
+
+
+class AccountRow(BaseModel):
+    account_id: str
+    name: str | None
+    owner_id: str | None
+    tier: int | None
+    fit: float | None
+    fit_grade: str | None
+    engagement: float | None
+    engaged_contacts: int | None
+    mqa: bool | None
+    sqa: bool | None
+    stage: str | None
+    badge: str | None
+    badge_label: str | None
+    archetype: str | None
+    motion: str | None
+    play: str | None
+    why: str | None
+    badge_since: dt.date | None
+    badge_expires_on: dt.date | None
+    route_to: str | None
+    queue: str | None
+    queue_rank: int | None
+    held_reason: str | None
+    has_open_opportunity: bool | None
+    open_pipeline: float | None
+
+
+ACCOUNT_COLUMNS = tuple(AccountRow.model_fields)
+
+
+class Facets(BaseModel):
+    """The values each filter can take in the run, for the filter form."""
+
+    badges: list[str]
+    motions: list[str]
+    stages: list[str]
+    reps: list[str]
+    grades: list[str]
+
+
+class AccountPage(BaseModel):
+    as_of: dt.date
+    total: int = Field(description="Accounts matching the filters, on every page.")
+    page: int
+    per_page: int
+    pages: int
+    accounts: list[AccountRow]
+    facets: Facets
+
+
+class PipelineCell(BaseModel):
+    badge: str | None
+    badge_label: str | None
+    archetype: str | None
+    motion: str | None
+    accounts: int
+    with_open_opportunity: int
+    open_pipeline: float
+
+
+class StageCount(BaseModel):
+    stage: str
+    accounts: int
+
+
+class RunPoint(BaseModel):
+    as_of: dt.date
+    accounts: int
+    mqa: int
+    badged: int
+    surfaced: int
+    held: int
+
+
+class TeamPipeline(BaseModel):
+    team: str
+    opportunities: int = Field(description="Opened after the account was first surfaced or became MQA.")
+    amount: float
+    median_days_from_surfaced: float | None
+    median_days_from_mqa: float | None
+
+
+class HeldReason(BaseModel):
+    reason: str
+    accounts: int
+
+
+class Overview(BaseModel):
+    as_of: dt.date
+    model: str
+    accounts: int
+    pipeline: list[PipelineCell]
+    funnel: list[StageCount]
+    over_time: list[RunPoint]
+    held_reasons: list[HeldReason]
+    teams: list[TeamPipeline]
+
+
+class QueueItem(BaseModel):
+    account_id: str
+    name: str | None
+    badge: str | None
+    badge_label: str | None
+    archetype: str | None
+    motion: str | None
+    play: str | None
+    why: str | None
+    badge_expires_on: dt.date | None
+    queue_rank: int | None
+    held_reason: str | None
+
+
+class Queue(BaseModel):
+    rep_id: str | None = Field(description="The route target; null for the unassigned queue.")
+    name: str | None
+    team: str | None
+    capacity: int
+    used: int
+    surfaced: list[QueueItem]
+    held: list[QueueItem]
+
+
+class Queues(BaseModel):
+    as_of: dt.date
+    queues: list[Queue]
+
+
+class Change(BaseModel):
+    as_of: dt.date
+    entity_type: str
+    entity_id: str
+    change: str
+    old: str | None
+    new: str | None
+    reason: str | None
+
+
+class ChangePage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    kinds: list[str]
+    changes: list[Change]
+
+
+class TableCounts(BaseModel):
+    table: str
+    read: int | None
+    after_horizon: int | None
+    outside_windows: int | None
+    unmatched: int | None
+    orphaned: int | None
+    rejected: int | None
+    used: int | None
+
+
+class Run(BaseModel):
+    run_id: str
+    as_of: dt.date
+    model: str
+    model_hash: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    accounts: int
+    mqa: int
+    badged: int
+    surfaced: int
+    held: int
+    changes: int
+    tables: list[TableCounts]
+
+
+class Runs(BaseModel):
+    runs: list[Run]
+
+
+class ModelVersion(BaseModel):
+    hash: str
+    name: str
+    first_as_of: dt.date
+    last_as_of: dt.date
+    runs: int
+
+
+class ModelView(BaseModel):
+    name: str
+    hash: str
+    rules: list[str] = Field(description="Every rule in plain language.")
+    text: str = Field(description="The model file as it ran.")
+    versions: list[ModelVersion]
+    old: str | None = Field(description="The version the diff starts from (null: nothing to compare).")
+    diff: list[str] = Field(description="Unified diff of the model files, old to this one.")
+
+
+class RuleRow(BaseModel):
+    rule: str
+    points: float
+    rows: int
+    capped: bool
+
+
+class Person(BaseModel):
+    contact_id: str
+    name: str | None
+    committee_role: str | None
+    engaged: bool | None
+    lead_status: str | None
+    fit: float | None
+    fit_grade: str | None
+    engagement: float | None
+    badge: str | None
+    fit_rules: list[RuleRow]
+    engagement_rules: list[RuleRow]
+
+
+class Evidence(BaseModel):
+    badge: str | None
+    signal: str
+    value: str | None
+    source_table: str | None
+    source_id: str | None
+    occurred_at: dt.datetime | None
+
+
+class HistoryPoint(BaseModel):
+    as_of: dt.date
+    badge: str | None
+    badge_label: str | None
+    queue: str | None
+    queue_rank: int | None
+    stage: str | None
+    mqa: bool | None
+    fit: float | None
+    engagement: float | None
+
+
+class Check(BaseModel):
+    """One condition and how the account stands against it."""
+
+    name: str
+    condition: str
+    holds: bool
+    values: list[str] = Field(description="Each comparison with the account's value.")
+
+
+class AccountDetail(BaseModel):
+    as_of: dt.date
+    model: str
+    account: AccountRow
+    columns: dict[str, Value] = Field(description="Every column of the account's account_status row.")
+    why_it_won: str | None = Field(description="Why this badge and not another that held today.")
+    candidates: list[str] = Field(description="Every badge definition that held today.")
+    history: list[HistoryPoint]
+    evidence: list[Evidence]
+    roles_engaged: dict[str, int]
+    committee: list[Person]
+    fit_rules: list[RuleRow]
+    anonymous_rules: list[RuleRow]
+    anonymous_weight: float
+    mqa: Check
+    stages: list[Check] = Field(description="The journey stages checked in order, up to the account's.")
+    changes: list[Change]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -38,19 +37,15 @@ def accounts(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> 
 
 
 @router.get("/accounts/{account_id}", response_model=schemas.AccountDetail, summary="One account's story")
-def account(request: Request, account_id: str, q: Annotated[schemas.AsOfQuery, Query()]) -> schemas.AccountDetail:
+def account(request: Request, account_id: str, q: Annotated[schemas.AccountQuery, Query()]) -> schemas.AccountDetail:
     with query.reading(store_of(request)) as r:
-        return query.account(r, account_id, q.as_of)
+        return query.account(r, account_id, q)
 
 
 @router.get("/queues", response_model=schemas.Queues, summary="Each rep's surfaced and held accounts")
-def queues(
-    request: Request,
-    as_of: Annotated[dt.date | None, Query(description="Which run (default: the last).")] = None,
-    rep: Annotated[str | None, Query(description="Only this rep's queue.")] = None,
-) -> schemas.Queues:
+def queues(request: Request, f: Annotated[schemas.QueueFilter, Query()]) -> schemas.Queues:
     with query.reading(store_of(request)) as r:
-        return query.queues(r, as_of, rep)
+        return query.queues(r, f)
 
 
 @router.get("/changes", response_model=schemas.ChangePage, summary="The change log, newest first, paged")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
@@ -97,12 +98,14 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
         path = request.url.path
         if token is not None and not path.startswith(OPEN_PATHS) and not authorized(request, token):
             response: Response = _unauthorized(request)
         else:
             response = await call_next(request)
         response.headers.update(HEADERS)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         if not path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response

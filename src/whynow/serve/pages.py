@@ -4,19 +4,17 @@ drawn by /static/app.js, so the pages run no inline script."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import jinja2
 import markupsafe
+import pyarrow.csv as pacsv
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from whynow import __version__
 from whynow.pipeline.narrative import format_value
@@ -104,14 +102,12 @@ def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
 
 
 @router.get("/queues", response_class=HTMLResponse)
-def queues_page(
-    request: Request,
-    as_of: Annotated[dt.date | None, Query()] = None,
-    rep: Annotated[str | None, Query()] = None,
-) -> HTMLResponse:
+def queues_page(request: Request, f: Annotated[schemas.QueueFilter, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:
-        view = query.queues(r, as_of, rep)
-    return render(request, "queues.html", view=view, rep=rep)
+        view = query.queues(r, f)
+    return render(
+        request, "queues.html", view=view, rep=f.rep, page_link=lambda n: "/queues" + with_query(request, page=n)
+    )
 
 
 @router.get("/accounts", response_class=HTMLResponse)
@@ -136,37 +132,25 @@ def accounts_page(request: Request, f: Annotated[schemas.AccountFilter, Query()]
 
 
 @router.get("/accounts.csv")
-def accounts_csv(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> StreamingResponse:
-    """Every account the filters match (all pages), sorted, as CSV."""
+def accounts_csv(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> Response:
+    """Every account the filters match (all pages), sorted, as CSV: values as the store holds them."""
     with query.reading(store_of(request)) as r:
-        columns, rows = query.account_rows(r, f)
+        table = query.account_table(r, f)
         as_of = r.as_of(f.as_of)
-    return StreamingResponse(
-        _csv(columns, rows),
+    text = io.BytesIO()
+    pacsv.write_csv(table, text)
+    return Response(
+        text.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="whynow-accounts-{as_of}.csv"'},
     )
 
 
-def _csv(columns: list[str], rows: Sequence[Mapping[str, Any]]) -> Iterator[str]:
-    """The rows as CSV, in chunks; values as the store holds them (numbers unrounded, dates ISO)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for i, row in enumerate(rows, 1):
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
-        if i % 5000 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def account_page(request: Request, account_id: str, q: Annotated[schemas.AsOfQuery, Query()]) -> HTMLResponse:
+def account_page(request: Request, account_id: str, q: Annotated[schemas.AccountQuery, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:
-        view = query.account(r, account_id, q.as_of)
-    return render(request, "account.html", view=view)
+        view = query.account(r, account_id, q)
+    return render(request, "account.html", view=view, all_people=with_query(request, people=1000))
 
 
 @router.get("/changes", response_class=HTMLResponse)

@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
 import sqlglot
 
 from whynow.errors import DataError, WhynowError, did_you_mean
@@ -28,6 +29,7 @@ from whynow.serve import schemas as s
 from whynow.store import Row, Store, _Database
 
 WAIT_S = 5.0  # how long a request waits for a store a run is writing before it answers "busy"
+IN_LIST = 100  # contacts per score_breakdown query of an account page (a long IN list is slow in DuckDB)
 
 
 class NotFound(WhynowError):
@@ -58,6 +60,9 @@ class Reader:
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         return self.db.query(_postgres(sql) if self.store.postgres else sql, params)
+
+    def arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        return self.db.query_arrow(_postgres(sql) if self.store.postgres else sql, params)
 
     def has(self, table: str) -> bool:
         return table in self.tables
@@ -171,10 +176,10 @@ def accounts(r: Reader, f: s.AccountFilter) -> s.AccountPage:
     )
 
 
-def account_rows(r: Reader, f: s.AccountFilter) -> tuple[list[str], list[Row]]:
-    """Every account a filter matches, sorted (the CSV download): (columns, rows)."""
+def account_table(r: Reader, f: s.AccountFilter) -> pa.Table:
+    """Every account a filter matches, sorted, all pages (the CSV download)."""
     sql, params = _account_sql(f, r.as_of(f.as_of))
-    return list(s.ACCOUNT_COLUMNS), r.query(sql, params)
+    return r.arrow(sql, params)
 
 
 def _facets(r: Reader, as_of: dt.date) -> s.Facets:
@@ -264,32 +269,45 @@ def _teams(r: Reader, as_of: dt.date) -> list[s.TeamPipeline]:
 # --- queues ------------------------------------------------------------------------------------------------
 
 
-def queues(r: Reader, as_of: dt.date | None = None, rep: str | None = None) -> s.Queues:
-    """Each route target's surfaced accounts in order and its held accounts, with capacity used/total;
-    the unassigned queue last, when it holds any."""
-    as_of = r.as_of(as_of)
+def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
+    """Each route target's surfaced accounts in order and its held accounts, with capacity used/total, a
+    page of targets at a time: every rep of the run and every other route target by id, then the unassigned
+    queue when it holds any."""
+    as_of = r.as_of(f.as_of)
     capacity = r.model(as_of)[2].spec.capacity
-    columns = ", ".join(["route_to", "queue", *s.QueueItem.model_fields])
-    rows = r.query(
-        f"SELECT {columns} FROM account_status WHERE as_of = ? AND queue IS NOT NULL "
-        "ORDER BY queue_rank NULLS LAST, account_id",
+    reps = {str(p["rep_id"]): p for p in r.query("SELECT * FROM reps WHERE as_of = ?", [as_of])}
+    routed = r.query(
+        "SELECT DISTINCT route_to, route_to IS NULL AS unassigned FROM account_status "
+        "WHERE as_of = ? AND queue IS NOT NULL",
         [as_of],
     )
-    reps = {str(p["rep_id"]): p for p in r.query("SELECT * FROM reps WHERE as_of = ? ORDER BY rep_id", [as_of])}
-    targets = sorted({str(row["route_to"]) for row in rows if row["route_to"] is not None} | set(reps))
-    if rep is not None:
-        if rep not in targets:
-            raise NotFound(f"no rep {rep} in the run of {as_of}{did_you_mean(rep, targets)}")
-        targets = [rep]
-    shown = []
-    for target in [*targets, None] if rep is None else targets:
+    targets: list[str | None] = [*sorted({str(t["route_to"]) for t in routed if not t["unassigned"]} | set(reps))]
+    if any(t["unassigned"] for t in routed):
+        targets.append(None)
+    if f.rep is not None:
+        if f.rep not in targets:
+            known = [t for t in targets if t is not None]
+            raise NotFound(f"no rep {f.rep} in the run of {as_of}{did_you_mean(f.rep, known)}")
+        targets = [f.rep]
+    shown = targets[(f.page - 1) * f.per_page : f.page * f.per_page]
+    named = [t for t in shown if t is not None]
+    columns = ", ".join(["route_to", "queue", *s.QueueItem.model_fields])
+    conditions = [f"route_to IN ({', '.join('?' * len(named))})"] if named else []
+    if None in shown:
+        conditions.append("route_to IS NULL")
+    rows = r.query(
+        f"SELECT {columns} FROM account_status WHERE as_of = ? AND queue IS NOT NULL "
+        f"AND ({' OR '.join(conditions) or 'FALSE'}) "
+        "ORDER BY queue_rank NULLS LAST, account_id",
+        [as_of, *named],
+    )
+    queues = []
+    for target in shown:
         mine = [row for row in rows if row["route_to"] == target]
-        if target is None and not mine:
-            continue
         info: Mapping[str, Any] = reps.get(target or "", {})
         total = info.get("capacity") or (capacity.unassigned if target is None else capacity.default_per_rep)
         surfaced = [s.QueueItem.model_validate(row) for row in mine if row["queue"] == "surfaced"]
-        shown.append(
+        queues.append(
             s.Queue(
                 rep_id=target,
                 name=info.get("name"),
@@ -300,7 +318,14 @@ def queues(r: Reader, as_of: dt.date | None = None, rep: str | None = None) -> s
                 held=[s.QueueItem.model_validate(row) for row in mine if row["queue"] == "held"],
             )
         )
-    return s.Queues(as_of=as_of, queues=shown)
+    return s.Queues(
+        as_of=as_of,
+        total=len(targets),
+        page=f.page,
+        per_page=f.per_page,
+        pages=_pages(len(targets), f.per_page),
+        queues=queues,
+    )
 
 
 # --- changes, runs, model ----------------------------------------------------------------------------------
@@ -424,10 +449,11 @@ def _version(versions: Sequence[s.ModelVersion], prefix: str, which: str) -> s.M
 # --- one account -------------------------------------------------------------------------------------------
 
 
-def account(r: Reader, account_id: str, as_of: dt.date | None = None) -> s.AccountDetail:
-    """An account's story: the narrative and why this badge, its history, evidence, committee, fit and
-    engagement by rule and person, the MQA criterion, the stage, and its changes."""
-    as_of = r.as_of(as_of)
+def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
+    """An account's story: the narrative and why this badge, its history, evidence, committee (the first
+    `q.people` contacts, engaged first), fit and engagement by rule and person, the MQA criterion, the
+    stage, and its changes."""
+    as_of = r.as_of(q.as_of)
     found = r.query("SELECT * FROM account_status WHERE as_of = ? AND account_id = ?", [as_of, account_id])
     if not found:
         raise NotFound(f"no account {account_id} in the run of {as_of}")
@@ -441,26 +467,36 @@ def account(r: Reader, account_id: str, as_of: dt.date | None = None) -> s.Accou
             [as_of, account_id],
         )
     ]
-    contacts = r.query(
-        "SELECT * FROM contact_status WHERE as_of = ? AND account_id = ? ORDER BY engagement DESC, contact_id",
+    everyone = r.query(
+        "SELECT count(*) AS n, coalesce(sum(engagement), 0) AS engagement FROM contact_status "
+        "WHERE as_of = ? AND account_id = ?",
+        [as_of, account_id],
+    )[0]
+    first = (
+        "SELECT * FROM contact_status WHERE as_of = ? AND account_id = ? "
+        "ORDER BY engaged DESC NULLS LAST, engagement DESC NULLS LAST, contact_id LIMIT ?"
+    )
+    contacts = r.query(first, [as_of, account_id, q.people])
+    columns = "entity_type, entity_id, part, rule, points, rows, capped"
+    breakdown = r.query(
+        f"SELECT {columns} FROM score_breakdown WHERE as_of = ? AND entity_type = 'account' AND entity_id = ?",
         [as_of, account_id],
     )
-    breakdown = r.query(
-        "SELECT entity_type, entity_id, part, rule, points, rows, capped FROM score_breakdown "
-        "WHERE as_of = ? AND entity_type = 'account' AND entity_id = ? "
-        "UNION ALL SELECT b.entity_type, b.entity_id, b.part, b.rule, b.points, b.rows, b.capped "
-        "FROM score_breakdown b JOIN contact_status c ON c.contact_id = b.entity_id AND c.as_of = b.as_of "
-        "WHERE b.as_of = ? AND b.entity_type = 'contact' AND c.account_id = ?",
-        [as_of, account_id, as_of, account_id],
-    )
+    ids = [str(c["contact_id"]) for c in contacts]
+    for start in range(0, len(ids), IN_LIST):  # a short IN list each: DuckDB filters the scan with it
+        chunk = ids[start : start + IN_LIST]
+        breakdown += r.query(
+            f"SELECT {columns} FROM score_breakdown WHERE as_of = ? AND entity_type = 'contact' "
+            f"AND entity_id IN ({', '.join('?' * len(chunk))})",
+            [as_of, *chunk],
+        )
+    grouped: dict[tuple[str, str, str], list[s.RuleRow]] = {}
+    for b in breakdown:
+        key = (str(b["entity_type"]), str(b["entity_id"]), str(b["part"]))
+        grouped.setdefault(key, []).append(s.RuleRow.model_validate(b))
 
     def rules(entity_type: str, entity_id: str, part: str) -> list[s.RuleRow]:
-        mine = [
-            s.RuleRow.model_validate(b)
-            for b in breakdown
-            if b["entity_type"] == entity_type and b["entity_id"] == entity_id and b["part"] == part
-        ]
-        return sorted(mine, key=lambda b: (-abs(b.points), b.rule))
+        return sorted(grouped.get((entity_type, entity_id, part), []), key=lambda b: (-abs(b.points), b.rule))
 
     source, text, checks = mqa_criterion(compiled, row)
     roles = list(compiled.spec.buying_committee.roles)
@@ -491,6 +527,8 @@ def account(r: Reader, account_id: str, as_of: dt.date | None = None) -> s.Accou
         if r.has("evidence")
         else [],
         roles_engaged={role: int(str(row.get(f"engaged_{role}") or 0)) for role in roles},
+        contacts=int(str(everyone["n"])),
+        contacts_engagement=float(str(everyone["engagement"])),
         committee=[
             s.Person(
                 **{k: c[k] for k in s.Person.model_fields if k in c},

@@ -80,6 +80,16 @@ class AsOfQuery(Query):
     as_of: dt.date | None = Field(None, description="Which run, by its as-of date (default: the last).")
 
 
+class AccountQuery(AsOfQuery):
+    people: int = Field(50, ge=1, le=1000, description="How many of the account's contacts to show, engaged first.")
+
+
+class QueueFilter(Paging):
+    as_of: dt.date | None = Field(None, description="Which run, by its as-of date (default: the last).")
+    rep: str | None = Field(None, description="Only this rep's queue.")
+    per_page: int = Field(20, ge=1, le=500, description="Queues (reps) per page.")
+
+
 class AccountRow(BaseModel):
     account_id: str
     name: str | None
@@ -205,6 +215,10 @@ class Queue(BaseModel):
 
 class Queues(BaseModel):
     as_of: dt.date
+    total: int = Field(description="Queues in the run: every rep and route target, and the unassigned queue.")
+    page: int
+    per_page: int
+    pages: int
     queues: list[Queue]
 
 
@@ -337,7 +351,9 @@ class AccountDetail(BaseModel):
     history: list[HistoryPoint]
     evidence: list[Evidence]
     roles_engaged: dict[str, int]
-    committee: list[Person]
+    contacts: int = Field(description="The account's contacts (the committee lists the first `people`).")
+    contacts_engagement: float = Field(description="The sum of the engagement of all the account's contacts.")
+    committee: list[Person] = Field(description="Contacts, engaged first, then by engagement.")
     fit_rules: list[RuleRow]
     anonymous_rules: list[RuleRow]
     anonymous_weight: float

@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP) ## Generate the demo company and run whynow on it (embedded DuckDB)
 	$(BIN)/whynow demo
 
-test: $(STAMP) ## Run the test suite on every core, with a throwaway PostgreSQL and local Spark (installed if missing)
+test: $(STAMP) ## Run the test suite on every core, with a throwaway PostgreSQL, local Spark and Chromium (installed if missing)
 	scripts/ensure-java.sh
+	scripts/ensure-chromium.sh
 	WHYNOW_REQUIRE_BACKENDS=1 scripts/with-postgres.sh $(BIN)/python -m pytest -n auto
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict on src/
@@ -39,4 +40,4 @@ bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 clean: ## Remove the venv, caches, demo output and cached benchmark data
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb bench/.data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb bench/.data test-artifacts

@@ -1,0 +1,118 @@
+"""A small demo store and a real `whynow serve` on 127.0.0.1 for the dashboard's tests.
+
+The store holds two weekly runs of a 300-account demo company; one surfaced account is named
+`<script>alert(1)</script>` in the input data, and the second run uses a model with one rule changed, so
+the Model page has a diff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import httpx
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from whynow.demo import DEMO_AS_OF, generate_demo_data
+from whynow.examples import reference_model_path
+from whynow.model.load import load_model, load_model_text
+from whynow.run import run
+
+XSS = "<script>alert(1)</script>"
+WEEKS = (DEMO_AS_OF - dt.timedelta(weeks=1), DEMO_AS_OF)
+TOKEN = "s3cret-token-for-the-tests-0123456789"
+
+
+@dataclass(frozen=True)
+class Demo:
+    folder: Path
+    store: Path
+    xss_account: str  # the account named XSS
+
+    def sql(self, query: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+        """A query over the store by hand, to compare with what the dashboard shows."""
+        con = duckdb.connect(str(self.store), read_only=True)
+        try:
+            return con.execute(query, params or []).fetchall()
+        finally:
+            con.close()
+
+
+def make_demo(folder: Path, store: Path | str) -> Demo:
+    generate_demo_data(folder, seed=5, accounts=300)
+    model = load_model(reference_model_path())
+    first = run(model, str(folder), WEEKS[0], store=store, fresh=True, send_alerts=False)
+    surfaced = first.outputs["account_status"].filter(pc.equal(first.outputs["account_status"]["queue"], "surfaced"))
+    target = str(surfaced.sort_by([("queue_rank", "ascending"), ("account_id", "ascending")])["account_id"][0])
+    accounts = pq.read_table(folder / "accounts.parquet")
+    names = pc.if_else(pc.equal(accounts["account_id"], target), XSS, accounts["name"])
+    pq.write_table(
+        accounts.set_column(accounts.schema.get_field_index("name"), "name", names), folder / "accounts.parquet"
+    )
+    run(model, str(folder), WEEKS[0], store=store, fresh=True, send_alerts=False)
+    text = reference_model_path().read_text()
+    changed = text.replace("points: 25", "points: 26", 1)
+    assert changed != text
+    run(load_model_text(changed, "changed.yaml"), str(folder), WEEKS[1], store=store, send_alerts=False)
+    return Demo(folder, Path(str(store)), target)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    folder = tmp_path_factory.mktemp("demo")
+    return make_demo(folder, folder / "whynow.duckdb")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def serving(store: Path | str, host: str = "127.0.0.1", token: str | None = None) -> Iterator[Server]:
+    """`whynow serve` in its own process, until the block ends; its base URL on 127.0.0.1."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "WHYNOW_TOKEN"}
+    if token is not None:
+        env["WHYNOW_TOKEN"] = token
+    command = [sys.executable, "-m", "whynow", "serve", "--store", str(store), "--host", host, "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/static/app.css", timeout=5)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"whynow serve did not start: {process.communicate()[0].decode()}") from None
+                time.sleep(0.2)
+        yield Server(url, process)
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(demo: Demo) -> Iterator[Server]:
+    with serving(demo.store) as running:
+        yield running

@@ -1,0 +1,200 @@
+"""The JSON API (SPEC §8) over HTTP against a real `whynow serve` on 127.0.0.1: the OpenAPI schema is
+valid and every answer matches it; filters and pagination; what the answers hold equals the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from tests.serve.conftest import Demo, Server
+
+
+def _get(server: Server, path: str, **params: object) -> httpx.Response:
+    return httpx.get(server.url + path, params=params, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def openapi(server: Server) -> dict[str, Any]:
+    response = _get(server, "/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _matches(openapi: dict[str, Any], path: str, body: object) -> None:
+    """`body` is valid against the schema the OpenAPI document gives `path`'s 200 answer."""
+    schema = openapi["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    root = {**schema, "components": openapi["components"]}
+    jsonschema.validate(body, root, cls=jsonschema.Draft202012Validator, format_checker=jsonschema.FormatChecker())
+
+
+def test_the_openapi_schema_is_valid_and_lists_every_endpoint(openapi: dict[str, Any]) -> None:
+    validate(openapi)
+    assert set(openapi["paths"]) == {
+        "/api/runs",
+        "/api/overview",
+        "/api/accounts",
+        "/api/accounts/{account_id}",
+        "/api/queues",
+        "/api/changes",
+        "/api/model",
+    }
+
+
+def test_every_answer_matches_the_schema(server: Server, openapi: dict[str, Any], demo: Demo) -> None:
+    for path, params in (
+        ("/api/runs", {}),
+        ("/api/overview", {}),
+        ("/api/accounts", {"per_page": 500}),
+        ("/api/accounts", {"badge": "none", "mqa": "false"}),
+        ("/api/queues", {}),
+        ("/api/changes", {"per_page": 500}),
+        ("/api/model", {}),
+    ):
+        response = _get(server, path, **params)
+        assert response.status_code == 200, (path, response.text)
+        _matches(openapi, path, response.json())
+    for account_id in (
+        demo.xss_account,
+        *(row[0] for row in demo.sql("SELECT account_id FROM account_status LIMIT 5")),
+    ):
+        response = _get(server, f"/api/accounts/{account_id}")
+        assert response.status_code == 200
+        _matches(openapi, "/api/accounts/{account_id}", response.json())
+
+
+def test_the_overview_sums_to_account_status(server: Server, demo: Demo) -> None:
+    overview = _get(server, "/api/overview").json()
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    wanted = demo.sql(
+        "SELECT badge, motion, count(*), coalesce(sum(open_pipeline), 0) FROM account_status WHERE as_of = ? "
+        "GROUP BY ALL",
+        [as_of],
+    )
+    shown = {(c["badge"], c["motion"]): (c["accounts"], c["open_pipeline"]) for c in overview["pipeline"]}
+    assert shown == {(b, m): (n, pytest.approx(p)) for b, m, n, p in wanted}
+    assert overview["accounts"] == sum(n for _, _, n, _ in wanted) == 300
+    funnel = {f["stage"]: f["accounts"] for f in overview["funnel"]}
+    assert {k: v for k, v in funnel.items() if v} == dict(
+        demo.sql("SELECT stage, count(*) FROM account_status WHERE as_of = ? GROUP BY stage", [as_of])
+    )
+    per_run = demo.sql(
+        "SELECT as_of, count(*) FILTER (WHERE mqa), count(badge), count(*) FILTER (WHERE queue = 'surfaced') "
+        "FROM account_status GROUP BY as_of ORDER BY as_of"
+    )
+    assert [(p["as_of"], p["mqa"], p["badged"], p["surfaced"]) for p in overview["over_time"]] == [
+        (str(d), m, b, s) for d, m, b, s in per_run
+    ]
+
+
+def test_filters_match_the_store(server: Server, demo: Demo) -> None:
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    badge, n = demo.sql(
+        "SELECT badge, count(*) AS n FROM account_status WHERE as_of = ? AND badge IS NOT NULL GROUP BY badge "
+        "ORDER BY n DESC, badge LIMIT 1",
+        [as_of],
+    )[0]
+    page = _get(server, "/api/accounts", badge=badge, per_page=500).json()
+    assert page["total"] == n == len(page["accounts"])
+    assert {a["badge"] for a in page["accounts"]} == {badge}
+    mqas = _get(server, "/api/accounts", mqa="true", per_page=500).json()
+    assert mqas["total"] == demo.sql("SELECT count(*) FROM account_status WHERE as_of = ? AND mqa", [as_of])[0][0]
+    assert all(a["mqa"] for a in mqas["accounts"])
+    rep = demo.sql("SELECT owner_id FROM account_status WHERE as_of = ? AND owner_id IS NOT NULL LIMIT 1", [as_of])[0][
+        0
+    ]
+    mine = _get(server, "/api/accounts", rep=rep, per_page=500).json()["accounts"]
+    assert mine and all(rep in (a["owner_id"], a["route_to"]) for a in mine)
+    found = _get(server, "/api/accounts", q="SCRIPT>alert").json()["accounts"]
+    assert [a["account_id"] for a in found] == [demo.xss_account]
+
+
+def test_pages_of_accounts_are_the_sorted_list_cut_in_pieces(server: Server, demo: Demo) -> None:
+    everything = _get(server, "/api/accounts", sort="fit", order="asc", per_page=500).json()
+    assert everything["pages"] == 1 and everything["total"] == 300
+    fits = [a["fit"] for a in everything["accounts"]]
+    assert fits == sorted(fits)
+    pieces = []
+    for number in range(1, 8):
+        page = _get(server, "/api/accounts", sort="fit", order="asc", per_page=47, page=number).json()
+        assert page["pages"] == 7 and page["page"] == number
+        pieces += page["accounts"]
+    assert pieces == everything["accounts"]
+    assert _get(server, "/api/accounts", per_page=47, page=9).json()["accounts"] == []
+
+
+def test_changes_filter_and_page(server: Server, demo: Demo) -> None:
+    kind, n = demo.sql("SELECT change, count(*) AS n FROM changes GROUP BY change ORDER BY n DESC LIMIT 1")[0]
+    first = _get(server, "/api/changes", change=kind, per_page=10).json()
+    assert first["total"] == n and len(first["changes"]) == min(10, n)
+    assert {c["change"] for c in first["changes"]} == {kind}
+    second = _get(server, "/api/changes", change=kind, per_page=10, page=2).json()["changes"]
+    assert not {tuple(c.values()) for c in first["changes"]} & {tuple(c.values()) for c in second}
+    model_changes = _get(server, "/api/changes", entity_type="model").json()["changes"]
+    assert [c["change"] for c in model_changes] == ["model_changed", "model_changed"]
+
+
+def test_queues_hold_each_reps_surfaced_accounts_within_capacity(server: Server, demo: Demo) -> None:
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    answer = _get(server, "/api/queues", per_page=500).json()
+    surfaced = dict(
+        demo.sql(
+            "SELECT coalesce(route_to, ''), count(*) FROM account_status WHERE as_of = ? AND queue = 'surfaced' "
+            "GROUP BY ALL",
+            [as_of],
+        )
+    )
+    assert {q["rep_id"] or "": q["used"] for q in answer["queues"] if q["used"]} == surfaced
+    for queue in answer["queues"]:
+        assert queue["used"] <= queue["capacity"]
+        assert [a["queue_rank"] for a in queue["surfaced"]] == list(range(1, queue["used"] + 1))
+    one = answer["queues"][0]["rep_id"]
+    assert [q["rep_id"] for q in _get(server, "/api/queues", rep=one).json()["queues"]] == [one]
+
+
+def test_the_model_shows_the_rules_and_the_diff_between_versions(server: Server) -> None:
+    model = _get(server, "/api/model").json()
+    assert len(model["versions"]) == 2 and model["old"] == model["versions"][0]["hash"]
+    changed = [line for line in model["diff"] if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    assert [line.replace(" ", "") for line in changed] == ["-points:25", "+points:26"]
+    assert any(rule.startswith("Account fit: +26 when") for rule in model["rules"])
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/api/accounts", {"sort": "name; DROP TABLE runs"}, 422),
+        ("/api/accounts", {"per_page": 0}, 422),
+        ("/api/accounts", {"colour": "red"}, 422),
+        ("/api/accounts", {"as_of": "2001-01-01"}, 404),
+        ("/api/accounts/NO-SUCH-ACCOUNT", {}, 404),
+        ("/api/queues", {"rep": "nobody"}, 404),
+        ("/api/model", {"old": "ffffffff"}, 404),
+    ],
+)
+def test_bad_requests_get_a_clear_answer(server: Server, path: str, params: dict[str, object], status: int) -> None:
+    response = _get(server, path, **params)
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_the_account_story_traces_to_the_store(server: Server, demo: Demo) -> None:
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    account_id, fit, engagement = demo.sql(
+        "SELECT account_id, fit, engagement FROM account_status WHERE as_of = ? AND badge IS NOT NULL "
+        "ORDER BY engagement DESC LIMIT 1",
+        [as_of],
+    )[0]
+    story = _get(server, f"/api/accounts/{account_id}", people=1000).json()
+    assert sum(r["points"] for r in story["fit_rules"]) == pytest.approx(fit) or fit in (0, 100)
+    anonymous = sum(r["points"] for r in story["anonymous_rules"])
+    assert story["contacts_engagement"] + story["anonymous_weight"] * anonymous == pytest.approx(engagement, abs=1e-4)
+    assert story["contacts"] == len(story["committee"])
+    assert sum(p["engagement"] for p in story["committee"]) == pytest.approx(story["contacts_engagement"])
+    assert [h["as_of"] for h in story["history"]] == [str(d) for (d,) in demo.sql(
+        "SELECT as_of FROM account_status WHERE account_id = ? ORDER BY as_of DESC", [account_id])]  # fmt: skip
+    assert story["evidence"] and story["account"]["why"]
+    assert story["stages"][-1]["name"] == story["account"]["stage"] and story["stages"][-1]["holds"]

@@ -1,0 +1,156 @@
+"""The dashboard in real headless Chromium (Debian's `chromium`, driven by playwright through
+`executable_path`; `scripts/ensure-chromium.sh` installs it): every page opens without a console error,
+the numbers on screen equal the store's, the overview leads to an account page, the account list filters,
+and text from the data stays text. Screenshots are saved under test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.serve.conftest import XSS, Demo, Server
+from whynow.pipeline.narrative import format_value
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("WHYNOW_REQUIRE_BACKENDS"):
+            pytest.fail("no chromium: `make test` installs it (scripts/ensure-chromium.sh)")
+        pytest.skip("no chromium: run the suite with `make test`")
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server: Server, request: pytest.FixtureRequest):
+    """A fresh page that records console errors and dialogs; both must stay empty."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    tab.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    tab.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    yield tab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert problems == []
+
+
+def _numbers(page, selector: str) -> list[str]:
+    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+
+
+def test_the_overview_shows_the_stores_numbers_and_draws_its_charts(page, demo: Demo) -> None:
+    page.goto("/")
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    rows = demo.sql(
+        "SELECT count(*) AS n FROM account_status WHERE as_of = ? GROUP BY badge, motion "
+        "ORDER BY badge IS NULL, n DESC, badge",
+        [as_of],
+    )
+    assert _numbers(page, "#pipeline tbody td:nth-child(4)") == [format_value(n, ",") for (n,) in rows]
+    total = demo.sql("SELECT count(*) FROM account_status WHERE as_of = ?", [as_of])[0][0]
+    assert page.locator("#pipeline-total").inner_text() == format_value(total, ",")
+    stages = dict(demo.sql("SELECT stage, count(*) FROM account_status WHERE as_of = ? GROUP BY ALL", [as_of]))
+    for row in page.locator("#funnel tbody tr").all():
+        stage, shown = row.locator("td").all_inner_texts()
+        assert shown == format_value(stages.get(stage, 0), ",")
+    surfaced = demo.sql("SELECT count(*) FROM account_status WHERE as_of = ? AND queue = 'surfaced'", [as_of])[0][0]
+    assert f"{surfaced} surfaced" in page.locator("#surfaced-held").inner_text()
+    for chart in ("pipeline", "funnel", "over-time"):
+        page.locator(f"#chart-{chart} svg.main-svg").first.wait_for()  # plotly.js drew it
+
+
+def test_from_the_overview_to_an_account_page(page, demo: Demo) -> None:
+    page.goto("/")
+    first = page.locator("#pipeline tbody tr").first
+    label = first.locator("td").first.inner_text()
+    first.locator("a").click()
+    page.wait_for_url("**/accounts?*badge=*")
+    badges = set(page.locator("#accounts tbody .badge").all_inner_texts())
+    assert badges == {label}
+    account = page.locator("#accounts tbody tr").first
+    account_id = account.get_attribute("data-account")
+    account.locator("td a").first.click()
+    page.wait_for_url(f"**/accounts/{account_id}*")
+    why = demo.sql(
+        "SELECT why FROM account_status WHERE account_id = ? AND as_of = (SELECT max(as_of) FROM runs)", [account_id]
+    )[0][0]
+    assert page.locator("#why").inner_text() == why
+    evidence = demo.sql(
+        "SELECT count(*) FROM evidence WHERE entity_type = 'account' AND entity_id = ? "
+        "AND as_of = (SELECT max(as_of) FROM runs)",
+        [account_id],
+    )[0][0]
+    assert page.locator("#evidence li").count() == evidence
+    assert page.locator("#committee tbody tr").count() > 0
+
+
+def test_the_account_list_filters(page, demo: Demo) -> None:
+    page.goto("/accounts")
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    (stage,) = demo.sql(
+        "SELECT stage FROM account_status WHERE as_of = ? GROUP BY stage ORDER BY count(*) DESC LIMIT 1",
+        [as_of],
+    )[0]
+    page.select_option("select[name=stage]", stage)
+    page.select_option("select[name=mqa]", "false")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**stage=*")
+    wanted = demo.sql("SELECT count(*) FROM account_status WHERE as_of = ? AND stage = ? AND NOT mqa", [as_of, stage])[
+        0
+    ][0]
+    assert page.locator("#total").get_attribute("data-total") == str(wanted)
+    assert set(_numbers(page, "#accounts tbody td:nth-child(7)")) == (
+        {stage} if wanted else {"No account matches these filters."}
+    )
+    assert page.locator("#accounts tbody .tag").count() == 0  # no MQA among them
+
+
+def test_every_page_opens_without_errors(page, demo: Demo) -> None:
+    for path in ("/queues", "/accounts", f"/accounts/{demo.xss_account}", "/changes", "/runs", "/model", "/api/docs"):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        assert page.locator("h1").count() == 1
+
+
+def test_a_queue_shows_capacity_and_a_script_named_account_as_text(page, demo: Demo) -> None:
+    (rep,) = demo.sql(
+        "SELECT route_to FROM account_status WHERE account_id = ? AND as_of = (SELECT max(as_of) FROM runs)",
+        [demo.xss_account],
+    )[0]
+    page.goto(f"/queues?rep={rep}")
+    used = demo.sql(
+        "SELECT count(*) FROM account_status WHERE route_to = ? AND queue = 'surfaced' "
+        "AND as_of = (SELECT max(as_of) FROM runs)",
+        [rep],
+    )[0][0]
+    assert page.locator(".capacity").first.get_attribute("data-used") == str(used)
+    link = page.locator(f"li[data-account='{demo.xss_account}'] a").first
+    assert link.inner_text() == XSS  # the name as text: no script ran (no dialog), nothing was dropped
+    link.click()
+    page.wait_for_url(f"**/accounts/{demo.xss_account}")
+    assert page.locator("#account-name").inner_text().startswith(XSS)

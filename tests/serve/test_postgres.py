@@ -1,0 +1,61 @@
+"""The dashboard reads a PostgreSQL store the same way (SPEC §8, §10): the queries, written once in
+DuckDB's dialect, are translated by sqlglot. The same company on both stores gives the same answers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import ibis
+import pytest
+
+from tests.serve.conftest import Demo, Server, make_demo, serving
+from tests.test_backends import _unavailable
+
+
+@pytest.fixture(scope="module")
+def on_postgres(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    url = os.environ.get("WHYNOW_TEST_POSTGRES")
+    if not url:
+        _unavailable("no PostgreSQL (WHYNOW_TEST_POSTGRES is not set)")
+    assert url is not None
+    schema = f"serve_{uuid.uuid4().hex[:8]}"
+    store = f"{url}?schema={schema}"
+    try:
+        make_demo(tmp_path_factory.mktemp("pg-demo"), store)  # the same company and runs as `demo`
+        with serving(store) as running:
+            yield running
+    finally:
+        con = ibis.connect(url)
+        con.raw_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        con.disconnect()
+
+
+def _answers(server: Server, demo: Demo) -> dict[str, object]:
+    paths = {
+        "overview": "/api/overview",
+        "accounts": "/api/accounts?per_page=500&sort=fit&order=asc",
+        "filtered": "/api/accounts?mqa=true&q=a&sort=name",
+        "account": f"/api/accounts/{demo.xss_account}?people=1000",
+        "queues": "/api/queues?per_page=500",
+        "changes": "/api/changes?per_page=500&entity_type=account",
+        "model": "/api/model",
+    }
+    answers: dict[str, object] = {}
+    for name, path in paths.items():
+        response = httpx.get(server.url + path, timeout=60)
+        assert response.status_code == 200, (path, response.text)
+        answers[name] = response.json()
+    runs = httpx.get(server.url + "/api/runs", timeout=60).json()["runs"]
+    answers["runs"] = [
+        {k: v for k, v in run.items() if k not in ("run_id", "started_at", "finished_at")} for run in runs
+    ]
+    return answers
+
+
+def test_a_postgresql_store_answers_as_the_duckdb_store_does(on_postgres: Server, server: Server, demo: Demo) -> None:
+    on_duckdb = _answers(server, demo)
+    assert _answers(on_postgres, demo) == on_duckdb
+    assert on_duckdb["overview"]["teams"]  # the median of days, translated for PostgreSQL, is there

@@ -1,0 +1,126 @@
+"""The dashboard's security (SPEC §8) against a real `whynow serve`: a token off loopback on every page
+and API call, compared in constant time; the login form's cookie; loopback host names only on loopback;
+security headers; text from the data always shown as text; no lock held on the store between requests."""
+
+from __future__ import annotations
+
+import html
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+
+import whynow.serve.query
+from tests.serve.conftest import TOKEN, XSS, Demo, Server, serving
+from tests.test_store_busy import _held
+from whynow.serve.query import Busy, reading
+from whynow.store import Store
+
+PAGES = ("/", "/queues", "/accounts", "/changes", "/runs", "/model", "/api/docs")
+API = ("/api/runs", "/api/overview", "/api/accounts", "/api/queues", "/api/changes", "/api/model", "/api/openapi.json")
+
+
+@pytest.fixture(scope="module")
+def guarded(demo: Demo) -> Iterator[Server]:
+    """The dashboard bound to every address (0.0.0.0), so it needs the token."""
+    with serving(demo.store, host="0.0.0.0", token=TOKEN) as running:
+        yield running
+
+
+@pytest.mark.parametrize("path", [*PAGES, *API, "/accounts.csv", "/accounts/A0001"])
+def test_off_loopback_every_page_and_api_call_needs_the_token(guarded: Server, path: str) -> None:
+    refused = httpx.get(guarded.url + path, timeout=30)
+    assert refused.status_code == 401
+    if path.startswith("/api/"):
+        assert refused.headers["www-authenticate"] == "Bearer"
+    else:
+        assert 'action="/login"' in refused.text  # the login form, to come back to this page
+    wrong = httpx.get(guarded.url + path, headers={"Authorization": f"Bearer {TOKEN}x"}, timeout=30)
+    assert wrong.status_code == 401
+    allowed = httpx.get(guarded.url + path, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    assert allowed.status_code in (200, 404)  # A0001 may not exist: it got past the guard
+
+
+def test_the_login_form_sets_an_httponly_samesite_cookie(guarded: Server) -> None:
+    with httpx.Client(base_url=guarded.url, timeout=30) as browser:
+        failed = browser.post("/login", data={"token": "guess", "next": "/runs"})
+        assert failed.status_code == 401 and "not the one" in failed.text
+        assert browser.get("/runs").status_code == 401
+        signed_in = browser.post("/login", data={"token": TOKEN, "next": "/runs"})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/runs"
+        cookie = signed_in.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and TOKEN not in cookie
+        assert browser.get("/runs").status_code == 200
+        assert browser.get("/api/runs").status_code == 200
+        off_site = browser.post("/login", data={"token": TOKEN, "next": "//evil.example/"})
+        assert off_site.headers["location"] == "/"  # never redirects off the site
+        browser.post("/logout")
+        assert browser.get("/runs").status_code == 401
+
+
+def test_binding_off_loopback_without_a_token_is_refused(demo: Demo) -> None:
+    env_free = {"PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "whynow", "serve", "--store", str(demo.store), "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        env=env_free,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: --host 0.0.0.0 is reachable from other machines")
+    assert "WHYNOW_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_on_loopback_only_loopback_host_names_are_answered(server: Server) -> None:
+    assert httpx.get(server.url + "/runs", timeout=30).status_code == 200
+    rebound = httpx.get(server.url + "/runs", headers={"Host": "attacker.example"}, timeout=30)
+    assert rebound.status_code == 400  # a page of another site reaching 127.0.0.1 by DNS rebinding
+
+
+def test_every_response_carries_the_security_headers(server: Server) -> None:
+    for path in (*PAGES, "/api/runs", "/static/app.js"):
+        headers = httpx.get(server.url + path, timeout=30).headers
+        assert "script-src 'self';" in headers["content-security-policy"]
+        assert "unsafe-inline" not in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+
+
+def test_an_account_named_like_a_script_shows_as_text_on_every_page(server: Server, demo: Demo) -> None:
+    rep = demo.sql(
+        "SELECT route_to FROM account_status WHERE account_id = ? AND as_of = (SELECT max(as_of) FROM runs)",
+        [demo.xss_account],
+    )[0][0]
+    for path in (
+        "/accounts?q=script",
+        f"/accounts/{demo.xss_account}",
+        f"/queues?rep={rep}",
+        "/accounts?per_page=500",
+    ):
+        page = httpx.get(server.url + path, timeout=30).text
+        assert html.escape(XSS, quote=False) in page, path
+        assert XSS not in page, path
+    csv = httpx.get(server.url + "/accounts.csv", params={"q": "script"}, timeout=30)
+    assert csv.headers["content-type"].startswith("text/csv") and XSS in csv.text  # data, not a page
+
+
+def test_no_lock_is_held_between_requests(server: Server, demo: Demo) -> None:
+    for path in PAGES:
+        httpx.get(server.url + path, timeout=30)
+    writer = duckdb.connect(str(demo.store))  # what `whynow run` needs: the file to itself
+    writer.close()
+    assert httpx.get(server.url + "/runs", timeout=30).status_code == 200
+
+
+def test_a_store_being_written_answers_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: Demo) -> None:
+    copy = tmp_path / "store.duckdb"
+    copy.write_bytes(demo.store.read_bytes())
+    monkeypatch.setattr(whynow.serve.query, "WAIT_S", 0.3)
+    with _held(copy, 30) as holder, pytest.raises(Busy) as busy, reading(Store(copy)):
+        pass
+    assert f"the store is busy: process {holder.pid}" in str(busy.value)

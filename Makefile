@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint fmt docs bench clean
+.PHONY: help demo test lint fmt docs bench bench-serve clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-11s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ docs: $(STAMP) ## Regenerate docs/model.md from the schema and the data contract
 
 bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10M activities (BENCH_ARGS=--with-50m adds 50M)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+bench-serve: $(STAMP) ## Latency of every dashboard page and API call on a store of the 50M-activity data (builds it once)
+	$(BIN)/python bench/serve.py $(BENCH_ARGS)
 
 clean: ## Remove the venv, caches, demo output and cached benchmark data
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb bench/.data test-artifacts

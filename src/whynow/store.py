@@ -42,6 +42,11 @@ class _Database(ABC):
     @abstractmethod
     def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table: ...
 
+    def batches(self, sql: str, params: Sequence[object] = (), size: int = 10_000) -> pa.RecordBatchReader:
+        """The result in batches of up to `size` rows, read as they are consumed where the engine can."""
+        table = self.query_arrow(sql, params)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(size))
+
     @abstractmethod
     def execute(self, sql: str, params: Sequence[object] = ()) -> None: ...
 
@@ -106,6 +111,9 @@ class _DuckDB(_Database):
 
     def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         return self.con.execute(sql, list(params)).to_arrow_table()
+
+    def batches(self, sql: str, params: Sequence[object] = (), size: int = 10_000) -> pa.RecordBatchReader:
+        return self.con.execute(sql, list(params)).fetch_record_batch(size)
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self.con.execute(sql, list(params))

@@ -188,7 +188,7 @@ def test_the_account_story_traces_to_the_store(server: Server, demo: Demo) -> No
         "ORDER BY engagement DESC LIMIT 1",
         [as_of],
     )[0]
-    story = _get(server, f"/api/accounts/{account_id}", people=1000).json()
+    story = _get(server, f"/api/accounts/{account_id}", people=250).json()
     assert sum(r["points"] for r in story["fit_rules"]) == pytest.approx(fit) or fit in (0, 100)
     anonymous = sum(r["points"] for r in story["anonymous_rules"])
     assert story["contacts_engagement"] + story["anonymous_weight"] * anonymous == pytest.approx(engagement, abs=1e-4)
@@ -198,3 +198,22 @@ def test_the_account_story_traces_to_the_store(server: Server, demo: Demo) -> No
         "SELECT as_of FROM account_status WHERE account_id = ? ORDER BY as_of DESC", [account_id])]  # fmt: skip
     assert story["evidence"] and story["account"]["why"]
     assert story["stages"][-1]["name"] == story["account"]["stage"] and story["stages"][-1]["holds"]
+
+
+def test_the_csv_download_holds_every_matching_account_in_order(server: Server, demo: Demo) -> None:
+    import csv
+    import io
+
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    response = _get(server, "/accounts.csv", stage="aware", sort="name", order="asc", page=3, per_page=5)
+    assert response.headers["content-disposition"] == f'attachment; filename="whynow-accounts-{as_of}.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    wanted = demo.sql(
+        "SELECT account_id, engagement FROM account_status WHERE as_of = ? AND stage = 'aware' "
+        "ORDER BY name, account_id",
+        [as_of],
+    )
+    assert [(r["account_id"], float(r["engagement"])) for r in rows] == wanted  # all pages, unrounded
+    assert _get(server, "/accounts.csv", q="no such account").text.strip() == ",".join(
+        f'"{c}"' for c in rows[0]
+    )  # no match: the header alone

@@ -1,8 +1,8 @@
 """`whynow serve` (SPEC §8): the FastAPI app that serves the dashboard's pages and the JSON API, read-only,
 from a store's outputs.
 
-Security: it listens on 127.0.0.1 by default, and there only answers requests addressed to a loopback
-name (so a web page cannot reach it through DNS rebinding). On any other address it needs a token on
+Security: it listens on 127.0.0.1 by default, and there only answers requests whose Host is a loopback
+name or address (so a web page cannot reach it through DNS rebinding). On any other address it needs a token on
 every page and API call: `Authorization: Bearer TOKEN`, or the HttpOnly, SameSite=Strict cookie the login
 form sets; both are compared in constant time. Every response carries a Content-Security-Policy that
 allows only the app's own scripts and styles.
@@ -21,10 +21,9 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from whynow import __version__
 from whynow.errors import DataError, WhynowError
@@ -51,8 +50,18 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 OPEN_PATHS = ("/login", "/static/")  # no data: reachable without the token, so the login form has its CSS
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, without the port: `127.0.0.1:8000` → `127.0.0.1`, `[::1]:8000` → `::1`.
+
+    >>> [host_name(h) for h in ("127.0.0.1:8000", "localhost", "[::1]:8000", "evil.example:80")]
+    ['127.0.0.1', 'localhost', '::1', 'evil.example']
+    """
+    if header.startswith("["):
+        return header[1 : header.find("]")]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
 def is_loopback(host: str) -> bool:
@@ -100,8 +109,10 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         path = request.url.path
-        if token is not None and not path.startswith(OPEN_PATHS) and not authorized(request, token):
-            response: Response = _unauthorized(request)
+        if loopback and not is_loopback(host_name(request.headers.get("host", ""))):
+            response: Response = PlainTextResponse("Invalid host header", status_code=400)
+        elif token is not None and not path.startswith(OPEN_PATHS) and not authorized(request, token):
+            response = _unauthorized(request)
         else:
             response = await call_next(request)
         response.headers.update(HEADERS)
@@ -161,9 +172,7 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}" for err in e.errors())
         return _error(request, 422, f"The address has a parameter the page cannot use — {problems}.")
 
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
-    if loopback:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[h.strip("[]") for h in LOOPBACK_NAMES])
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
     return app
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -14,12 +15,13 @@ import jinja2
 import markupsafe
 import pyarrow.csv as pacsv
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from whynow import __version__
 from whynow.pipeline.narrative import format_value
 from whynow.serve import query, schemas
 from whynow.serve.api import store_of
+from whynow.store import Store
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = jinja2.Environment(
@@ -132,25 +134,36 @@ def accounts_page(request: Request, f: Annotated[schemas.AccountFilter, Query()]
 
 
 @router.get("/accounts.csv")
-def accounts_csv(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> Response:
-    """Every account the filters match (all pages), sorted, as CSV: values as the store holds them."""
-    with query.reading(store_of(request)) as r:
-        table = query.account_table(r, f)
+def accounts_csv(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> StreamingResponse:
+    """Every account the filters match (all pages), sorted, as CSV: values as the store holds them. The
+    rows stream as the store reads them; a run that does not exist is a 404 before any byte."""
+    store = store_of(request)
+    with query.reading(store) as r:
         as_of = r.as_of(f.as_of)
-    text = io.BytesIO()
-    pacsv.write_csv(table, text)
-    return Response(
-        text.getvalue(),
+    return StreamingResponse(
+        _csv(store, f.model_copy(update={"as_of": as_of})),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="whynow-accounts-{as_of}.csv"'},
     )
+
+
+def _csv(store: Store, f: schemas.AccountFilter) -> Iterator[bytes]:
+    with query.reading(store) as r:
+        batches = query.account_batches(r, f)
+        text = io.BytesIO()
+        pacsv.write_csv(batches.schema.empty_table(), text)  # the header, also for no rows
+        yield text.getvalue()
+        for batch in batches:
+            text = io.BytesIO()
+            pacsv.write_csv(batch, text, pacsv.WriteOptions(include_header=False))
+            yield text.getvalue()
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
 def account_page(request: Request, account_id: str, q: Annotated[schemas.AccountQuery, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:
         view = query.account(r, account_id, q)
-    return render(request, "account.html", view=view, all_people=with_query(request, people=1000))
+    return render(request, "account.html", view=view, all_people=with_query(request, people=250))
 
 
 @router.get("/changes", response_class=HTMLResponse)

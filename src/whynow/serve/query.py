@@ -61,9 +61,6 @@ class Reader:
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         return self.db.query(_postgres(sql) if self.store.postgres else sql, params)
 
-    def arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        return self.db.query_arrow(_postgres(sql) if self.store.postgres else sql, params)
-
     def has(self, table: str) -> bool:
         return table in self.tables
 
@@ -176,10 +173,10 @@ def accounts(r: Reader, f: s.AccountFilter) -> s.AccountPage:
     )
 
 
-def account_table(r: Reader, f: s.AccountFilter) -> pa.Table:
-    """Every account a filter matches, sorted, all pages (the CSV download)."""
+def account_batches(r: Reader, f: s.AccountFilter) -> pa.RecordBatchReader:
+    """Every account a filter matches, sorted, all pages, in batches as they are read (the CSV download)."""
     sql, params = _account_sql(f, r.as_of(f.as_of))
-    return r.arrow(sql, params)
+    return r.db.batches(_postgres(sql) if r.store.postgres else sql, params)
 
 
 def _facets(r: Reader, as_of: dt.date) -> s.Facets:

@@ -7,7 +7,6 @@ import difflib
 from collections.abc import Iterator
 
 from whynow.errors import DataError
-from whynow.model.load import load_model_text
 from whynow.store import Store
 
 
@@ -15,45 +14,35 @@ def queue_lines(
     store: Store, rep: str | None = None, as_of: dt.date | None = None, limit: int | None = None
 ) -> Iterator[str]:
     """Each rep's surfaced accounts in order (badge, why, motion, play, expires on), capacity used/total,
-    and the accounts held with their reasons."""
-    as_of = as_of or store.latest_as_of()
-    if as_of is None:
-        raise DataError(f"{store.name}: the store has no runs yet; run `whynow run` first")
-    accounts = [a for a in store.rows("account_status", as_of) if a["queue"] is not None]
-    run = store.rows("runs", as_of)[0]
-    capacity = load_model_text(store.model_text(str(run["model_hash"])) or "", str(run["model"])).spec.capacity
-    reps = {str(r["rep_id"]): r for r in store.rows("reps", as_of)}
-    targets = sorted({str(a["route_to"]) for a in accounts if a["route_to"] is not None} | set(reps))
-    if rep is not None:
-        if rep not in targets:
-            raise DataError(f"no rep {rep} in the run of {as_of}; reps: {', '.join(targets) or 'none'}")
-        targets = [rep]
-    yield f"Queues as of {as_of}"
-    for target in [*targets, None] if rep is None else targets:
-        mine = [a for a in accounts if a["route_to"] == target]
-        if target is None:
-            mine = [a for a in accounts if a["route_to"] is None]
-            if not mine:
-                continue
-        surfaced = sorted((a for a in mine if a["queue"] == "surfaced"), key=lambda a: int(str(a["queue_rank"])))
-        held = [a for a in mine if a["queue"] == "held"]
-        info = reps.get(target or "")
-        total = info["capacity"] if info else (capacity.unassigned if target is None else capacity.default_per_rep)
-        who = "unassigned" if target is None else f"{target} {info['name'] or ''}".rstrip() if info else target
+    and the accounts held with their reasons — the dashboard's queues (`serve/query.py`), as text."""
+    from whynow.serve.query import NotFound, queues, reading
+    from whynow.serve.schemas import QueueFilter
+
+    try:
+        with reading(store) as r:
+            view = queues(r, QueueFilter(as_of=as_of, rep=rep, per_page=500, page=1))
+            while view.page < view.pages:  # more than 500 route targets
+                more = queues(r, QueueFilter(as_of=as_of, rep=rep, per_page=500, page=view.page + 1))
+                view = view.model_copy(update={"page": more.page, "queues": view.queues + more.queues})
+    except NotFound as e:
+        raise DataError(str(e)) from None
+    yield f"Queues as of {view.as_of}"
+    for queue in view.queues:
+        who = f"{queue.rep_id} {queue.name or ''}".rstrip() if queue.rep_id is not None else "unassigned"
         yield ""
-        yield f"{who}: {len(surfaced)} of {total} surfaced" + (f", {len(held)} held" if held else "")
-        shown = surfaced if limit is None else surfaced[:limit]
+        yield f"{who}: {queue.used} of {queue.capacity} surfaced" + (f", {len(queue.held)} held" if queue.held else "")
+        shown = queue.surfaced if limit is None else queue.surfaced[:limit]
         for a in shown:
             yield (
-                f"  {a['queue_rank']}. {a['account_id']} {a['name'] or ''} — {a['badge_label']} "
-                f"({a['archetype']}, expires {a['badge_expires_on']}): {a['why']}"
+                f"  {a.queue_rank}. {a.account_id} {a.name or ''} — {a.badge_label} "
+                f"({a.archetype}, expires {a.badge_expires_on}): {a.why}"
             )
-            yield f"     {a['motion']}: {a['play']}"
-        if len(shown) < len(surfaced):
-            yield f"  … and {len(surfaced) - len(shown)} more (whynow queue --rep {target})"
+            yield f"     {a.motion}: {a.play}"
+        if len(shown) < len(queue.surfaced):
+            yield f"  … and {len(queue.surfaced) - len(shown)} more (whynow queue --rep {queue.rep_id})"
         if limit is None:
-            for a in held:
-                yield f"  held: {a['account_id']} {a['name'] or ''} — {a['badge_label']} ({a['held_reason']})"
+            for a in queue.held:
+                yield f"  held: {a.account_id} {a.name or ''} — {a.badge_label} ({a.held_reason})"
 
 
 def change_lines(

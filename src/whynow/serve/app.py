@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from whynow import __version__
 from whynow.errors import DataError, WhynowError
@@ -50,6 +50,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "text/csv")
 OPEN_PATHS = ("/login", "/static/")  # no data: reachable without the token, so the login form has its CSS
 
 
@@ -172,7 +173,8 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'][1:])}: {err['msg']}" for err in e.errors())
         return _error(request, 422, f"The address has a parameter the page cannot use — {problems}.")
 
-    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5)
+    # A CSV download goes as it is: compressing megabytes costs more time than it saves on a local network.
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=5, exclude_content_types=NOT_COMPRESSED)
     return app
 
 

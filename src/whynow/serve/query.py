@@ -29,7 +29,7 @@ from whynow.serve import schemas as s
 from whynow.store import Row, Store, _Database
 
 WAIT_S = 5.0  # how long a request waits for a store a run is writing before it answers "busy"
-IN_LIST = 100  # contacts per score_breakdown query of an account page (a long IN list is slow in DuckDB)
+IN_LIST = 250  # contacts per score_breakdown query of an account page (thousands in one IN list are slow in DuckDB)
 
 
 class NotFound(WhynowError):
@@ -302,7 +302,9 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
     for target in shown:
         mine = [row for row in rows if row["route_to"] == target]
         info: Mapping[str, Any] = reps.get(target or "", {})
-        total = info.get("capacity") or (capacity.unassigned if target is None else capacity.default_per_rep)
+        total = info.get("capacity")
+        if total is None:
+            total = capacity.unassigned if target is None else capacity.default_per_rep
         surfaced = [s.QueueItem.model_validate(row) for row in mine if row["queue"] == "surfaced"]
         queues.append(
             s.Queue(

@@ -105,8 +105,8 @@ class Timing:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     def p95(self) -> float:
-        """What the budget is held against: the later of the app's time and the last byte."""
-        return max(self.percentile(95), self.percentile(95, "total_ms"))
+        """What the budget is held against: the server time (issue #8)."""
+        return self.percentile(95)
 
 
 def server_ms(response: httpx.Response) -> float:
@@ -154,7 +154,7 @@ def paths(store: Path, rng: random.Random) -> dict[str, list[str]]:
     asked["/accounts/{id}"] = [f"/accounts/{i}" for i in sample]
     asked["/api/accounts/{id}"] = [f"/api/accounts/{i}" for i in reversed(sample)]
     asked[f"/accounts/{largest}"] = [f"/accounts/{largest}"]
-    asked[f"/accounts/{largest}?people=250"] = [f"/accounts/{largest}?people=250"]
+    asked[f"/accounts/{largest}?people=200"] = [f"/accounts/{largest}?people=200"]
     asked["/accounts.csv"] = ["/accounts.csv"]
     return asked
 
@@ -215,9 +215,9 @@ def markdown(
         f"* reference: open the store read-only, look one account up by id, close it (DuckDB in this process): "
         f"p50 {floor.percentile(50):.1f} ms, p95 {floor.percentile(95):.1f} ms — the least any request does, "
         "since the dashboard holds no connection between requests.",
-        "* server: the app's own time (`Server-Timing`; for the streamed CSV, the time to its first byte); "
-        "last byte: the client's time from sending the request to the last byte on 127.0.0.1 (the CSV "
-        "compressed by gzip on the way); the ratio and the budget take the later of the two.",
+        "* server: the app's own time (`Server-Timing`: request in, response out; for the streamed CSV, "
+        "its first byte); last byte: the client's time from the request to the last byte on 127.0.0.1, "
+        "reading the body included. The budget and the ratio take the server time.",
         f"* Budget {BUDGET_MS:.0f} ms at p95: "
         + ("every path is within it." if not over else f"over it: {', '.join(f'`{p}`' for p in over)}."),
     ]

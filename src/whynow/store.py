@@ -113,7 +113,7 @@ class _DuckDB(_Database):
         return self.con.execute(sql, list(params)).to_arrow_table()
 
     def batches(self, sql: str, params: Sequence[object] = (), size: int = 10_000) -> pa.RecordBatchReader:
-        return self.con.execute(sql, list(params)).fetch_record_batch(size)
+        return self.con.execute(sql, list(params)).to_arrow_reader(size)
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self.con.execute(sql, list(params))

@@ -188,7 +188,7 @@ def test_the_account_story_traces_to_the_store(server: Server, demo: Demo) -> No
         "ORDER BY engagement DESC LIMIT 1",
         [as_of],
     )[0]
-    story = _get(server, f"/api/accounts/{account_id}", people=250).json()
+    story = _get(server, f"/api/accounts/{account_id}", people=200).json()
     assert sum(r["points"] for r in story["fit_rules"]) == pytest.approx(fit) or fit in (0, 100)
     anonymous = sum(r["points"] for r in story["anonymous_rules"])
     assert story["contacts_engagement"] + story["anonymous_weight"] * anonymous == pytest.approx(engagement, abs=1e-4)

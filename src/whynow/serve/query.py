@@ -29,7 +29,7 @@ from whynow.serve import schemas as s
 from whynow.store import Row, Store, _Database
 
 WAIT_S = 5.0  # how long a request waits for a store a run is writing before it answers "busy"
-IN_LIST = 250  # contacts per score_breakdown query of an account page (thousands in one IN list are slow in DuckDB)
+IN_LIST = 200  # contacts per score_breakdown query of an account page (thousands in one IN list are slow in DuckDB)
 
 
 class NotFound(WhynowError):

@@ -81,7 +81,7 @@ class AsOfQuery(Query):
 
 
 class AccountQuery(AsOfQuery):
-    people: int = Field(50, ge=1, le=250, description="How many of the account's contacts to show, engaged first.")
+    people: int = Field(50, ge=1, le=200, description="How many of the account's contacts to show, engaged first.")
 
 
 class QueueFilter(Paging):

@@ -154,7 +154,7 @@ def paths(store: Path, rng: random.Random) -> dict[str, list[str]]:
     asked["/accounts/{id}"] = [f"/accounts/{i}" for i in sample]
     asked["/api/accounts/{id}"] = [f"/api/accounts/{i}" for i in reversed(sample)]
     asked[f"/accounts/{largest}"] = [f"/accounts/{largest}"]
-    asked[f"/accounts/{largest}?people=200"] = [f"/accounts/{largest}?people=200"]
+    asked[f"/accounts/{largest}?people=100"] = [f"/accounts/{largest}?people=100"]
     asked["/accounts.csv"] = ["/accounts.csv"]
     return asked
 

@@ -188,7 +188,7 @@ def test_the_account_story_traces_to_the_store(server: Server, demo: Demo) -> No
         "ORDER BY engagement DESC LIMIT 1",
         [as_of],
     )[0]
-    story = _get(server, f"/api/accounts/{account_id}", people=200).json()
+    story = _get(server, f"/api/accounts/{account_id}", people=100).json()
     assert sum(r["points"] for r in story["fit_rules"]) == pytest.approx(fit) or fit in (0, 100)
     anonymous = sum(r["points"] for r in story["anonymous_rules"])
     assert story["contacts_engagement"] + story["anonymous_weight"] * anonymous == pytest.approx(engagement, abs=1e-4)
@@ -217,3 +217,22 @@ def test_the_csv_download_holds_every_matching_account_in_order(server: Server, 
     assert _get(server, "/accounts.csv", q="no such account").text.strip() == ",".join(
         f'"{c}"' for c in rows[0]
     )  # no match: the header alone
+
+
+def test_the_committee_pages_through_every_contact(server: Server, demo: Demo) -> None:
+    as_of = demo.sql("SELECT max(as_of) FROM runs")[0][0]
+    account_id, n = demo.sql(
+        "SELECT account_id, count(*) AS n FROM contact_status WHERE as_of = ? GROUP BY 1 ORDER BY n DESC LIMIT 1",
+        [as_of],
+    )[0]
+    first = _get(server, f"/api/accounts/{account_id}", people=3).json()
+    assert first["contacts"] == n and first["people_pages"] == -(-n // 3)
+    seen = []
+    for number in range(1, first["people_pages"] + 1):
+        seen += [
+            p["contact_id"]
+            for p in _get(server, f"/api/accounts/{account_id}", people=3, people_page=number).json()["committee"]
+        ]
+    assert sorted(seen) == sorted(c for (c,) in demo.sql(
+        "SELECT contact_id FROM contact_status WHERE as_of = ? AND account_id = ?", [as_of, account_id]))  # fmt: skip
+    assert _get(server, f"/api/accounts/{account_id}", people=101).status_code == 422

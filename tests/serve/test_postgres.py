@@ -38,7 +38,7 @@ def _answers(server: Server, demo: Demo) -> dict[str, object]:
         "overview": "/api/overview",
         "accounts": "/api/accounts?per_page=500&sort=fit&order=asc",
         "filtered": "/api/accounts?mqa=true&q=a&sort=name",
-        "account": f"/api/accounts/{demo.xss_account}?people=200",
+        "account": f"/api/accounts/{demo.xss_account}?people=100",
         "queues": "/api/queues?per_page=500",
         "changes": "/api/changes?per_page=500&entity_type=account",
         "model": "/api/model",

@@ -163,7 +163,12 @@ def _csv(store: Store, f: schemas.AccountFilter) -> Iterator[bytes]:
 def account_page(request: Request, account_id: str, q: Annotated[schemas.AccountQuery, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:
         view = query.account(r, account_id, q)
-    return render(request, "account.html", view=view, all_people=with_query(request, people=200))
+    return render(
+        request,
+        "account.html",
+        view=view,
+        people_link=lambda n: f"/accounts/{account_id}" + with_query(request, people_page=n),
+    )
 
 
 @router.get("/changes", response_class=HTMLResponse)

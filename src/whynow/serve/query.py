@@ -450,7 +450,7 @@ def _version(versions: Sequence[s.ModelVersion], prefix: str, which: str) -> s.M
 
 def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
     """An account's story: the narrative and why this badge, its history, evidence, committee (the first
-    `q.people` contacts, engaged first), fit and engagement by rule and person, the MQA criterion, the
+    contacts a page, engaged first), fit and engagement by rule and person, the MQA criterion, the
     stage, and its changes."""
     as_of = r.as_of(q.as_of)
     found = r.query("SELECT * FROM account_status WHERE as_of = ? AND account_id = ?", [as_of, account_id])
@@ -473,9 +473,9 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
     )[0]
     first = (
         "SELECT * FROM contact_status WHERE as_of = ? AND account_id = ? "
-        "ORDER BY engaged DESC NULLS LAST, engagement DESC NULLS LAST, contact_id LIMIT ?"
+        "ORDER BY engaged DESC NULLS LAST, engagement DESC NULLS LAST, contact_id LIMIT ? OFFSET ?"
     )
-    contacts = r.query(first, [as_of, account_id, q.people])
+    contacts = r.query(first, [as_of, account_id, q.people, (q.people_page - 1) * q.people])
     columns = "entity_type, entity_id, part, rule, points, rows, capped"
     breakdown = r.query(
         f"SELECT {columns} FROM score_breakdown WHERE as_of = ? AND entity_type = 'account' AND entity_id = ?",
@@ -527,6 +527,8 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
         else [],
         roles_engaged={role: int(str(row.get(f"engaged_{role}") or 0)) for role in roles},
         contacts=int(str(everyone["n"])),
+        people_page=q.people_page,
+        people_pages=_pages(int(str(everyone["n"])), q.people),
         contacts_engagement=float(str(everyone["engagement"])),
         committee=[
             s.Person(

@@ -81,7 +81,8 @@ class AsOfQuery(Query):
 
 
 class AccountQuery(AsOfQuery):
-    people: int = Field(50, ge=1, le=200, description="How many of the account's contacts to show, engaged first.")
+    people: int = Field(50, ge=1, le=100, description="Contacts per page of the committee, engaged first.")
+    people_page: int = Field(1, ge=1, description="Which page of the committee.")
 
 
 class QueueFilter(Paging):
@@ -351,7 +352,9 @@ class AccountDetail(BaseModel):
     history: list[HistoryPoint]
     evidence: list[Evidence]
     roles_engaged: dict[str, int]
-    contacts: int = Field(description="The account's contacts (the committee lists the first `people`).")
+    contacts: int = Field(description="The account's contacts (the committee lists one page of them).")
+    people_page: int
+    people_pages: int
     contacts_engagement: float = Field(description="The sum of the engagement of all the account's contacts.")
     committee: list[Person] = Field(description="Contacts, engaged first, then by engagement.")
     fit_rules: list[RuleRow]

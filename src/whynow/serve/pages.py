@@ -67,22 +67,28 @@ def overview_page(request: Request, q: Annotated[schemas.AsOfQuery, Query()]) ->
     return render(request, "overview.html", view=view, charts=_overview_charts(view))
 
 
+ARCHETYPE_COLORS = {"customer": "#0f7b53", "competitive": "#b5461f", "change": "#6d3fc0"}  # as in app.css
+
+
 def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
     """plotly.js figures of the overview: pipeline by badge × motion, the funnel, the runs over time."""
     font = {"family": "system-ui, sans-serif", "size": 12}
     layout = {"margin": {"l": 150, "r": 20, "t": 10, "b": 40}, "font": font, "height": 300}
     badged = [c for c in view.pipeline if c.badge is not None]
-    motions = sorted({c.motion or "" for c in badged})
+    by_motion: dict[str, list[schemas.PipelineCell]] = {}
+    for cell in badged:
+        by_motion.setdefault(cell.motion or "", []).append(cell)
     pipeline = {
         "data": [
             {
                 "type": "bar",
                 "orientation": "h",
                 "name": motion,
-                "y": [c.badge_label for c in badged if (c.motion or "") == motion],
-                "x": [c.accounts for c in badged if (c.motion or "") == motion],
+                "y": [c.badge_label for c in cells],
+                "x": [c.accounts for c in cells],
+                "marker": {"color": ARCHETYPE_COLORS.get(cells[0].archetype or "", "#5d6575")},
             }
-            for motion in motions
+            for motion, cells in sorted(by_motion.items())
         ],
         "layout": {**layout, "barmode": "stack", "xaxis": {"title": {"text": "accounts"}}, "legend": {"y": -0.25,
                    "orientation": "h"}, "height": 340},

@@ -124,3 +124,17 @@ def test_a_store_being_written_answers_busy(tmp_path: Path, monkeypatch: pytest.
     with _held(copy, 30) as holder, pytest.raises(Busy) as busy, reading(Store(copy)):
         pass
     assert f"the store is busy: process {holder.pid}" in str(busy.value)
+
+
+def test_serving_a_store_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "whynow", "serve", "--store", str(tmp_path / "none.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == f"error: {tmp_path / 'none.duckdb'}: no store here yet; run `whynow run` (or `whynow demo`) first\n"
+    )

@@ -15,8 +15,11 @@ from typing import Any
 import duckdb
 
 TOLERANCE = 1e-6
-# Float noise of a difference of two 6-decimal numbers: 0.123457 - 0.123456 is 1.0000000000287557e-06.
+# Float noise of a difference of two 6-decimal numbers grows with their size: 0.123457 - 0.123456 is
+# 1.0000000000287557e-06, and 108630.885013 - 108630.885012 is 1.00000761449337e-06. Both are one unit of
+# the sixth decimal: a sum taken in another order (DuckDB's parallel aggregation) rounds to a neighbour.
 _SLACK = 1e-9
+_RELATIVE_SLACK = 1e-13  # times the value's size: several ulps of a double
 KEYS = {"account_status": "account_id", "contact_status": "contact_id"}
 SHOWN = 5  # differing rows reported per column
 
@@ -134,5 +137,6 @@ def _differs(column: str, w_type: str, h_type: str) -> str:
     """A SQL condition that holds where the two values of a column differ."""
     c = _quote(column)
     if {w_type, h_type} & {"DOUBLE", "FLOAT"}:
-        return f"(w.{c} IS NULL) <> (h.{c} IS NULL) OR abs(w.{c}::DOUBLE - h.{c}::DOUBLE) > {TOLERANCE} + {_SLACK}"
+        allowed = f"{TOLERANCE} + {_SLACK} + {_RELATIVE_SLACK} * greatest(abs(w.{c}::DOUBLE), abs(h.{c}::DOUBLE))"
+        return f"(w.{c} IS NULL) <> (h.{c} IS NULL) OR abs(w.{c}::DOUBLE - h.{c}::DOUBLE) > {allowed}"
     return f"w.{c} IS DISTINCT FROM h.{c}"

@@ -91,3 +91,22 @@ def test_the_same_seed_gives_the_same_data_whatever_the_threads(tmp_path):
 def test_accounts_and_contacts_scale_with_the_activities():
     assert (Scale.of(50_000_000).accounts, Scale.of(50_000_000).contacts) == (100_000, 1_000_000)
     assert Scale.of(1_000_000).accounts == 2_000
+
+
+@pytest.mark.parametrize(
+    ("whynow", "hand", "agree"),
+    [
+        (108630.885013, 108630.885012, True),  # one unit of the 6th decimal at 1e5: a sum in another order
+        (0.123457, 0.123456, True),
+        (108630.885014, 108630.885012, False),
+        (0.123458, 0.123456, False),
+    ],
+)
+def test_one_unit_of_the_sixth_decimal_agrees_at_any_size(tmp_path, whynow, hand, agree):
+    for name, value in (("w", whynow), ("h", hand)):
+        folder = tmp_path / name
+        folder.mkdir()
+        for table, key in (("account_status", "account_id"), ("contact_status", "contact_id")):
+            row = f"SELECT 'X1' AS {key}, {value}::DOUBLE AS engagement"
+            duckdb.execute(f"COPY ({row}) TO '{folder}/{table}.parquet' (FORMAT parquet)")
+    assert compare(tmp_path / "w", tmp_path / "h").agree is agree

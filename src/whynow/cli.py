@@ -270,12 +270,14 @@ def _send_alerts(location: str, model_file: Path | None, *, retry: bool, failed:
 
 
 def _as_of(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
+    return None if text is None else _date(text, "--as-of")
+
+
+def _date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a date; write YYYY-MM-DD", param_hint="--as-of") from None
+        raise typer.BadParameter(f"'{text}' is not a date; write YYYY-MM-DD", param_hint=option) from None
 
 
 @contextlib.contextmanager
@@ -293,6 +295,48 @@ def _progress(steps: int) -> Iterator[Callable[[str], None]]:
             progress.update(task, description=text, completed=min(progress.tasks[0].completed + 1, steps))
 
         yield step
+
+
+@app.command()
+@reports_user_errors
+def backtest(
+    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    start: Annotated[str, typer.Option("--from", help="The first as-of date, YYYY-MM-DD.", show_default=False)],
+    end: Annotated[
+        str,
+        typer.Option(
+            "--to", help="The last as-of date (a run falls on it when the step lands there).", show_default=False
+        ),
+    ],
+    every: Annotated[int, typer.Option(min=1, help="Days between runs.")] = 7,
+    window: Annotated[int, typer.Option(min=1, help="Days after a run in which an opportunity is its outcome.")] = 90,
+    against: Annotated[
+        Path | None, typer.Option(help="A second model, replayed on the same dates, side by side.", show_default=False)
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write an HTML report with charts, and every figure as CSV, in this folder.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Replay the model over past as-of dates (each a real run with its own state and capacity, in a store of
+    its own) and measure what happened next: per badge, archetype, MQA and overall, surfaced per run vs
+    capacity, precision, lift over the base rate, win rate, pipeline and median days to the opportunity."""
+    from whynow.learn.backtest import backtest as replay_history
+    from whynow.learn.backtest import run_dates
+    from whynow.learn.report import print_backtest, write_report
+    from whynow.model.load import load_model
+
+    first, last = _date(start, "--from"), _date(end, "--to")
+    models = [load_model(model)] + ([load_model(against)] if against is not None else [])
+    with _progress(len(run_dates(first, last, every)) * len(models) * RUN_STEPS) as step:
+        result = replay_history(models, data, first, last, every=every, window=window, progress=step)
+    print_backtest(out, result)
+    if report is not None:
+        written = write_report(result, report)
+        out.print(f"Wrote {', '.join(str(p) for p in written if p.suffix in ('.html', '.csv'))}", markup=False)
 
 
 @app.command()

@@ -15,8 +15,6 @@ import hmac
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable
-from importlib import resources
-from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request, Response
@@ -27,7 +25,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from whynow import __version__
 from whynow.errors import DataError, WhynowError
-from whynow.serve import api, pages
+from whynow.serve import api, charts, pages
 from whynow.serve.query import Busy, NotFound
 from whynow.store import Store
 
@@ -147,8 +145,9 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         """plotly.js as the installed `plotly` package ships it (nothing from a CDN)."""
-        path = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
-        return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            charts.plotly_js(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     app.include_router(api.router)
     app.include_router(pages.router)

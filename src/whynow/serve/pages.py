@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import jinja2
-import markupsafe
 import pyarrow.csv as pacsv
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -21,6 +20,7 @@ from whynow import __version__
 from whynow.pipeline.narrative import format_value
 from whynow.serve import query, schemas
 from whynow.serve.api import store_of
+from whynow.serve.charts import script_json
 from whynow.store import Store
 
 router = APIRouter(include_in_schema=False)
@@ -35,14 +35,7 @@ TEMPLATES.filters["show"] = format_value
 TEMPLATES.globals["version"] = __version__
 
 
-def _tojson(value: Any) -> str:
-    """JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so that no text in
-    the data can close the block."""
-    text = json.dumps(value, default=str, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-TEMPLATES.filters["chart"] = lambda spec: markupsafe.Markup(_tojson(spec))
+TEMPLATES.filters["chart"] = script_json
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:

@@ -1,0 +1,242 @@
+"""`whynow backtest` (SPEC §9): replay a model over past as-of dates, each a real run with its own state
+and capacity in a store of its own, then look at what happened next.
+
+An **outcome** of an account at a run date is an opportunity created in `[H, H + window days)` (H the
+run's horizon) for an account with no open opportunity at that date; it is **won** when one of those
+opportunities is won (as the data says today). Accounts with an open opportunity at a date count
+nowhere that date. Figures per badge, per archetype, for MQA and overall:
+
+* surfaced per run against capacity (the sum of the reps' capacities and the unassigned queue's);
+* precision: account-dates of the group with an outcome ÷ the group's account-dates;
+* lift: precision ÷ the base rate, the same share among all target account-dates;
+* win rate: account-dates with a won outcome ÷ those with an outcome;
+* pipeline: the amount of the outcome opportunities (each account-date counts its own);
+* median days from the as-of date to the account-date's first outcome opportunity.
+
+Nothing after an as-of date reaches that date's run (the run's horizon, SPEC §2); only the outcomes
+look ahead, read from the opportunities as they are today. The figures are one SQL query over the runs'
+account_status rows and the opportunities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from whynow.errors import DataError
+from whynow.model.check import CompiledModel
+from whynow.run import open_data, run
+
+Progress = Callable[[str], None]
+UNIT_COLUMNS = ("account_id", "target", "mqa", "badge", "archetype", "queue", "has_open_opportunity")
+FIGURE_COLUMNS = (
+    "model",
+    "group",
+    "name",
+    "runs",
+    "surfaced_per_run",
+    "capacity_per_run",
+    "account_dates",
+    "outcomes",
+    "precision",
+    "base_rate",
+    "lift",
+    "won",
+    "win_rate",
+    "pipeline",
+    "median_days",
+)
+
+
+@dataclass
+class Replay:
+    """One model's runs over the dates: per run, its account_status units and its capacity."""
+
+    model: CompiledModel
+    units: pa.Table  # as_of + UNIT_COLUMNS, every run
+    capacity: dict[dt.date, int] = field(default_factory=dict)
+
+
+@dataclass
+class Backtest:
+    """What `whynow backtest` found: the figures per model and group, and per model and run."""
+
+    dates: list[dt.date]
+    window: int
+    models: list[str]  # the models' names, in the order given (the first is the one compared against)
+    figures: pa.Table  # FIGURE_COLUMNS: one row per model and group (overall, MQA, each archetype and badge)
+    per_run: pa.Table  # model, as_of, surfaced, capacity, account_dates, outcomes, precision, base_rate
+
+
+def run_dates(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
+    """start, start + every, … up to end.
+
+    >>> [str(d) for d in run_dates(dt.date(2026, 11, 6), dt.date(2026, 11, 20), 7)]
+    ['2026-11-06', '2026-11-13', '2026-11-20']
+    """
+    if every < 1:
+        raise DataError(f"--every is {every}; it must be at least 1 day")
+    if end < start:
+        raise DataError(f"--to {end} is before --from {start}")
+    return [start + dt.timedelta(days=k) for k in range(0, (end - start).days + 1, every)]
+
+
+def replay(
+    model: CompiledModel, data: str, dates: Sequence[dt.date], store: Path, progress: Progress | None = None
+) -> Replay:
+    """Run `model` at each date, in order, into a store of its own (a fresh history at the first date)."""
+    units, capacity = [], {}
+    for i, as_of in enumerate(dates):
+
+        def step(text: str, day: dt.date = as_of) -> None:
+            if progress is not None:
+                progress(f"{model.name} {day}: {text}")
+
+        result = run(model, data, as_of, store=store, fresh=i == 0, progress=step)
+        accounts = result.outputs["account_status"].select(list(UNIT_COLUMNS))
+        units.append(accounts.append_column("as_of", pa.array([as_of] * accounts.num_rows, pa.date32())))
+        reps = result.outputs["reps"]
+        capacity[as_of] = int(pc.sum(reps["capacity"]).as_py() or 0) + model.spec.capacity.unassigned
+    return Replay(model, pa.concat_tables(units), capacity)
+
+
+def opportunities(model: CompiledModel, data: str) -> pa.Table:
+    """The opportunities as the data hold them today, typed by the data contract: what outcomes read."""
+    with open_data(model, data, count_links=False) as validated:
+        table = validated.tables["opportunities"]
+        return table.select("account_id", "created_at", "amount", "is_won").to_pyarrow()
+
+
+def backtest(
+    models: Sequence[CompiledModel],
+    data: str,
+    start: dt.date,
+    end: dt.date,
+    every: int = 7,
+    window: int = 90,
+    progress: Progress | None = None,
+) -> Backtest:
+    """Replay each model over the same dates and measure its figures against the same outcomes."""
+    if window < 1:
+        raise DataError(f"--window is {window}; it must be at least 1 day")
+    dates = run_dates(start, end, every)
+    with tempfile.TemporaryDirectory(prefix="whynow-backtest-") as folder:
+        replays = [replay(m, data, dates, Path(folder) / f"model{i}.duckdb", progress) for i, m in enumerate(models)]
+    deals = opportunities(models[0], data)
+    return measure(replays, deals, window, dates)
+
+
+_OUTCOMES = """
+WITH units AS (
+    SELECT u.*, coalesce(u.target, FALSE) AS is_target FROM units u WHERE NOT coalesce(u.has_open_opportunity, FALSE)
+), outcome AS (  -- per unit: the opportunities created in [H, H + window)
+    SELECT u.model, u.as_of, u.account_id, count(o.account_id) AS n, bool_or(coalesce(o.is_won, FALSE)) AS won,
+           coalesce(sum(o.amount), 0) AS pipeline,
+           min(CAST(o.created_at AS DATE)) - u.as_of AS days
+    FROM units u JOIN deals o ON o.account_id = u.account_id
+     AND o.created_at >= CAST(u.as_of + 1 AS TIMESTAMPTZ)
+     AND o.created_at < CAST(u.as_of + 1 + $window AS TIMESTAMPTZ)
+    GROUP BY u.model, u.as_of, u.account_id
+), scored AS (
+    SELECT u.*, coalesce(o.n, 0) > 0 AS hit, coalesce(o.won, FALSE) AS won, coalesce(o.pipeline, 0) AS pipeline,
+           o.days
+    FROM units u LEFT JOIN outcome o USING (model, as_of, account_id)
+), grouped AS (
+    SELECT model, 'overall' AS "group", 'surfaced' AS name, * EXCLUDE (model) FROM scored WHERE queue = 'surfaced'
+    UNION ALL BY NAME
+    SELECT model, 'mqa' AS "group", 'MQA' AS name, * EXCLUDE (model) FROM scored WHERE mqa AND is_target
+    UNION ALL BY NAME
+    SELECT model, 'archetype' AS "group", archetype AS name, * EXCLUDE (model) FROM scored WHERE queue = 'surfaced'
+    UNION ALL BY NAME
+    SELECT model, 'badge' AS "group", badge AS name, * EXCLUDE (model) FROM scored WHERE queue = 'surfaced'
+), base AS (
+    SELECT model, avg(CASE WHEN hit THEN 1.0 ELSE 0.0 END) AS base_rate FROM scored WHERE is_target GROUP BY model
+), figures AS (
+    SELECT g.model, g."group", g.name, count(*) AS account_dates,
+           count(*) FILTER (WHERE hit) AS outcomes,
+           count(*) FILTER (WHERE hit AND won) AS won,
+           sum(pipeline) FILTER (WHERE hit) AS pipeline,
+           median(days) FILTER (WHERE hit) AS median_days
+    FROM grouped g GROUP BY g.model, g."group", g.name
+)
+SELECT f.model, f."group", f.name, r.runs,
+       CASE WHEN f."group" = 'mqa' THEN NULL ELSE f.account_dates / r.runs END AS surfaced_per_run,
+       r.capacity_per_run, f.account_dates, f.outcomes,
+       f.outcomes / f.account_dates AS precision, b.base_rate,
+       CASE WHEN b.base_rate > 0 THEN (f.outcomes / f.account_dates) / b.base_rate END AS lift,
+       f.won, CASE WHEN f.outcomes > 0 THEN f.won / f.outcomes END AS win_rate,
+       coalesce(f.pipeline, 0) AS pipeline, f.median_days
+FROM figures f JOIN base b USING (model) JOIN runs r USING (model)
+ORDER BY f.model, CASE f."group" WHEN 'overall' THEN 0 WHEN 'mqa' THEN 1 WHEN 'archetype' THEN 2 ELSE 3 END,
+         f.account_dates DESC, f.name
+"""
+
+_PER_RUN = """
+WITH units AS (SELECT * FROM units WHERE NOT coalesce(has_open_opportunity, FALSE)),
+hits AS (
+    SELECT DISTINCT u.model, u.as_of, u.account_id FROM units u JOIN deals o ON o.account_id = u.account_id
+     AND o.created_at >= CAST(u.as_of + 1 AS TIMESTAMPTZ) AND o.created_at < CAST(u.as_of + 1 + $window AS TIMESTAMPTZ)
+)
+SELECT u.model, u.as_of, count(*) FILTER (WHERE u.queue = 'surfaced') AS surfaced, c.capacity,
+       count(*) FILTER (WHERE u.queue = 'surfaced' AND h.account_id IS NOT NULL) AS outcomes,
+       (count(*) FILTER (WHERE u.queue = 'surfaced' AND h.account_id IS NOT NULL))
+         / nullif(count(*) FILTER (WHERE u.queue = 'surfaced'), 0) AS precision,
+       avg(CASE WHEN h.account_id IS NOT NULL THEN 1.0 ELSE 0.0 END) FILTER (WHERE coalesce(u.target, FALSE))
+         AS base_rate
+FROM units u LEFT JOIN hits h USING (model, as_of, account_id) JOIN capacity c USING (model, as_of)
+GROUP BY u.model, u.as_of, c.capacity ORDER BY u.model, u.as_of
+"""
+
+
+def measure(replays: Sequence[Replay], deals: pa.Table, window: int, dates: Sequence[dt.date]) -> Backtest:
+    """The figures of each replay against the outcomes in `deals` (account_id, created_at, amount, is_won)."""
+    names = _labels([r.model for r in replays])
+    units = pa.concat_tables(
+        [r.units.append_column("model", pa.array([name] * r.units.num_rows, pa.string())) for r, name in
+         zip(replays, names, strict=True)]
+    )  # fmt: skip
+    capacity = pa.Table.from_pylist(
+        [{"model": name, "as_of": d, "capacity": c} for r, name in zip(replays, names, strict=True)
+         for d, c in r.capacity.items()]
+    )  # fmt: skip
+    runs = pa.Table.from_pylist(
+        [{"model": name, "runs": len(r.capacity), "capacity_per_run": sum(r.capacity.values()) / len(r.capacity)}
+         for r, name in zip(replays, names, strict=True)]
+    )  # fmt: skip
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for name, table in (("units", units), ("deals", deals), ("capacity", capacity), ("runs", runs)):
+            con.register(name, table)
+        figures = con.execute(_OUTCOMES, {"window": window}).to_arrow_table()
+        per_run = con.execute(_PER_RUN, {"window": window}).to_arrow_table()
+    finally:
+        con.close()
+    figures = _in_order(figures.select(list(FIGURE_COLUMNS)), names)
+    return Backtest(list(dates), window, names, figures, _in_order(per_run, names))
+
+
+def _in_order(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """The rows of each model together, the models in the order given (SQL sorted them by name)."""
+    order = pc.index_in(table["model"], value_set=pa.array(names))
+    indices = pc.sort_indices(pa.table({"order": order, "row": pa.array(range(table.num_rows))}),
+                              [("order", "ascending"), ("row", "ascending")])  # fmt: skip
+    return table.take(indices)
+
+
+def _labels(models: Sequence[CompiledModel]) -> list[str]:
+    """Each model's name, made unique when two have the same (`name`, `name (2)`)."""
+    labels: list[str] = []
+    for model in models:
+        label, n = model.name, 2
+        while label in labels:
+            label, n = f"{model.name} ({n})", n + 1
+        labels.append(label)
+    return labels

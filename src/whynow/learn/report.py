@@ -1,0 +1,153 @@
+"""What `whynow backtest` shows: a Rich table on the terminal and, with `--report DIR`, an HTML report with
+charts (lift per badge, surfaced vs capacity over time, precision over time) and every figure as CSV."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pyarrow.csv as pacsv
+from rich.console import Console
+from rich.table import Table
+
+from whynow.learn.backtest import Backtest
+from whynow.pipeline.narrative import format_value
+from whynow.serve.charts import APP_JS, plotly_js, script_json
+
+SHOWN = ("surfaced_per_run", "precision", "lift", "win_rate", "pipeline", "median_days")
+HEADERS = {
+    "surfaced_per_run": "surfaced/run",
+    "precision": "precision",
+    "lift": "lift",
+    "win_rate": "win rate",
+    "pipeline": "pipeline",
+    "median_days": "median days",
+}
+COMPARED = ("surfaced_per_run", "precision", "lift")  # with --against: the difference, second minus first
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if column in ("precision", "win_rate"):
+        return f"{value:.0%}"
+    if column == "pipeline":
+        return format_value(value, ",.0f")
+    return format_value(value)
+
+
+def print_backtest(console: Console, result: Backtest) -> None:
+    """One row per group (overall, MQA, each archetype and badge); with two models, each figure of both
+    side by side and the difference."""
+    rows = result.figures.to_pylist()
+    models = result.models
+    runs = result.figures.column("runs")[0].as_py() if rows else 0
+    first = rows[0] if rows else {}
+    console.print(
+        f"Backtest over {len(result.dates)} runs ({result.dates[0]} … {result.dates[-1]}), outcomes within "
+        f"{result.window} days; capacity {_cell('surfaced_per_run', first.get('capacity_per_run'))} per run; "
+        f"base rate {_cell('precision', first.get('base_rate'))} of target account-dates",
+        markup=False,
+    )
+    table = Table(show_lines=False)
+    table.add_column("group")
+    for column in SHOWN:
+        for model in models:
+            table.add_column(f"{HEADERS[column]}\n{model}" if len(models) > 1 else HEADERS[column], justify="right")
+        if len(models) == 2 and column in COMPARED:
+            table.add_column(f"{HEADERS[column]}\nΔ", justify="right")
+    keys = list(dict.fromkeys((r["group"], r["name"]) for r in rows))
+    found = {(r["model"], r["group"], r["name"]): r for r in rows}
+    for group, name in keys:
+        cells = [name if group != "overall" else "all surfaced"]
+        if group == "badge":
+            cells[0] = f"  {name}"
+        for column in SHOWN:
+            values = [found.get((m, group, name), {}).get(column) for m in models]
+            cells += [_cell(column, v) for v in values]
+            if len(models) == 2 and column in COMPARED:
+                a, b = values
+                cells.append("–" if a is None or b is None else _signed(column, b - a))
+        table.add_row(*cells)
+    console.print(table)
+    if runs:
+        console.print(
+            "precision: surfaced account-dates with an opportunity in the window ÷ surfaced account-dates; "
+            "lift: ÷ the base rate; accounts with an open opportunity at a date count nowhere that date.",
+            markup=False,
+        )
+
+
+def _signed(column: str, value: float) -> str:
+    if column == "precision":
+        return f"{value * 100:+.0f} pts"
+    return ("+" if value >= 0 else "") + format_value(value)
+
+
+def write_report(result: Backtest, folder: Path) -> list[Path]:
+    """report.html (charts by plotly.js, copied beside it: the report works offline), figures.csv and
+    per_run.csv in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in (("figures", result.figures), ("per_run", result.per_run)):
+        path = folder / f"{name}.csv"
+        pacsv.write_csv(table, path)
+        written.append(path)
+    for asset in (plotly_js(), APP_JS):
+        shutil.copyfile(asset, folder / asset.name)
+        written.append(folder / asset.name)
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("whynow.learn", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    html = environment.get_template("backtest.html").render(
+        result=result,
+        figures=result.figures.to_pylist(),
+        charts={name: script_json(spec) for name, spec in _charts(result).items()},
+        cell=_cell,
+        shown=SHOWN,
+        headers=HEADERS,
+    )
+    (folder / "report.html").write_text(html, encoding="utf-8")
+    written.append(folder / "report.html")
+    return written
+
+
+def _charts(result: Backtest) -> dict[str, dict[str, Any]]:
+    figures, per_run = result.figures.to_pylist(), result.per_run.to_pylist()
+    models = result.models
+    layout = {"margin": {"l": 60, "r": 20, "t": 30, "b": 60}, "height": 320, "font": {"size": 12}}
+    lift = {
+        "data": [
+            {
+                "type": "bar",
+                "name": m,
+                "x": [f["name"] for f in figures if f["model"] == m and f["group"] == "badge"],
+                "y": [f["lift"] for f in figures if f["model"] == m and f["group"] == "badge"],
+            }
+            for m in models
+        ],
+        "layout": {**layout, "title": {"text": "Lift per badge"}, "barmode": "group"},
+    }
+
+    def over_time(column: str, title: str) -> dict[str, Any]:
+        data: list[dict[str, Any]] = [
+            {"type": "scatter", "mode": "lines+markers", "name": f"{m} {column}",
+             "x": [str(r["as_of"]) for r in per_run if r["model"] == m],
+             "y": [r[column] for r in per_run if r["model"] == m]}
+            for m in models
+        ]  # fmt: skip
+        if column == "surfaced":
+            data.append(
+                {"type": "scatter", "mode": "lines", "name": "capacity", "line": {"dash": "dot"},
+                 "x": [str(r["as_of"]) for r in per_run if r["model"] == models[0]],
+                 "y": [r["capacity"] for r in per_run if r["model"] == models[0]]}
+            )  # fmt: skip
+        return {"data": data, "layout": {**layout, "title": {"text": title}}}
+
+    return {
+        "lift": lift,
+        "surfaced": over_time("surfaced", "Surfaced vs capacity per run"),
+        "precision": over_time("precision", "Precision per run"),
+    }

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +23,8 @@ from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
 from whynow.run import RUN_STEPS, FileFormat, RunResult
 from whynow.sql import Dialect
+
+LearnLabel = Literal["opportunity", "won"]
 
 app = typer.Typer(
     name="whynow",
@@ -337,6 +339,47 @@ def backtest(
     if report is not None:
         written = write_report(result, report)
         out.print(f"Wrote {', '.join(str(p) for p in written if p.suffix in ('.html', '.csv'))}", markup=False)
+
+
+@app.command()
+@reports_user_errors
+def learn(
+    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
+    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    start: Annotated[str, typer.Option("--from", help="The first as-of date, YYYY-MM-DD.", show_default=False)],
+    end: Annotated[str, typer.Option("--to", help="The last as-of date.", show_default=False)],
+    every: Annotated[int, typer.Option(min=1, help="Days between runs.")] = 7,
+    window: Annotated[int, typer.Option(min=1, help="Days after a run in which an opportunity is its outcome.")] = 90,
+    label: Annotated[
+        LearnLabel, typer.Option(help="What to predict: an opportunity in the window, or a won one.")
+    ] = "opportunity",
+    write: Annotated[
+        Path | None,
+        typer.Option(help="Save the proposed model as this new file (never over the model).", show_default=False),
+    ] = None,
+) -> None:
+    """Fit an L1-regularised logistic regression on account × as-of snapshots built from the model's own
+    parts, test it on the last 30% of the dates against the model's rank_by, and propose new points as a
+    diff of the model file."""
+    from whynow.learn.learn import learn as fit_model
+    from whynow.learn.report import print_learned
+    from whynow.model.load import load_model
+
+    first, last = _date(start, "--from"), _date(end, "--to")
+    if write is not None and (write.resolve() == model.resolve() or write.exists()):
+        raise typer.BadParameter(f"{write} exists; give a new file for the proposal", param_hint="--write")
+    compiled = load_model(model)
+    from whynow.learn.backtest import run_dates
+
+    with _progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
+        learned = fit_model(
+            compiled, model.read_text(encoding="utf-8"), data, first, last, every=every, window=window,
+            label=label, progress=step,
+        )  # fmt: skip
+    print_learned(out, learned)
+    if write is not None:
+        write.write_text(learned.proposal, encoding="utf-8")
+        out.print(f"Wrote the proposal to {write}; check it with `whynow check {write}`.", markup=False)
 
 
 @app.command()

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from whynow.errors import DataError
 from whynow.model.check import CompiledModel
-from whynow.run import open_data, run
+from whynow.run import RunResult, open_data, run
 
 Progress = Callable[[str], None]
 UNIT_COLUMNS = ("account_id", "target", "mqa", "badge", "archetype", "queue", "has_open_opportunity")
@@ -62,6 +62,7 @@ class Replay:
     model: CompiledModel
     units: pa.Table  # as_of + UNIT_COLUMNS, every run
     capacity: dict[dt.date, int] = field(default_factory=dict)
+    collected: pa.Table | None = None  # what `collect` took from each run, with its as_of
 
 
 @dataclass
@@ -89,10 +90,16 @@ def run_dates(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
 
 
 def replay(
-    model: CompiledModel, data: str, dates: Sequence[dt.date], store: Path, progress: Progress | None = None
+    model: CompiledModel,
+    data: str,
+    dates: Sequence[dt.date],
+    store: Path,
+    progress: Progress | None = None,
+    collect: Callable[[RunResult], pa.Table] | None = None,
 ) -> Replay:
-    """Run `model` at each date, in order, into a store of its own (a fresh history at the first date)."""
-    units, capacity = [], {}
+    """Run `model` at each date, in order, into a store of its own (a fresh history at the first date);
+    `collect` takes a table from each run's result (`whynow learn`'s features)."""
+    units, capacity, collected = [], {}, []
     for i, as_of in enumerate(dates):
 
         def step(text: str, day: dt.date = as_of) -> None:
@@ -104,7 +111,10 @@ def replay(
         units.append(accounts.append_column("as_of", pa.array([as_of] * accounts.num_rows, pa.date32())))
         reps = result.outputs["reps"]
         capacity[as_of] = int(pc.sum(reps["capacity"]).as_py() or 0) + model.spec.capacity.unassigned
-    return Replay(model, pa.concat_tables(units), capacity)
+        if collect is not None:
+            table = collect(result)
+            collected.append(table.append_column("as_of", pa.array([as_of] * table.num_rows, pa.date32())))
+    return Replay(model, pa.concat_tables(units), capacity, pa.concat_tables(collected) if collected else None)
 
 
 def opportunities(model: CompiledModel, data: str) -> pa.Table:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from whynow.learn.backtest import Backtest
+from whynow.learn.learn import Learned
 from whynow.pipeline.narrative import format_value
 from whynow.serve.charts import APP_JS, plotly_js, script_json
 
@@ -151,3 +152,45 @@ def _charts(result: Backtest) -> dict[str, dict[str, Any]]:
         "surfaced": over_time("surfaced", "Surfaced vs capacity per run"),
         "precision": over_time("precision", "Precision per run"),
     }
+
+
+def print_learned(console: Console, learned: Learned) -> None:
+    """The test figures, the calibration, the weights per feature and the proposal as a diff."""
+
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{value:.0%}"
+
+    def number(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    console.print(
+        f"Trained on {len(learned.train_dates)} dates ({learned.train_dates[0]} … {learned.train_dates[-1]}), "
+        f"tested on {len(learned.test_dates)} ({learned.test_dates[0]} … {learned.test_dates[-1]}); "
+        f"{learned.snapshots:,} account-dates, {learned.positives:,} with an outcome.",
+        markup=False,
+    )
+    console.print(
+        f"Test AUC {number(learned.auc)} (the model's rank_by: {number(learned.auc_rank_by)}); at capacity: "
+        f"precision {share(learned.precision_at_capacity)}, lift {number(learned.lift_at_capacity)} over a base "
+        f"rate of {share(learned.base_rate)}.",
+        markup=False,
+    )
+    calibration = Table(title="Calibration on the test dates")
+    for column in ("account-dates", "predicted", "observed"):
+        calibration.add_column(column, justify="right")
+    for row in learned.calibration:
+        calibration.add_row(f"{row['snapshots']:.0f}", share(row["predicted"]), share(row["observed"]))
+    console.print(calibration)
+    weights = Table(title="Weights (log-odds per unit of the feature; L1 keeps the ones that help)")
+    weights.add_column("feature")
+    weights.add_column("weight", justify="right")
+    ranked = sorted(zip(learned.features, learned.coefficients, strict=True), key=lambda p: -abs(p[1]))
+    for feature, weight in [p for p in ranked if p[1] != 0][:25]:
+        weights.add_row(feature.name, f"{weight:+.4g}")
+    console.print(weights)
+    if learned.diff:
+        console.print("Proposed points (the model file, comments kept):", markup=False)
+        for line in learned.diff:
+            console.print(line, markup=False, highlight=False)
+    else:
+        console.print("No new points to propose: no rule's weight differs from zero.", markup=False)

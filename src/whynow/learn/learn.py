@@ -1,0 +1,316 @@
+"""`whynow learn` (SPEC §9): let won and lost deals propose the points.
+
+Account × as-of snapshots come from real runs of the model (the backtest's replay). Their features are the
+model's own parts, read from each run's outputs: each account fit rule that held (0/1), each engagement
+rule's points (the account's contacts' rows and its anonymous rows), each numeric or boolean account
+signal, the committee measures, and the model's declared accounts columns (numbers as they are, text
+one-hot for its frequent values). The label is an outcome as the backtest defines it (an opportunity
+created in the window after the date, or a won one), for accounts with no open opportunity then.
+
+It trains an L1-regularised logistic regression (scikit-learn) on the earlier dates and tests on the last
+30 % of them, and reports on the test dates its AUC next to the AUC of the model's current `rank_by`,
+precision and lift at capacity, and a calibration table. It proposes new points for the rules: the
+coefficients, per unit of each rule's feature, scaled so that the largest equals the model's largest
+absolute rule points, rounded to integers — as a unified diff of the model file with its comments kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from whynow.errors import DataError
+from whynow.learn.backtest import Progress, opportunities, replay, run_dates
+from whynow.model.check import CompiledModel
+from whynow.run import RunResult
+
+Label = Literal["opportunity", "won"]
+TEST_SHARE = 0.3
+COMMITTEE = ("engaged_contacts", "activities", "anonymous_activities", "committee_roles_engaged", "mql_contacts")
+FREQUENT = 0.01  # a text value is one-hot encoded when at least this share of snapshots has it
+MOST_VALUES = 20  # and at most this many values per column
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str  # as shown: "fit: Target industry", "engagement: Demo request", "signal: category_surge"
+    kind: Literal["fit", "engagement", "signal", "committee", "column"]
+    rule: int | None = None  # the rule's index in fit.account or engagement.rules
+
+
+@dataclass
+class Learned:
+    features: list[Feature]
+    coefficients: list[float]  # per unit of each feature
+    train_dates: list[dt.date]
+    test_dates: list[dt.date]
+    snapshots: int
+    positives: int
+    auc: float | None
+    auc_rank_by: float | None
+    precision_at_capacity: float | None
+    lift_at_capacity: float | None
+    base_rate: float | None
+    calibration: list[dict[str, float]]
+    proposal: str  # the model file with the proposed points
+    diff: list[str]
+
+
+def _features_of(model: CompiledModel) -> Any:
+    """What a run contributes to the snapshots: one row per account, the features as columns."""
+    fit_rules = [rule.name for rule in model.spec.fit.account]
+    engagement_rules = [rule.name for rule in model.spec.engagement.rules]
+    signals = [name for name, signal in model.signals.items() if signal.level == "account"]
+    roles = [f"engaged_{role}" for role in model.spec.buying_committee.roles]
+    declared = list(model.spec.columns.get("accounts", {}))
+    rank_by = model.condition("capacity", "rank_by")
+    assert rank_by is not None
+    rank_sql = rank_by.tree.sql(dialect="duckdb")
+
+    def collect(result: RunResult) -> pa.Table:
+        con = duckdb.connect()
+        try:
+            for name in ("account_status", "contact_status", "score_breakdown"):
+                con.register(name, result.outputs[name])
+            fit = ", ".join(
+                f"coalesce(bool_or(b.part = 'fit' AND b.rule = $r{i}), FALSE)::INTEGER AS \"fit {i}\""
+                for i in range(len(fit_rules))
+            )
+            points = ", ".join(
+                "coalesce(sum(b.points) FILTER (WHERE b.part IN ('engagement', 'anonymous') "
+                f'AND b.rule = $r{len(fit_rules) + i}), 0) AS "engagement {i}"'
+                for i in range(len(engagement_rules))
+            )
+            parameters = {f"r{i}": rule for i, rule in enumerate([*fit_rules, *engagement_rules])}
+            parts = ", ".join(p for p in (fit, points) if p)
+            columns = ", ".join(f'a."{c}"' for c in [*signals, *COMMITTEE, *roles, *declared])
+            sql = f"""
+                WITH rows AS (
+                    SELECT entity_id AS account_id, part, rule, points FROM score_breakdown
+                    WHERE entity_type = 'account'
+                    UNION ALL
+                    SELECT c.account_id, b.part, b.rule, b.points FROM score_breakdown b
+                    JOIN contact_status c ON c.contact_id = b.entity_id WHERE b.entity_type = 'contact'
+                )
+                SELECT a.account_id, CAST(({rank_sql}) AS DOUBLE) AS rank_value
+                       {", " + parts if parts else ""}{", " + columns if columns else ""}
+                FROM account_status a LEFT JOIN rows b ON b.account_id = a.account_id
+                GROUP BY ALL
+            """
+            return con.execute(sql, parameters).to_arrow_table()
+        finally:
+            con.close()
+
+    return collect
+
+
+def learn(
+    model: CompiledModel,
+    text: str,
+    data: str,
+    start: dt.date,
+    end: dt.date,
+    every: int = 7,
+    window: int = 90,
+    label: Label = "opportunity",
+    progress: Progress | None = None,
+) -> Learned:
+    """Replay the model over the dates, build the snapshots, fit, test and propose points."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    dates = run_dates(start, end, every)
+    if len(dates) < 2:
+        raise DataError(
+            f"learn needs at least two run dates to train and test on; {start}…{end} every {every} gives one"
+        )
+    with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
+        runs = replay(model, data, dates, Path(folder) / "store.duckdb", progress, collect=_features_of(model))
+    assert runs.collected is not None
+    deals = opportunities(model, data)
+    table, features = _snapshot_table(model, runs.units, runs.collected, deals, window, label)
+    rank_values = np.asarray(table["rank_value"].to_numpy(zero_copy_only=False), dtype=float)
+    x = np.column_stack([np.nan_to_num(np.asarray(table[f"x{i}"].to_numpy(zero_copy_only=False), dtype=float))
+                         for i in range(len(features))]) if features else np.zeros((table.num_rows, 0))  # fmt: skip
+    y = np.asarray(table["label"].to_numpy(zero_copy_only=False), dtype=int)
+    as_of = np.asarray(table["as_of"].to_numpy(zero_copy_only=False))
+    test_n = max(1, math.ceil(len(dates) * TEST_SHARE))
+    train_dates, test_dates = dates[:-test_n], dates[-test_n:]
+    if not train_dates:
+        raise DataError("learn needs at least one run date to train on before the test dates")
+    train = np.isin(as_of, np.array(train_dates, dtype=as_of.dtype))
+    test = ~train
+    if len(set(y[train])) < 2:
+        raise DataError(
+            f"no {'won ' if label == 'won' else ''}opportunity (or only those) among the training snapshots: "
+            "widen --from/--to or --window"
+        )
+    scaler = StandardScaler().fit(x[train])
+    spread = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    fitted = LogisticRegressionCV(
+        l1_ratios=(1.0,), solver="saga", Cs=10, cv=3, scoring="roc_auc", max_iter=5000, random_state=0,
+        use_legacy_attributes=False,
+    ).fit(scaler.transform(x[train]), y[train])  # fmt: skip
+    coefficients = list(fitted.coef_[0] / spread)
+    scores = fitted.predict_proba(scaler.transform(x[test]))[:, 1]
+    both = len(set(y[test])) == 2
+    auc = float(roc_auc_score(y[test], scores)) if both else None
+    auc_rank = float(roc_auc_score(y[test], np.nan_to_num(rank_values[test]))) if both else None
+    precision, base = _at_capacity(scores, y[test], as_of[test], runs.capacity)
+    proposal, diff = propose(model, text, features, coefficients)
+    return Learned(
+        features=features,
+        coefficients=coefficients,
+        train_dates=train_dates,
+        test_dates=test_dates,
+        snapshots=int(table.num_rows),
+        positives=int(y.sum()),
+        auc=auc,
+        auc_rank_by=auc_rank,
+        precision_at_capacity=precision,
+        lift_at_capacity=precision / base if precision is not None and base else None,
+        base_rate=base,
+        calibration=_calibration(scores, y[test]),
+        proposal=proposal,
+        diff=diff,
+    )
+
+
+def _snapshot_table(
+    model: CompiledModel, units: pa.Table, collected: pa.Table, deals: pa.Table, window: int, label: Label
+) -> tuple[pa.Table, list[Feature]]:
+    """One row per account and date without an open opportunity: x0…xN, the label, the rank_by columns."""
+    fit_rules = model.spec.fit.account
+    features = [Feature(f"fit: {r.name}", "fit", i) for i, r in enumerate(fit_rules)]
+    features += [Feature(f"engagement: {r.name}", "engagement", i) for i, r in enumerate(model.spec.engagement.rules)]
+    numeric = [
+        c
+        for c in collected.column_names
+        if c not in ("account_id", "as_of") and not c.startswith(("fit ", "engagement "))
+    ]
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("units", units)
+        con.register("collected", collected)
+        con.register("deals", deals)
+        won = "AND coalesce(o.is_won, FALSE)" if label == "won" else ""
+        base = con.execute(f"""
+            SELECT c.*, u.* EXCLUDE (account_id, as_of), EXISTS (
+                SELECT 1 FROM deals o WHERE o.account_id = u.account_id {won}
+                AND o.created_at >= CAST(u.as_of + 1 AS TIMESTAMPTZ)
+                AND o.created_at < CAST(u.as_of + 1 + {int(window)} AS TIMESTAMPTZ)
+            ) AS label
+            FROM units u JOIN collected c USING (account_id, as_of)
+            WHERE NOT coalesce(u.has_open_opportunity, FALSE)
+        """).to_arrow_table()  # fmt: skip
+        columns: list[tuple[Feature, str]] = [
+            (f, f'"fit {f.rule}"' if f.kind == "fit" else f'"engagement {f.rule}"') for f in features
+        ]
+        con.register("base", base)
+        for name in numeric:
+            kind = base.schema.field(name).type
+            group: Literal["signal", "committee", "column"] = (
+                "committee" if name in COMMITTEE or name.startswith("engaged_") else
+                "column" if name in model.spec.columns.get("accounts", {}) else "signal"
+            )  # fmt: skip
+            if pa.types.is_string(kind):
+                values = con.execute(
+                    f'SELECT "{name}" AS v FROM base WHERE "{name}" IS NOT NULL GROUP BY 1 '
+                    f"HAVING count(*) >= ? ORDER BY count(*) DESC, v LIMIT {MOST_VALUES}",
+                    [max(1, math.ceil(FREQUENT * base.num_rows))],
+                ).fetchall()
+                for (value,) in values:
+                    quoted = str(value).replace("'", "''")
+                    one_hot = f"(\"{name}\" = '{quoted}')::INTEGER"
+                    columns.append((Feature(f"{group}: {name} = {value}", group), one_hot))
+            elif pa.types.is_boolean(kind):
+                columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", FALSE)::INTEGER'))
+            elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+                columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", 0)::DOUBLE'))
+        selected = ", ".join(f"{sql} AS x{i}" for i, (_, sql) in enumerate(columns))
+        table = con.execute(
+            f"SELECT as_of, label::INTEGER AS label, * EXCLUDE (label, as_of), {selected} FROM base"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return table, [f for f, _ in columns]
+
+
+def _at_capacity(
+    scores: np.ndarray[Any, Any], y: np.ndarray[Any, Any], dates: np.ndarray[Any, Any], capacity: dict[dt.date, int]
+) -> tuple[float | None, float | None]:
+    """Precision of each test date's top `capacity` snapshots by score, over all test dates; the base rate."""
+    if not len(y):
+        return None, None
+    chosen = hits = 0
+    for day in sorted(set(dates.tolist())):  # a loop over dates, not rows
+        mine = dates == day
+        k = min(int(capacity.get(day, 0)), int(mine.sum()))
+        if k:
+            top = np.argsort(-scores[mine], kind="stable")[:k]
+            chosen, hits = chosen + k, hits + int(y[mine][top].sum())
+    return (hits / chosen if chosen else None), float(y.mean())
+
+
+def _calibration(scores: np.ndarray[Any, Any], y: np.ndarray[Any, Any], bins: int = 10) -> list[dict[str, float]]:
+    """Snapshots in `bins` groups of predicted probability: count, mean predicted, observed rate."""
+    if not len(y):
+        return []
+    order = np.argsort(scores, kind="stable")
+    return [
+        {"snapshots": float(len(part)), "predicted": float(scores[part].mean()), "observed": float(y[part].mean())}
+        for part in np.array_split(order, min(bins, len(order)))
+        if len(part)
+    ]
+
+
+def propose(
+    model: CompiledModel, text: str, features: Sequence[Feature], coefficients: Sequence[float]
+) -> tuple[str, list[str]]:
+    """The model file with new points for each rule that has a feature: the coefficients scaled so that
+    the largest equals the model's largest absolute rule points, rounded; comments kept (ruamel.yaml)."""
+    from ruamel.yaml import YAML
+
+    points = {
+        "fit": [r.points for r in model.spec.fit.account],
+        "engagement": [r.points for r in model.spec.engagement.rules],
+    }
+    # A fit feature is 0/1: its coefficient is the weight of the rule. An engagement feature is the rule's
+    # (decayed, capped) points: the weight of one activity is the coefficient times the rule's points.
+    rules = [
+        (f, c if f.kind == "fit" else c * points["engagement"][f.rule or 0])
+        for f, c in zip(features, coefficients, strict=True)
+        if f.kind in ("fit", "engagement")
+    ]
+    current = [abs(p) for p in points["fit"] + points["engagement"]]
+    largest = max((abs(c) for _, c in rules), default=0.0)
+    if not rules or largest == 0 or not current:
+        return text, []
+    scale = max(current) / largest
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the reference model: "  rules:\n    - name: …"
+    document = yaml.load(text)
+    for feature, coefficient in rules:
+        section = document["fit"]["account"] if feature.kind == "fit" else document["engagement"]["rules"]
+        assert feature.rule is not None
+        section[feature.rule]["points"] = int(np.rint(coefficient * scale))
+    out = io.StringIO()
+    yaml.dump(document, out)
+    proposal = out.getvalue()
+    diff = list(difflib.unified_diff(text.splitlines(), proposal.splitlines(), "model", "proposal", lineterm=""))
+    return proposal, diff

@@ -1,0 +1,129 @@
+"""`whynow learn` (SPEC §9) on a synthetic world with a planted truth: an opportunity follows, within a
+week, a run at which the account is in Software (a fit rule) and requested a demo in the days before (an
+engagement rule), and rarely one at which someone unsubscribed (a negative engagement rule). Company size
+and page views play no part. learn must put the planted rules first, with the right signs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from whynow.learn.learn import learn
+from whynow.model.load import load_model_text
+
+START, END = dt.date(2026, 9, 4), dt.date(2026, 11, 6)  # ten weekly runs; the last three are the test
+MODEL = """# planted-truth world
+model: planted
+fit:
+  account:
+    - {name: Software, when: "industry = 'Software'", points: 20}
+    - {name: Big company, when: employees >= 1000, points: 20}
+  contact: []
+engagement:
+  half_life_days: 3
+  lookback_days: 7
+  rules:
+    - {name: Demo request, when: "type = 'demo_request'", points: 30}
+    - {name: Page view, when: "type = 'page_view'", points: 5}
+    - {name: Unsubscribe, when: "type = 'unsubscribe'", points: -10}
+leads:
+  mql_when: engagement >= 10000
+buying_committee:
+  engaged_within_days: 7
+  roles:
+    decision_maker: seniority IN ('C-Level', 'VP')
+accounts:
+  target_when: fit >= 0
+  mqa_when: engaged_contacts >= 40
+badges:
+  definitions:
+    - {id: demo, archetype: change, label: Demo, when: engagement >= 30, play: Call, why: "{account} asked"}
+capacity: {default_per_rep: 20, unassigned: 0, rank_by: fit + engagement}
+"""
+
+
+def _world(folder: Path, accounts: int = 240, seed: int = 3) -> None:
+    rng = random.Random(seed)
+    rows = {name: [] for name in ("accounts", "contacts", "activities", "opportunities")}
+    runs = [START + dt.timedelta(weeks=w) for w in range(10)]
+    for a in range(accounts):
+        account = f"A{a:03d}"
+        software = rng.random() < 0.5
+        rows["accounts"].append(f"{account},Co {a},{'Software' if software else 'Retail'},{rng.choice([50, 5000])},R1")
+        rows["contacts"].append(f"C{a:03d},{account},Pat,Doe")
+        for run in runs:
+            demo, unsubscribed = rng.random() < 0.25, rng.random() < 0.15
+            day = dt.datetime.combine(run - dt.timedelta(days=1), dt.time(10), tzinfo=dt.UTC)
+            for kind, happened in (
+                ("demo_request", demo),
+                ("page_view", rng.random() < 0.5),
+                ("unsubscribe", unsubscribed),
+            ):
+                if happened:
+                    rows["activities"].append(f"X{len(rows['activities'])},C{a:03d},{account},{kind},{day.isoformat()}")
+            odds = -3.5 + 1.8 * software + 2.2 * demo - 2.0 * unsubscribed
+            if rng.random() < 1 / (1 + math.exp(-odds)):
+                created = run + dt.timedelta(days=3)
+                rows["opportunities"].append(
+                    f"O{len(rows['opportunities'])},{account},{created},{created + dt.timedelta(days=2)},10,true,false"
+                )
+    heads = {
+        "accounts": "account_id,name,industry,employees,owner_id",
+        "contacts": "contact_id,account_id,first_name,last_name",
+        "activities": "activity_id,contact_id,account_id,type,occurred_at",
+        "opportunities": "opportunity_id,account_id,created_at,closed_at,amount,is_closed,is_won",
+    }
+    for name, lines in rows.items():
+        (folder / f"{name}.csv").write_text("\n".join([heads[name], *lines]) + "\n")
+    (folder / "reps.csv").write_text("rep_id,name,capacity\nR1,Rita,20\n")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("planted")
+    _world(folder)
+    return folder
+
+
+def test_learn_ranks_the_planted_signals_first_with_the_right_signs(world: Path) -> None:
+    learned = learn(load_model_text(MODEL, "planted.yaml"), MODEL, str(world), START, END, every=7, window=7)
+    assert [str(d) for d in learned.test_dates] == ["2026-10-23", "2026-10-30", "2026-11-06"]
+    proposed = {
+        line[1:].strip(): line[0] for line in learned.diff if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    }
+    points = _points(learned.proposal)
+    assert points["Software"] > 0 and points["Demo request"] > 0 and points["Unsubscribe"] < 0
+    ranked = sorted(points, key=lambda rule: -abs(points[rule]))
+    assert set(ranked[:3]) == {"Software", "Demo request", "Unsubscribe"}, points
+    assert max(abs(p) for p in points.values()) == 30  # scaled to the model's largest absolute rule points
+    assert learned.auc is not None and learned.auc > 0.75
+    assert learned.auc > (learned.auc_rank_by or 0)  # the model's fit + engagement ranks worse
+    assert proposed  # the proposal differs from the model
+    assert "# planted-truth world" in learned.proposal  # comments kept
+
+
+def _points(text: str) -> dict[str, int]:
+    model = load_model_text(text, "proposal.yaml").spec
+    return {r.name: int(r.points) for r in [*model.fit.account, *model.engagement.rules]}
+
+
+def test_the_command_prints_the_auc_and_writes_a_new_file_never_the_old_one(world: Path, tmp_path: Path) -> None:
+    model = tmp_path / "planted.yaml"
+    model.write_text(MODEL)
+    command = [sys.executable, "-m", "whynow", "learn", "--model", str(model), "--data", str(world),
+               "--from", "2026-10-16", "--to", str(END), "--window", "7"]  # fmt: skip
+    refused = subprocess.run([*command, "--write", str(model)], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "give a new file" in refused.stderr
+    result = subprocess.run([*command, "--write", str(tmp_path / "new.yaml")], capture_output=True, text=True,
+                            timeout=600, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Test AUC 0." in result.stdout and "(the model's rank_by: 0." in result.stdout
+    assert "+      points:" in result.stdout.replace("+    ", "+") or "points:" in result.stdout
+    assert model.read_text() == MODEL
+    assert _points((tmp_path / "new.yaml").read_text())["Demo request"] > 0

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint fmt docs bench bench-serve clean
+.PHONY: help demo test lint fmt docs bench bench-serve trial clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-11s %s\n", $$1, $$2}'
@@ -25,13 +25,13 @@ test: $(STAMP) ## Run the test suite on every core, with a throwaway PostgreSQL,
 	WHYNOW_REQUIRE_BACKENDS=1 scripts/with-postgres.sh $(BIN)/python -m pytest -n auto
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy --strict on src/
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts examples
+	$(BIN)/ruff format --check src tests bench scripts examples
 	$(BIN)/mypy
 
 fmt: $(STAMP) ## Format the code with ruff
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench scripts examples
+	$(BIN)/ruff check --fix src tests bench scripts examples
 
 docs: $(STAMP) ## Regenerate docs/model.md from the schema and the data contract
 	$(BIN)/python -m whynow.docs > docs/model.md
@@ -42,5 +42,11 @@ bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10
 bench-serve: $(STAMP) ## Latency of every dashboard page and API call on a store of the 50M-activity data (builds it once)
 	$(BIN)/python bench/serve.py $(BENCH_ARGS)
 
+trial: $(STAMP) ## Learn on the real data in ../shared/data where it is there: X Education lead scoring (contact level)
+	@if [ ! -f ../shared/data/x-education-leads/Leads.csv ]; then echo "trial: no ../shared/data/x-education-leads here; nothing to try"; exit 0; fi; \
+	$(BIN)/python examples/trials/x_education/prepare.py ../shared/data/x-education-leads/Leads.csv .trial/x-education && \
+	$(BIN)/whynow learn --level contact --label converted --as-of 2026-11-20 \
+	    --model examples/trials/x_education/model.yaml --data .trial/x-education
+
 clean: ## Remove the venv, caches, demo output and cached benchmark data
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb bench/.data test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb bench/.data test-artifacts .trial

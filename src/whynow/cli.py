@@ -24,7 +24,7 @@ from whynow.errors import WhynowError
 from whynow.run import RUN_STEPS, FileFormat, RunResult
 from whynow.sql import Dialect
 
-LearnLabel = Literal["opportunity", "won"]
+LearnLevel = Literal["account", "contact"]
 
 app = typer.Typer(
     name="whynow",
@@ -346,36 +346,59 @@ def backtest(
 def learn(
     model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
     data: Annotated[str, typer.Option(help=DATA_HELP)],
-    start: Annotated[str, typer.Option("--from", help="The first as-of date, YYYY-MM-DD.", show_default=False)],
-    end: Annotated[str, typer.Option("--to", help="The last as-of date.", show_default=False)],
+    start: Annotated[
+        str | None, typer.Option("--from", help="Account level: the first as-of date, YYYY-MM-DD.", show_default=False)
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Account level: the last as-of date.", show_default=False)
+    ] = None,
     every: Annotated[int, typer.Option(min=1, help="Days between runs.")] = 7,
     window: Annotated[int, typer.Option(min=1, help="Days after a run in which an opportunity is its outcome.")] = 90,
+    level: Annotated[LearnLevel, typer.Option(help="Learn from accounts over dates, or from contacts.")] = "account",
     label: Annotated[
-        LearnLabel, typer.Option(help="What to predict: an opportunity in the window, or a won one.")
+        str,
+        typer.Option(
+            help="Account level: opportunity or won. Contact level: a declared contacts column (e.g. converted)."
+        ),
     ] = "opportunity",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Contact level: the as-of date of the run (default: today, UTC).")
+    ] = None,
     write: Annotated[
         Path | None,
         typer.Option(help="Save the proposed model as this new file (never over the model).", show_default=False),
     ] = None,
 ) -> None:
-    """Fit an L1-regularised logistic regression on account × as-of snapshots built from the model's own
-    parts, test it on the last 30% of the dates against the model's rank_by, and propose new points as a
-    diff of the model file."""
-    from whynow.learn.learn import learn as fit_model
+    """Fit an L1-regularised logistic regression on snapshots built from the model's own parts — accounts at
+    each as-of date (outcome: an opportunity in the window), or contacts (--level contact, --label COLUMN,
+    a 70/30 split) — report it on held-out data next to the model's own ranking, and propose new points
+    as a diff of the model file."""
+    from whynow.learn.backtest import run_dates
+    from whynow.learn.learn import learn as fit_accounts
+    from whynow.learn.learn import learn_contacts
     from whynow.learn.report import print_learned
     from whynow.model.load import load_model
 
-    first, last = _date(start, "--from"), _date(end, "--to")
     if write is not None and (write.resolve() == model.resolve() or write.exists()):
         raise typer.BadParameter(f"{write} exists; give a new file for the proposal", param_hint="--write")
     compiled = load_model(model)
-    from whynow.learn.backtest import run_dates
-
-    with _progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
-        learned = fit_model(
-            compiled, model.read_text(encoding="utf-8"), data, first, last, every=every, window=window,
-            label=label, progress=step,
-        )  # fmt: skip
+    text = model.read_text(encoding="utf-8")
+    if level == "contact":
+        with _progress(RUN_STEPS) as step:
+            learned = learn_contacts(compiled, text, data, label, _as_of(as_of), progress=step)
+    else:
+        if start is None or end is None:
+            raise typer.BadParameter("the account level needs --from and --to", param_hint="--from/--to")
+        if label not in ("opportunity", "won"):
+            raise typer.BadParameter(
+                f"'{label}': at the account level the label is opportunity or won", param_hint="--label"
+            )
+        first, last = _date(start, "--from"), _date(end, "--to")
+        with _progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
+            learned = fit_accounts(
+                compiled, text, data, first, last, every=every, window=window,
+                label="won" if label == "won" else "opportunity", progress=step,
+            )  # fmt: skip
     print_learned(out, learned)
     if write is not None:
         write.write_text(learned.proposal, encoding="utf-8")

@@ -127,3 +127,53 @@ def test_the_command_prints_the_auc_and_writes_a_new_file_never_the_old_one(worl
     assert "+      points:" in result.stdout.replace("+    ", "+") or "points:" in result.stdout
     assert model.read_text() == MODEL
     assert _points((tmp_path / "new.yaml").read_text())["Demo request"] > 0
+
+
+CONTACT_MODEL = """model: leads
+columns:
+  contacts: {visits: number, converted: boolean}
+fit:
+  account: []
+  contact:
+    - {name: Professional, when: "seniority = 'Professional'", points: 10}
+    - {name: Student, when: "seniority = 'Student'", points: 10}
+engagement:
+  rules:
+    - {name: Page view, when: "type = 'page_view'", points: 1}
+leads:
+  mql_when: fit >= 50
+buying_committee:
+  roles:
+    buyer: "TRUE"
+accounts:
+  target_when: "TRUE"
+  mqa_when: engaged_contacts >= 1
+badges:
+  definitions:
+    - {id: hot, archetype: change, label: Hot, when: mql_contacts >= 1, play: Call, why: "{account} fits"}
+"""
+
+
+def test_the_contact_level_learns_a_planted_label_without_dates(tmp_path: Path) -> None:
+    from whynow.errors import DataError
+    from whynow.learn.learn import learn_contacts
+
+    rng = random.Random(5)
+    contacts, accounts = ["contact_id,account_id,seniority,visits,converted"], ["account_id,name"]
+    for i in range(600):
+        occupation = rng.choice(["Professional", "Student", "Other"])
+        visits = rng.randint(0, 20)
+        odds = -1.5 + 2.5 * (occupation == "Professional") - 1.5 * (occupation == "Student") + 0.1 * visits
+        converted = rng.random() < 1 / (1 + math.exp(-odds))
+        contacts.append(f"L{i},L{i},{occupation},{visits},{str(converted).lower()}")
+        accounts.append(f"L{i},Lead {i}")
+    (tmp_path / "contacts.csv").write_text("\n".join(contacts) + "\n")
+    (tmp_path / "accounts.csv").write_text("\n".join(accounts) + "\n")
+    model = load_model_text(CONTACT_MODEL, "leads.yaml")
+    learned = learn_contacts(model, CONTACT_MODEL, str(tmp_path), "converted", dt.date(2026, 11, 20))
+    assert learned.snapshots == 600 and learned.auc is not None and learned.auc > 0.75
+    points = {r.name: r.points for r in load_model_text(learned.proposal, "p.yaml").spec.fit.contact}
+    assert points["Professional"] > 0 > points["Student"]  # the planted signs
+    assert all("converted" not in f.name for f in learned.features)  # the label is never a feature
+    with pytest.raises(DataError, match="declare it under columns: contacts:"):
+        learn_contacts(model, CONTACT_MODEL, str(tmp_path), "visits_total", dt.date(2026, 11, 20))

@@ -36,8 +36,10 @@ from whynow.model.check import CompiledModel
 from whynow.run import RunResult
 
 Label = Literal["opportunity", "won"]
+Level = Literal["account", "contact"]
 TEST_SHARE = 0.3
 COMMITTEE = ("engaged_contacts", "activities", "anonymous_activities", "committee_roles_engaged", "mql_contacts")
+CONTACT_MEASURES = ("engaged", "hand_raised", "recent_activities")
 FREQUENT = 0.01  # a text value is one-hot encoded when at least this share of snapshots has it
 MOST_VALUES = 20  # and at most this many values per column
 
@@ -46,7 +48,8 @@ MOST_VALUES = 20  # and at most this many values per column
 class Feature:
     name: str  # as shown: "fit: Target industry", "engagement: Demo request", "signal: category_surge"
     kind: Literal["fit", "engagement", "signal", "committee", "column"]
-    rule: int | None = None  # the rule's index in fit.account or engagement.rules
+    rule: int | None = None  # the rule's index in fit.<level> or engagement.rules
+    level: Level = "account"  # for a fit rule: fit.account or fit.contact
 
 
 @dataclass
@@ -63,20 +66,28 @@ class Learned:
     lift_at_capacity: float | None
     base_rate: float | None
     calibration: list[dict[str, float]]
+    accuracy: float | None  # at a probability of 0.5 (contact level: to compare with published baselines)
     proposal: str  # the model file with the proposed points
     diff: list[str]
 
 
-def _features_of(model: CompiledModel) -> Any:
-    """What a run contributes to the snapshots: one row per account, the features as columns."""
-    fit_rules = [rule.name for rule in model.spec.fit.account]
+def _features_of(model: CompiledModel, level: Level = "account", label: str | None = None) -> Any:
+    """What a run contributes to the snapshots: one row per account (or contact), the features as columns
+    (and, at the contact level, the label column)."""
+    fit_rules = [rule.name for rule in getattr(model.spec.fit, level)]
     engagement_rules = [rule.name for rule in model.spec.engagement.rules]
-    signals = [name for name, signal in model.signals.items() if signal.level == "account"]
-    roles = [f"engaged_{role}" for role in model.spec.buying_committee.roles]
-    declared = list(model.spec.columns.get("accounts", {}))
-    rank_by = model.condition("capacity", "rank_by")
-    assert rank_by is not None
-    rank_sql = rank_by.tree.sql(dialect="duckdb")
+    signals = [name for name, signal in model.signals.items() if signal.level == level]
+    roles = [f"engaged_{role}" for role in model.spec.buying_committee.roles] if level == "account" else []
+    declared = [c for c in model.spec.columns.get("accounts" if level == "account" else "contacts", {}) if c != label]
+    committee = COMMITTEE if level == "account" else CONTACT_MEASURES
+    if level == "account":
+        rank_by = model.condition("capacity", "rank_by")
+        assert rank_by is not None
+        rank_sql = rank_by.tree.sql(dialect="duckdb")
+    else:
+        rank_sql = "coalesce(fit, 0) + coalesce(engagement, 0)"
+    key, status = ("account_id", "account_status") if level == "account" else ("contact_id", "contact_status")
+    labelled = f', a."{label}" AS label_value' if label else ""
 
     def collect(result: RunResult) -> pa.Table:
         con = duckdb.connect()
@@ -94,18 +105,20 @@ def _features_of(model: CompiledModel) -> Any:
             )
             parameters = {f"r{i}": rule for i, rule in enumerate([*fit_rules, *engagement_rules])}
             parts = ", ".join(p for p in (fit, points) if p)
-            columns = ", ".join(f'a."{c}"' for c in [*signals, *COMMITTEE, *roles, *declared])
+            columns = ", ".join(f'a."{c}"' for c in [*signals, *committee, *roles, *declared])
+            rows = (
+                "SELECT entity_id AS account_id, part, rule, points FROM score_breakdown WHERE entity_type = 'account' "
+                "UNION ALL SELECT c.account_id, b.part, b.rule, b.points FROM score_breakdown b "
+                "JOIN contact_status c ON c.contact_id = b.entity_id WHERE b.entity_type = 'contact'"
+                if level == "account"
+                else "SELECT entity_id AS contact_id, part, rule, points FROM score_breakdown "
+                "WHERE entity_type = 'contact'"
+            )
             sql = f"""
-                WITH rows AS (
-                    SELECT entity_id AS account_id, part, rule, points FROM score_breakdown
-                    WHERE entity_type = 'account'
-                    UNION ALL
-                    SELECT c.account_id, b.part, b.rule, b.points FROM score_breakdown b
-                    JOIN contact_status c ON c.contact_id = b.entity_id WHERE b.entity_type = 'contact'
-                )
-                SELECT a.account_id, CAST(({rank_sql}) AS DOUBLE) AS rank_value
+                WITH rows AS ({rows})
+                SELECT a.{key}, CAST(({rank_sql}) AS DOUBLE) AS rank_value{labelled}
                        {", " + parts if parts else ""}{", " + columns if columns else ""}
-                FROM account_status a LEFT JOIN rows b ON b.account_id = a.account_id
+                FROM {status} a LEFT JOIN rows b ON b.{key} = a.{key}
                 GROUP BY ALL
             """
             return con.execute(sql, parameters).to_arrow_table()
@@ -126,11 +139,8 @@ def learn(
     label: Label = "opportunity",
     progress: Progress | None = None,
 ) -> Learned:
-    """Replay the model over the dates, build the snapshots, fit, test and propose points."""
-    from sklearn.linear_model import LogisticRegressionCV
-    from sklearn.metrics import roc_auc_score
-    from sklearn.preprocessing import StandardScaler
-
+    """Account level: replay the model over the dates, build the snapshots, fit on the earlier dates, test
+    on the last 30% of them and propose points."""
     dates = run_dates(start, end, every)
     if len(dates) < 2:
         raise DataError(
@@ -139,50 +149,136 @@ def learn(
     with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
         runs = replay(model, data, dates, Path(folder) / "store.duckdb", progress, collect=_features_of(model))
     assert runs.collected is not None
-    deals = opportunities(model, data)
-    table, features = _snapshot_table(model, runs.units, runs.collected, deals, window, label)
-    rank_values = np.asarray(table["rank_value"].to_numpy(zero_copy_only=False), dtype=float)
-    x = np.column_stack([np.nan_to_num(np.asarray(table[f"x{i}"].to_numpy(zero_copy_only=False), dtype=float))
-                         for i in range(len(features))]) if features else np.zeros((table.num_rows, 0))  # fmt: skip
-    y = np.asarray(table["label"].to_numpy(zero_copy_only=False), dtype=int)
+    table, features = _snapshot_table(model, runs.units, runs.collected, opportunities(model, data), window, label)
     as_of = np.asarray(table["as_of"].to_numpy(zero_copy_only=False))
     test_n = max(1, math.ceil(len(dates) * TEST_SHARE))
     train_dates, test_dates = dates[:-test_n], dates[-test_n:]
-    if not train_dates:
-        raise DataError("learn needs at least one run date to train on before the test dates")
     train = np.isin(as_of, np.array(train_dates, dtype=as_of.dtype))
+    what = f"{'won ' if label == 'won' else ''}opportunity"
+    learned = _fit(model, text, table, features, train, what)
     test = ~train
-    if len(set(y[train])) < 2:
+    precision, base = _at_capacity(learned.scores, learned.y[test], as_of[test], runs.capacity)
+    return learned.report(
+        train_dates=train_dates,
+        test_dates=test_dates,
+        precision_at_capacity=precision,
+        lift_at_capacity=precision / base if precision is not None and base else None,
+    )
+
+
+def learn_contacts(
+    model: CompiledModel,
+    text: str,
+    data: str,
+    label: str,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Learned:
+    """Contact level, for lead scoring without dates: one run, the contacts' features, a contacts column as
+    the label; a stratified random 70/30 split (seeded, so the same data give the same figures)."""
+    from sklearn.model_selection import train_test_split
+
+    if label not in model.spec.columns.get("contacts", {}):
         raise DataError(
-            f"no {'won ' if label == 'won' else ''}opportunity (or only those) among the training snapshots: "
-            "widen --from/--to or --window"
+            f"--label {label}: declare it under columns: contacts: in {model.file} (e.g. `{label}: boolean`), "
+            "so that the run reads it"
         )
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
+        runs = replay(
+            model, data, [day], Path(folder) / "store.duckdb", progress, collect=_features_of(model, "contact", label)
+        )
+    assert runs.collected is not None
+    collected = runs.collected
+    con = duckdb.connect()
+    try:
+        con.register("collected", collected)
+        base = con.execute(
+            "SELECT * EXCLUDE (label_value), CASE WHEN label_value IS NULL THEN NULL "
+            "ELSE lower(CAST(label_value AS VARCHAR)) IN ('1', '1.0', 'true', 'yes', 'y', 't') END AS label "
+            "FROM collected WHERE label_value IS NOT NULL"
+        ).to_arrow_table()
+        table, features = _encode(
+            con, base, _rule_features(model, "contact"), _other_columns(collected), model, "contact"
+        )
+    finally:
+        con.close()
+    y = np.asarray(table["label"].to_numpy(zero_copy_only=False), dtype=int)
+    rows = np.arange(table.num_rows)
+    train_rows, _ = train_test_split(
+        rows, test_size=TEST_SHARE, stratify=y if len(set(y)) == 2 else None, random_state=0
+    )
+    train = np.isin(rows, train_rows)
+    learned = _fit(model, text, table, features, train, f"contact with {label}")
+    return learned.report(train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None)
+
+
+@dataclass
+class _Fitted:
+    """A fitted model and its test figures, before the level adds its own."""
+
+    features: list[Feature]
+    coefficients: list[float]
+    y: np.ndarray[Any, Any]
+    train: np.ndarray[Any, Any]
+    scores: np.ndarray[Any, Any]  # of the test rows
+    auc: float | None
+    auc_rank_by: float | None
+    proposal: str
+    diff: list[str]
+
+    def report(self, **level: Any) -> Learned:
+        test = self.y[~self.train]
+        return Learned(
+            features=self.features,
+            coefficients=self.coefficients,
+            snapshots=len(self.y),
+            positives=int(self.y.sum()),
+            auc=self.auc,
+            auc_rank_by=self.auc_rank_by,
+            base_rate=float(test.mean()) if len(test) else None,
+            calibration=_calibration(self.scores, test),
+            accuracy=float(((self.scores >= 0.5) == test).mean()) if len(test) else None,
+            proposal=self.proposal,
+            diff=self.diff,
+            **level,
+        )
+
+
+def _fit(
+    model: CompiledModel, text: str, table: pa.Table, features: list[Feature], train: np.ndarray[Any, Any], what: str
+) -> _Fitted:
+    """Standardise, fit an L1 logistic regression (its strength chosen by cross-validated AUC on the training
+    rows), score the test rows, and turn the weights into proposed points."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.column_stack([np.nan_to_num(np.asarray(table[f"x{i}"].to_numpy(zero_copy_only=False), dtype=float))
+                         for i in range(len(features))]) if features else np.zeros((table.num_rows, 0))  # fmt: skip
+    y = np.asarray(table["label"].to_numpy(zero_copy_only=False), dtype=int)
+    rank_values = np.nan_to_num(np.asarray(table["rank_value"].to_numpy(zero_copy_only=False), dtype=float))
+    test = ~train
+    if not train.any() or len(set(y[train])) < 2:
+        raise DataError(f"learn needs snapshots with and without an {what} to train on; widen the dates or window")
     scaler = StandardScaler().fit(x[train])
     spread = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     fitted = LogisticRegressionCV(
-        l1_ratios=(1.0,), solver="saga", Cs=10, cv=3, scoring="roc_auc", max_iter=5000, random_state=0,
+        l1_ratios=(1.0,), solver="liblinear", Cs=10, cv=3, scoring="roc_auc", max_iter=1000, random_state=0,
         use_legacy_attributes=False,
     ).fit(scaler.transform(x[train]), y[train])  # fmt: skip
     coefficients = list(fitted.coef_[0] / spread)
-    scores = fitted.predict_proba(scaler.transform(x[test]))[:, 1]
+    scores = fitted.predict_proba(scaler.transform(x[test]))[:, 1] if test.any() else np.zeros(0)
     both = len(set(y[test])) == 2
-    auc = float(roc_auc_score(y[test], scores)) if both else None
-    auc_rank = float(roc_auc_score(y[test], np.nan_to_num(rank_values[test]))) if both else None
-    precision, base = _at_capacity(scores, y[test], as_of[test], runs.capacity)
     proposal, diff = propose(model, text, features, coefficients)
-    return Learned(
+    return _Fitted(
         features=features,
         coefficients=coefficients,
-        train_dates=train_dates,
-        test_dates=test_dates,
-        snapshots=int(table.num_rows),
-        positives=int(y.sum()),
-        auc=auc,
-        auc_rank_by=auc_rank,
-        precision_at_capacity=precision,
-        lift_at_capacity=precision / base if precision is not None and base else None,
-        base_rate=base,
-        calibration=_calibration(scores, y[test]),
+        y=y,
+        train=train,
+        scores=scores,
+        auc=float(roc_auc_score(y[test], scores)) if both else None,
+        auc_rank_by=float(roc_auc_score(y[test], rank_values[test])) if both else None,
         proposal=proposal,
         diff=diff,
     )
@@ -192,14 +288,7 @@ def _snapshot_table(
     model: CompiledModel, units: pa.Table, collected: pa.Table, deals: pa.Table, window: int, label: Label
 ) -> tuple[pa.Table, list[Feature]]:
     """One row per account and date without an open opportunity: x0…xN, the label, the rank_by columns."""
-    fit_rules = model.spec.fit.account
-    features = [Feature(f"fit: {r.name}", "fit", i) for i, r in enumerate(fit_rules)]
-    features += [Feature(f"engagement: {r.name}", "engagement", i) for i, r in enumerate(model.spec.engagement.rules)]
-    numeric = [
-        c
-        for c in collected.column_names
-        if c not in ("account_id", "as_of") and not c.startswith(("fit ", "engagement "))
-    ]
+    features, numeric = _rule_features(model, "account"), _other_columns(collected)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -216,36 +305,58 @@ def _snapshot_table(
             FROM units u JOIN collected c USING (account_id, as_of)
             WHERE NOT coalesce(u.has_open_opportunity, FALSE)
         """).to_arrow_table()  # fmt: skip
-        columns: list[tuple[Feature, str]] = [
-            (f, f'"fit {f.rule}"' if f.kind == "fit" else f'"engagement {f.rule}"') for f in features
-        ]
-        con.register("base", base)
-        for name in numeric:
-            kind = base.schema.field(name).type
-            group: Literal["signal", "committee", "column"] = (
-                "committee" if name in COMMITTEE or name.startswith("engaged_") else
-                "column" if name in model.spec.columns.get("accounts", {}) else "signal"
-            )  # fmt: skip
-            if pa.types.is_string(kind):
-                values = con.execute(
-                    f'SELECT "{name}" AS v FROM base WHERE "{name}" IS NOT NULL GROUP BY 1 '
-                    f"HAVING count(*) >= ? ORDER BY count(*) DESC, v LIMIT {MOST_VALUES}",
-                    [max(1, math.ceil(FREQUENT * base.num_rows))],
-                ).fetchall()
-                for (value,) in values:
-                    quoted = str(value).replace("'", "''")
-                    one_hot = f"(\"{name}\" = '{quoted}')::INTEGER"
-                    columns.append((Feature(f"{group}: {name} = {value}", group), one_hot))
-            elif pa.types.is_boolean(kind):
-                columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", FALSE)::INTEGER'))
-            elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-                columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", 0)::DOUBLE'))
-        selected = ", ".join(f"{sql} AS x{i}" for i, (_, sql) in enumerate(columns))
-        table = con.execute(
-            f"SELECT as_of, label::INTEGER AS label, * EXCLUDE (label, as_of), {selected} FROM base"
-        ).to_arrow_table()
+        table, encoded = _encode(con, base, features, numeric, model, "account")
     finally:
         con.close()
+    return table, encoded
+
+
+def _rule_features(model: CompiledModel, level: Level) -> list[Feature]:
+    """A feature per fit rule of the level (held: 0/1) and per engagement rule (its points)."""
+    features = [Feature(f"fit: {r.name}", "fit", i, level) for i, r in enumerate(getattr(model.spec.fit, level))]
+    return features + [
+        Feature(f"engagement: {r.name}", "engagement", i) for i, r in enumerate(model.spec.engagement.rules)
+    ]
+
+
+def _other_columns(collected: pa.Table) -> list[str]:
+    """The collected columns that are features but not rules: signals, measures, declared columns."""
+    kept = ("account_id", "contact_id", "as_of", "rank_value", "label_value")
+    return [c for c in collected.column_names if c not in kept and not c.startswith(("fit ", "engagement "))]
+
+
+def _encode(
+    con: duckdb.DuckDBPyConnection, base: pa.Table, rules: list[Feature], numeric: Sequence[str], model: CompiledModel,
+    level: Level,
+) -> tuple[pa.Table, list[Feature]]:  # fmt: skip
+    """`base` with the features as x0…xN: the rules' columns as they are, numbers and booleans as numbers
+    (NULL as 0), text one-hot for its frequent values."""
+    declared = model.spec.columns.get("accounts" if level == "account" else "contacts", {})
+    columns: list[tuple[Feature, str]] = [
+        (f, f'"fit {f.rule}"' if f.kind == "fit" else f'"engagement {f.rule}"') for f in rules
+    ]
+    con.register("base", base)
+    for name in numeric:
+        kind = base.schema.field(name).type
+        group: Literal["signal", "committee", "column"] = (
+            "committee" if name in COMMITTEE or name in CONTACT_MEASURES or name.startswith("engaged_") else
+            "column" if name in declared else "signal"
+        )  # fmt: skip
+        if pa.types.is_string(kind):
+            values = con.execute(
+                f'SELECT "{name}" AS v FROM base WHERE "{name}" IS NOT NULL GROUP BY 1 '
+                f"HAVING count(*) >= ? ORDER BY count(*) DESC, v LIMIT {MOST_VALUES}",
+                [max(1, math.ceil(FREQUENT * base.num_rows))],
+            ).fetchall()
+            for (value,) in values:
+                quoted = str(value).replace("'", "''")
+                columns.append((Feature(f"{group}: {name} = {value}", group), f"(\"{name}\" = '{quoted}')::INTEGER"))
+        elif pa.types.is_boolean(kind):
+            columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", FALSE)::INTEGER'))
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", 0)::DOUBLE'))
+    selected = ", ".join(f"{sql} AS x{i}" for i, (_, sql) in enumerate(columns))
+    table = con.execute(f"SELECT label::INTEGER AS label, * EXCLUDE (label), {selected} FROM base").to_arrow_table()
     return table, [f for f, _ in columns]
 
 
@@ -306,7 +417,7 @@ def propose(
     yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the reference model: "  rules:\n    - name: …"
     document = yaml.load(text)
     for feature, coefficient in rules:
-        section = document["fit"]["account"] if feature.kind == "fit" else document["engagement"]["rules"]
+        section = document["fit"][feature.level] if feature.kind == "fit" else document["engagement"]["rules"]
         assert feature.rule is not None
         section[feature.rule]["points"] = int(np.rint(coefficient * scale))
     out = io.StringIO()

@@ -163,20 +163,32 @@ def print_learned(console: Console, learned: Learned) -> None:
     def number(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"
 
-    console.print(
-        f"Trained on {len(learned.train_dates)} dates ({learned.train_dates[0]} … {learned.train_dates[-1]}), "
-        f"tested on {len(learned.test_dates)} ({learned.test_dates[0]} … {learned.test_dates[-1]}); "
-        f"{learned.snapshots:,} account-dates, {learned.positives:,} with an outcome.",
-        markup=False,
-    )
-    console.print(
-        f"Test AUC {number(learned.auc)} (the model's rank_by: {number(learned.auc_rank_by)}); at capacity: "
-        f"precision {share(learned.precision_at_capacity)}, lift {number(learned.lift_at_capacity)} over a base "
-        f"rate of {share(learned.base_rate)}.",
-        markup=False,
-    )
-    calibration = Table(title="Calibration on the test dates")
-    for column in ("account-dates", "predicted", "observed"):
+    if learned.train_dates == learned.test_dates:  # the contact level: one run, a random split
+        console.print(
+            f"Contacts as of {learned.test_dates[0]}: {learned.snapshots:,} with a label, {learned.positives:,} "
+            f"positive; trained on a random 70%, tested on the other 30%.",
+            markup=False,
+        )
+        console.print(
+            f"Test AUC {number(learned.auc)} (the contacts' fit + engagement: {number(learned.auc_rank_by)}); "
+            f"accuracy {share(learned.accuracy)} at a probability of 0.5; base rate {share(learned.base_rate)}.",
+            markup=False,
+        )
+    else:
+        console.print(
+            f"Trained on {len(learned.train_dates)} dates ({learned.train_dates[0]} … {learned.train_dates[-1]}), "
+            f"tested on {len(learned.test_dates)} ({learned.test_dates[0]} … {learned.test_dates[-1]}); "
+            f"{learned.snapshots:,} account-dates, {learned.positives:,} with an outcome.",
+            markup=False,
+        )
+        console.print(
+            f"Test AUC {number(learned.auc)} (the model's rank_by: {number(learned.auc_rank_by)}); at capacity: "
+            f"precision {share(learned.precision_at_capacity)}, lift {number(learned.lift_at_capacity)} over a "
+            f"base rate of {share(learned.base_rate)}.",
+            markup=False,
+        )
+    calibration = Table(title="Calibration on the test snapshots, by tenths of the predicted probability")
+    for column in ("snapshots", "predicted", "observed"):
         calibration.add_column(column, justify="right")
     for row in learned.calibration:
         calibration.add_row(f"{row['snapshots']:.0f}", share(row["predicted"]), share(row["observed"]))

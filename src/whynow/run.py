@@ -9,6 +9,7 @@ Arrow once, then written to the store in one transaction and, when asked, to fil
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections import Counter
@@ -81,15 +82,18 @@ def run(
     fresh: bool = False,
     memory_limit: str | None = None,
     send_alerts: bool = False,
+    validated: Validated | None = None,
 ) -> RunResult:
     """Score `data` with `model` as of a date (default: today, UTC) and write the outputs.
 
     The run resolves badges and queues against the store's last run before `as_of` (SPEC §4.10); an
     `as_of` before the store's last run is refused unless `fresh`, which starts a new history.
     `memory_limit` (e.g. "1GB") caps the memory DuckDB may use for the data; past it, it spills to disk.
-    `send_alerts`: after the run commits, send the outbox's pending alerts (SPEC §7)."""
+    `send_alerts`: after the run commits, send the outbox's pending alerts (SPEC §7).
+    `validated`: the data already opened and validated (`open_data`), shared by the runs of a backtest: each
+    run still sees only the rows before its own horizon."""
     try:
-        result = _run(model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit)
+        result = _run(model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit, validated)
     except duckdb.OutOfMemoryException as e:
         under = f" under --memory-limit {memory_limit}" if memory_limit else ""
         raise DataError(
@@ -116,6 +120,7 @@ def _run(
     progress: Progress | None,
     fresh: bool,
     memory_limit: str | None,
+    shared: Validated | None = None,
 ) -> RunResult:
     step = progress or (lambda _: None)
     started = dt.datetime.now(dt.UTC)
@@ -124,9 +129,12 @@ def _run(
     history = Store(store, forget=fresh)
     step("reading and validating the data")
     run_id = uuid.uuid4().hex
-    with open_data(
-        model, data, on_bad_rows, count_links=False, memory_limit=memory_limit
-    ) as validated:  # summarize() counts links
+    opened = (  # summarize() counts links
+        contextlib.nullcontext(shared)
+        if shared is not None
+        else open_data(model, data, on_bad_rows, count_links=False, memory_limit=memory_limit)
+    )
+    with opened as validated:
         ctx = Context(model, as_of)
         step("scoring")
         outputs = _outputs(run_id, ctx, validated, history)

@@ -25,6 +25,7 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from whynow.learn.backtest import backtest, measure, opportunities, replay, run_dates
@@ -200,3 +201,20 @@ def test_the_command_prints_both_models_their_difference_and_writes_the_report(w
     html = (tmp_path / "report" / "report.html").read_text()
     assert '<script src="plotly.min.js"></script>' in html and (tmp_path / "report" / "plotly.min.js").exists()
     assert 'id="spec-lift"' in html
+
+
+def test_runs_that_share_the_read_data_equal_cold_runs(world: Path, tmp_path: Path) -> None:
+    """The backtest reads and checks the data once for all its dates; each run is still the run `whynow run`
+    makes at that date."""
+    from whynow.learn.backtest import UNIT_COLUMNS
+    from whynow.run import run
+
+    dates = run_dates(*DATES, 7)
+    shared = replay(_model(), str(world), dates, tmp_path / "shared.duckdb").units
+    cold = [
+        run(_model(), str(world), day, store=tmp_path / "cold.duckdb", fresh=i == 0).outputs["account_status"]
+        for i, day in enumerate(dates)
+    ]
+    for day, table in zip(dates, cold, strict=True):
+        mine = shared.filter(pc.equal(shared["as_of"], pa.scalar(day, pa.date32())))
+        assert mine.select(list(UNIT_COLUMNS)).to_pylist() == table.select(list(UNIT_COLUMNS)).to_pylist()

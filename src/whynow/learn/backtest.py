@@ -100,20 +100,21 @@ def replay(
     """Run `model` at each date, in order, into a store of its own (a fresh history at the first date);
     `collect` takes a table from each run's result (`whynow learn`'s features)."""
     units, capacity, collected = [], {}, []
-    for i, as_of in enumerate(dates):
+    with open_data(model, data, count_links=False) as validated:  # read and checked once, for every date
+        for i, as_of in enumerate(dates):
 
-        def step(text: str, day: dt.date = as_of) -> None:
-            if progress is not None:
-                progress(f"{model.name} {day}: {text}")
+            def step(text: str, day: dt.date = as_of) -> None:
+                if progress is not None:
+                    progress(f"{model.name} {day}: {text}")
 
-        result = run(model, data, as_of, store=store, fresh=i == 0, progress=step)
-        accounts = result.outputs["account_status"].select(list(UNIT_COLUMNS))
-        units.append(accounts.append_column("as_of", pa.array([as_of] * accounts.num_rows, pa.date32())))
-        reps = result.outputs["reps"]
-        capacity[as_of] = int(pc.sum(reps["capacity"]).as_py() or 0) + model.spec.capacity.unassigned
-        if collect is not None:
-            table = collect(result)
-            collected.append(table.append_column("as_of", pa.array([as_of] * table.num_rows, pa.date32())))
+            result = run(model, data, as_of, store=store, fresh=i == 0, progress=step, validated=validated)
+            accounts = result.outputs["account_status"].select(list(UNIT_COLUMNS))
+            units.append(accounts.append_column("as_of", pa.array([as_of] * accounts.num_rows, pa.date32())))
+            reps = result.outputs["reps"]
+            capacity[as_of] = int(pc.sum(reps["capacity"]).as_py() or 0) + model.spec.capacity.unassigned
+            if collect is not None:
+                table = collect(result)
+                collected.append(table.append_column("as_of", pa.array([as_of] * table.num_rows, pa.date32())))
     return Replay(model, pa.concat_tables(units), capacity, pa.concat_tables(collected) if collected else None)
 
 

@@ -20,12 +20,9 @@ import argparse
 import datetime as dt
 import json
 import random
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +38,7 @@ import whynow
 from bench.bench import DATA, MODEL, ensure_data, label, load_average, machine
 from whynow.model.load import load_model
 from whynow.run import run
+from whynow.serve.app import running
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "serve-results.md"
@@ -69,28 +67,6 @@ def ensure_store(activities: int, seed: int) -> tuple[Path, float | None]:
         run(model, str(data), as_of, store=store, send_alerts=False)
     marker.write_text(json.dumps(stamp), encoding="utf-8")
     return store, time.perf_counter() - started
-
-
-@contextmanager
-def serving(store: Path) -> Iterator[str]:
-    """`whynow serve` on a free port of 127.0.0.1 in its own process; its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "whynow", "serve", "--store", str(store), "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{url}/static/app.css", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 @dataclass(frozen=True)
@@ -237,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine_line, load_at_start = machine(), load_average()
     asked = paths(store, random.Random(args.seed))
     ids = [u.rsplit("/", 1)[1] for u in asked["/accounts/{id}"]]
-    with serving(store) as url:
+    with running(store) as url:
         timings = measure(url, asked, args.requests)
     floor_ms = reference(store, ids, max(args.requests, 20))
     floor = Timing("reference", floor_ms, floor_ms, 0)

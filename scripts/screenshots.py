@@ -8,15 +8,13 @@ playwright's executable_path; scripts/ensure-chromium.sh installs it) and saves 
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
-import httpx
 from playwright.sync_api import sync_playwright
+
+from whynow.serve.app import running
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
@@ -32,30 +30,15 @@ def main() -> int:
         "AND queue = 'surfaced' AND archetype = 'competitive' ORDER BY engagement DESC LIMIT 1"
     ).fetchone()
     con.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "whynow", "serve", "--store", str(store), "--port", str(port)])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(url + "/static/app.css")
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 860})
-            for path, name in (("/", "overview"), (f"/queues?rep={rep}", "queue"), (f"/accounts/{account}", "account")):
-                page.goto(url + path)
-                page.wait_for_load_state("networkidle")
-                page.screenshot(path=str(folder / f"{name}.png"))
-                print(f"{folder / name}.png  ({path})")
-            browser.close()
-    finally:
-        server.terminate()
-        server.communicate()
+    with running(store) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        for path, name in (("/", "overview"), (f"/queues?rep={rep}", "queue"), (f"/accounts/{account}", "account")):
+            page.goto(url + path)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(folder / f"{name}.png"))
+            print(f"{folder / name}.png  ({path})")
+        browser.close()
     return 0
 
 

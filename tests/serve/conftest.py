@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import httpx
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -28,6 +22,7 @@ from whynow.demo import DEMO_AS_OF, generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.load import load_model, load_model_text
 from whynow.run import run
+from whynow.serve.app import running
 
 XSS = "<script>alert(1)</script>"
 WEEKS = (DEMO_AS_OF - dt.timedelta(weeks=1), DEMO_AS_OF)
@@ -74,42 +69,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     return make_demo(folder, folder / "whynow.duckdb")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Server:
     url: str
-    process: subprocess.Popen[bytes]
 
 
 @contextlib.contextmanager
 def serving(store: Path | str, host: str = "127.0.0.1", token: str | None = None) -> Iterator[Server]:
-    """`whynow serve` in its own process, until the block ends; its base URL on 127.0.0.1."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "WHYNOW_TOKEN"}
-    if token is not None:
-        env["WHYNOW_TOKEN"] = token
-    command = [sys.executable, "-m", "whynow", "serve", "--store", str(store), "--host", host, "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/static/app.css", timeout=5)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"whynow serve did not start: {process.communicate()[0].decode()}") from None
-                time.sleep(0.2)
-        yield Server(url, process)
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
+    """`whynow serve` in its own process, until the block ends."""
+    with running(store, host, token) as url:
+        yield Server(url)
 
 
 @pytest.fixture(scope="session")

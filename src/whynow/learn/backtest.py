@@ -144,16 +144,23 @@ def backtest(
     return measure(replays, deals, window, dates)
 
 
-_OUTCOMES = """
+# An outcome of unit u (an account at an as-of date): opportunity o created in [H, H + window days), H the
+# run's horizon. The one definition, shared by the figures, the per-run view and `whynow learn`.
+IN_WINDOW = (
+    "o.account_id = u.account_id AND o.created_at >= CAST(u.as_of + 1 AS TIMESTAMPTZ) "
+    "AND o.created_at < CAST(u.as_of + 1 + $window AS TIMESTAMPTZ)"
+)
+_OUTCOMES = (
+    """
 WITH units AS (
     SELECT u.*, coalesce(u.target, FALSE) AS is_target FROM units u WHERE NOT coalesce(u.has_open_opportunity, FALSE)
 ), outcome AS (  -- per unit: the opportunities created in [H, H + window)
     SELECT u.model, u.as_of, u.account_id, count(o.account_id) AS n, bool_or(coalesce(o.is_won, FALSE)) AS won,
            coalesce(sum(o.amount), 0) AS pipeline,
            min(CAST(o.created_at AS DATE)) - u.as_of AS days
-    FROM units u JOIN deals o ON o.account_id = u.account_id
-     AND o.created_at >= CAST(u.as_of + 1 AS TIMESTAMPTZ)
-     AND o.created_at < CAST(u.as_of + 1 + $window AS TIMESTAMPTZ)
+    FROM units u JOIN deals o ON """
+    + IN_WINDOW
+    + """
     GROUP BY u.model, u.as_of, u.account_id
 ), scored AS (
     SELECT u.*, coalesce(o.n, 0) > 0 AS hit, coalesce(o.won, FALSE) AS won, coalesce(o.pipeline, 0) AS pipeline,
@@ -188,12 +195,15 @@ FROM figures f JOIN base b USING (model) JOIN runs r USING (model)
 ORDER BY f.model, CASE f."group" WHEN 'overall' THEN 0 WHEN 'mqa' THEN 1 WHEN 'archetype' THEN 2 ELSE 3 END,
          f.account_dates DESC, f.name
 """
+)
 
-_PER_RUN = """
+_PER_RUN = (
+    """
 WITH units AS (SELECT * FROM units WHERE NOT coalesce(has_open_opportunity, FALSE)),
 hits AS (
-    SELECT DISTINCT u.model, u.as_of, u.account_id FROM units u JOIN deals o ON o.account_id = u.account_id
-     AND o.created_at >= CAST(u.as_of + 1 AS TIMESTAMPTZ) AND o.created_at < CAST(u.as_of + 1 + $window AS TIMESTAMPTZ)
+    SELECT DISTINCT u.model, u.as_of, u.account_id FROM units u JOIN deals o ON """
+    + IN_WINDOW
+    + """
 )
 SELECT u.model, u.as_of, count(*) FILTER (WHERE u.queue = 'surfaced') AS surfaced, c.capacity,
        count(*) FILTER (WHERE u.queue = 'surfaced' AND h.account_id IS NOT NULL) AS outcomes,
@@ -204,6 +214,7 @@ SELECT u.model, u.as_of, count(*) FILTER (WHERE u.queue = 'surfaced') AS surface
 FROM units u LEFT JOIN hits h USING (model, as_of, account_id) JOIN capacity c USING (model, as_of)
 GROUP BY u.model, u.as_of, c.capacity ORDER BY u.model, u.as_of
 """
+)
 
 
 def measure(replays: Sequence[Replay], deals: pa.Table, window: int, dates: Sequence[dt.date]) -> Backtest:

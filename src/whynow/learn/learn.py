@@ -21,7 +21,7 @@ import difflib
 import io
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from whynow.errors import DataError
-from whynow.learn.backtest import Progress, opportunities, replay, run_dates
+from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, run_dates
 from whynow.model.check import CompiledModel
 from whynow.run import RunResult
 
@@ -54,6 +54,7 @@ class Feature:
 
 @dataclass
 class Learned:
+    level: Level
     features: list[Feature]
     coefficients: list[float]  # per unit of each feature
     train_dates: list[dt.date]
@@ -71,7 +72,9 @@ class Learned:
     diff: list[str]
 
 
-def _features_of(model: CompiledModel, level: Level = "account", label: str | None = None) -> Any:
+def _features_of(
+    model: CompiledModel, level: Level = "account", label: str | None = None
+) -> Callable[[RunResult], pa.Table]:
     """What a run contributes to the snapshots: one row per account (or contact), the features as columns
     (and, at the contact level, the label column)."""
     fit_rules = [rule.name for rule in getattr(model.spec.fit, level)]
@@ -159,6 +162,7 @@ def learn(
     test = ~train
     precision, base = _at_capacity(learned.scores, learned.y[test], as_of[test], runs.capacity)
     return learned.report(
+        "account",
         train_dates=train_dates,
         test_dates=test_dates,
         precision_at_capacity=precision,
@@ -210,7 +214,9 @@ def learn_contacts(
     )
     train = np.isin(rows, train_rows)
     learned = _fit(model, text, table, features, train, f"contact with {label}")
-    return learned.report(train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None)
+    return learned.report(
+        "contact", train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None
+    )
 
 
 @dataclass
@@ -227,9 +233,10 @@ class _Fitted:
     proposal: str
     diff: list[str]
 
-    def report(self, **level: Any) -> Learned:
+    def report(self, level: Level, **figures: Any) -> Learned:
         test = self.y[~self.train]
         return Learned(
+            level=level,
             features=self.features,
             coefficients=self.coefficients,
             snapshots=len(self.y),
@@ -241,7 +248,7 @@ class _Fitted:
             accuracy=float(((self.scores >= 0.5) == test).mean()) if len(test) else None,
             proposal=self.proposal,
             diff=self.diff,
-            **level,
+            **figures,
         )
 
 
@@ -298,13 +305,11 @@ def _snapshot_table(
         won = "AND coalesce(o.is_won, FALSE)" if label == "won" else ""
         base = con.execute(f"""
             SELECT c.*, u.* EXCLUDE (account_id, as_of), EXISTS (
-                SELECT 1 FROM deals o WHERE o.account_id = u.account_id {won}
-                AND o.created_at >= CAST(u.as_of + 1 AS TIMESTAMPTZ)
-                AND o.created_at < CAST(u.as_of + 1 + {int(window)} AS TIMESTAMPTZ)
+                SELECT 1 FROM deals o WHERE {IN_WINDOW} {won}
             ) AS label
             FROM units u JOIN collected c USING (account_id, as_of)
             WHERE NOT coalesce(u.has_open_opportunity, FALSE)
-        """).to_arrow_table()  # fmt: skip
+        """, {"window": window}).to_arrow_table()  # fmt: skip
         table, encoded = _encode(con, base, features, numeric, model, "account")
     finally:
         con.close()

@@ -163,7 +163,7 @@ def print_learned(console: Console, learned: Learned) -> None:
     def number(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"
 
-    if learned.train_dates == learned.test_dates:  # the contact level: one run, a random split
+    if learned.level == "contact":  # one run, a random split
         console.print(
             f"Contacts as of {learned.test_dates[0]}: {learned.snapshots:,} with a label, {learned.positives:,} "
             f"positive; trained on a random 70%, tested on the other 30%.",

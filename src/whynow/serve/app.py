@@ -10,11 +10,17 @@ allows only the app's own scripts and styles.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import ipaddress
+import os
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, Request, Response
@@ -229,3 +235,32 @@ def serve(location: str, host: str = "127.0.0.1", port: int = 8000, token: str |
         log_level="warning",
         server_header=False,
     )
+
+
+@contextlib.contextmanager
+def running(location: str | Path, host: str = "127.0.0.1", token: str | None = None) -> Iterator[str]:
+    """`whynow serve` in a process of its own on a free port, until the block ends; its base URL on
+    127.0.0.1 (for the tests, the latency bench and the README's screenshots)."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if k != "WHYNOW_TOKEN"} | ({"WHYNOW_TOKEN": token} if token else {})
+    command = [sys.executable, "-m", "whynow", "serve", "--store", str(location), "--host", host, "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/static/app.css", timeout=5)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"whynow serve did not start: {process.communicate()[0].decode()}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

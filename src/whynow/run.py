@@ -10,6 +10,7 @@ Arrow once, then written to the store in one transaction and, when asked, to fil
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import uuid
 from collections import Counter
@@ -27,7 +28,8 @@ import pyarrow.compute as pc
 from whynow.alerts.outbox import outbox
 from whynow.changes import log_changes
 from whynow.data.backends import among, close, first_line, keep, upload, upload_ids
-from whynow.data.contract import TABLE_NAMES
+from whynow.data.contract import TABLE_NAMES, TABLES
+from whynow.data.resolve import resolve_accounts
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
 from whynow.errors import DataError, did_you_mean
@@ -324,6 +326,18 @@ def open_data(
     except BaseException:
         close(source.con)
         raise
+
+
+def shared_inputs(validated: Validated) -> Validated:
+    """The validated inputs prepared once for many runs (a backtest's dates): every account-resolved table
+    with its account (SPEC §3), and every table computed and kept on the engine, the dated ones in time
+    order so that a date's horizon and windows read a contiguous stretch. Each run still applies its own
+    horizon; nothing here depends on a date."""
+    tables = dict(validated.tables) | resolve_accounts(validated.tables)
+    for name, table in tables.items():
+        start = TABLES[name].exists_from
+        tables[name] = keep(table.order_by(start) if start else table, f"shared_{name}")
+    return dataclasses.replace(validated, tables=tables)
 
 
 def check_declared_columns(model: CompiledModel, source: Source) -> None:

@@ -1,11 +1,21 @@
 """The run summary (SPEC §3): per table, rows read, after the horizon, outside every window, unmatched,
-orphaned, rejected and used — one grouped query per table, from the validated inputs.
+orphaned, rejected and used.
+
+Two steps, so that the runs of a backtest share the work. `tally` reads each table once, in one grouped
+query, and counts its rows by what does not depend on the as-of date: the UTC day the row exists from
+(and, for technographics, the day it was last seen), whether it names no account, whether it belongs to
+an orphaned contact. `summarize` then answers for one as-of date from those small tallies: the horizon
+and the windows are midnights (SPEC §2), so a row's day decides on which side of them it falls.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from whynow.data.contract import TABLES
 from whynow.data.resolve import RESOLVED, resolve_accounts
@@ -13,68 +23,113 @@ from whynow.data.validate import Validated
 from whynow.pipeline import Context
 
 KINDS = ("read", "after_horizon", "outside_windows", "unmatched", "orphaned", "rejected", "used")
+Tallies = dict[str, pa.Table]  # per table: day, last_day, no_account, of_orphan, rows
 
 
 def summarize(ctx: Context, validated: Validated) -> dict[str, dict[str, int]]:
-    """{table: {kind: rows}} for every table the source holds; `used` is what is left of `read`."""
+    """{table: {kind: rows}} for every table the source holds; `used` is what is left of `read`.
+
+    The tallies are taken once per validated source and kept on it (`Validated.tallies`)."""
+    if validated.tallies is None:
+        validated.tallies = tally(validated)
+    summary: dict[str, dict[str, int]] = {}
+    for name, counted in validated.counts.items():
+        kinds = _kinds(ctx, name, validated.tallies[name])
+        kinds["read"], kinds["rejected"] = counted["read"], counted.get("rejected", 0)
+        kinds["used"] = kinds["read"] - sum(v for k, v in kinds.items() if k != "read")
+        summary[name] = {kind: kinds.get(kind, 0) for kind in KINDS}
+    return summary
+
+
+def tally(validated: Validated) -> Tallies:
+    """Per table the source holds, its rows counted by day, last day, no account and orphaned contact."""
     tables = dict(validated.tables)
     tables.update(resolve_accounts(tables))
     accounts = tables["accounts"].select(known_account="account_id")
     contacts = tables["contacts"]
-    contacts = contacts.left_join(accounts, contacts.account_id == accounts.known_account).select(
-        known_contact=contacts.contact_id, orphan_contact=accounts.known_account.isnull()
+    orphans = contacts.filter(~contacts.account_id.isin(accounts.known_account).fill_null(False)).select(
+        orphan_contact="contact_id"
     )
-    summary: dict[str, dict[str, int]] = {}
-    for name, counted in validated.counts.items():
-        flags = _flags(ctx, name, tables[name], accounts, contacts)
-        row = tables[name].mutate(**flags) if flags else tables[name]
-        totals = row.aggregate(**{k: ibis.ifelse(row[k], 1, 0).sum() for k in flags}) if flags else None
-        found = totals.to_pyarrow().to_pylist()[0] if totals is not None else {}
-        kinds = {kind: int(found.get(kind) or 0) for kind in KINDS if kind not in ("read", "rejected", "used")}
-        kinds["read"], kinds["rejected"] = counted["read"], counted.get("rejected", 0)
-        kinds["used"] = kinds["read"] - sum(v for k, v in kinds.items() if k != "read")
-        summary[name] = {kind: kinds[kind] for kind in KINDS}
-    return summary
+    tallies: Tallies = {}
+    for name in validated.counts:
+        table, spec = tables[name], TABLES[name]
+        keys: dict[str, ir.Value] = {
+            "day": ibis.null("date"),
+            "last_day": ibis.null("date"),
+            "no_account": ibis.literal(False),
+            "of_orphan": ibis.literal(False),
+        }
+        if name == "contacts":  # an orphan itself
+            keys["of_orphan"] = ~table.account_id.isin(accounts.known_account).fill_null(False)
+        elif spec.exists_from is not None:
+            start = table[spec.exists_from]
+            keys["day"] = start if name == "technographics" else start.date()  # UTC: the session's time zone
+            if name == "technographics":
+                keys["last_day"] = table.last_seen
+            account = table.account_id if name == "opportunities" else table[RESOLVED]
+            keys["no_account"] = account.isnull() | ~account.isin(accounts.known_account).fill_null(False)
+            if name == "activities":
+                keys["of_orphan"] = table.contact_id.isin(orphans.orphan_contact).fill_null(False)
+        counted = table.select(**keys).group_by(*keys).aggregate(rows=ibis._.count())
+        tallies[name] = counted.to_pyarrow().cast(
+            pa.schema(
+                [
+                    ("day", pa.date32()),
+                    ("last_day", pa.date32()),
+                    ("no_account", pa.bool_()),
+                    ("of_orphan", pa.bool_()),
+                    ("rows", pa.int64()),
+                ]
+            )
+        )
+    return tallies
 
 
-def _flags(
-    ctx: Context, name: str, table: ir.Table, accounts: ir.Table, contacts: ir.Table
-) -> dict[str, ir.BooleanValue]:
-    """Boolean columns marking each way a row of `name` can go unused; they exclude one another."""
+def _kinds(ctx: Context, name: str, counts: pa.Table) -> dict[str, int]:
+    """The ways rows of `name` go unused at this as-of date; they exclude one another.
+
+    A row is after the horizon when it exists from a day after the as-of date; outside every window when
+    its day (technographics: the day it was last seen) is before the first day of the widest window that
+    reads the table, or when nothing reads it."""
     if name == "contacts":
-        return {"orphaned": ~table.account_id.isin(accounts.known_account).fill_null(False)}
-    start = TABLES[name].exists_from
-    if start is None:
+        return {"orphaned": _rows(counts, counts["of_orphan"])}
+    if TABLES[name].exists_from is None:
         return {}
-    if name == "technographics":
-        after = table.first_seen.notnull() & (table.first_seen > ctx.as_of_value())
-    else:
-        after = ~ctx.before_horizon(table[start])
+    after = pc.fill_null(pc.greater(counts["day"], pa.scalar(ctx.as_of, pa.date32())), False)
+    kept = pc.invert(after)
     if name == "opportunities":
-        known = table.account_id.isin(accounts.known_account).fill_null(False)
-        return {"after_horizon": after, "orphaned": ~after & ~known}
-    no_account = table[RESOLVED].isnull() | ~table[RESOLVED].isin(accounts.known_account).fill_null(False)
-    orphaned = ibis.literal(False)
-    if name == "activities":
-        of_orphan = table.contact_id.isin(contacts.filter(contacts.orphan_contact).known_contact).fill_null(False)
-        orphaned = ~after & of_orphan
-    unmatched = ~after & no_account & ~orphaned
-    outside = ~after & ~unmatched & ~orphaned & _before_every_window(ctx, name, table)
-    return {"after_horizon": after, "unmatched": unmatched, "orphaned": orphaned, "outside_windows": outside}
+        return {"after_horizon": _rows(counts, after), "orphaned": _rows(counts, pc.and_(kept, counts["no_account"]))}
+    orphaned = pc.and_(kept, counts["of_orphan"])
+    unmatched = pc.and_(pc.and_(kept, counts["no_account"]), pc.invert(orphaned))
+    matched = pc.and_(pc.and_(kept, pc.invert(unmatched)), pc.invert(orphaned))
+    windows = _windows(ctx, name)
+    if windows is None:  # a signal reads every row before the horizon
+        outside = pc.and_(matched, pa.scalar(False))
+    elif not windows:  # nothing reads the table
+        outside = matched
+    else:
+        day = counts["last_day"] if name == "technographics" else counts["day"]
+        first_day = ctx.as_of + dt.timedelta(days=1 - max(windows))
+        outside = pc.and_(matched, pc.fill_null(pc.less(day, pa.scalar(first_day, pa.date32())), False))
+    return {
+        "after_horizon": _rows(counts, after),
+        "unmatched": _rows(counts, unmatched),
+        "orphaned": _rows(counts, orphaned),
+        "outside_windows": _rows(counts, outside),
+    }
 
 
-def _before_every_window(ctx: Context, name: str, table: ir.Table) -> ir.BooleanValue:
-    """Older than the lookback (activities) and than every signal window on this table."""
+def _windows(ctx: Context, name: str) -> list[int] | None:
+    """The windows in days that read `name`: the lookback (activities) and each signal's `within_days`;
+    None when a signal reads every row before the horizon."""
     windows: list[int] = [ctx.model.spec.engagement.lookback_days] if name == "activities" else []
     for signal in ctx.model.signals.values():
         if signal.table == name:
             if signal.within_days is None:
-                return ibis.literal(False)  # a signal over all rows before the horizon uses every row
+                return None
             windows.append(signal.within_days)
-    if not windows:
-        return ibis.literal(True)
-    if name == "technographics":
-        return table.last_seen.notnull() & (table.last_seen < ctx.window_start_date(max(windows)))
-    time = TABLES[name].time_column
-    assert time is not None
-    return table[time] < ctx.window_start(max(windows))
+    return windows
+
+
+def _rows(counts: pa.Table, where: pa.ChunkedArray | pa.Array) -> int:
+    return int(pc.sum(pc.filter(counts["rows"], where)).as_py() or 0)

@@ -25,7 +25,6 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from whynow.learn.backtest import backtest, measure, opportunities, replay, run_dates
@@ -203,18 +202,38 @@ def test_the_command_prints_both_models_their_difference_and_writes_the_report(w
     assert 'id="spec-lift"' in html
 
 
-def test_runs_that_share_the_read_data_equal_cold_runs(world: Path, tmp_path: Path) -> None:
-    """The backtest reads and checks the data once for all its dates; each run is still the run `whynow run`
-    makes at that date."""
-    from whynow.learn.backtest import UNIT_COLUMNS
+def test_runs_that_share_the_prepared_data_equal_cold_runs(tmp_path: Path) -> None:
+    """The backtest reads, checks and resolves the data once for all its dates (the run summary's tallies
+    too); each run still writes exactly what `whynow run` writes at that date: every table of the store,
+    the run summary's counts included, on a generated company with orphans, unmatched rows and late rows."""
+    import duckdb
+    from bench.generate import generate
+
+    from whynow.examples import reference_model_path
+    from whynow.model.load import load_model
     from whynow.run import run
 
-    dates = run_dates(*DATES, 7)
-    shared = replay(_model(), str(world), dates, tmp_path / "shared.duckdb").units
-    cold = [
-        run(_model(), str(world), day, store=tmp_path / "cold.duckdb", fresh=i == 0).outputs["account_status"]
-        for i, day in enumerate(dates)
-    ]
-    for day, table in zip(dates, cold, strict=True):
-        mine = shared.filter(pc.equal(shared["as_of"], pa.scalar(day, pa.date32())))
-        assert mine.select(list(UNIT_COLUMNS)).to_pylist() == table.select(list(UNIT_COLUMNS)).to_pylist()
+    data = tmp_path / "company"
+    generate(data, 3_000)
+    model = load_model(reference_model_path())
+    dates = run_dates(dt.date(2026, 11, 6), dt.date(2026, 11, 20), 7)
+    replay(model, str(data), dates, tmp_path / "shared.duckdb")
+    for i, day in enumerate(dates):
+        run(model, str(data), day, store=tmp_path / "cold.duckdb", fresh=i == 0)
+
+    def contents(store: Path) -> dict[str, list[tuple[object, ...]]]:
+        with duckdb.connect(str(store), read_only=True) as con:
+            tables = [t for (t,) in con.execute("SHOW TABLES").fetchall()]
+            found = {}
+            for table in tables:
+                columns = [c for (c, *_) in con.execute(f"DESCRIBE {table}").fetchall()]
+                kept = ", ".join(f'"{c}"' for c in columns if c not in ("run_id", "started_at", "finished_at"))
+                found[table] = con.execute(f"SELECT {kept} FROM {table} ORDER BY ALL").fetchall()
+            return found
+
+    shared, cold = contents(tmp_path / "shared.duckdb"), contents(tmp_path / "cold.duckdb")
+    assert shared.keys() == cold.keys() and {"account_status", "runs", "evidence"} <= shared.keys()
+    assert len({row[0] for row in shared["runs"]}) == len(dates)
+    assert any(row for row in shared["runs"] if row[-1])  # summary counts are there to compare
+    for table in cold:
+        assert shared[table] == cold[table], table

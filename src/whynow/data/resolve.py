@@ -24,7 +24,8 @@ def normalize_domain(domain: ir.StringValue) -> ir.StringValue:
 
 
 def resolve_accounts(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
-    """Each account-resolved table with `resolved_account_id` (NULL when no account matches)."""
+    """Each account-resolved table with `resolved_account_id` (NULL when no account matches); a table that
+    has it already (`run.shared_inputs`) is taken as it is."""
     accounts = tables["accounts"]
     ids = accounts.select(known_id=accounts.account_id)
     by_domain = (
@@ -36,6 +37,9 @@ def resolve_accounts(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
     out: dict[str, ir.Table] = {}
     for name in ACCOUNT_RESOLVED_TABLES:
         t = tables[name]
+        if RESOLVED in t.columns:
+            out[name] = t
+            continue
         domain, account = normalize_domain(t.domain), t.account_id
         if name == "activities":  # only rows without a contact are placed by their account_id or domain
             domain = ibis.ifelse(t.contact_id.isnull(), domain, ibis.null("string"))

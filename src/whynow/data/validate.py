@@ -18,6 +18,7 @@ from typing import Literal
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from whynow.data.backends import close, empty, keep
 from whynow.data.contract import IBIS_TYPES, TABLES, ColumnType
@@ -56,6 +57,7 @@ class Validated:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     source: Source | None = None
+    tallies: dict[str, pa.Table] | None = None  # the run summary's counts, taken once (summary.tally)
 
     def close(self) -> None:
         """Let go of the source's connection (a Spark session stays for the next run of the process)."""

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from whynow.errors import DataError
 from whynow.model.check import CompiledModel
-from whynow.run import RunResult, open_data, run
+from whynow.run import RunResult, open_data, run, shared_inputs
 
 Progress = Callable[[str], None]
 UNIT_COLUMNS = ("account_id", "target", "mqa", "badge", "archetype", "queue", "has_open_opportunity")
@@ -100,7 +100,8 @@ def replay(
     """Run `model` at each date, in order, into a store of its own (a fresh history at the first date);
     `collect` takes a table from each run's result (`whynow learn`'s features)."""
     units, capacity, collected = [], {}, []
-    with open_data(model, data, count_links=False) as validated:  # read and checked once, for every date
+    with open_data(model, data, count_links=False) as opened:
+        validated = shared_inputs(opened)  # read, checked and resolved once, for every date
         for i, as_of in enumerate(dates):
 
             def step(text: str, day: dt.date = as_of) -> None:

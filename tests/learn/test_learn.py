@@ -6,13 +6,17 @@ and page views play no part. learn must put the planted rules first, with the ri
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from whynow.learn.learn import learn
 from whynow.model.load import load_model_text
@@ -177,3 +181,70 @@ def test_the_contact_level_learns_a_planted_label_without_dates(tmp_path: Path) 
     assert all("converted" not in f.name for f in learned.features)  # the label is never a feature
     with pytest.raises(DataError, match="declare it under columns: contacts:"):
         learn_contacts(model, CONTACT_MODEL, str(tmp_path), "visits_total", dt.date(2026, 11, 20))
+
+
+GRADED = """model: graded
+fit:
+  account:
+    - {name: Big, when: "employees > 100", points: 10}
+    - {name: Near, when: "region = 'NA'", points: 10}
+  grades: {A: 20, B: 10}  # the grade letters
+engagement:
+  rules: []
+buying_committee:
+  roles:
+    buyer: "TRUE"
+accounts:
+  target_when: "TRUE"
+  mqa_when: engaged_contacts >= 1
+badges:
+  definitions:
+    - {id: hot, archetype: change, label: Hot, when: fit >= 10, play: Call, why: "{account} fits"}
+"""
+
+
+def test_new_points_come_with_grades_that_keep_each_grades_share() -> None:
+    """Big now weighs twice Near: 10 and 5 points. 1 account in 10 held both (A: fit 20 then, 15 now) and
+    6 in 10 held one or both (B from 10 then; now Near alone is 5): the grades move to 15 and 5."""
+    import numpy as np
+
+    from whynow.learn.learn import Feature, propose
+
+    model = load_model_text(GRADED, "graded.yaml")
+    features = [Feature("fit: Big", "fit", 0), Feature("fit: Near", "fit", 1)]
+    held = [[1, 1]] * 1 + [[1, 0]] * 2 + [[0, 1]] * 3 + [[0, 0]] * 4
+    proposal, diff = propose(model, GRADED, features, [2.0, 1.0], np.array(held, dtype=float))
+    spec = load_model_text(proposal, "proposal.yaml").spec
+    assert [r.points for r in spec.fit.account] == [10, 5]
+    assert spec.fit.grades == {"A": 15, "B": 5}
+    assert [re.sub(r" +#", " #", line) for line in diff if "grades" in line and line[0] == "+"] == [
+        "+  grades: {A: 15, B: 5} # the grade letters"
+    ]
+
+
+@given(
+    old=st.lists(st.integers(-50, 100), min_size=1, max_size=40),
+    scale=st.integers(-3, 3),
+    shift=st.integers(-20, 20),
+    thresholds=st.lists(st.integers(-20, 120), min_size=1, max_size=4, unique=True),
+)
+def test_proposed_grades_are_ordered_and_keep_the_shares_as_near_as_the_new_points_allow(
+    old: list[int], scale: int, shift: int, thresholds: list[int]
+) -> None:
+    import numpy as np
+
+    from whynow.learn.learn import grade_thresholds
+
+    grades = tuple(zip("ABCD", sorted(map(float, thresholds), reverse=True), strict=False))
+    old_fit = np.array(old, dtype=float)
+    new_fit = old_fit * scale + shift
+    proposed = grade_thresholds(grades, old_fit, new_fit)
+    values = list(proposed.values())
+    assert list(proposed) == [letter for letter, _ in grades]
+    assert all(a > b for a, b in itertools.pairwise(values))
+    if proposed == dict(grades):
+        return
+    for letter, threshold in grades:
+        share = (old_fit >= threshold).mean()
+        error = abs((new_fit >= proposed[letter]).mean() - share)
+        assert all(error <= abs((new_fit >= c).mean() - share) for c in [*new_fit, new_fit.max() + 1, threshold])

@@ -11,7 +11,8 @@ It trains an L1-regularised logistic regression (scikit-learn) on the earlier da
 30 % of them, and reports on the test dates its AUC next to the AUC of the model's current `rank_by`,
 precision and lift at capacity, and a calibration table. It proposes new points for the rules: the
 coefficients, per unit of each rule's feature, scaled so that the largest equals the model's largest
-absolute rule points, rounded to integers — as a unified diff of the model file with its comments kept.
+absolute rule points, rounded to integers — and grade thresholds that keep the share of snapshots at each
+grade as it was under the current points, as a unified diff of the model file with its comments kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import io
+import itertools
 import math
 import tempfile
 from collections.abc import Callable, Sequence
@@ -277,7 +279,7 @@ def _fit(
     coefficients = list(fitted.coef_[0] / spread)
     scores = fitted.predict_proba(scaler.transform(x[test]))[:, 1] if test.any() else np.zeros(0)
     both = len(set(y[test])) == 2
-    proposal, diff = propose(model, text, features, coefficients)
+    proposal, diff = propose(model, text, features, coefficients, x)
     return _Fitted(
         features=features,
         coefficients=coefficients,
@@ -394,11 +396,17 @@ def _calibration(scores: np.ndarray[Any, Any], y: np.ndarray[Any, Any], bins: in
 
 
 def propose(
-    model: CompiledModel, text: str, features: Sequence[Feature], coefficients: Sequence[float]
+    model: CompiledModel,
+    text: str,
+    features: Sequence[Feature],
+    coefficients: Sequence[float],
+    x: np.ndarray[Any, Any] | None = None,
 ) -> tuple[str, list[str]]:
     """The model file with new points for each rule that has a feature: the coefficients scaled so that
-    the largest equals the model's largest absolute rule points, rounded; comments kept (ruamel.yaml)."""
+    the largest equals the model's largest absolute rule points, rounded; and, given the snapshots' features
+    `x`, new grade thresholds (`grade_thresholds`); comments kept (ruamel.yaml)."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
 
     points = {
         "fit": [r.points for r in model.spec.fit.account],
@@ -416,17 +424,69 @@ def propose(
     if not rules or largest == 0 or not current:
         return text, []
     scale = max(current) / largest
+    new_points = {feature: int(np.rint(coefficient * scale)) for feature, coefficient in rules}
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the reference model: "  rules:\n    - name: …"
     document = yaml.load(text)
-    for feature, coefficient in rules:
+    for feature, value in new_points.items():
         section = document["fit"][feature.level] if feature.kind == "fit" else document["engagement"]["rules"]
         assert feature.rule is not None
-        section[feature.rule]["points"] = int(np.rint(coefficient * scale))
+        section[feature.rule]["points"] = value
+    if x is not None:
+        fit = [(j, f) for j, f in enumerate(features) if f.kind == "fit" and f.rule is not None]
+        if fit:
+            level_rules = getattr(model.spec.fit, fit[0][1].level)
+            held = x[:, [j for j, _ in fit]]
+            old_fit = held @ np.array([level_rules[f.rule or 0].points for _, f in fit], dtype=float)
+            new_fit = held @ np.array([new_points[f] for _, f in fit], dtype=float)
+            grades = grade_thresholds(model.grades, old_fit, new_fit)
+            if grades != {letter: threshold for letter, threshold in model.grades}:
+                shown = CommentedMap((letter, _number(value)) for letter, value in grades.items())
+                shown.fa.set_flow_style()
+                if "grades" in document["fit"]:
+                    for letter, value in grades.items():
+                        document["fit"]["grades"][letter] = _number(value)
+                else:
+                    document["fit"]["grades"] = shown
     out = io.StringIO()
     yaml.dump(document, out)
     proposal = out.getvalue()
     diff = list(difflib.unified_diff(text.splitlines(), proposal.splitlines(), "model", "proposal", lineterm=""))
     return proposal, diff
+
+
+def grade_thresholds(
+    grades: Sequence[tuple[str, float]], old_fit: np.ndarray[Any, Any], new_fit: np.ndarray[Any, Any]
+) -> dict[str, float]:
+    """Grade thresholds for the proposed points that keep the share of snapshots at or above each grade as
+    it is under the current points (a grade's threshold otherwise means something else once the points
+    change): per grade, the new fit value whose share is nearest, then the one nearest the old threshold.
+    The current thresholds when the new ones would not keep the grades in order.
+
+    >>> old, new = np.array([0, 25, 50, 75, 100.0]), np.array([0, 10, 20, 30, 40.0])
+    >>> grade_thresholds((("A", 80.0), ("B", 50.0)), old, new)
+    {'A': 40.0, 'B': 20.0}
+    >>> grade_thresholds((("A", 80.0), ("B", 50.0)), old, old)
+    {'A': 80.0, 'B': 50.0}
+    """
+    current = {letter: float(threshold) for letter, threshold in grades}
+    if len(old_fit) == 0:
+        return current
+    candidates = sorted({*new_fit.tolist(), float(new_fit.max()) + 1})
+    proposed: dict[str, float] = {}
+    for letter, threshold in grades:
+        share = float((old_fit >= threshold).mean())
+        candidates_here = [*candidates, float(threshold)]
+        proposed[letter] = min(
+            candidates_here, key=lambda c: (abs(float((new_fit >= c).mean()) - share), abs(c - threshold), -c)
+        )
+    values = list(proposed.values())  # model.grades is ordered from the highest threshold down
+    if any(a <= b for a, b in itertools.pairwise(values)):
+        return current
+    return proposed
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value

@@ -201,7 +201,7 @@ def print_learned(console: Console, learned: Learned) -> None:
         weights.add_row(feature.name, f"{weight:+.4g}")
     console.print(weights)
     if learned.diff:
-        console.print("Proposed points (the model file, comments kept):", markup=False)
+        console.print("Proposed points and grades (the model file, comments kept):", markup=False)
         for line in learned.diff:
             console.print(line, markup=False, highlight=False)
     else:

@@ -442,12 +442,12 @@ def propose(
             old_fit = held @ np.array([level_rules[f.rule or 0].points for _, f in fit], dtype=float)
             new_fit = held @ np.array([new_points[f] for _, f in fit], dtype=float)
             grades = grade_thresholds(model.grades, old_fit, new_fit)
-            if grades != {letter: threshold for letter, threshold in model.grades}:
-                shown = CommentedMap((letter, _number(value)) for letter, value in grades.items())
+            if grades != dict(model.grades):
+                shown = CommentedMap((letter, _number(threshold)) for letter, threshold in grades.items())
                 shown.fa.set_flow_style()
                 if "grades" in document["fit"]:
-                    for letter, value in grades.items():
-                        document["fit"]["grades"][letter] = _number(value)
+                    for letter, threshold in grades.items():
+                        document["fit"]["grades"][letter] = _number(threshold)
                 else:
                     document["fit"]["grades"] = shown
     out = io.StringIO()

@@ -42,11 +42,27 @@ bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10
 bench-serve: $(STAMP) ## Latency of every dashboard page and API call on a store of the 50M-activity data (builds it once)
 	$(BIN)/python bench/serve.py $(BENCH_ARGS)
 
-trial: $(STAMP) ## Learn on the real data in ../shared/data where it is there: X Education lead scoring (contact level)
-	@if [ ! -f ../shared/data/x-education-leads/Leads.csv ]; then echo "trial: no ../shared/data/x-education-leads here; nothing to try"; exit 0; fi; \
-	$(BIN)/python examples/trials/x_education/prepare.py ../shared/data/x-education-leads/Leads.csv .trial/x-education && \
-	$(BIN)/whynow learn --level contact --label converted --as-of 2026-11-20 \
-	    --model examples/trials/x_education/model.yaml --data .trial/x-education
+trial: $(STAMP) ## Learn on the real data in ../shared/data where it is there: X Education leads, Olist's funnel, Maven's CRM win/loss
+	@if [ ! -d ../shared/data ]; then echo "trial: no ../shared/data beside the checkout; nothing to try"; exit 0; fi
+	@if [ -f ../shared/data/x-education-leads/Leads.csv ]; then \
+	  echo "== X Education: lead scoring, contact level, label converted"; \
+	  $(BIN)/python examples/trials/x_education/prepare.py ../shared/data/x-education-leads/Leads.csv .trial/x-education && \
+	  $(BIN)/whynow learn --level contact --label converted --as-of 2026-11-20 \
+	      --model examples/trials/x_education/model.yaml --data .trial/x-education; fi
+	@if [ -d ../shared/data/olist-marketing-funnel ]; then \
+	  echo "== Olist: MQL to seller contract, account level, weekly 2017-07-07 .. 2018-05-25, 90-day window"; \
+	  $(BIN)/python examples/trials/olist/prepare.py ../shared/data/olist-marketing-funnel .trial/olist && \
+	  $(BIN)/whynow backtest --model examples/trials/olist/model.yaml --data .trial/olist \
+	      --from 2017-07-07 --to 2018-05-25 --every 7 --window 90 --report .trial/olist-report && \
+	  $(BIN)/whynow learn --model examples/trials/olist/model.yaml --data .trial/olist \
+	      --from 2017-07-07 --to 2018-05-25 --every 7 --window 90; fi
+	@if [ -d ../shared/data/crm-sales-opportunities ]; then \
+	  echo "== Maven CRM: win/loss of closed deals, contact level, label won"; \
+	  $(BIN)/python examples/trials/crm_sales/prepare.py ../shared/data/crm-sales-opportunities .trial/crm-sales && \
+	  $(BIN)/whynow backtest --model examples/trials/crm_sales/model.yaml --data .trial/crm-sales \
+	      --from 2017-01-06 --to 2017-12-29 --every 28 --window 90 && \
+	  $(BIN)/whynow learn --level contact --label won --as-of 2017-12-31 \
+	      --model examples/trials/crm_sales/model.yaml --data .trial/crm-sales; fi
 
 clean: ## Remove the venv, caches, demo output and cached benchmark data
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache whynow-demo whynow.duckdb bench/.data test-artifacts .trial

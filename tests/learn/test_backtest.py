@@ -237,3 +237,25 @@ def test_runs_that_share_the_prepared_data_equal_cold_runs(tmp_path: Path) -> No
     assert any(row for row in shared["runs"] if row[-1])  # summary counts are there to compare
     for table in cold:
         assert shared[table] == cold[table], table
+
+
+def test_a_history_where_every_account_has_a_deal_open_says_there_is_nothing_to_measure(
+    world: Path, tmp_path: Path
+) -> None:
+    """As on a CRM whose every account always has an open deal: no account-date counts, and the table says why
+    instead of printing empty."""
+    import io
+
+    from rich.console import Console
+
+    from whynow.learn.report import print_backtest
+
+    dates = run_dates(*DATES, 7)
+    runs = replay(_model(), str(world), dates, tmp_path / "store.duckdb")
+    column = runs.units.schema.get_field_index("has_open_opportunity")
+    runs.units = runs.units.set_column(column, "has_open_opportunity", pa.array([True] * runs.units.num_rows))
+    result = measure([runs], opportunities(_model(), str(world)), 30, dates)
+    assert result.figures.num_rows == 0
+    out = io.StringIO()
+    print_backtest(Console(file=out, width=200), result)
+    assert "Nothing to measure: at no date was an account surfaced or MQA without an open opportunity" in out.getvalue()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -248,3 +249,38 @@ def test_proposed_grades_are_ordered_and_keep_the_shares_as_near_as_the_new_poin
         share = (old_fit >= threshold).mean()
         error = abs((new_fit >= proposed[letter]).mean() - share)
         assert all(error <= abs((new_fit >= c).mean() - share) for c in [*new_fit, new_fit.max() + 1, threshold])
+
+
+def test_snapshots_are_the_target_accounts_without_an_open_opportunity() -> None:
+    """The unit of the backtest's base rate: A1 at both dates; A2 is not a target, A3 had a deal open."""
+    from whynow.learn.learn import _snapshot_table
+
+    day = dt.date(2026, 11, 6)
+    units = pa.table(
+        {
+            "account_id": ["A1", "A2", "A3", "A1"],
+            "target": [True, False, True, True],
+            "mqa": [False] * 4,
+            "badge": [None] * 4,
+            "archetype": [None] * 4,
+            "queue": ["surfaced"] * 4,
+            "has_open_opportunity": [False, False, True, False],
+            "as_of": [day, day, day, day + dt.timedelta(days=7)],
+        }
+    )
+    collected = units.select(["account_id", "as_of"]).append_column("rank_value", pa.array([1.0] * 4))
+    collected = collected.append_column("fit 0", pa.array([1] * 4)).append_column("fit 1", pa.array([0] * 4))
+    deals = pa.table(
+        {
+            "account_id": ["A1"],
+            "created_at": pa.array([dt.datetime(2026, 11, 10, tzinfo=dt.UTC)], pa.timestamp("us", "UTC")),
+            "amount": [100.0],
+            "is_won": [True],
+        }
+    )
+    table, _ = _snapshot_table(load_model_text(GRADED, "g.yaml"), units, collected, deals, 7, "opportunity")
+    rows = sorted(
+        table.select(["account_id", "as_of", "label"]).to_pylist(), key=lambda r: (r["account_id"], r["as_of"])
+    )
+    rows = [(r["account_id"], r["as_of"], r["label"]) for r in rows]
+    assert rows == [("A1", day, 1), ("A1", day + dt.timedelta(days=7), 0)]

@@ -5,7 +5,8 @@ model's own parts, read from each run's outputs: each account fit rule that held
 rule's points (the account's contacts' rows and its anonymous rows), each numeric or boolean account
 signal, the committee measures, and the model's declared accounts columns (numbers as they are, text
 one-hot for its frequent values). The label is an outcome as the backtest defines it (an opportunity
-created in the window after the date, or a won one), for accounts with no open opportunity then.
+created in the window after the date, or a won one), for target accounts with no open opportunity then
+(the account-dates the backtest's base rate is over).
 
 It trains an L1-regularised logistic regression (scikit-learn) on the earlier dates and tests on the last
 30 % of them, and reports on the test dates its AUC next to the AUC of the model's current `rank_by`,
@@ -296,7 +297,8 @@ def _fit(
 def _snapshot_table(
     model: CompiledModel, units: pa.Table, collected: pa.Table, deals: pa.Table, window: int, label: Label
 ) -> tuple[pa.Table, list[Feature]]:
-    """One row per account and date without an open opportunity: x0…xN, the label, the rank_by columns."""
+    """One row per target account and date without an open opportunity (the backtest's units of the base
+    rate): x0…xN, the label, the rank_by columns."""
     features, numeric = _rule_features(model, "account"), _other_columns(collected)
     con = duckdb.connect()
     try:
@@ -310,7 +312,7 @@ def _snapshot_table(
                 SELECT 1 FROM deals o WHERE {IN_WINDOW} {won}
             ) AS label
             FROM units u JOIN collected c USING (account_id, as_of)
-            WHERE NOT coalesce(u.has_open_opportunity, FALSE)
+            WHERE coalesce(u.target, FALSE) AND NOT coalesce(u.has_open_opportunity, FALSE)
         """, {"window": window}).to_arrow_table()  # fmt: skip
         table, encoded = _encode(con, base, features, numeric, model, "account")
     finally:

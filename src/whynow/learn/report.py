@@ -52,6 +52,13 @@ def print_backtest(console: Console, result: Backtest) -> None:
         f"base rate {_cell('precision', first.get('base_rate'))} of target account-dates",
         markup=False,
     )
+    if not rows:
+        console.print(
+            "Nothing to measure: at no date was an account surfaced or MQA without an open opportunity "
+            "(accounts with an open opportunity at a date count nowhere that date).",
+            markup=False,
+        )
+        return
     table = Table(show_lines=False)
     table.add_column("group")
     for column in SHOWN:

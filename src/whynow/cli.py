@@ -322,6 +322,14 @@ def backtest(
             help="Also write an HTML report with charts, and every figure as CSV, in this folder.", show_default=False
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Also record the figures in this store (a DuckDB file or postgresql://…), where `whynow serve` "
+            "shows them under Backtests. The store's runs are not touched.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Replay the model over past as-of dates (each a real run with its own state and capacity, in a store of
     its own) and measure what happened next: per badge, archetype, MQA and overall, surfaced per run vs
@@ -339,6 +347,15 @@ def backtest(
     if report is not None:
         written = write_report(result, report)
         out.print(f"Wrote {', '.join(str(p) for p in written if p.suffix in ('.html', '.csv'))}", markup=False)
+    if store is not None:
+        import uuid
+
+        from whynow.learn.backtest import recorded
+        from whynow.store import Store
+
+        backtest_id = uuid.uuid4().hex[:12]
+        Store(store).record(recorded(result, backtest_id, dt.datetime.now(dt.UTC)))
+        out.print(f"Recorded as backtest {backtest_id} in {Store(store).name}: `whynow serve` shows it.", markup=False)
 
 
 @app.command()

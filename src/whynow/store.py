@@ -26,6 +26,7 @@ from whynow.errors import DataError
 
 DEFAULT_STORE = "whynow.duckdb"
 OUTBOX = "alerts"  # the alert outbox (SPEC §7): kept across runs and --fresh
+BACKTESTS = ("backtests", "backtest_figures", "backtest_runs")  # recorded backtests (SPEC §9): kept by --fresh
 Row = dict[str, object]
 
 
@@ -267,8 +268,8 @@ class Store:
         db = self.connect()
         try:
             db.execute("BEGIN")
-            if self.forget:  # every table of the store's schema but the outbox is whynow's history
-                for table in db.tables() - {OUTBOX}:
+            if self.forget:  # every table of the store's schema but the outbox and backtests is the history
+                for table in db.tables() - {OUTBOX, *BACKTESTS}:
                     db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
             db.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
             db.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))
@@ -276,6 +277,22 @@ class Store:
                 self._replace(db, name, table, as_of)
             if alerts is not None and alerts.num_rows:
                 self._add_alerts(db, alerts)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def record(self, tables: Mapping[str, pa.Table]) -> None:
+        """Add the rows of each table (created, or widened, as needed) in one transaction: a recorded
+        backtest (SPEC §9) is all there or not at all."""
+        db = self.connect()
+        try:
+            db.execute("BEGIN")
+            for name, table in tables.items():
+                self._create_or_widen(db, name, table)
+                db.append(name, table)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -183,7 +183,8 @@ def test_the_command_prints_both_models_their_difference_and_writes_the_report(w
     result = subprocess.run(
         [sys.executable, "-m", "whynow", "backtest", "--model", str(tmp_path / "with-research.yaml"),
          "--against", str(tmp_path / "surge-only.yaml"), "--data", str(world), "--from", "2026-11-06",
-         "--to", "2026-11-20", "--window", "30", "--report", str(tmp_path / "report")],
+         "--to", "2026-11-20", "--window", "30", "--report", str(tmp_path / "report"),
+         "--store", str(tmp_path / "kept.duckdb")],
         capture_output=True, text=True, timeout=300, env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -197,6 +198,16 @@ def test_the_command_prints_both_models_their_difference_and_writes_the_report(w
         ("surge-only", "badge", "surge"),
         ("with-research", "overall", "surfaced"),
     }
+    import duckdb
+
+    recorded_id = result.stdout.split("Recorded as backtest ")[1].split()[0]
+    with duckdb.connect(str(tmp_path / "kept.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT backtest_id, runs, window_days FROM backtests").fetchall() == [(recorded_id, 3, 30)]
+        stored = con.execute(
+            'SELECT model, "group", name FROM backtest_figures ORDER BY position'
+        ).fetchall()  # the figures as the CSV has them, in its order
+        assert "runs" not in {t for (t,) in con.execute("SHOW TABLES").fetchall()}  # no run goes into that store
+    assert stored == [(r["model"], r["group"], r["name"] or None) for r in rows]
     html = (tmp_path / "report" / "report.html").read_text()
     assert '<script src="plotly.min.js"></script>' in html and (tmp_path / "report" / "plotly.min.js").exists()
     assert 'id="spec-lift"' in html

@@ -2,7 +2,8 @@
 
 The store holds two weekly runs of a 300-account demo company; one surfaced account is named
 `<script>alert(1)</script>` in the input data, and the second run uses a model with one rule changed, so
-the Model page has a diff.
+the Model page has a diff. A backtest of the reference model over the two weeks is recorded in it
+(`BACKTEST_ID`), as `whynow backtest --store` records one.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ import pytest
 
 from whynow.demo import DEMO_AS_OF, generate_demo_data
 from whynow.examples import reference_model_path
+from whynow.learn.backtest import backtest, recorded
 from whynow.model.load import load_model, load_model_text
 from whynow.run import run
 from whynow.serve.app import running
+from whynow.store import Store
 
 XSS = "<script>alert(1)</script>"
 WEEKS = (DEMO_AS_OF - dt.timedelta(weeks=1), DEMO_AS_OF)
 TOKEN = "s3cret-token-for-the-tests-0123456789"
+BACKTEST_ID = "bt-demo"
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ def make_demo(folder: Path, store: Path | str) -> Demo:
     changed = text.replace("points: 25", "points: 26", 1)
     assert changed != text
     run(load_model_text(changed, "changed.yaml"), str(folder), WEEKS[1], store=store, send_alerts=False)
+    replayed = backtest([model], str(folder), *WEEKS, every=7, window=30)
+    Store(store).record(recorded(replayed, BACKTEST_ID, dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)))
     return Demo(folder, Path(str(store)), target)
 
 

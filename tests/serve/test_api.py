@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from tests.serve.conftest import Demo, Server
+from tests.serve.conftest import BACKTEST_ID, WEEKS, Demo, Server
 
 
 def _get(server: Server, path: str, **params: object) -> httpx.Response:
@@ -41,6 +41,8 @@ def test_the_openapi_schema_is_valid_and_lists_every_endpoint(openapi: dict[str,
         "/api/queues",
         "/api/changes",
         "/api/model",
+        "/api/backtests",
+        "/api/backtests/{backtest_id}",
     }
 
 
@@ -53,10 +55,12 @@ def test_every_answer_matches_the_schema(server: Server, openapi: dict[str, Any]
         ("/api/queues", {}),
         ("/api/changes", {"per_page": 500}),
         ("/api/model", {}),
+        ("/api/backtests", {}),
+        (f"/api/backtests/{BACKTEST_ID}", {}),
     ):
         response = _get(server, path, **params)
         assert response.status_code == 200, (path, response.text)
-        _matches(openapi, path, response.json())
+        _matches(openapi, path.replace(BACKTEST_ID, "{backtest_id}"), response.json())
     for account_id in (
         demo.xss_account,
         *(row[0] for row in demo.sql("SELECT account_id FROM account_status LIMIT 5")),
@@ -236,3 +240,23 @@ def test_the_committee_pages_through_every_contact(server: Server, demo: Demo) -
     assert sorted(seen) == sorted(c for (c,) in demo.sql(
         "SELECT contact_id FROM contact_status WHERE as_of = ? AND account_id = ?", [as_of, account_id]))  # fmt: skip
     assert _get(server, f"/api/accounts/{account_id}", people=101).status_code == 422
+
+
+def test_a_recorded_backtest_is_listed_and_shows_its_figures_as_stored(server: Server, demo: Demo) -> None:
+    """`whynow backtest --store` records the figures; the dashboard reads them back as they were, in order."""
+    listed = _get(server, "/api/backtests").json()["backtests"]
+    assert [(b["backtest_id"], b["runs"], b["window"], b["models"]) for b in listed] == [
+        (BACKTEST_ID, 2, 30, ["reference-saas"])
+    ]
+    shown = _get(server, f"/api/backtests/{BACKTEST_ID}").json()
+    stored = demo.sql(
+        'SELECT "group", name, account_dates, outcomes, precision FROM backtest_figures WHERE backtest_id = ? '
+        "ORDER BY position",
+        [BACKTEST_ID],
+    )
+    assert [(f["group"], f["name"], f["account_dates"], f["outcomes"], f["precision"]) for f in shown["figures"]] == [
+        tuple(row) for row in stored
+    ]
+    assert shown["figures"][0]["group"] == "overall"
+    assert [r["as_of"] for r in shown["per_run"]] == [str(d) for d in WEEKS]
+    assert _get(server, "/api/backtests/nope").status_code == 404

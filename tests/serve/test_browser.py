@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.conftest import XSS, Demo, Server
+from tests.serve.conftest import BACKTEST_ID, XSS, Demo, Server
 from whynow.pipeline.narrative import format_value
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -131,7 +131,8 @@ def test_the_account_list_filters(page, demo: Demo) -> None:
 
 
 def test_every_page_opens_without_errors(page, demo: Demo) -> None:
-    for path in ("/queues", "/accounts", f"/accounts/{demo.xss_account}", "/changes", "/runs", "/model", "/api/docs"):
+    for path in ("/queues", "/accounts", f"/accounts/{demo.xss_account}", "/changes", "/runs", "/model", "/backtests",
+                 "/api/docs"):  # fmt: skip
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         assert page.locator("h1").count() == 1
@@ -154,3 +155,14 @@ def test_a_queue_shows_capacity_and_a_script_named_account_as_text(page, demo: D
     link.click()
     page.wait_for_url(f"**/accounts/{demo.xss_account}")
     assert page.locator("#account-name").inner_text().startswith(XSS)
+
+
+def test_a_recorded_backtest_opens_from_its_list_with_its_charts_drawn(page, demo: Demo) -> None:
+    page.goto("/backtests")
+    page.locator(f"#backtests a[href='/backtests/{BACKTEST_ID}']").click()
+    page.wait_for_url(f"**/backtests/{BACKTEST_ID}")
+    for chart in ("lift", "surfaced", "precision"):
+        page.locator(f"#chart-{chart} svg.main-svg").first.wait_for()
+    rows = page.locator("#figures tbody tr")
+    stored = demo.sql("SELECT count(*) FROM backtest_figures WHERE backtest_id = ?", [BACKTEST_ID])[0][0]
+    assert rows.count() == stored and "overall: surfaced" in rows.first.inner_text()

@@ -11,7 +11,7 @@ import httpx
 import ibis
 import pytest
 
-from tests.serve.conftest import Demo, Server, make_demo, serving
+from tests.serve.conftest import BACKTEST_ID, Demo, Server, make_demo, serving
 from tests.test_backends import _unavailable
 
 
@@ -42,6 +42,8 @@ def _answers(server: Server, demo: Demo) -> dict[str, object]:
         "queues": "/api/queues?per_page=500",
         "changes": "/api/changes?per_page=500&entity_type=account",
         "model": "/api/model",
+        "backtests": "/api/backtests",
+        "backtest": f"/api/backtests/{BACKTEST_ID}",
     }
     answers: dict[str, object] = {}
     for name, path in paths.items():

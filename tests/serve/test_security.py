@@ -15,13 +15,32 @@ import httpx
 import pytest
 
 import whynow.serve.query
-from tests.serve.conftest import TOKEN, XSS, Demo, Server, serving
+from tests.serve.conftest import BACKTEST_ID, TOKEN, XSS, Demo, Server, serving
 from tests.test_store_busy import _held
 from whynow.serve.query import Busy, reading
 from whynow.store import Store
 
-PAGES = ("/", "/queues", "/accounts", "/changes", "/runs", "/model", "/api/docs")
-API = ("/api/runs", "/api/overview", "/api/accounts", "/api/queues", "/api/changes", "/api/model", "/api/openapi.json")
+PAGES = (
+    "/",
+    "/queues",
+    "/accounts",
+    "/changes",
+    "/runs",
+    "/model",
+    "/backtests",
+    f"/backtests/{BACKTEST_ID}",
+    "/api/docs",
+)
+API = (
+    "/api/runs",
+    "/api/overview",
+    "/api/accounts",
+    "/api/queues",
+    "/api/changes",
+    "/api/model",
+    "/api/backtests",
+    "/api/openapi.json",
+)
 
 
 @pytest.fixture(scope="module")

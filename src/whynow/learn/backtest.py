@@ -21,6 +21,7 @@ account_status rows and the opportunities.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,27 @@ class Backtest:
     models: list[str]  # the models' names, in the order given (the first is the one compared against)
     figures: pa.Table  # FIGURE_COLUMNS: one row per model and group (overall, MQA, each archetype and badge)
     per_run: pa.Table  # model, as_of, surfaced, capacity, account_dates, outcomes, precision, base_rate
+
+
+def recorded(result: Backtest, backtest_id: str, recorded_at: dt.datetime) -> dict[str, pa.Table]:
+    """The backtest as the store's rows (`whynow backtest --store`, read back by the dashboard): one row in
+    `backtests`, its figures in `backtest_figures` and its per-run view in `backtest_runs`."""
+    summary = pa.Table.from_pylist(
+        [{"backtest_id": backtest_id, "recorded_at": recorded_at, "first_date": result.dates[0],
+          "last_date": result.dates[-1], "runs": len(result.dates), "window_days": result.window,
+          "models": json.dumps(result.models), "dates": json.dumps([str(d) for d in result.dates])}],
+        schema=pa.schema([("backtest_id", pa.string()), ("recorded_at", pa.timestamp("us", "UTC")),
+                          ("first_date", pa.date32()), ("last_date", pa.date32()), ("runs", pa.int64()),
+                          ("window_days", pa.int64()), ("models", pa.string()), ("dates", pa.string())]),
+    )  # fmt: skip
+
+    def tagged(table: pa.Table) -> pa.Table:
+        order = pa.array(range(table.num_rows), pa.int64())  # the rows' order: models as given, then groups
+        return table.add_column(0, "backtest_id", pa.array([backtest_id] * table.num_rows, pa.string())).append_column(
+            "position", order
+        )
+
+    return {"backtests": summary, "backtest_figures": tagged(result.figures), "backtest_runs": tagged(result.per_run)}
 
 
 def run_dates(start: dt.date, end: dt.date, every: int) -> list[dt.date]:

@@ -112,7 +112,7 @@ def write_report(result: Backtest, folder: Path) -> list[Path]:
     html = environment.get_template("backtest.html").render(
         result=result,
         figures=result.figures.to_pylist(),
-        charts={name: script_json(spec) for name, spec in _charts(result).items()},
+        charts={name: script_json(spec) for name, spec in charts(result).items()},
         cell=_cell,
         shown=SHOWN,
         headers=HEADERS,
@@ -122,7 +122,9 @@ def write_report(result: Backtest, folder: Path) -> list[Path]:
     return written
 
 
-def _charts(result: Backtest) -> dict[str, dict[str, Any]]:
+def charts(result: Backtest) -> dict[str, dict[str, Any]]:
+    """plotly.js figures of a backtest: lift per badge, surfaced vs capacity and precision per run (the report
+    and the dashboard's Backtests page)."""
     figures, per_run = result.figures.to_pylist(), result.per_run.to_pylist()
     models = result.models
     layout = {"margin": {"l": 60, "r": 20, "t": 30, "b": 60}, "height": 320, "font": {"size": 12}}

@@ -58,3 +58,15 @@ def changes(request: Request, f: Annotated[schemas.ChangeFilter, Query()]) -> sc
 def model(request: Request, q: Annotated[schemas.ModelQuery, Query()]) -> schemas.ModelView:
     with query.reading(store_of(request)) as r:
         return query.model(r, q)
+
+
+@router.get("/backtests", response_model=schemas.Backtests, summary="The backtests recorded in the store")
+def backtests(request: Request) -> schemas.Backtests:
+    with query.reading(store_of(request)) as r:
+        return query.backtests(r)
+
+
+@router.get("/backtests/{backtest_id}", response_model=schemas.BacktestView, summary="One backtest's figures")
+def backtest(request: Request, backtest_id: str) -> schemas.BacktestView:
+    with query.reading(store_of(request)) as r:
+        return query.backtest(r, backtest_id)

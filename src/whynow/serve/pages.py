@@ -184,6 +184,34 @@ def runs_page(request: Request) -> HTMLResponse:
     return render(request, "runs.html", view=view)
 
 
+@router.get("/backtests", response_class=HTMLResponse)
+def backtests_page(request: Request) -> HTMLResponse:
+    with query.reading(store_of(request)) as r:
+        view = query.backtests(r)
+    return render(request, "backtests.html", view=view)
+
+
+@router.get("/backtests/{backtest_id}", response_class=HTMLResponse)
+def backtest_page(request: Request, backtest_id: str) -> HTMLResponse:
+    import pyarrow as pa
+
+    from whynow.learn.backtest import Backtest
+    from whynow.learn.report import HEADERS, SHOWN, charts
+    from whynow.learn.report import _cell as cell
+
+    with query.reading(store_of(request)) as r:
+        view = query.backtest(r, backtest_id)
+    summary = view.backtest
+    result = Backtest(
+        dates=[summary.first_date, summary.last_date],
+        window=summary.window,
+        models=summary.models,
+        figures=pa.Table.from_pylist([f.model_dump() for f in view.figures]),
+        per_run=pa.Table.from_pylist([row.model_dump() for row in view.per_run]),
+    )
+    return render(request, "backtest.html", view=view, charts=charts(result), cell=cell, shown=SHOWN, headers=HEADERS)
+
+
 @router.get("/model", response_class=HTMLResponse)
 def model_page(request: Request, q: Annotated[schemas.ModelQuery, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:

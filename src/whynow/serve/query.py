@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import difflib
 import functools
+import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -554,4 +555,32 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
                 [account_id, as_of],
             )
         ],
+    )
+
+
+def backtests(r: Reader) -> s.Backtests:
+    """The backtests recorded in the store (`whynow backtest --store`), newest first."""
+    if not r.has("backtests"):
+        return s.Backtests(backtests=[])
+    rows = r.query("SELECT * FROM backtests ORDER BY recorded_at DESC, backtest_id")
+    return s.Backtests(backtests=[_backtest_summary(row) for row in rows])
+
+
+def backtest(r: Reader, backtest_id: str) -> s.BacktestView:
+    """One recorded backtest: its figures per model and group, and per model and run, in their order."""
+    found = r.query("SELECT * FROM backtests WHERE backtest_id = ?", [backtest_id]) if r.has("backtests") else []
+    if not found:
+        raise NotFound(f"no backtest {backtest_id} in {r.store.name}; see /backtests for the recorded ones")
+    figures = r.query("SELECT * FROM backtest_figures WHERE backtest_id = ? ORDER BY position", [backtest_id])
+    per_run = r.query("SELECT * FROM backtest_runs WHERE backtest_id = ? ORDER BY position", [backtest_id])
+    return s.BacktestView(
+        backtest=_backtest_summary(found[0]),
+        figures=[s.BacktestFigure.model_validate(row) for row in figures],
+        per_run=[s.BacktestRun.model_validate(row) for row in per_run],
+    )
+
+
+def _backtest_summary(row: Row) -> s.BacktestSummary:
+    return s.BacktestSummary.model_validate(
+        {**row, "window": row["window_days"], "models": json.loads(str(row["models"]))}
     )

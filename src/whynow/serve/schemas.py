@@ -363,3 +363,51 @@ class AccountDetail(BaseModel):
     mqa: Check
     stages: list[Check] = Field(description="The journey stages checked in order, up to the account's.")
     changes: list[Change]
+
+
+class BacktestSummary(BaseModel):
+    backtest_id: str
+    recorded_at: dt.datetime
+    first_date: dt.date
+    last_date: dt.date
+    runs: int
+    window: int = Field(description="Days after a run in which an opportunity is its outcome.")
+    models: list[str] = Field(description="The models replayed, the first the one compared against.")
+
+
+class BacktestFigure(BaseModel):
+    model: str
+    group: Literal["overall", "mqa", "archetype", "badge"]
+    name: str | None
+    runs: int
+    surfaced_per_run: float | None
+    capacity_per_run: float | None
+    account_dates: int
+    outcomes: int
+    precision: float | None
+    base_rate: float | None
+    lift: float | None
+    won: int
+    win_rate: float | None
+    pipeline: float | None
+    median_days: float | None
+
+
+class BacktestRun(BaseModel):
+    model: str
+    as_of: dt.date
+    surfaced: int
+    capacity: int | None
+    outcomes: int
+    precision: float | None
+    base_rate: float | None
+
+
+class Backtests(BaseModel):
+    backtests: list[BacktestSummary] = Field(description="Recorded by `whynow backtest --store`, newest first.")
+
+
+class BacktestView(BaseModel):
+    backtest: BacktestSummary
+    figures: list[BacktestFigure]
+    per_run: list[BacktestRun]

@@ -7,12 +7,13 @@ leaves the store as it was, and writing an as-of date again replaces that date's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -265,9 +266,7 @@ class Store:
         text) and add the `alerts` whose keys the outbox does not hold yet, all in one transaction; a
         forgetting store first removes every earlier run in that same transaction (the outbox stays:
         an alert already sent is not sent again), so a failed `--fresh` run loses nothing."""
-        db = self.connect()
-        try:
-            db.execute("BEGIN")
+        with self._transaction() as db:
             if self.forget:  # every table of the store's schema but the outbox and backtests is the history
                 for table in db.tables() - {OUTBOX, *BACKTESTS}:
                     db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
@@ -277,22 +276,22 @@ class Store:
                 self._replace(db, name, table, as_of)
             if alerts is not None and alerts.num_rows:
                 self._add_alerts(db, alerts)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
 
     def record(self, tables: Mapping[str, pa.Table]) -> None:
         """Add the rows of each table (created, or widened, as needed) in one transaction: a recorded
         backtest (SPEC §9) is all there or not at all."""
-        db = self.connect()
-        try:
-            db.execute("BEGIN")
+        with self._transaction() as db:
             for name, table in tables.items():
                 self._create_or_widen(db, name, table)
                 db.append(name, table)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[_Database]:
+        """A connection in one transaction: committed when the block ends, rolled back if it raises."""
+        db = self.connect()
+        try:
+            db.execute("BEGIN")
+            yield db
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -25,6 +25,10 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/trials: tables.py
+
+from tables import main, write_tables
+
 
 def prepare(crm: Path, out: Path) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
@@ -53,17 +57,10 @@ def prepare(crm: Path, out: Path) -> dict[str, int]:
         "d.deal_stage = 'Won' AS won "
         "FROM deals d JOIN accounts a ON a.account = d.account WHERE d.deal_stage IN ('Won', 'Lost')",
     }
-    written = {}
-    for table, query in queries.items():
-        con.execute(f"COPY ({query}) TO '{out / f'{table}.csv'}' (HEADER)")
-        found = con.execute(f"SELECT count(*) FROM ({query})").fetchone()
-        written[table] = int(found[0]) if found else 0
+    written = write_tables(con, queries, out)
     con.close()
     return written
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    counts = prepare(Path(sys.argv[1]), Path(sys.argv[2]))
-    print(f"wrote {sys.argv[2]}: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
+    main(prepare, __doc__)

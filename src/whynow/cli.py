@@ -386,10 +386,10 @@ def learn(
         typer.Option(help="Save the proposed model as this new file (never over the model).", show_default=False),
     ] = None,
 ) -> None:
-    """Fit an L1-regularised logistic regression on snapshots built from the model's own parts — accounts at
-    each as-of date (outcome: an opportunity in the window), or contacts (--level contact, --label COLUMN,
-    a 70/30 split) — report it on held-out data next to the model's own ranking, and propose new points
-    as a diff of the model file."""
+    """Fit an L1-regularised logistic regression on snapshots built from the model's own parts — target
+    accounts at each as-of date (outcome: an opportunity in the window), or contacts (--level contact,
+    --label COLUMN, a 70/30 split) — report it on held-out data next to the model's own ranking, and
+    propose new points and grade thresholds as a diff of the model file."""
     from whynow.learn.backtest import run_dates
     from whynow.learn.learn import learn as fit_accounts
     from whynow.learn.learn import learn_contacts

@@ -180,6 +180,8 @@ def test_the_contact_level_learns_a_planted_label_without_dates(tmp_path: Path) 
     points = {r.name: r.points for r in load_model_text(learned.proposal, "p.yaml").spec.fit.contact}
     assert points["Professional"] > 0 > points["Student"]  # the planted signs
     assert all("converted" not in f.name for f in learned.features)  # the label is never a feature
+    again = learn_contacts(model, CONTACT_MODEL, str(tmp_path), "converted", dt.date(2026, 11, 20))
+    assert (again.auc, again.coefficients) == (learned.auc, learned.coefficients)  # the seeded split is the same
     with pytest.raises(DataError, match="declare it under columns: contacts:"):
         learn_contacts(model, CONTACT_MODEL, str(tmp_path), "visits_total", dt.date(2026, 11, 20))
 

@@ -126,6 +126,7 @@ def _features_of(
                        {", " + parts if parts else ""}{", " + columns if columns else ""}
                 FROM {status} a LEFT JOIN rows b ON b.{key} = a.{key}
                 GROUP BY ALL
+                ORDER BY a.{key}
             """
             return con.execute(sql, parameters).to_arrow_table()
         finally:
@@ -203,8 +204,8 @@ def learn_contacts(
         base = con.execute(
             "SELECT * EXCLUDE (label_value), CASE WHEN label_value IS NULL THEN NULL "
             "ELSE lower(CAST(label_value AS VARCHAR)) IN ('1', '1.0', 'true', 'yes', 'y', 't') END AS label "
-            "FROM collected WHERE label_value IS NOT NULL"
-        ).to_arrow_table()
+            "FROM collected WHERE label_value IS NOT NULL ORDER BY contact_id"
+        ).to_arrow_table()  # in a fixed order: the seeded split picks the same rows every time
         table, features = _encode(
             con, base, _rule_features(model, "contact"), _other_columns(collected), model, "contact"
         )
@@ -313,6 +314,7 @@ def _snapshot_table(
             ) AS label
             FROM units u JOIN collected c USING (account_id, as_of)
             WHERE coalesce(u.target, FALSE) AND NOT coalesce(u.has_open_opportunity, FALSE)
+            ORDER BY as_of, account_id
         """, {"window": window}).to_arrow_table()  # fmt: skip
         table, encoded = _encode(con, base, features, numeric, model, "account")
     finally:

@@ -83,10 +83,10 @@ def recorded(result: Backtest, backtest_id: str, recorded_at: dt.datetime) -> di
     summary = pa.Table.from_pylist(
         [{"backtest_id": backtest_id, "recorded_at": recorded_at, "first_date": result.dates[0],
           "last_date": result.dates[-1], "runs": len(result.dates), "window_days": result.window,
-          "models": json.dumps(result.models), "dates": json.dumps([str(d) for d in result.dates])}],
+          "models": json.dumps(result.models)}],
         schema=pa.schema([("backtest_id", pa.string()), ("recorded_at", pa.timestamp("us", "UTC")),
                           ("first_date", pa.date32()), ("last_date", pa.date32()), ("runs", pa.int64()),
-                          ("window_days", pa.int64()), ("models", pa.string()), ("dates", pa.string())]),
+                          ("window_days", pa.int64()), ("models", pa.string())]),
     )  # fmt: skip
 
     def tagged(table: pa.Table) -> pa.Table:

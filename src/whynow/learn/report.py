@@ -4,6 +4,7 @@ charts (lift per badge, surfaced vs capacity over time, precision over time) and
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ HEADERS = {
 COMPARED = ("surfaced_per_run", "precision", "lift")  # with --against: the difference, second minus first
 
 
-def _cell(column: str, value: Any) -> str:
+def cell(column: str, value: Any) -> str:
     if value is None:
         return "–"
     if column in ("precision", "win_rate"):
@@ -48,8 +49,8 @@ def print_backtest(console: Console, result: Backtest) -> None:
     first = rows[0] if rows else {}
     console.print(
         f"Backtest over {len(result.dates)} runs ({result.dates[0]} … {result.dates[-1]}), outcomes within "
-        f"{result.window} days; capacity {_cell('surfaced_per_run', first.get('capacity_per_run'))} per run; "
-        f"base rate {_cell('precision', first.get('base_rate'))} of target account-dates",
+        f"{result.window} days; capacity {cell('surfaced_per_run', first.get('capacity_per_run'))} per run; "
+        f"base rate {cell('precision', first.get('base_rate'))} of target account-dates",
         markup=False,
     )
     if not rows:
@@ -74,7 +75,7 @@ def print_backtest(console: Console, result: Backtest) -> None:
             cells[0] = f"  {name}"
         for column in SHOWN:
             values = [found.get((m, group, name), {}).get(column) for m in models]
-            cells += [_cell(column, v) for v in values]
+            cells += [cell(column, v) for v in values]
             if len(models) == 2 and column in COMPARED:
                 a, b = values
                 cells.append("–" if a is None or b is None else _signed(column, b - a))
@@ -112,8 +113,11 @@ def write_report(result: Backtest, folder: Path) -> list[Path]:
     html = environment.get_template("backtest.html").render(
         result=result,
         figures=result.figures.to_pylist(),
-        charts={name: script_json(spec) for name, spec in charts(result).items()},
-        cell=_cell,
+        charts={
+            name: script_json(spec)
+            for name, spec in charts(result.models, result.figures.to_pylist(), result.per_run.to_pylist()).items()
+        },
+        cell=cell,
         shown=SHOWN,
         headers=HEADERS,
     )
@@ -122,11 +126,11 @@ def write_report(result: Backtest, folder: Path) -> list[Path]:
     return written
 
 
-def charts(result: Backtest) -> dict[str, dict[str, Any]]:
-    """plotly.js figures of a backtest: lift per badge, surfaced vs capacity and precision per run (the report
-    and the dashboard's Backtests page)."""
-    figures, per_run = result.figures.to_pylist(), result.per_run.to_pylist()
-    models = result.models
+def charts(
+    models: Sequence[str], figures: Sequence[Mapping[str, Any]], per_run: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """plotly.js figures of a backtest from its figure and per-run rows: lift per badge, surfaced vs capacity
+    and precision per run (the report and the dashboard's Backtests page)."""
     layout = {"margin": {"l": 60, "r": 20, "t": 30, "b": 60}, "height": 320, "font": {"size": 12}}
     lift = {
         "data": [

@@ -193,23 +193,14 @@ def backtests_page(request: Request) -> HTMLResponse:
 
 @router.get("/backtests/{backtest_id}", response_class=HTMLResponse)
 def backtest_page(request: Request, backtest_id: str) -> HTMLResponse:
-    import pyarrow as pa
-
-    from whynow.learn.backtest import Backtest
-    from whynow.learn.report import HEADERS, SHOWN, charts
-    from whynow.learn.report import _cell as cell
+    from whynow.learn.report import HEADERS, SHOWN, cell, charts
 
     with query.reading(store_of(request)) as r:
         view = query.backtest(r, backtest_id)
-    summary = view.backtest
-    result = Backtest(
-        dates=[summary.first_date, summary.last_date],
-        window=summary.window,
-        models=summary.models,
-        figures=pa.Table.from_pylist([f.model_dump() for f in view.figures]),
-        per_run=pa.Table.from_pylist([row.model_dump() for row in view.per_run]),
+    drawn = charts(
+        view.backtest.models, [f.model_dump() for f in view.figures], [row.model_dump() for row in view.per_run]
     )
-    return render(request, "backtest.html", view=view, charts=charts(result), cell=cell, shown=SHOWN, headers=HEADERS)
+    return render(request, "backtest.html", view=view, charts=drawn, cell=cell, shown=SHOWN, headers=HEADERS)
 
 
 @router.get("/model", response_class=HTMLResponse)

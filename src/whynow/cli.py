@@ -19,12 +19,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from whynow import __version__
 from whynow.alerts.outbox import AlertStatus
+from whynow.crm import Crm
 from whynow.data.validate import OnBadRows
 from whynow.errors import WhynowError
 from whynow.run import RUN_STEPS, FileFormat, RunResult
 from whynow.sql import Dialect
 
 LearnLevel = Literal["account", "contact"]
+ImportFormat = Literal["csv", "parquet"]
 
 app = typer.Typer(
     name="whynow",
@@ -461,6 +463,49 @@ def compile_command(
     compiled = load_model(model)
     for statement in compile_model(compiled, dialect, _as_of(as_of) or dt.datetime.now(dt.UTC).date()):
         out.print(statement + "\n", markup=False)
+
+
+@app.command(name="import")
+@reports_user_errors
+def import_command(
+    crm: Annotated[
+        Crm | None, typer.Argument(help="The CRM the export comes from: salesforce or hubspot.", show_default=False)
+    ] = None,
+    folder: Annotated[
+        Path | None, typer.Argument(help="The folder of export files, as the CRM wrote them.", show_default=False)
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="The folder to write the data contract's tables to: `whynow run --data` reads it as is."
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="A mapping file (YAML) laid over the built-in mapping: renames, values, defaults."),
+    ] = None,
+    file_format: Annotated[ImportFormat, typer.Option("--format", help="Format of the written tables.")] = "csv",
+    strict: Annotated[bool, typer.Option(help="Fail, writing nothing, if any row cannot be placed.")] = False,
+    print_mapping: Annotated[
+        bool, typer.Option("--print-mapping", help="Print the built-in mapping (of CRM, or of both) and exit.")
+    ] = False,
+) -> None:
+    """Turn a Salesforce or HubSpot export into the data contract's tables (SPEC §11), with a report of what
+    was read, written, not placed and not mapped."""
+    from whynow.crm import CRMS, builtin_mapping, import_crm
+
+    if print_mapping:
+        for one in [crm] if crm else CRMS:
+            out.print(builtin_mapping(one), markup=False)
+        return
+    if crm is None or folder is None:
+        raise typer.BadParameter("give the CRM and the export folder: whynow import salesforce|hubspot DIR --out SRC")
+    if out_dir is None:
+        raise typer.BadParameter("give --out SRC, the folder to write the tables to", param_hint="--out")
+    from whynow.report import print_import_report
+
+    report = import_crm(crm, folder, out_dir, mapping, file_format, strict)
+    print_import_report(out, report)
 
 
 @app.command()

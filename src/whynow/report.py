@@ -10,6 +10,7 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
+from whynow.crm.importer import ImportReport
 from whynow.run import RunResult
 from whynow.summary import KINDS
 
@@ -71,3 +72,54 @@ def print_run_summary(console: Console, result: RunResult) -> None:
 def _counts(table: pa.Table, column: str) -> str:
     found = Counter(v for v in table.column(column).to_pylist())
     return ", ".join(f"{k if k is not None else 'none'} {n}" for k, n in sorted(found.items(), key=lambda kv: -kv[1]))
+
+
+def print_import_report(console: Console, report: ImportReport) -> None:
+    """What `whynow import` prints (SPEC §11): rows read and written, rows not placed (with the reason),
+    the formats found, the columns not mapped, the files not read, and the mapping used."""
+    crm = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(report.crm, report.crm)
+    console.print(f"Imported the {crm} export {report.folder} into {report.out} ({report.format} files).", markup=False)
+    read = Table(title="Read", title_justify="left")
+    for column in ("file", "object", "rows", "format"):
+        read.add_column(column, justify="right" if column == "rows" else "left")
+    for file, obj, fmt, rows in report.read:
+        read.add_row(file, obj, str(rows), fmt)
+    console.print(read)
+    written = Table(title="Written", title_justify="left")
+    written.add_column("table")
+    written.add_column("rows", justify="right")
+    for table, rows in report.written.items():
+        written.add_row(table, str(rows))
+    console.print(written)
+    if report.unplaced:
+        console.print(f"Not placed, so not written: {report.dropped} rows", markup=False)
+        for u in report.unplaced:
+            console.print(f"  {u.file}: {u.rows} {u.object} rows: {u.reason}", markup=False)
+    else:
+        console.print("Not placed: none; every row read was written.", markup=False)
+    if report.styles:
+        console.print("Formats found", markup=False)
+        for s in report.styles:
+            count = f" ({s.rows} values)" if s.rows else ""
+            console.print(f"  {s.file} {s.field}: {s.style}{count}", markup=False)
+    unmapped = {file: fields for file, fields in report.unmapped.items() if fields}
+    if unmapped:
+        total = sum(len(fields) for fields in unmapped.values())
+        console.print(f"Not mapped: {total} columns (add them in a mapping file to use them)", markup=False)
+        for file, fields in unmapped.items():
+            console.print(f"  {file}: {', '.join(fields)}", markup=False)
+    if report.not_read:
+        console.print(f"Not read: {', '.join(report.not_read)} (not an object whynow imports)", markup=False)
+    for note in report.notes:
+        console.print(note, markup=False)
+    used = (
+        f"the built-in mapping with {report.mapping_file} laid over it"
+        if report.mapping_file
+        else "the built-in mapping"
+    )
+    console.print(
+        f"Mapping: {used}; the mapping used is in {report.out}/import-mapping.yaml "
+        f"(whynow import {report.crm} --print-mapping shows the built-in one).",
+        markup=False,
+    )
+    console.print(f"Next: whynow run --model MODEL --data {report.out}", markup=False)

@@ -121,7 +121,7 @@ def _open_folder(folder: Path, memory_limit: str | None) -> Source:
                 table = table.mutate(**{ROW: table.file_row_number + 1}).drop("file_row_number")
                 fmt = "parquet"
         except duckdb.Error as e:
-            raise DataError(f"{file}: cannot read table {name}: {_csv_problem(e)}") from None
+            raise DataError(f"{file}: cannot read table {name}: {csv_problem(e)}") from None
         source.tables[name] = RawTable(name, table, str(file), fmt)
     if not source.tables:
         raise DataError(
@@ -134,18 +134,32 @@ def _open_folder(folder: Path, memory_limit: str | None) -> Source:
 def _read_csv(con: DuckDBBackend, file: Path, name: str) -> ir.Table:
     """Every column as text, in a strict comma-separated dialect: a ragged row is an error naming its line,
     never a silently different reading of the file. Typing is validation's job."""
+    header = csv_header(file, f"table {name}")
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise DataError(f"{file}: table {name} has the column {', '.join(repeated)} twice in its header; keep one")
+    return read_text_csv(con, file, f"raw_{name}", header)
+
+
+def csv_header(file: Path, what: str) -> list[str]:
+    """The header row of a CSV file (UTF-8, with or without a byte-order mark); `what` names the file's
+    content in messages ("table accounts", "Salesforce Account")."""
     try:
         with file.open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), [])
     except UnicodeDecodeError:
-        raise DataError(f"{file}: table {name} is not UTF-8 text; save it as UTF-8 CSV") from None
+        raise DataError(f"{file}: {what} is not UTF-8 text; save it as UTF-8 CSV") from None
+    except csv.Error as e:
+        raise DataError(f"{file}: {what} is not a CSV file ({e}); save it as UTF-8 CSV") from None
     if not header:
-        raise DataError(f"{file}: table {name} is empty; it needs a header row naming its columns")
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if repeated:
-        raise DataError(f"{file}: table {name} has the column {', '.join(repeated)} twice in its header; keep one")
-    columns = {column or f"column{i + 1}": "VARCHAR" for i, column in enumerate(header)}
-    view = f"raw_{name}"
+        raise DataError(f"{file}: {what} is empty; it needs a header row naming its columns")
+    return header
+
+
+def read_text_csv(con: DuckDBBackend, file: Path, view: str, names: list[str]) -> ir.Table:
+    """A CSV file as a temporary table `view` of text columns named `names` (by position, so a header
+    that repeats a name can be read), plus `_row`, the data-row number. Raises DuckDB's error."""
+    columns = {column or f"column{i + 1}": "VARCHAR" for i, column in enumerate(names)}
     con.con.execute(
         f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT row_number() OVER () AS {ROW}, * FROM read_csv($1, "
         "columns = $2, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
@@ -235,7 +249,7 @@ _CSV_ORIGINAL = re.compile(r"Original Line: (.*)")
 _CSV_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def _csv_problem(error: Exception) -> str:
+def csv_problem(error: Exception) -> str:
     """DuckDB's CSV error in one line: which line, how many fields, and what to do."""
     text = str(error)
     line, original, counts = _CSV_LINE.search(text), _CSV_ORIGINAL.search(text), _CSV_COUNTS.search(text)

@@ -168,7 +168,7 @@ def _marked(raw: RawTable, declared: Mapping[str, ColumnType]) -> ir.Table:
             continue
         # Typed sources (Parquet, DuckDB) keep their types (checked in _convert); only CSV text is parsed.
         blank = t[column].isnull() | (t[column].strip() == "") if raw.format == "csv" else t[column].isnull()
-        flag = ~blank & _parse_text(t[column], kind).isnull() if raw.format == "csv" else None
+        flag = ~blank & parse_text(t[column], kind).isnull() if raw.format == "csv" else None
         if column in required:
             flag = blank if flag is None else flag | blank
         if flag is not None:
@@ -186,14 +186,14 @@ def _typed(raw: RawTable, marked: ir.Table, declared: Mapping[str, ColumnType]) 
         if column not in raw.table.columns:
             values[column] = ibis.literal(False) if kind == "boolean" else ibis.null(IBIS_TYPES[kind])
         elif raw.format == "csv":
-            values[column] = _parse_text(marked[column], kind)
+            values[column] = parse_text(marked[column], kind)
         else:
             values[column] = _convert(raw, column, kind)
     extras = [c for c in raw.table.columns if c not in values and c != ROW]  # row numbers: for messages only
     return marked.select(**values, **{c: marked[c] for c in extras})
 
 
-def _parse_text(text: ir.StringValue, kind: ColumnType) -> ir.Value:
+def parse_text(text: ir.StringValue, kind: ColumnType) -> ir.Value:
     """CSV text as its contract type; NULL where it does not read as one (a blank reads as NULL, or as
     false in a boolean column). Patterns come first: DuckDB's casts alone would take '12.5' as the
     integer 13, 'infinity' as a timestamp and '2026/11/20' as a date."""

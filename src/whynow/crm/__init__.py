@@ -1,0 +1,32 @@
+"""CRM imports (SPEC §11): Salesforce and HubSpot exports, as they come out of the CRM, become the data
+contract's tables in a folder that `whynow run --data` reads.
+
+    import_crm("salesforce", Path("export"), Path("src"), mapping=None, fmt="csv", strict=False) -> ImportReport
+    builtin_mapping("hubspot") -> the YAML text of the built-in mapping (`whynow import --print-mapping`)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, get_args
+
+from whynow.crm.importer import FileFormat, ImportReport
+from whynow.crm.mapping import builtin_text
+
+__all__ = ["CRMS", "Crm", "ImportReport", "builtin_mapping", "import_crm"]
+
+Crm = Literal["salesforce"]
+CRMS: tuple[Crm, ...] = get_args(Crm)
+
+
+def import_crm(
+    crm: Crm, folder: Path, out: Path, mapping: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
+) -> ImportReport:
+    """Read a CRM export folder and write the contract's tables into `out` (all of them, or nothing)."""
+    from whynow.crm.salesforce import import_salesforce
+
+    return import_salesforce(folder, out, mapping, fmt, strict)
+
+
+def builtin_mapping(crm: Crm) -> str:
+    return builtin_text(crm)

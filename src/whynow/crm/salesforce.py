@@ -1,0 +1,259 @@
+"""`whynow import salesforce DIR --out SRC` (SPEC §11): a Salesforce export as the data contract.
+
+The folder holds Data Loader / Data Export CSV files named after the objects (`Account.csv`, `Lead.csv`
+…, any letter case), or the sObject-tree JSON of `sf data export tree --plan`. The mapping
+(`salesforce.yaml`, with the user's file laid over it) says which field becomes which column; this module
+adds what a mapping cannot say:
+
+* a Lead becomes a contact of the account whose domain is its email's domain, else of the account named
+  like its Company (or whose Id its Company holds), else it is unplaced; a converted Lead is its
+  converted contact; a Contact without an AccountId is placed by its email's domain the same way;
+* a Task's or CampaignMember's person is the contact its WhoId / LeadId became;
+* a CampaignMember is a `campaign_response` at its first-responded date, else a `campaign_member` at
+  its creation, with its campaign's name and type;
+* `closed_at` is CloseDate only when the deal is closed; without IsClosed / IsWon columns, the mapping's
+  `stages` decide.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+from whynow.crm import mapping as maps
+from whynow.crm.formats import email_domain, sf_id18_expr
+from whynow.crm.importer import FileFormat, Frame, Importer, ImportReport
+from whynow.crm.mapping import ObjectSpec, glob_regex
+from whynow.data.contract import TABLES
+from whynow.errors import DataError
+
+OBJECTS: dict[str, ObjectSpec] = {
+    "Account": ObjectSpec("accounts", {}, "accounts"),
+    "Contact": ObjectSpec("contacts", {}, "contacts"),
+    "Lead": ObjectSpec(
+        "contacts",
+        {"company": "text", "is_converted": "boolean", "converted_contact_id": "text"},
+        "contacts, placed at an account",
+    ),
+    "Opportunity": ObjectSpec("opportunities", {}, "opportunities"),
+    "Task": ObjectSpec("activities", {}, "activities"),
+    "Event": ObjectSpec("activities", {}, "activities"),
+    "Campaign": ObjectSpec(None, {"campaign_id": "text", "name": "text", "channel": "text"}, "campaign names"),
+    "CampaignMember": ObjectSpec("activities", {"responded": "boolean", "campaign_id": "text"}, "activities"),
+    "User": ObjectSpec("reps", {}, "reps"),
+}
+_ACTIVITY_OBJECTS = ("Task", "Event", "CampaignMember")
+
+
+def import_salesforce(
+    folder: Path, out: Path, mapping_file: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
+) -> ImportReport:
+    """Import a Salesforce export folder into `out`; the report says what was read, written and set aside."""
+    base = maps.builtin("salesforce", OBJECTS)
+    mapping = maps.merge(base, maps.load(mapping_file, OBJECTS)) if mapping_file else base
+    report = ImportReport("salesforce", str(folder), mapping_file=str(mapping_file) if mapping_file else None)
+    imp = Importer(report, OBJECTS, mapping, ids=sf_id18_expr)
+    frames = _find(imp, folder)
+    if "Account" not in frames:
+        raise DataError(
+            f"{folder} holds no Salesforce Account export (Account.csv, or sObject-tree JSON with Account records); "
+            "whynow needs the accounts"
+        )
+    accounts = _accounts(imp, frames["Account"])
+    tables: dict[str, ir.Table] = {"accounts": accounts}
+    people = _people(imp, frames, accounts)
+    if people is not None:
+        tables["contacts"], persons = people
+    else:
+        persons = None
+    activities = [_activities(imp, frames, obj, persons) for obj in _ACTIVITY_OBJECTS if obj in frames]
+    if activities:
+        tables["activities"] = _union("activities", activities)
+    if "Opportunity" in frames:
+        tables["opportunities"] = _opportunities(imp, frames["Opportunity"])
+    if "User" in frames:
+        frame = frames["User"]
+        tables["reps"] = imp.require(imp.shape(frame, "rep_id"), frame, ["rep_id"])
+    imp.write(tables, out, fmt, strict)
+    return report
+
+
+def _find(imp: Importer, folder: Path) -> dict[str, Frame]:
+    """The export's files by object: `<Object>.csv` in any letter case, and sObject-tree JSON files."""
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; give the folder that holds the Salesforce export files")
+    known = {name.lower(): name for name in OBJECTS}
+    frames: dict[str, Frame] = {}
+    for path in sorted(folder.iterdir()):
+        found: list[Frame] = []
+        if path.suffix.lower() == ".csv" and path.stem.lower() in known:
+            found = [imp.read_csv(path, known[path.stem.lower()])]
+        elif path.suffix.lower() == ".json" and _is_tree(path):
+            for frame in imp.read_tree(path):
+                if frame.object in OBJECTS:
+                    found.append(frame)
+                else:
+                    imp.report.not_read.append(f"{path.name} ({frame.object} records)")
+        elif path.is_file():
+            imp.report.not_read.append(path.name)
+        for frame in found:
+            if frame.object in frames:
+                raise DataError(
+                    f"{folder}: both {frames[frame.object].file} and {frame.file} hold {frame.object} records; keep one"
+                )
+            frames[frame.object] = frame
+    if not frames:
+        raise DataError(
+            f"{folder} holds no Salesforce export: name the CSV files after the objects (Account.csv, Contact.csv, "
+            f"Lead.csv …) or give `sf data export tree` JSON"
+        )
+    return frames
+
+
+def _is_tree(path: Path) -> bool:
+    """sObject-tree JSON is an object with records; a plan file (`data-plan.json`) is a list."""
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        start = handle.read(4096).lstrip()
+    return start.startswith("{")
+
+
+def _accounts(imp: Importer, frame: Frame) -> ir.Table:
+    shaped = imp.shape(frame, "account_id")
+    return _written(imp.require(shaped, frame, ["account_id", "name"]), "Account")
+
+
+def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tuple[ir.Table, ir.Table] | None:
+    """Contacts and placed leads as `contacts`, and `persons`: every Contact or Lead id → the contact_id it
+    became (NULL for an unplaced lead), for activities that name a person."""
+    parts: list[ir.Table] = []
+    persons: list[ir.Table] = []
+    contact_ids: ir.Table | None = None
+    if "Contact" in frames:
+        frame = frames["Contact"]
+        contacts = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
+        placed = _place(contacts, accounts, by_company=False)
+        persons.append(_person(placed))
+        contacts = imp.require(
+            placed, frame, ["account_id"], reason="no AccountId, and no account has the domain of its Email"
+        )
+        parts.append(contacts)
+        contact_ids = contacts.select("contact_id")
+    if "Lead" in frames:
+        frame = frames["Lead"]
+        leads = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
+        converted = leads.is_converted | leads.converted_contact_id.notnull()
+        if contact_ids is not None:
+            known = contact_ids.select(converted_to=contact_ids.contact_id)
+            done = leads.filter(converted).left_join(known, leads.converted_contact_id == known.converted_to)
+            lost = int(done.filter(done.converted_to.isnull()).count().to_pyarrow().as_py())
+            imp.unplaced("Lead", frame.file, "converted, but its contact is not in the Contact export", lost)
+            persons.append(done.select(person_id=done.contact_id, contact_id=done.converted_to))
+        else:
+            lost = int(leads.filter(converted).count().to_pyarrow().as_py())
+            imp.unplaced("Lead", frame.file, "converted, but the export has no Contact file", lost)
+        open_leads = leads.filter(~converted)
+        placed = _place(open_leads, accounts, by_company=True)
+        persons.append(_person(placed))
+        placed = imp.require(
+            placed, frame, ["account_id"], reason="no account has the domain of its Email or the name in its Company"
+        )
+        parts.append(placed)
+    if not parts:
+        return None
+    return _union("contacts", [_written(p, "Lead") for p in parts]), ibis.union(*persons)
+
+
+def _person(placed: ir.Table) -> ir.Table:
+    """Each contact or lead id → itself where it was placed at an account, NULL where it was not."""
+    placed_as = ibis.ifelse(placed.account_id.notnull(), placed.contact_id, ibis.null(dt.string))
+    return placed.select(person_id=placed.contact_id, contact_id=placed_as)
+
+
+def _place(people: ir.Table, accounts: ir.Table, by_company: bool) -> ir.Table:
+    """`account_id` filled where it is empty: the account whose domain is the email's domain, else (leads)
+    the account named like the company, else the one whose Id the company holds. Where several accounts
+    match, the lowest account_id (SPEC §3)."""
+    domains = (
+        accounts.filter(accounts.domain.notnull())
+        .group_by(_key=accounts.domain)
+        .aggregate(_by_domain=accounts.account_id.min())
+    )
+    own = people.account_id if "account_id" in people.columns else ibis.null(dt.string)
+    t = people.mutate(account_id=own, _key=email_domain(people.email))
+    t = t.left_join(domains, "_key").drop("_key_right")
+    choices = [t.account_id, t._by_domain]
+    if by_company:
+        names = accounts.group_by(_key=accounts.name.strip().lower()).aggregate(_by_name=accounts.account_id.min())
+        t = t.mutate(_key=t.company.strip().lower()).left_join(names, "_key").drop("_key_right")
+        ids = accounts.select(_key=accounts.account_id, _by_id=accounts.account_id)
+        t = t.mutate(_key=t.company).left_join(ids, "_key").drop("_key_right")
+        choices = [t.account_id, t._by_domain, t._by_name, t._by_id]
+    placed = t.mutate(account_id=ibis.coalesce(*choices))
+    return placed.drop(*[c for c in ("_key", "_by_domain", "_by_name", "_by_id") if c in placed.columns])
+
+
+def _activities(imp: Importer, frames: dict[str, Frame], obj: str, persons: ir.Table | None) -> ir.Table:
+    frame = frames[obj]
+    shaped = imp.require(imp.shape(frame, "activity_id"), frame, ["activity_id", "occurred_at"])
+    if obj == "CampaignMember":
+        shaped = _campaign_members(imp, frames, shaped)
+    if persons is not None:
+        who = persons.select(person_id=persons.person_id, placed_as=persons.contact_id, found=ibis.literal(True))
+        joined = shaped.left_join(who, shaped.contact_id == who.person_id)
+        shaped = joined.mutate(contact_id=ibis.ifelse(joined.found.notnull(), joined.placed_as, joined.contact_id))
+        shaped = shaped.drop("person_id", "placed_as", "found")
+    shaped = shaped.mutate(_either=ibis.coalesce(shaped.contact_id, shaped.account_id))
+    kept = imp.require(shaped, frame, ["_either"], reason="its person was not placed and it names no account")
+    return _written(kept.drop("_either"), obj)
+
+
+def _campaign_members(imp: Importer, frames: dict[str, Frame], members: ir.Table) -> ir.Table:
+    members = members.mutate(type=ibis.ifelse(members.responded, "campaign_response", "campaign_member"))
+    if "Campaign" not in frames:
+        return members.mutate(campaign=members.campaign_id, channel=ibis.null(dt.string))
+    campaigns = imp.shape(frames["Campaign"], "campaign_id")
+    names = campaigns.select(
+        key=campaigns.campaign_id, campaign_name=campaigns.name, campaign_channel=campaigns.channel
+    )
+    joined = members.left_join(names, members.campaign_id == names.key)
+    return joined.mutate(
+        campaign=ibis.coalesce(joined.campaign_name, joined.campaign_id), channel=joined.campaign_channel
+    ).drop("key", "campaign_name", "campaign_channel")
+
+
+def _opportunities(imp: Importer, frame: Frame) -> ir.Table:
+    deals = imp.require(imp.shape(frame, "opportunity_id"), frame, ["opportunity_id", "account_id", "created_at"])
+    stages = imp.object_mapping("Opportunity").stages
+    mapping = imp.object_mapping("Opportunity")
+    for column, which in (("is_won", "won"), ("is_closed", "closed")):
+        if any(frame.field(f) for f in mapping.fields_of(column)) or stages is None:
+            continue
+        patterns = stages.won if which == "won" else [*stages.won, *stages.lost]
+        hit: ir.BooleanValue = ibis.literal(False)
+        for pattern in patterns:
+            hit = hit | deals.stage.re_search(glob_regex(pattern)).fill_null(False)
+        deals = deals.mutate(**{column: hit})
+    deals = deals.mutate(closed_at=ibis.ifelse(deals.is_closed, deals.closed_at, ibis.null(deals.closed_at.type())))
+    return _written(deals, "Opportunity")
+
+
+def _written(table: ir.Table, obj: str) -> ir.Table:
+    """The columns that are written: the contract's and the mapping's extras, not the helper columns."""
+    helpers = set(OBJECTS[obj].extra)
+    return table.select(*[c for c in table.columns if c not in helpers and c != "_row"])
+
+
+def _union(name: str, parts: list[ir.Table]) -> ir.Table:
+    """The rows of several objects as one table: the contract's columns, then every extra column of any
+    part, NULL (of the contract's type) where a part lacks it."""
+    contract = [c.name for c in TABLES[name].columns]
+    extras = sorted({c for p in parts for c in p.columns if c not in contract})
+    schema = TABLES[name].schema
+    same = [
+        p.select(**{c: p[c] if c in p.columns else ibis.null(schema.get(c, dt.string)) for c in contract + extras})
+        for p in parts
+    ]
+    return ibis.union(*same)

@@ -15,7 +15,7 @@ from whynow.crm.mapping import builtin_text
 
 __all__ = ["CRMS", "Crm", "ImportReport", "builtin_mapping", "import_crm"]
 
-Crm = Literal["salesforce"]
+Crm = Literal["salesforce", "hubspot"]
 CRMS: tuple[Crm, ...] = get_args(Crm)
 
 
@@ -23,9 +23,13 @@ def import_crm(
     crm: Crm, folder: Path, out: Path, mapping: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
 ) -> ImportReport:
     """Read a CRM export folder and write the contract's tables into `out` (all of them, or nothing)."""
-    from whynow.crm.salesforce import import_salesforce
+    if crm == "salesforce":
+        from whynow.crm.salesforce import import_salesforce
 
-    return import_salesforce(folder, out, mapping, fmt, strict)
+        return import_salesforce(folder, out, mapping, fmt, strict)
+    from whynow.crm.hubspot import import_hubspot
+
+    return import_hubspot(folder, out, mapping, fmt, strict)
 
 
 def builtin_mapping(crm: Crm) -> str:

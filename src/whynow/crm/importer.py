@@ -28,6 +28,7 @@ import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from whynow.crm import formats
+from whynow.crm.formats import email_domain
 from whynow.crm.mapping import CrmMapping, ObjectMapping, ObjectSpec, dump, glob_regex, value_text
 from whynow.data.contract import IBIS_TYPES, TABLE_NAMES, TABLES, ColumnType
 from whynow.data.source import ROW, csv_header, csv_problem, read_text_csv
@@ -102,6 +103,7 @@ class Importer:
         objects: Mapping[str, ObjectSpec],
         mapping: CrmMapping,
         ids: Callable[[ir.StringValue], ir.StringValue] | None = None,
+        deleted: tuple[str, ...] = (),
     ) -> None:
         self.con: DuckDBBackend = ibis.duckdb.connect()
         self.con.raw_sql("SET TimeZone = 'UTC'")  # SPEC §2: naive timestamps are UTC
@@ -109,6 +111,7 @@ class Importer:
         self.objects = objects
         self.mapping = mapping
         self.ids = ids  # Salesforce: 15-character ids to 18
+        self.deleted = deleted  # fields that flag a record deleted in the CRM (IsDeleted, _fivetran_deleted)
         self._views = 0
         report.mapping = dump(mapping)
 
@@ -205,7 +208,8 @@ class Importer:
         of the file (a missing Id column is an error). Columns fed by no field of this file are NULL."""
         mapping = self.object_mapping(frame.object)
         spec = self.objects[frame.object]
-        t = frame.table
+        t = self._without_deleted(frame)
+        used = {c for c in (frame.field(name) for name in self.deleted) if c is not None}
         if id_column is not None and not any(frame.field(f) for f in mapping.fields_of(id_column)):
             wanted = " or ".join(mapping.fields_of(id_column)) or id_column
             raise DataError(
@@ -215,7 +219,6 @@ class Importer:
         values: dict[str, ir.Value] = {}
         checks: list[tuple[str, ColumnType, ir.StringValue, ir.Value]] = []
         mapped: list[bool] = []  # per check: whether the mapping's values rewrote the field first
-        used: set[str] = set()
         for column in mapping.targets():
             kind = spec.column_type(column)
             texts: list[ir.StringValue] = []
@@ -244,19 +247,35 @@ class Importer:
         if spec.table is not None:  # the contract's columns that no field feeds: NULL, of their type
             for canonical in TABLES[spec.table].columns:
                 values.setdefault(canonical.name, typed_null(canonical.type))
-        self._check(frame, checks, mapped)
+        self._check(frame, t, checks, mapped)
         self.report.unmapped[frame.file + ("" if frame.format.startswith("CSV") else f" ({frame.object})")] = [
             c for c in t.columns if c != ROW and c not in used
         ]
         return t.select(ROW, **values)
 
+    def _without_deleted(self, frame: Frame) -> ir.Table:
+        """The frame without records the CRM flags as deleted (counted as unplaced, with the flag's name)."""
+        t = frame.table
+        for name in self.deleted:
+            actual = frame.field(name)
+            if actual is None:
+                continue
+            gone = formats.parse(_blank_null(t[actual]), "boolean").fill_null(False)
+            crm = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(self.report.crm, self.report.crm)
+            self.unplaced(frame.object, frame.file, f"deleted in {crm} ({actual})", _count(t.filter(gone)))
+            t = t.filter(~gone)
+        return t
+
     def _check(
-        self, frame: Frame, checks: list[tuple[str, ColumnType, ir.StringValue, ir.Value]], mapped: list[bool]
+        self,
+        frame: Frame,
+        t: ir.Table,
+        checks: list[tuple[str, ColumnType, ir.StringValue, ir.Value]],
+        mapped: list[bool],
     ) -> None:
         """One pass over the frame: every field's bad values (an error) and its styles (the report)."""
         if not checks:
             return
-        t = frame.table
         aggregates: dict[str, ir.Value] = {}
         for i, (_, kind, text, parsed) in enumerate(checks):
             bad = text.notnull() & parsed.isnull()
@@ -295,7 +314,7 @@ class Importer:
         kept = table
         for column in columns:
             missing = kept[column].isnull()
-            count = int(kept.filter(missing).count().to_pyarrow().as_py())
+            count = _count(kept.filter(missing))
             if count:
                 fields = [f for f in mapping.fields_of(column) if frame.field(f)]
                 why = reason or (
@@ -328,7 +347,8 @@ class Importer:
         try:
             for name, table in tables.items():
                 columns = _contract_order(name, table)
-                final = table.select(*columns)
+                key = TABLES[name].id_column
+                final = table.select(*columns).order_by(key) if key in columns else table.select(*columns)
                 path = staging / f"{name}.{fmt}"
                 if fmt == "csv":
                     self.con.to_csv(final, path)
@@ -366,6 +386,74 @@ def _json_string(value: dt.JSON, path: str) -> str:  # type: ignore[empty-body]
 def _quoted(key: str) -> str:
     """A JSON key as a path step: `"Tier__c"`."""
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def person_of(placed: ir.Table) -> ir.Table:
+    """Each contact or lead id → itself where it was placed at an account, NULL where it was not."""
+    placed_as = ibis.ifelse(placed.account_id.notnull(), placed.contact_id, ibis.null(dt.string))
+    return placed.select(person_id=placed.contact_id, contact_id=placed_as)
+
+
+def place(people: ir.Table, accounts: ir.Table, by_company: bool) -> ir.Table:
+    """`account_id` filled where it is empty: the account whose domain is the email's domain, else (leads)
+    the account named like the company, else the one whose Id the company holds. Where several accounts
+    match, the lowest account_id (SPEC §3)."""
+    domains = (
+        accounts.filter(accounts.domain.notnull())
+        .group_by(_key=accounts.domain)
+        .aggregate(_by_domain=accounts.account_id.min())
+    )
+    own = people.account_id if "account_id" in people.columns else ibis.null(dt.string)
+    t = people.mutate(account_id=own, _key=email_domain(people.email))
+    t = t.left_join(domains, "_key").drop("_key_right")
+    choices = [t.account_id, t._by_domain]
+    if by_company:
+        names = accounts.group_by(_key=accounts.name.strip().lower()).aggregate(_by_name=accounts.account_id.min())
+        t = t.mutate(_key=t.company.strip().lower()).left_join(names, "_key").drop("_key_right")
+        ids = accounts.select(_key=accounts.account_id, _by_id=accounts.account_id)
+        t = t.mutate(_key=t.company).left_join(ids, "_key").drop("_key_right")
+        choices = [t.account_id, t._by_domain, t._by_name, t._by_id]
+    placed = t.mutate(account_id=ibis.coalesce(*choices))
+    return placed.drop(*[c for c in ("_key", "_by_domain", "_by_name", "_by_id") if c in placed.columns])
+
+
+def close_deals(imp: Importer, frame: Frame, deals: ir.Table) -> ir.Table:
+    """`is_closed` / `is_won` from the mapping's `stages` where the export has no field for them, and
+    `closed_at` only on closed deals (SPEC §11: closed_at = CloseDate when IsClosed)."""
+    mapping = imp.object_mapping(frame.object)
+    stages = mapping.stages
+    for column, which in (("is_won", "won"), ("is_closed", "closed")):
+        if stages is None or any(frame.field(f) for f in mapping.fields_of(column)):
+            continue
+        patterns = stages.won if which == "won" else [*stages.won, *stages.lost]
+        hit: ir.BooleanValue = ibis.literal(False)
+        for pattern in patterns:
+            hit = hit | deals.stage.re_search(glob_regex(pattern)).fill_null(False)
+        deals = deals.mutate(**{column: ibis.coalesce(deals[column], hit)})  # a stage table's answer first
+    return deals.mutate(closed_at=ibis.ifelse(deals.is_closed, deals.closed_at, ibis.null(deals.closed_at.type())))
+
+
+def written(table: ir.Table, spec: ObjectSpec) -> ir.Table:
+    """The columns that are written: the contract's and the mapping's extras, not the helper columns."""
+    helpers = set(spec.extra)
+    return table.select(*[c for c in table.columns if c not in helpers and c != "_row"])
+
+
+def union(name: str, parts: list[ir.Table]) -> ir.Table:
+    """The rows of several objects as one table: the contract's columns, then every extra column of any
+    part, NULL (of the contract's type) where a part lacks it."""
+    contract = [c.name for c in TABLES[name].columns]
+    extras = sorted({c for p in parts for c in p.columns if c not in contract})
+    schema = TABLES[name].schema
+    same = [
+        p.select(**{c: p[c] if c in p.columns else ibis.null(schema.get(c, dt.string)) for c in contract + extras})
+        for p in parts
+    ]
+    return ibis.union(*same)
+
+
+def _count(table: ir.Table) -> int:
+    return int(table.count().to_pyarrow().as_py())
 
 
 def _blank_null(text: ir.Value) -> ir.StringValue:

@@ -24,10 +24,19 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from whynow.crm import mapping as maps
-from whynow.crm.formats import email_domain, sf_id18_expr
-from whynow.crm.importer import FileFormat, Frame, Importer, ImportReport
-from whynow.crm.mapping import ObjectSpec, glob_regex
-from whynow.data.contract import TABLES
+from whynow.crm.formats import sf_id18_expr
+from whynow.crm.importer import (
+    FileFormat,
+    Frame,
+    Importer,
+    ImportReport,
+    close_deals,
+    person_of,
+    place,
+    union,
+    written,
+)
+from whynow.crm.mapping import ObjectSpec
 from whynow.errors import DataError
 
 OBJECTS: dict[str, ObjectSpec] = {
@@ -55,7 +64,7 @@ def import_salesforce(
     base = maps.builtin("salesforce", OBJECTS)
     mapping = maps.merge(base, maps.load(mapping_file, OBJECTS)) if mapping_file else base
     report = ImportReport("salesforce", str(folder), mapping_file=str(mapping_file) if mapping_file else None)
-    imp = Importer(report, OBJECTS, mapping, ids=sf_id18_expr)
+    imp = Importer(report, OBJECTS, mapping, ids=sf_id18_expr, deleted=("IsDeleted",))
     frames = _find(imp, folder)
     if "Account" not in frames:
         raise DataError(
@@ -71,7 +80,7 @@ def import_salesforce(
         persons = None
     activities = [_activities(imp, frames, obj, persons) for obj in _ACTIVITY_OBJECTS if obj in frames]
     if activities:
-        tables["activities"] = _union("activities", activities)
+        tables["activities"] = union("activities", activities)
     if "Opportunity" in frames:
         tables["opportunities"] = _opportunities(imp, frames["Opportunity"])
     if "User" in frames:
@@ -122,7 +131,7 @@ def _is_tree(path: Path) -> bool:
 
 def _accounts(imp: Importer, frame: Frame) -> ir.Table:
     shaped = imp.shape(frame, "account_id")
-    return _written(imp.require(shaped, frame, ["account_id", "name"]), "Account")
+    return written(imp.require(shaped, frame, ["account_id", "name"]), OBJECTS["Account"])
 
 
 def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tuple[ir.Table, ir.Table] | None:
@@ -134,8 +143,8 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
     if "Contact" in frames:
         frame = frames["Contact"]
         contacts = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
-        placed = _place(contacts, accounts, by_company=False)
-        persons.append(_person(placed))
+        placed = place(contacts, accounts, by_company=False)
+        persons.append(person_of(placed))
         contacts = imp.require(
             placed, frame, ["account_id"], reason="no AccountId, and no account has the domain of its Email"
         )
@@ -155,44 +164,15 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
             lost = int(leads.filter(converted).count().to_pyarrow().as_py())
             imp.unplaced("Lead", frame.file, "converted, but the export has no Contact file", lost)
         open_leads = leads.filter(~converted)
-        placed = _place(open_leads, accounts, by_company=True)
-        persons.append(_person(placed))
+        placed = place(open_leads, accounts, by_company=True)
+        persons.append(person_of(placed))
         placed = imp.require(
             placed, frame, ["account_id"], reason="no account has the domain of its Email or the name in its Company"
         )
         parts.append(placed)
     if not parts:
         return None
-    return _union("contacts", [_written(p, "Lead") for p in parts]), ibis.union(*persons)
-
-
-def _person(placed: ir.Table) -> ir.Table:
-    """Each contact or lead id → itself where it was placed at an account, NULL where it was not."""
-    placed_as = ibis.ifelse(placed.account_id.notnull(), placed.contact_id, ibis.null(dt.string))
-    return placed.select(person_id=placed.contact_id, contact_id=placed_as)
-
-
-def _place(people: ir.Table, accounts: ir.Table, by_company: bool) -> ir.Table:
-    """`account_id` filled where it is empty: the account whose domain is the email's domain, else (leads)
-    the account named like the company, else the one whose Id the company holds. Where several accounts
-    match, the lowest account_id (SPEC §3)."""
-    domains = (
-        accounts.filter(accounts.domain.notnull())
-        .group_by(_key=accounts.domain)
-        .aggregate(_by_domain=accounts.account_id.min())
-    )
-    own = people.account_id if "account_id" in people.columns else ibis.null(dt.string)
-    t = people.mutate(account_id=own, _key=email_domain(people.email))
-    t = t.left_join(domains, "_key").drop("_key_right")
-    choices = [t.account_id, t._by_domain]
-    if by_company:
-        names = accounts.group_by(_key=accounts.name.strip().lower()).aggregate(_by_name=accounts.account_id.min())
-        t = t.mutate(_key=t.company.strip().lower()).left_join(names, "_key").drop("_key_right")
-        ids = accounts.select(_key=accounts.account_id, _by_id=accounts.account_id)
-        t = t.mutate(_key=t.company).left_join(ids, "_key").drop("_key_right")
-        choices = [t.account_id, t._by_domain, t._by_name, t._by_id]
-    placed = t.mutate(account_id=ibis.coalesce(*choices))
-    return placed.drop(*[c for c in ("_key", "_by_domain", "_by_name", "_by_id") if c in placed.columns])
+    return union("contacts", [written(p, OBJECTS["Lead"]) for p in parts]), ibis.union(*persons)
 
 
 def _activities(imp: Importer, frames: dict[str, Frame], obj: str, persons: ir.Table | None) -> ir.Table:
@@ -207,7 +187,7 @@ def _activities(imp: Importer, frames: dict[str, Frame], obj: str, persons: ir.T
         shaped = shaped.drop("person_id", "placed_as", "found")
     shaped = shaped.mutate(_either=ibis.coalesce(shaped.contact_id, shaped.account_id))
     kept = imp.require(shaped, frame, ["_either"], reason="its person was not placed and it names no account")
-    return _written(kept.drop("_either"), obj)
+    return written(kept.drop("_either"), OBJECTS[obj])
 
 
 def _campaign_members(imp: Importer, frames: dict[str, Frame], members: ir.Table) -> ir.Table:
@@ -226,34 +206,4 @@ def _campaign_members(imp: Importer, frames: dict[str, Frame], members: ir.Table
 
 def _opportunities(imp: Importer, frame: Frame) -> ir.Table:
     deals = imp.require(imp.shape(frame, "opportunity_id"), frame, ["opportunity_id", "account_id", "created_at"])
-    stages = imp.object_mapping("Opportunity").stages
-    mapping = imp.object_mapping("Opportunity")
-    for column, which in (("is_won", "won"), ("is_closed", "closed")):
-        if any(frame.field(f) for f in mapping.fields_of(column)) or stages is None:
-            continue
-        patterns = stages.won if which == "won" else [*stages.won, *stages.lost]
-        hit: ir.BooleanValue = ibis.literal(False)
-        for pattern in patterns:
-            hit = hit | deals.stage.re_search(glob_regex(pattern)).fill_null(False)
-        deals = deals.mutate(**{column: hit})
-    deals = deals.mutate(closed_at=ibis.ifelse(deals.is_closed, deals.closed_at, ibis.null(deals.closed_at.type())))
-    return _written(deals, "Opportunity")
-
-
-def _written(table: ir.Table, obj: str) -> ir.Table:
-    """The columns that are written: the contract's and the mapping's extras, not the helper columns."""
-    helpers = set(OBJECTS[obj].extra)
-    return table.select(*[c for c in table.columns if c not in helpers and c != "_row"])
-
-
-def _union(name: str, parts: list[ir.Table]) -> ir.Table:
-    """The rows of several objects as one table: the contract's columns, then every extra column of any
-    part, NULL (of the contract's type) where a part lacks it."""
-    contract = [c.name for c in TABLES[name].columns]
-    extras = sorted({c for p in parts for c in p.columns if c not in contract})
-    schema = TABLES[name].schema
-    same = [
-        p.select(**{c: p[c] if c in p.columns else ibis.null(schema.get(c, dt.string)) for c in contract + extras})
-        for p in parts
-    ]
-    return ibis.union(*same)
+    return written(close_deals(imp, frame, deals), OBJECTS["Opportunity"])

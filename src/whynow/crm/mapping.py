@@ -7,6 +7,7 @@ A mapping is YAML, one section per CRM object (`Account`, `Lead`, `companies` â€
         Tier__c: tier          # a custom field renamed to a contract column
         Segment__c: segment    # any other name is an extra column, passed through as text
         Website: null          # null: do not read this field (one the built-in mapping reads)
+        CloseDate: [closed_at, created_at]   # one field may feed several columns
       values:                  # whynow column: {CRM value: whynow value}; * and ? match any text,
         is_customer: {"Customer*": true, "*": false}   # any letter case; the first match wins
       defaults:                # whynow column: the value where the fields are empty or absent
@@ -56,18 +57,18 @@ class ObjectMapping(BaseModel):
     """How one CRM object's fields become whynow columns."""
 
     model_config = ConfigDict(extra="forbid")
-    columns: dict[str, str | None] = Field(default_factory=dict)
+    columns: dict[str, str | list[str] | None] = Field(default_factory=dict)
     values: dict[str, dict[str, Scalar]] = Field(default_factory=dict)
     defaults: dict[str, Scalar] = Field(default_factory=dict)
     stages: Stages | None = None
 
     def fields_of(self, column: str) -> list[str]:
         """The CRM fields that feed `column`, first choice first."""
-        return [field for field, target in self.columns.items() if target == column]
+        return [field for field, target in self.columns.items() if column in _listed(target)]
 
     def targets(self) -> list[str]:
         """Every column this object produces, in the order first named."""
-        named = [target for target in self.columns.values() if target is not None]
+        named = [one for target in self.columns.values() for one in _listed(target)]
         return list(dict.fromkeys([*named, *self.defaults]))
 
 
@@ -204,8 +205,11 @@ def value_text(value: Scalar) -> str:
 def _check(key: str, mapping: ObjectMapping, spec: ObjectSpec) -> list[tuple[KeyPath, str]]:
     problems: list[tuple[KeyPath, str]] = []
     for field, target in mapping.columns.items():
-        if target is not None and not _NAME.match(target):
-            problems.append(((key, "columns", field), f"'{target}' is not a column name; use lower case, digits and _"))
+        for one in _listed(target):
+            if not _NAME.match(one):
+                problems.append(
+                    ((key, "columns", field), f"'{one}' is not a column name; use lower case, digits and _")
+                )
     produced = set(mapping.targets())
     for section in ("values", "defaults"):
         for column, value in getattr(mapping, section).items():
@@ -245,6 +249,13 @@ def _reads_as(value: Scalar, kind: ColumnType) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _listed(target: str | list[str] | None) -> list[str]:
+    """The columns one field feeds: none, one, or a list (`CloseDate: [closed_at, created_at]`)."""
+    if target is None:
+        return []
+    return [target] if isinstance(target, str) else list(target)
 
 
 def _plain(node: Any, path: KeyPath, lines: dict[KeyPath, int]) -> Any:

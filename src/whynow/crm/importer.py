@@ -236,8 +236,11 @@ class Importer:
                 texts.append(text)
             if column in mapping.defaults:
                 texts.append(ibis.literal(value_text(mapping.defaults[column])))
-            text = ibis.coalesce(*texts) if len(texts) > 1 else texts[0] if texts else ibis.null(dt.string)
-            if self.ids is not None and (column.endswith("_id") or column == "company") and texts:
+            if not texts:  # no field of this file feeds it: NULL (not false), so that rules like `stages` apply
+                values[column] = typed_null(kind)
+                continue
+            text = ibis.coalesce(*texts) if len(texts) > 1 else texts[0]
+            if self.ids is not None and (column.endswith("_id") or column == "company"):
                 text = self.ids(text)
             if column == "domain":
                 text = formats.web_domain(text)

@@ -110,6 +110,8 @@ def print_import_report(console: Console, report: ImportReport) -> None:
             console.print(f"  {file}: {', '.join(fields)}", markup=False)
     if report.not_read:
         console.print(f"Not read: {', '.join(report.not_read)} (not an object whynow imports)", markup=False)
+    if report.kept:
+        console.print(f"Left as they were in {report.out}: {', '.join(report.kept)} (not a CRM table)", markup=False)
     for note in report.notes:
         console.print(note, markup=False)
     used = (

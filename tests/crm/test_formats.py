@@ -28,7 +28,9 @@ def _values(expression_of, values: list[str | None]) -> list[object]:
 
 # Ids from the data-cloud-workshop sample (SFDC-Assets/data-cloud-workshop, BSD-3-Clause): the 18-character
 # form is what Salesforce exports; its first 15 characters are the same record's 15-character id.
-@pytest.mark.parametrize("full", ["001Ec00000FzlUdIAJ", "003Ec00000Cz30UIAR", "00QEc00000BBaeXMAT", "005Ec000004oBPNIA2"])
+@pytest.mark.parametrize(
+    "full", ["001Ec00000FzlUdIAJ", "003Ec00000Cz30UIAR", "00QEc00000BBaeXMAT", "005Ec000004oBPNIA2"]
+)
 def test_a_15_character_id_gets_the_suffix_salesforce_gives_it(full: str) -> None:
     assert formats.sf_id18(full[:15]) == full
     assert _values(formats.sf_id18_expr, [full[:15], full]) == [full, full]
@@ -89,7 +91,7 @@ def test_what_is_no_date_reads_as_nothing(text: str) -> None:
 def test_a_column_counts_its_values_by_style() -> None:
     con = ibis.duckdb.connect()
     t = ibis.memtable({"v": ["2024-11-10", "02/03/24", "02/04/24", None, "5/7/24 10:26"]})
-    counts = {k: v for k, v in con.execute(t.aggregate(**formats.styles(t.v, "timestamp"))).iloc[0].items() if v}
+    counts = {k: v for k, v in con.execute(t.aggregate(**formats.styles(t.v))).iloc[0].items() if v}
     assert counts == {"ISO 8601 date (2024-11-10)": 1, "MM/DD/YY": 2, "MM/DD/YY HH:MM": 1}
 
 
@@ -128,7 +130,9 @@ def test_a_users_mapping_comes_first_and_can_drop_a_field() -> None:
 
 def test_mapping_errors_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "map.yaml"
-    path.write_text("Account:\n  columns:\n    Tier__c: tier\n  defaults:\n    employees: many\nLeads:\n  columns: {}\n")
+    path.write_text(
+        "Account:\n  columns:\n    Tier__c: tier\n  defaults:\n    employees: many\nLeads:\n  columns: {}\n"
+    )
     with pytest.raises(DataError) as raised:
         load(path, OBJECTS)
     message = str(raised.value)

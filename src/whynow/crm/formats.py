@@ -2,7 +2,8 @@
 
     sf_id18(text)        Salesforce's 15-character ids, with the standard 3-character checksum suffix
     parse(text, kind)    a text column as a contract type, in every style CRMs export
-    styles(text, kind)   how many values of a column are in each style, for the import report
+    style_of(text)       which date style a value is written in (for the import report, and to read a
+                         column in only the styles it uses)
     web_domain(text)     a website or bare host as a domain: scheme, `www.`, port and path stripped
     email_domain(text)   the domain of an email address
 
@@ -14,6 +15,7 @@ UTC), and spreadsheet styles, month first (`MM/DD/YYYY`, `M/D/YY`, with `hh:mm A
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -23,7 +25,17 @@ import ibis.expr.types as ir
 from whynow.data.contract import IBIS_TYPES, ColumnType
 from whynow.data.validate import parse_text
 
-__all__ = ["DATE_STYLES", "DateStyle", "email_domain", "parse", "sf_id18", "sf_id18_expr", "web_domain"]
+__all__ = [
+    "DATE_STYLES",
+    "DateStyle",
+    "email_domain",
+    "parse",
+    "sf_id18",
+    "sf_id18_expr",
+    "style_of",
+    "styles",
+    "web_domain",
+]
 
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _SF_ID15 = r"^[a-zA-Z0-9]{15}$"
@@ -93,42 +105,50 @@ def _try_strptime(text: str, formats: list[str]) -> datetime.datetime:  # type: 
     """DuckDB's strptime with a list of formats, NULL where none fits."""
 
 
-def _timestamp(text: ir.StringValue) -> ir.TimestampValue:
+def style_of(text: ir.StringValue) -> ir.IntegerValue:
+    """The position in `DATE_STYLES` of the first style that recognises a value; NULL for none."""
     value = text.strip()
-    cases: list[tuple[ir.BooleanValue, ir.Value]] = []
-    for style in DATE_STYLES:
-        parsed = (
-            _try_strptime(value, list(style.formats)).cast(IBIS_TYPES["timestamp"])
-            if style.formats
-            else value.try_cast(IBIS_TYPES["timestamp"])  # DuckDB's ISO reading; an offset becomes UTC
-        )
-        cases.append((value.re_search(style.pattern), parsed))
-    result: ir.TimestampValue = ibis.cases(*cases, else_=ibis.null(IBIS_TYPES["timestamp"]))
+    found: ir.IntegerValue = ibis.cases(
+        *[(value.re_search(style.pattern), i) for i, style in enumerate(DATE_STYLES)], else_=ibis.null(dt.int8)
+    )
+    return found
+
+
+def _read(value: ir.StringValue, style: DateStyle) -> ir.TimestampValue:
+    if style.formats:
+        return _try_strptime(value, list(style.formats)).cast(IBIS_TYPES["timestamp"])
+    return value.try_cast(IBIS_TYPES["timestamp"])  # DuckDB's ISO reading; an offset becomes UTC
+
+
+def _timestamp(text: ir.StringValue, found: Sequence[int] | None) -> ir.TimestampValue:
+    """`found`: the styles a column was seen to use (its other values are known to be in none); one style
+    is read without a test per value. None: any style, each value tested."""
+    value = text.strip()
+    styles = [DATE_STYLES[i] for i in found] if found is not None else list(DATE_STYLES)
+    if found is not None and len(styles) <= 1:  # a field of one style, or always empty
+        return _read(value, styles[0]) if styles else ibis.null(IBIS_TYPES["timestamp"])
+    result: ir.TimestampValue = ibis.cases(
+        *[(value.re_search(style.pattern), _read(value, style)) for style in styles],
+        else_=ibis.null(IBIS_TYPES["timestamp"]),
+    )
     return result
 
 
-def parse(text: ir.StringValue, kind: ColumnType) -> ir.Value:
+def parse(text: ir.StringValue, kind: ColumnType, found: Sequence[int] | None = None) -> ir.Value:
     """Text in any style of SPEC §11 as the contract type `kind`; NULL where it does not read as one (and
-    false for a blank boolean). Numbers and booleans are read as the data contract reads them."""
+    false for a blank boolean). Numbers and booleans are read as the data contract reads them. For dates,
+    `found` limits the styles tried to those a column uses (see `style_of`)."""
     if kind == "timestamp":
-        return _timestamp(text)
+        return _timestamp(text, found)
     if kind == "date":
-        return _timestamp(text).date()
+        return _timestamp(text, found).date()
     return parse_text(text, kind)
 
 
-def styles(text: ir.StringValue, kind: ColumnType) -> dict[str, ir.IntegerValue]:
-    """For a date or time column: the count of values in each style (a style's label → count expression);
-    for any other kind, nothing."""
-    value = text.strip()
-    out: dict[str, ir.IntegerValue] = {}
-    if kind in ("date", "timestamp"):
-        taken: ir.BooleanValue = ibis.literal(False)
-        for style in DATE_STYLES:  # a value counts once, for the first style that recognises it
-            hit = ~taken & value.re_search(style.pattern).fill_null(False)
-            out[style.label] = ibis.ifelse(hit, 1, 0).sum()
-            taken = taken | hit
-    return out
+def styles(text: ir.StringValue) -> dict[str, ir.IntegerValue]:
+    """The count of values in each date style (a style's label → count expression)."""
+    style = style_of(text)
+    return {s.label: ibis.ifelse(style == i, 1, 0).sum() for i, s in enumerate(DATE_STYLES)}
 
 
 def web_domain(text: ir.StringValue) -> ir.StringValue:

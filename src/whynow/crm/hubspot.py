@@ -131,8 +131,11 @@ def _find(imp: Importer, folder: Path) -> tuple[dict[str, list[Frame]], dict[str
         stem = path.stem.lower().removesuffix("_data")
         if stem in _TABLES:
             frame = imp.read_csv(path, _TABLES[stem])
-            if stem.startswith("engagement_") and frame.field("type") is None:  # the table names the kind
-                frame = replace(frame, table=frame.table.mutate(type=ibis.literal(stem.split("_", 1)[1].upper())))
+            if stem.startswith("engagement_"):  # the table names the kind, where a row does not
+                kind = ibis.literal(stem.split("_", 1)[1].upper())
+                own = frame.field("type")
+                typed = kind if own is None else ibis.coalesce(frame.table[own].strip().nullif(""), kind)
+                frame = replace(frame, table=frame.table.mutate(**{own or "type": typed}))
             frames.setdefault(frame.object, []).append(frame)
         elif stem in _LINKS:
             links[stem] = _link(imp, path, stem)
@@ -166,6 +169,12 @@ def _ui_export(imp: Importer, path: Path) -> Frame | None:
         obj = "companies"
     elif first == "record id" and ("email" in folded or "first name" in folded):
         obj = "contacts"
+    elif (
+        "record id" not in folded
+        and {"first name", "last name", "email"} <= set(folded)
+        and ({"id", "owner id", "user id"} & set(folded))
+    ):
+        obj = "owners"  # a users / owners export: its id, names and email
     else:
         return None
     names: list[str] = []
@@ -315,7 +324,7 @@ def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame]) ->
         shaped = imp.shape(frame, "activity_id")
         if seen is not None:  # the base engagement table: only engagements no kind's table holds
             shaped = shaped.filter(~shaped.activity_id.isin(seen.activity_id))
-        kept = imp.require(shaped, frame, ["activity_id", "occurred_at"])
+        kept = imp.require(shaped, frame, ["activity_id", "occurred_at", "type"])
         parts.append(kept)
         ids = kept.select("activity_id")
         seen = ids if seen is None else ibis.union(seen, ids)
@@ -338,7 +347,7 @@ def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame]) ->
 
 
 def _email_events(imp: Importer, frame: Frame, contacts: ir.Table | None, links: dict[str, Frame]) -> ir.Table:
-    shaped = imp.require(imp.shape(frame, "activity_id"), frame, ["activity_id", "occurred_at"])
+    shaped = imp.require(imp.shape(frame, "activity_id"), frame, ["activity_id", "occurred_at", "type"])
     if contacts is not None:
         emails = (
             contacts.filter(contacts.email.notnull())

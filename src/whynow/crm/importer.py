@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -30,11 +30,13 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from whynow.crm import formats
 from whynow.crm.formats import email_domain
 from whynow.crm.mapping import CrmMapping, ObjectMapping, ObjectSpec, dump, glob_regex, value_text
+from whynow.data.backends import keep
 from whynow.data.contract import IBIS_TYPES, TABLE_NAMES, TABLES, ColumnType
 from whynow.data.source import ROW, csv_header, csv_problem, read_text_csv
 from whynow.errors import DataError
 
 FileFormat = Literal["csv", "parquet"]
+CRM_TABLES = ("accounts", "contacts", "activities", "opportunities", "reps")  # the tables an import writes
 _SHOWN = 3  # row numbers quoted in an error
 
 
@@ -85,6 +87,7 @@ class ImportReport:
     unmapped: dict[str, list[str]] = field(default_factory=dict)  # file -> fields not mapped
     styles: list[Style] = field(default_factory=list)
     not_read: list[str] = field(default_factory=list)  # files in the folder that are not a known object
+    kept: list[str] = field(default_factory=list)  # files of --out an import leaves alone (intent.csv …)
     notes: list[str] = field(default_factory=list)
     mapping_file: str | None = None
     mapping: str = ""  # the mapping used, as YAML
@@ -107,6 +110,7 @@ class Importer:
     ) -> None:
         self.con: DuckDBBackend = ibis.duckdb.connect()
         self.con.raw_sql("SET TimeZone = 'UTC'")  # SPEC §2: naive timestamps are UTC
+        self.con.raw_sql("SET enable_progress_bar = false")  # the command's report is the output
         self.report = report
         self.objects = objects
         self.mapping = mapping
@@ -136,7 +140,8 @@ class Importer:
             table = read_text_csv(self.con, file, self.view(), names or header)
         except duckdb.Error as e:
             raise DataError(f"{file}: cannot read it as a CSV file: {csv_problem(e)}") from None
-        bom = file.open("rb").read(3) == b"\xef\xbb\xbf"
+        with file.open("rb") as handle:
+            bom = handle.read(3) == b"\xef\xbb\xbf"
         return self._frame(obj, table, file.name, "CSV, UTF-8 with a byte-order mark" if bom else "CSV, UTF-8")
 
     def read_tree(self, file: Path) -> list[Frame]:
@@ -216,12 +221,10 @@ class Importer:
                 f"{frame.file}: the {frame.object} export has no {wanted} column (the record id, for "
                 f"{id_column}); export it with its Id, or map the id field in a mapping file"
             )
-        values: dict[str, ir.Value] = {}
-        checks: list[tuple[str, ColumnType, ir.StringValue, ir.Value]] = []
-        mapped: list[bool] = []  # per check: whether the mapping's values rewrote the field first
+        # 1. each field that feeds a column, as text: trimmed, empty as NULL, the mapping's values applied
+        feeds: list[tuple[str, str, str]] = []  # (its column here, the whynow column, the field's name)
+        texts: dict[str, ir.Value] = {}
         for column in mapping.targets():
-            kind = spec.column_type(column)
-            texts: list[ir.StringValue] = []
             for name in mapping.fields_of(column):
                 actual = frame.field(name)
                 if actual is None:
@@ -230,31 +233,59 @@ class Importer:
                 text = _blank_null(t[actual])
                 if column in mapping.values:
                     text = _map_values(text, mapping.values[column])
-                if kind != "text":
-                    checks.append((actual, kind, text, formats.parse(text, kind)))
-                    mapped.append(column in mapping.values)
-                texts.append(text)
-            if column in mapping.defaults:
-                texts.append(ibis.literal(value_text(mapping.defaults[column])))
-            if not texts:  # no field of this file feeds it: NULL (not false), so that rules like `stages` apply
+                key = f"_x{len(feeds)}"
+                texts[key] = text
+                feeds.append((key, column, actual))
+        # Kept, and so is each step below: an expression that reused the one before would repeat it in
+        # the SQL every time (the parsers read a value a dozen times), and the SQL would grow without bound.
+        x = keep(t.select(ROW, **texts))
+        # 2. each field read as its column's type, on its own, so that a bad value names its field; dates
+        # in the styles the field was seen to use (one style: no test per value)
+        kinds = {key: spec.column_type(column) for key, column, _ in feeds}
+        found = {
+            key: self._date_styles(frame, x, key, actual)
+            for key, _, actual in feeds
+            if kinds[key] in ("date", "timestamp")
+        }
+        parsed = {f"_p{key}": _or_null(x[key], kind, found.get(key)) for key, kind in kinds.items() if kind != "text"}
+        y = keep(x.mutate(**parsed))
+        checks = [(actual, kinds[key], y[key], y[f"_p{key}"]) for key, _, actual in feeds if kinds[key] != "text"]
+        mapped = [column in mapping.values for key, column, _ in feeds if kinds[key] != "text"]
+        self._check(frame, y, checks, mapped)
+        # 3. each column: its first filled field, else its default; the id, domain and type conventions
+        values: dict[str, ir.Value] = {}
+        for column in mapping.targets():
+            kind = spec.column_type(column)
+            keys = [key for key, target, _ in feeds if target == column]
+            default = mapping.defaults.get(column)
+            if not keys and default is None:  # no field of this file feeds it: NULL (not false: `stages` apply)
                 values[column] = typed_null(kind)
                 continue
-            text = ibis.coalesce(*texts) if len(texts) > 1 else texts[0]
-            if self.ids is not None and (column.endswith("_id") or column == "company"):
-                text = self.ids(text)
-            if column == "domain":
-                text = formats.web_domain(text)
-            if column == "type" and spec.table == "activities":
-                text = _slug(text)
-            values[column] = formats.parse(text, kind) if kind != "text" else text
+            if kind == "text":
+                choices: list[ir.Value] = [y[key] for key in keys]
+                if default is not None:
+                    choices.append(ibis.literal(value_text(default)))
+                text = ibis.coalesce(*choices) if len(choices) > 1 else choices[0]
+                if self.ids is not None and column.endswith("_id"):
+                    text = self.ids(text)
+                if column == "domain":
+                    text = formats.web_domain(text)
+                if column == "type" and spec.table == "activities":
+                    text = _slug(text)
+                values[column] = text
+                continue
+            choices = [y[f"_p{key}"] for key in keys]
+            if default is not None:
+                choices.append(formats.parse(ibis.literal(value_text(default)), kind))
+            value = ibis.coalesce(*choices) if len(choices) > 1 else choices[0]
+            values[column] = value.fill_null(False) if kind == "boolean" else value  # SPEC §3: blank is false
         if spec.table is not None:  # the contract's columns that no field feeds: NULL, of their type
             for canonical in TABLES[spec.table].columns:
                 values.setdefault(canonical.name, typed_null(canonical.type))
-        self._check(frame, t, checks, mapped)
         self.report.unmapped[frame.file + ("" if frame.format.startswith("CSV") else f" ({frame.object})")] = [
             c for c in t.columns if c != ROW and c not in used
         ]
-        return t.select(ROW, **values)
+        return keep(y.select(ROW, **values))
 
     def _without_deleted(self, frame: Frame) -> ir.Table:
         """The frame without records the CRM flags as deleted (counted as unplaced, with the flag's name)."""
@@ -268,6 +299,35 @@ class Importer:
             self.unplaced(frame.object, frame.file, f"deleted in {crm} ({actual})", _count(t.filter(gone)))
             t = t.filter(~gone)
         return t
+
+    def _date_styles(self, frame: Frame, x: ir.Table, key: str, name: str) -> list[int]:
+        """The date styles a field uses (reported with their counts); a value in none is a `DataError`."""
+        style = formats.style_of(x[key])
+        counts = (
+            x.filter(x[key].notnull())
+            .group_by(style=style)
+            .aggregate(rows=x[ROW].count(), first=x[ROW].min())
+            .order_by("style")
+            .to_pyarrow()
+            .to_pylist()
+        )
+        for found in counts:
+            if found["style"] is None:
+                self._bad(frame, x, key, name, "timestamp", found["first"], found["rows"])
+        used = [int(found["style"]) for found in counts]
+        for found in counts:
+            label = formats.DATE_STYLES[int(found["style"])].label
+            self.report.styles.append(Style(frame.file, name, label, int(found["rows"])))
+        return used
+
+    def _bad(self, frame: Frame, t: ir.Table, key: str, name: str, kind: ColumnType, first: int, rows: int) -> None:
+        sample = t.filter(t[ROW] == first).select(v=t[key]).to_pyarrow().to_pylist()[0]["v"]
+        more = rows - 1
+        raise DataError(
+            f"{frame.file} row {first}, column {name}: {sample!r} is not {_WORDS[kind]}"
+            + (f" ({more} more rows like it)" if more else "")
+            + "; fix the value, or map another field in a mapping file"
+        )
 
     def _check(
         self,
@@ -284,26 +344,13 @@ class Importer:
             bad = text.notnull() & parsed.isnull()
             aggregates[f"bad{i}"] = ibis.ifelse(bad, 1, 0).sum()
             aggregates[f"first{i}"] = t[ROW].min(where=bad)
-            for j, count in enumerate(formats.styles(text, kind).values()):
-                aggregates[f"style{i}_{j}"] = count
             if kind == "boolean":
                 aggregates[f"spell{i}"] = text.collect(distinct=True).sort()
                 aggregates[f"blank{i}"] = text.isnull().any()
         found = t.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
         for i, (name, kind, text, _) in enumerate(checks):
             if found[f"bad{i}"]:
-                first = int(found[f"first{i}"])
-                sample = t.filter(t[ROW] == first).select(v=text).to_pyarrow().to_pylist()[0]["v"]
-                more = found[f"bad{i}"] - 1
-                raise DataError(
-                    f"{frame.file} row {first}, column {name}: {sample!r} is not {_WORDS[kind]}"
-                    + (f" ({more} more rows like it)" if more else "")
-                    + "; fix the value, or map another field in a mapping file"
-                )
-            labels = list(formats.styles(text, kind))
-            for j, label in enumerate(labels):
-                if found[f"style{i}_{j}"]:
-                    self.report.styles.append(Style(frame.file, name, label, int(found[f"style{i}_{j}"])))
+                self._bad(frame, t, text.get_name(), name, kind, int(found[f"first{i}"]), int(found[f"bad{i}"]))
             if kind == "boolean" and not mapped[i]:
                 spelled = [*(found[f"spell{i}"] or []), *(["empty"] if found[f"blank{i}"] else [])]
                 self.report.styles.append(Style(frame.file, name, "/".join(spelled), 0))
@@ -345,6 +392,8 @@ class Importer:
                 f"--strict: {report.dropped} rows could not be placed ({'; '.join(lines)}); "
                 "fix the export or the mapping, or import without --strict"
             )
+        for name, table in tables.items():
+            _no_duplicates(name, table)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".whynow-import-", dir=out.parent))
         try:
@@ -360,9 +409,16 @@ class Importer:
                 report.written[name] = int(final.count().to_pyarrow().as_py())
             (staging / "import-mapping.yaml").write_text(report.mapping, encoding="utf-8")
             out.mkdir(parents=True, exist_ok=True)
-            for name in TABLE_NAMES:  # files of an earlier import that this one does not replace would mix in
-                for ext in ("csv", "parquet"):
+            for name in CRM_TABLES:  # an earlier import's tables that this one does not replace would mix in;
+                for ext in ("csv", "parquet"):  # intent, change events and technographics come from elsewhere
                     (out / f"{name}.{ext}").unlink(missing_ok=True)
+            report.kept = [
+                p.name
+                for n in TABLE_NAMES
+                if n not in CRM_TABLES
+                for p in (out / f"{n}.csv", out / f"{n}.parquet")
+                if p.exists()
+            ]
             for path in staging.iterdir():
                 path.replace(out / path.name)
         finally:
@@ -397,7 +453,12 @@ def person_of(placed: ir.Table) -> ir.Table:
     return placed.select(person_id=placed.contact_id, contact_id=placed_as)
 
 
-def place(people: ir.Table, accounts: ir.Table, by_company: bool) -> ir.Table:
+def place(
+    people: ir.Table,
+    accounts: ir.Table,
+    by_company: bool,
+    ids_of: Callable[[ir.StringValue], ir.StringValue] | None = None,
+) -> ir.Table:
     """`account_id` filled where it is empty: the account whose domain is the email's domain, else (leads)
     the account named like the company, else the one whose Id the company holds. Where several accounts
     match, the lowest account_id (SPEC §3)."""
@@ -414,7 +475,7 @@ def place(people: ir.Table, accounts: ir.Table, by_company: bool) -> ir.Table:
         names = accounts.group_by(_key=accounts.name.strip().lower()).aggregate(_by_name=accounts.account_id.min())
         t = t.mutate(_key=t.company.strip().lower()).left_join(names, "_key").drop("_key_right")
         ids = accounts.select(_key=accounts.account_id, _by_id=accounts.account_id)
-        t = t.mutate(_key=t.company).left_join(ids, "_key").drop("_key_right")
+        t = t.mutate(_key=t.company if ids_of is None else ids_of(t.company)).left_join(ids, "_key").drop("_key_right")
         choices = [t.account_id, t._by_domain, t._by_name, t._by_id]
     placed = t.mutate(account_id=ibis.coalesce(*choices))
     return placed.drop(*[c for c in ("_key", "_by_domain", "_by_name", "_by_id") if c in placed.columns])
@@ -428,7 +489,8 @@ def close_deals(imp: Importer, frame: Frame, deals: ir.Table) -> ir.Table:
     for column, which in (("is_won", "won"), ("is_closed", "closed")):
         if stages is None or any(frame.field(f) for f in mapping.fields_of(column)):
             continue
-        patterns = stages.won if which == "won" else [*stages.won, *stages.lost]
+        won, lost = stages.won or [], stages.lost or []
+        patterns = won if which == "won" else [*won, *lost]
         hit: ir.BooleanValue = ibis.literal(False)
         for pattern in patterns:
             hit = hit | deals.stage.re_search(glob_regex(pattern)).fill_null(False)
@@ -455,22 +517,46 @@ def union(name: str, parts: list[ir.Table]) -> ir.Table:
     return ibis.union(*same)
 
 
+def _no_duplicates(name: str, table: ir.Table) -> None:
+    """Two rows with one id are an error (SPEC §3: which copy is right is the user's call)."""
+    key = TABLES[name].id_column
+    if key is None or key not in table.columns:
+        return
+    twice = table.group_by(key).aggregate(n=table.count()).filter(lambda t: t.n > 1).order_by(key).limit(5)
+    shown = [str(r[key]) for r in twice.to_pyarrow().to_pylist()]
+    if shown:
+        raise DataError(
+            f"the export holds two records with one id for {name}.{key} ({', '.join(shown)}); remove the copies "
+            "(whynow cannot tell which is right)"
+        )
+
+
 def _count(table: ir.Table) -> int:
     return int(table.count().to_pyarrow().as_py())
 
 
+def _or_null(text: ir.Value, kind: ColumnType, found: Sequence[int] | None = None) -> ir.Value:
+    """A field's text as `kind`; NULL where the field is empty (a blank boolean too, so that the next field
+    of the column is read)."""
+    return ibis.ifelse(text.isnull(), typed_null(kind), formats.parse(text, kind, found))
+
+
 def _blank_null(text: ir.Value) -> ir.StringValue:
     """A field's text, trimmed; NULL where empty."""
-    value = text.cast(dt.string).strip()
-    return ibis.ifelse(value == "", ibis.null(dt.string), value)
+    return text.cast(dt.string).strip().nullif("")
 
 
 def _map_values(text: ir.StringValue, patterns: Mapping[str, object]) -> ir.StringValue:
     """The mapping's `values:` for one column: the first pattern that matches gives the value; a value no
-    pattern matches stays as it is."""
-    cases = [(text.re_search(glob_regex(p)), ibis.literal(value_text(v))) for p, v in patterns.items()]  # type: ignore[arg-type]
+    pattern matches stays as it is (and NULL stays NULL: it matches nothing). A pattern without * or ? is
+    compared as text, any letter case."""
+    folded = text.lower()
+    cases = [
+        (text.re_search(glob_regex(p)) if "*" in p or "?" in p else folded == p.lower(), ibis.literal(value_text(v)))  # type: ignore[arg-type]
+        for p, v in patterns.items()
+    ]
     mapped: ir.StringValue = ibis.cases(*cases, else_=text) if cases else text
-    return ibis.ifelse(text.isnull(), text, mapped)
+    return mapped
 
 
 def _slug(text: ir.StringValue) -> ir.StringValue:

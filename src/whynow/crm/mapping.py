@@ -19,7 +19,7 @@ A mapping is YAML, one section per CRM object (`Account`, `Lead`, `companies` â€
 
 Several fields may feed one column: the first that is filled wins, in the order written. A user's
 mapping is laid over the built-in one (`whynow import --print-mapping` prints it): its fields come
-first, its values and defaults win, its `stages` replace the built-in ones.
+first, its values and defaults win, its `stages.won` / `stages.lost` replace the built-in lists.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class Stages(BaseModel):
     """Stage names (glob patterns, any letter case) that close a deal as won or as lost."""
 
     model_config = ConfigDict(extra="forbid")
-    won: list[str] = Field(default_factory=list)
-    lost: list[str] = Field(default_factory=list)
+    won: list[str] | None = None  # None: as the mapping underneath says
+    lost: list[str] | None = None
 
 
 class ObjectMapping(BaseModel):
@@ -166,9 +166,18 @@ def merge(base: CrmMapping, over: CrmMapping) -> CrmMapping:
             columns=columns,
             values=values,
             defaults={**b.defaults, **o.defaults},
-            stages=o.stages if o.stages is not None else b.stages,
+            stages=_stages(b.stages, o.stages),
         )
     return out
+
+
+def _stages(base: Stages | None, over: Stages | None) -> Stages | None:
+    """A user's `won` or `lost` replaces that list only; the other stays as the built-in mapping says."""
+    if over is None or base is None:
+        return over or base
+    return Stages(
+        won=over.won if over.won is not None else base.won, lost=over.lost if over.lost is not None else base.lost
+    )
 
 
 def dump(mapping: CrmMapping) -> str:

@@ -37,6 +37,7 @@ from whynow.crm.importer import (
     written,
 )
 from whynow.crm.mapping import ObjectSpec
+from whynow.data.backends import keep
 from whynow.errors import DataError
 
 OBJECTS: dict[str, ObjectSpec] = {
@@ -78,7 +79,8 @@ def import_salesforce(
         tables["contacts"], persons = people
     else:
         persons = None
-    activities = [_activities(imp, frames, obj, persons) for obj in _ACTIVITY_OBJECTS if obj in frames]
+    campaigns = imp.shape(frames["Campaign"], "campaign_id") if "Campaign" in frames else None
+    activities = [_activities(imp, frames[obj], persons, campaigns) for obj in _ACTIVITY_OBJECTS if obj in frames]
     if activities:
         tables["activities"] = union("activities", activities)
     if "Opportunity" in frames:
@@ -153,7 +155,7 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
     if "Lead" in frames:
         frame = frames["Lead"]
         leads = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
-        converted = leads.is_converted | leads.converted_contact_id.notnull()
+        converted = leads.is_converted.fill_null(False) | leads.converted_contact_id.notnull()
         if contact_ids is not None:
             known = contact_ids.select(converted_to=contact_ids.contact_id)
             done = leads.filter(converted).left_join(known, leads.converted_contact_id == known.converted_to)
@@ -164,7 +166,7 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
             lost = int(leads.filter(converted).count().to_pyarrow().as_py())
             imp.unplaced("Lead", frame.file, "converted, but the export has no Contact file", lost)
         open_leads = leads.filter(~converted)
-        placed = place(open_leads, accounts, by_company=True)
+        placed = place(open_leads, accounts, by_company=True, ids_of=sf_id18_expr)
         persons.append(person_of(placed))
         placed = imp.require(
             placed, frame, ["account_id"], reason="no account has the domain of its Email or the name in its Company"
@@ -172,29 +174,28 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
         parts.append(placed)
     if not parts:
         return None
-    return union("contacts", [written(p, OBJECTS["Lead"]) for p in parts]), ibis.union(*persons)
+    return keep(union("contacts", [written(p, OBJECTS["Lead"]) for p in parts])), keep(ibis.union(*persons))
 
 
-def _activities(imp: Importer, frames: dict[str, Frame], obj: str, persons: ir.Table | None) -> ir.Table:
-    frame = frames[obj]
+def _activities(imp: Importer, frame: Frame, persons: ir.Table | None, campaigns: ir.Table | None) -> ir.Table:
+    obj = frame.object
     shaped = imp.require(imp.shape(frame, "activity_id"), frame, ["activity_id", "occurred_at"])
     if obj == "CampaignMember":
-        shaped = _campaign_members(imp, frames, shaped)
+        shaped = _campaign_members(shaped, campaigns)
     if persons is not None:
         who = persons.select(person_id=persons.person_id, placed_as=persons.contact_id, found=ibis.literal(True))
         joined = shaped.left_join(who, shaped.contact_id == who.person_id)
         shaped = joined.mutate(contact_id=ibis.ifelse(joined.found.notnull(), joined.placed_as, joined.contact_id))
-        shaped = shaped.drop("person_id", "placed_as", "found")
+        shaped = keep(shaped.drop("person_id", "placed_as", "found"))
     shaped = shaped.mutate(_either=ibis.coalesce(shaped.contact_id, shaped.account_id))
     kept = imp.require(shaped, frame, ["_either"], reason="its person was not placed and it names no account")
     return written(kept.drop("_either"), OBJECTS[obj])
 
 
-def _campaign_members(imp: Importer, frames: dict[str, Frame], members: ir.Table) -> ir.Table:
+def _campaign_members(members: ir.Table, campaigns: ir.Table | None) -> ir.Table:
     members = members.mutate(type=ibis.ifelse(members.responded, "campaign_response", "campaign_member"))
-    if "Campaign" not in frames:
+    if campaigns is None:
         return members.mutate(campaign=members.campaign_id, channel=ibis.null(dt.string))
-    campaigns = imp.shape(frames["Campaign"], "campaign_id")
     names = campaigns.select(
         key=campaigns.campaign_id, campaign_name=campaigns.name, campaign_channel=campaigns.channel
     )

@@ -257,11 +257,11 @@ def test_data_cloud_formats_found(data_cloud: Imported) -> None:
 def test_data_cloud_columns_not_mapped_are_listed(data_cloud: Imported) -> None:
     unmapped = data_cloud.report.unmapped
     assert {"Type__c", "WhatId", "Status"} <= set(unmapped["Task.csv"])
-    assert {"Classification__c", "BillingAddress", "Phone"} <= set(unmapped["Account.csv"])
+    assert {"Classification__c", "ShippingStreet", "Phone"} <= set(unmapped["Account.csv"])
     assert {"Product__c", "Probability"} <= set(unmapped["Opportunity.csv"])
     assert "Added_Date__c" in unmapped["CampaignMember.csv"]
     # what the mapping reads is not listed
-    assert not {"Id", "Name", "Website", "Type"} & set(unmapped["Account.csv"])
+    assert not {"Id", "Name", "Website", "Type", "BillingAddress"} & set(unmapped["Account.csv"])
     assert not {"Id", "WhoId", "TaskSubtype", "ActivityDate"} & set(unmapped["Task.csv"])
     assert not any("Id" in fields for fields in unmapped.values())
 
@@ -754,3 +754,21 @@ def test_whynow_run_reads_the_parquet_import(dev_edition: Imported, tmp_path: Pa
         open_deals = con.execute("SELECT opportunity_id FROM opportunities WHERE open ORDER BY 1").fetchall()
     assert ids == sorted([EDGE, BURLINGTON, FARMERS])
     assert open_deals == [("006bm00000LKJNrAAP",)]  # the one deal whose IsClosed is FALSE
+
+
+def test_a_json_compound_address_gives_the_country_where_the_field_is_empty(tmp_path: Path) -> None:
+    # The BillingAddress value is data-cloud-workshop's Walker Henson and Compton row; BillingCountry is emptied.
+    address = '"{""city"":""Katherinemouth"",""country"":""United States"",""postalCode"":""74929""}"'
+    folder = tmp_path / "export"
+    write(
+        folder,
+        "Account.csv",
+        "Id,Name,BillingCountry,BillingAddress\n"
+        f"{WALKER},Walker Henson and Compton,,{address}\n"
+        f"{RICHARDSON},Richardson,Canada,{address}\n"  # the plain field comes first
+        f"{SAMPLE_ACCOUNT},Sample,,not an address\n",  # text that is not JSON: no country, not an error
+    )
+    report = import_crm("salesforce", folder, tmp_path / "src")
+    countries = {a["account_id"]: a["country"] for a in Imported(report, tmp_path / "src").rows("accounts")}
+    assert countries == {WALKER: "United States", RICHARDSON: "Canada", SAMPLE_ACCOUNT: ""}
+    assert report.unmapped["Account.csv"] == []  # BillingAddress is read, through its key

@@ -48,11 +48,27 @@ class Frame:
     table: ir.Table
     file: str
     format: str  # "CSV", "CSV with a byte-order mark", "sObject tree JSON"
+    source: str | None = None  # the temporary table it was read into, let go of once shaped
 
     def field(self, name: str) -> str | None:
-        """The file's own spelling of a field, found in any letter case."""
+        """The file's own spelling of a field, found in any letter case. `BillingAddress.country` names a key
+        of a JSON compound field (Salesforce's addresses): its column is the compound field's."""
         folded = name.lower()
-        return next((c for c in self.table.columns if c != ROW and c.lower() == folded), None)
+        found = next((c for c in self.table.columns if c != ROW and c.lower() == folded), None)
+        if found is None and "." in name:
+            return self.field(name.split(".", 1)[0])
+        return found
+
+    def read(self, table: ir.Table, name: str) -> ir.Value:
+        """A field's values in `table` (a view of this frame): the column, or the key of a compound field."""
+        column = self.field(name)
+        assert column is not None, name
+        if column.lower() == name.lower():
+            return table[column]
+        key = name.split(".", 1)[1]
+        compound = _blank_null(table[column])
+        whole = compound.startswith("{").fill_null(False) & _json_valid(compound)  # else: no value, not an error
+        return ibis.ifelse(whole, _json_key(compound, f"$.{_quoted(key)}"), ibis.null(dt.string))
 
 
 @dataclass(frozen=True)
@@ -137,12 +153,14 @@ class Importer:
                     "read in any letter case); keep one"
                 )
         try:
-            table = read_text_csv(self.con, file, self.view(), names or header)
+            view = self.view()
+            table = read_text_csv(self.con, file, view, names or header)
         except duckdb.Error as e:
             raise DataError(f"{file}: cannot read it as a CSV file: {csv_problem(e)}") from None
         with file.open("rb") as handle:
             bom = handle.read(3) == b"\xef\xbb\xbf"
-        return self._frame(obj, table, file.name, "CSV, UTF-8 with a byte-order mark" if bom else "CSV, UTF-8")
+        fmt = "CSV, UTF-8 with a byte-order mark" if bom else "CSV, UTF-8"
+        return self._frame(obj, table, file.name, fmt, source=view)
 
     def read_tree(self, file: Path) -> list[Frame]:
         """`sf data export tree` JSON (`{"records": [{"attributes": {"type", "referenceId"}, …}]}`): one frame
@@ -195,8 +213,8 @@ class Importer:
             frames.append(self._frame(str(sobject), one, file.name, "sObject tree JSON"))
         return frames
 
-    def _frame(self, obj: str, table: ir.Table, file: str, fmt: str) -> Frame:
-        frame = Frame(obj, table, file, fmt)
+    def _frame(self, obj: str, table: ir.Table, file: str, fmt: str, source: str | None = None) -> Frame:
+        frame = Frame(obj, table, file, fmt, source)
         self.report.read.append((file, obj, fmt, int(table.count().to_pyarrow().as_py())))
         return frame
 
@@ -230,7 +248,7 @@ class Importer:
                 if actual is None:
                     continue
                 used.add(actual)
-                text = _blank_null(t[actual])
+                text = _blank_null(frame.read(t, name))
                 if column in mapping.values:
                     text = _map_values(text, mapping.values[column])
                 key = f"_x{len(feeds)}"
@@ -285,7 +303,12 @@ class Importer:
         self.report.unmapped[frame.file + ("" if frame.format.startswith("CSV") else f" ({frame.object})")] = [
             c for c in t.columns if c != ROW and c not in used
         ]
-        return keep(y.select(ROW, **values))
+        shaped = keep(y.select(ROW, **values))
+        for done in (x, y):  # memory: an export's largest tables are read, parsed and shaped once each
+            self.con.drop_table(done.get_name(), force=True)
+        if frame.source is not None:
+            self.con.drop_table(frame.source, force=True)
+        return shaped
 
     def _without_deleted(self, frame: Frame) -> ir.Table:
         """The frame without records the CRM flags as deleted (counted as unplaced, with the flag's name)."""
@@ -440,6 +463,16 @@ _WORDS: dict[ColumnType, str] = {
 @ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
 def _json_string(value: dt.JSON, path: str) -> str:  # type: ignore[empty-body]
     """DuckDB's json_extract_string: the value at a JSON path as text (NULL where absent)."""
+
+
+@ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
+def _json_key(text: str, path: str) -> str:  # type: ignore[empty-body]
+    """A key of JSON held as text (a compound address field)."""
+
+
+@ibis.udf.scalar.builtin(name="json_valid")  # type: ignore[untyped-decorator]
+def _json_valid(text: str) -> bool:  # type: ignore[empty-body]
+    """Whether text is well-formed JSON."""
 
 
 def _quoted(key: str) -> str:

@@ -40,6 +40,7 @@ from whynow.crm.importer import (
     written,
 )
 from whynow.crm.mapping import ObjectSpec
+from whynow.data.backends import keep
 from whynow.errors import DataError
 
 OBJECTS: dict[str, ObjectSpec] = {
@@ -100,7 +101,8 @@ def import_hubspot(
     contacts = None
     if frames.get("contacts"):
         contacts = union("contacts", [_contacts(imp, f, accounts, links) for f in frames["contacts"]])
-    deals = [_deals(imp, f, links, frames.get("deal_stages", [])) for f in frames.get("deals", [])]
+    stages = _stages(imp, frames.get("deal_stages", []))
+    deals = [_deals(imp, f, links, stages) for f in frames.get("deals", [])]
     accounts, deals_table, reps = _owned(imp, accounts, union("opportunities", deals) if deals else None, reps)
     tables["accounts"] = accounts
     if contacts is not None:
@@ -243,15 +245,14 @@ def _contacts(imp: Importer, frame: Frame, accounts: ir.Table, links: dict[str, 
     return written(kept, OBJECTS["contacts"])
 
 
-def _deals(imp: Importer, frame: Frame, links: dict[str, Frame], stage_frames: list[Frame]) -> ir.Table:
+def _deals(imp: Importer, frame: Frame, links: dict[str, Frame], stages: ir.Table | None) -> ir.Table:
     shaped = imp.shape(frame, "opportunity_id")
     shaped = shaped.mutate(account_id=shaped.account_id.re_extract(r"^\s*([^;,]*?)\s*(?:[;,]|$)", 1).nullif(""))
     linked = _first(links, "deal_company", "_deal", "_company")
     if linked is not None:
         shaped = shaped.left_join(linked, shaped.opportunity_id == linked._deal)
         shaped = shaped.mutate(account_id=ibis.coalesce(shaped.account_id, shaped._company)).drop("_deal", "_company")
-    if stage_frames:  # the connector's pipeline stages: the label, and whether the stage closes the deal
-        stages = union_lookup([imp.shape(f, "stage_id") for f in stage_frames])
+    if stages is not None:  # the connector's pipeline stages: the label, and whether the stage closes the deal
         shaped = shaped.left_join(stages, shaped.stage == stages.stage_id)
         shaped = shaped.mutate(
             stage=ibis.coalesce(shaped.label, shaped.stage),
@@ -264,9 +265,13 @@ def _deals(imp: Importer, frame: Frame, links: dict[str, Frame], stage_frames: l
     return written(close_deals(imp, frame, kept), OBJECTS["deals"])
 
 
-def union_lookup(parts: list[ir.Table]) -> ir.Table:
+def _stages(imp: Importer, frames: list[Frame]) -> ir.Table | None:
+    """The pipeline stages: one row per stage id (its label, whether it closes a deal, and as won)."""
+    if not frames:
+        return None
     columns = ["stage_id", "label", "is_closed", "is_won"]
-    return ibis.union(*[p.select(*columns) for p in parts]).distinct(on="stage_id", keep="first")
+    parts = [imp.shape(f, "stage_id").select(*columns) for f in frames]
+    return keep(ibis.union(*parts).distinct(on="stage_id", keep="first"))
 
 
 def _owners(imp: Importer, frames: list[Frame]) -> ir.Table | None:

@@ -96,7 +96,9 @@ def print_import_report(console: Console, report: ImportReport) -> None:
         for u in report.unplaced:
             console.print(f"  {u.file}: {u.rows} {u.object} rows: {u.reason}", markup=False)
     else:
-        console.print("Not placed: none; every row read was written.", markup=False)
+        console.print("Not placed: none.", markup=False)
+    for m in report.merged:
+        console.print(f"  merged, not lost: {m.file}: {m.rows} {m.object} rows: {m.reason}", markup=False)
     if report.styles:
         console.print("Formats found", markup=False)
         for s in report.styles:

@@ -444,3 +444,69 @@ def test_an_imported_ui_export_runs_with_the_reference_model(tmp_path: Path) -> 
     # 10234 has the open "Old Import upsell" deal (created 2024-05-15); the other two deals closed before 6/30
     assert status["10234"]["stage"] == "opportunity"
     assert status["20000000001"]["stage"] != "opportunity"
+
+
+# ---- found in review: lists of companies, epoch slips, people not in the export, files that are no export --
+
+
+def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_contact_of_several_companies_belongs_to_the_first(tmp_path: Path) -> None:
+    folder = _folder(
+        tmp_path,
+        {
+            "company.csv": "id,property_name\n101,Acme\n102,Brightline\n",
+            "contact.csv": "id,property_email,property_associatedcompanyid\n"
+            "1,a@x.example,101;102\n2,b@x.example,102 101\n",
+        },
+    )
+    import_crm("hubspot", folder, tmp_path / "src")
+    assert {c: r["account_id"] for c, r in rows(tmp_path / "src", "contacts").items()} == {"1": "101", "2": "102"}
+
+
+def test_a_1970_date_is_an_epoch_slip_and_the_next_field_is_read(tmp_path: Path) -> None:
+    # engagement_meeting's seed rows hold 1970-01-19 start times (seconds read as milliseconds, SOURCE.md)
+    folder = _folder(
+        tmp_path,
+        {
+            "company.csv": "id,property_name\n101,Acme\n",
+            "engagement_meeting.csv": "engagement_id,start_time,created_at\n"
+            "7,1970-01-19 05:46:12,2020-07-09 11:04:22\n8,2019-09-26 13:00:00,2020-07-09 11:04:22\n",
+            "engagement_company.csv": "engagement_id,company_id\n7,101\n8,101\n",
+        },
+    )
+    report = import_crm("hubspot", folder, tmp_path / "src")
+    written = rows(tmp_path / "src", "activities")
+    assert ts(written["7"]["occurred_at"]) == dt.datetime(2020, 7, 9, 11, 4, 22, tzinfo=UTC)  # created_at
+    assert ts(written["8"]["occurred_at"]) == dt.datetime(2019, 9, 26, 13, 0, tzinfo=UTC)
+    assert any("1 values of start_time are before 1990" in note for note in report.notes)
+
+
+def test_an_engagement_of_a_contact_not_in_the_export_stays_at_its_company(tmp_path: Path) -> None:
+    folder = _folder(
+        tmp_path,
+        {
+            "company.csv": "id,property_name\n101,Acme\n",
+            "contact.csv": "id,property_email,property_associatedcompanyid\n1,a@x.example,101\n",
+            "engagement_call.csv": "engagement_id,property_hs_timestamp,type\n5,2024-01-05 10:00:00,CALL\n",
+            "engagement_contact.csv": "engagement_id,contact_id\n5,501\n",  # 501 is no contact of the export
+            "engagement_company.csv": "engagement_id,company_id\n5,101\n",
+        },
+    )
+    report = import_crm("hubspot", folder, tmp_path / "src")
+    [call] = rows(tmp_path / "src", "activities").values()
+    assert (call["contact_id"], call["account_id"]) == ("", "101")  # a run counts it for Acme, not unmatched
+    assert any("1 engagements rows name a person who is not in the export" in note for note in report.notes)
+
+
+def test_an_empty_file_that_is_no_export_is_not_read(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"company.csv": "id,property_name\n101,Acme\n", "notes.csv": ""})
+    report = import_crm("hubspot", folder, tmp_path / "src")
+    assert report.not_read == ["notes.csv"]
+    assert report.written == {"accounts": 1}

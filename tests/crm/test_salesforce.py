@@ -401,7 +401,7 @@ def test_apex_tree_json_is_read_with_its_references(apex: Imported) -> None:
         ("Opportunities.json", "Opportunity", "sObject tree JSON", 2),
     ]
     # the plural CSV twin and the plan file are not objects whynow reads
-    assert sorted(report.not_read) == ["Accounts.csv", "data-plan.json"]
+    assert sorted(report.not_read) == ["Accounts.csv", "data-plan.json (not an sObject tree)"]
     accounts = apex.by_id("accounts", "account_id")  # records have no Id: their referenceId is the id
     assert {a: (r["name"], r["domain"], r["is_customer"]) for a, r in accounts.items()} == {
         "AccountRef1": ("Zoonoodle 37", "1688.com", "true"),  # type Customer, website http://1688.com/at/…
@@ -772,3 +772,62 @@ def test_a_json_compound_address_gives_the_country_where_the_field_is_empty(tmp_
     countries = {a["account_id"]: a["country"] for a in Imported(report, tmp_path / "src").rows("accounts")}
     assert countries == {WALKER: "United States", RICHARDSON: "Canada", SAMPLE_ACCOUNT: ""}
     assert report.unmapped["Account.csv"] == []  # BillingAddress is read, through its key
+
+
+# ---- found in review: people not in the export, helper fields a mapping drops, --out, headers ---------------
+
+
+def test_a_task_of_a_person_not_in_the_export_stays_at_its_account(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write(folder, "Account.csv", f"Id,Name\n{WALKER},Walker Henson and Compton\n")
+    write(
+        folder,
+        "Task.csv",
+        "Id,WhoId,AccountId,ActivityDate,Type\n"
+        f"00TEc00000Co1WhMAJ,003Ec00000Cz310IAB,{WALKER},2024-01-05,Call\n"  # no Contact.csv: a stranger
+        "00TEc00000Co1WiMAJ,003Ec00000Cz31VIAR,,2024-01-06,Call\n",  # and no account either: unplaced
+    )
+    report = import_crm("salesforce", folder, tmp_path / "src")
+    [task] = Imported(report, tmp_path / "src").rows("activities")
+    assert (task["activity_id"], task["contact_id"], task["account_id"]) == ("00TEc00000Co1WhMAJ", "", WALKER)
+    assert any("Task rows name a person who is not in the export" in note for note in report.notes)
+    assert [(u.object, u.rows) for u in report.unplaced] == [("Task", 1)]
+
+
+def test_a_mapping_may_drop_a_field_the_importer_itself_uses(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write(folder, "Account.csv", "Id,Name,Website\n001000000000001AAA,Burlington,www.btca.com\n")
+    write(folder, "Lead.csv", "Id,LastName,Company,Email\n00Q000000000001AAA,Rogers,Burlington,jr@btca.com\n")
+    mapping = write(tmp_path, "map.yaml", "Lead:\n  columns:\n    Company: null\n    IsConverted: null\n")
+    report = import_crm("salesforce", folder, tmp_path / "src", mapping=mapping)
+    [lead] = Imported(report, tmp_path / "src").rows("contacts")
+    assert lead["account_id"] == "001000000000001AAA"  # placed by its email's domain alone
+    assert "Company" in report.unmapped["Lead.csv"]
+
+
+def test_out_may_not_be_the_export_folder_or_a_file(tmp_path: Path) -> None:
+    folder = write(tmp_path / "export", "Account.csv", f"Id,Name\n{WALKER},Walker\n").parent
+    same = import_cli(folder, folder)
+    assert same.exit_code == 1 and "is the export folder itself" in flat(same.stderr)
+    assert sorted(p.name for p in folder.iterdir()) == ["Account.csv"]
+    a_file = write(tmp_path, "taken", "")
+    on_file = import_cli(folder, a_file)
+    assert on_file.exit_code == 1 and "is a file" in flat(on_file.stderr)
+
+
+def test_a_semicolon_separated_file_says_so(tmp_path: Path) -> None:
+    folder = write(tmp_path / "export", "Account.csv", f"Id;Name\n{WALKER};Walker\n").parent
+    result = import_cli(folder, tmp_path / "src")
+    assert result.exit_code == 1
+    assert "Account.csv: the header is one column holding ';': save the file as CSV with commas" in flat(result.stderr)
+
+
+def test_blank_trailing_header_columns_of_a_spreadsheet_are_no_repeated_column(tmp_path: Path) -> None:
+    folder = write(tmp_path / "export", "Account.csv", f"Id,Name,,\n{WALKER},Walker,,\n").parent
+    report = import_crm("salesforce", folder, tmp_path / "src")
+    assert report.written == {"accounts": 1}
+
+
+def test_converted_leads_are_reported_as_merged_not_lost(dev_edition: Imported) -> None:
+    # the fixture's one converted lead (00Qbm00000Orxk5EAB), whose contact 003bm00000zbyRuAAI is in Contact.csv
+    assert [(m.object, m.rows) for m in dev_edition.report.merged] == [("Lead", 1)]

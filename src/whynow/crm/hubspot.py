@@ -27,7 +27,6 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from whynow.crm import mapping as maps
 from whynow.crm.formats import email_domain
 from whynow.crm.importer import (
     FileFormat,
@@ -35,6 +34,8 @@ from whynow.crm.importer import (
     Importer,
     ImportReport,
     close_deals,
+    count_rows,
+    only_written_people,
     place,
     union,
     written,
@@ -85,10 +86,7 @@ def import_hubspot(
     folder: Path, out: Path, mapping_file: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
 ) -> ImportReport:
     """Import a HubSpot export folder into `out`; the report says what was read, written and set aside."""
-    base = maps.builtin("hubspot", OBJECTS)
-    mapping = maps.merge(base, maps.load(mapping_file, OBJECTS)) if mapping_file else base
-    report = ImportReport("hubspot", str(folder), mapping_file=str(mapping_file) if mapping_file else None)
-    imp = Importer(report, OBJECTS, mapping, deleted=("is_deleted", "_fivetran_deleted"))
+    imp = Importer.start("hubspot", folder, OBJECTS, mapping_file, deleted=("is_deleted", "_fivetran_deleted"))
     frames, links = _find(imp, folder)
     if "companies" not in frames:
         raise DataError(
@@ -107,7 +105,8 @@ def import_hubspot(
     tables["accounts"] = accounts
     if contacts is not None:
         tables["contacts"] = contacts
-    activities = [_engagements(imp, frames.get("engagements", []), links)] if frames.get("engagements") else []
+    engagements = frames.get("engagements", [])
+    activities = [_engagements(imp, engagements, links, contacts)] if engagements else []
     activities += [_email_events(imp, f, contacts, links) for f in frames.get("email_events", [])]
     if activities:
         tables["activities"] = union("activities", activities)
@@ -116,7 +115,7 @@ def import_hubspot(
     if reps is not None:
         tables["reps"] = reps
     imp.write(tables, out, fmt, strict)
-    return report
+    return imp.report
 
 
 def _find(imp: Importer, folder: Path) -> tuple[dict[str, list[Frame]], dict[str, Frame]]:
@@ -160,7 +159,10 @@ def _ui_export(imp: Importer, path: Path) -> Frame | None:
     are named "Company: <label>", so that its repeated labels ("Create Date") stay apart."""
     from whynow.data.source import csv_header
 
-    header = csv_header(path, "HubSpot export")
+    try:
+        header = csv_header(path, "HubSpot export")
+    except DataError:  # an empty or non-text file that is not named like a HubSpot table: not an export
+        return None
     folded = [h.strip().lower() for h in header]
     first = folded[0] if folded else ""
     if first in _SECTIONS:
@@ -230,8 +232,14 @@ def _companies(imp: Importer, frame: Frame) -> ir.Table:
     return written(shaped, OBJECTS["companies"])
 
 
+def _first_of_list(ids: ir.StringValue) -> ir.StringValue:
+    """The first id of a list HubSpot writes for several associations (`101;102`, `101, 102`, `101 102`)."""
+    return ids.re_extract(r"^[\s;,]*([^\s;,]+)", 1).nullif("")
+
+
 def _contacts(imp: Importer, frame: Frame, accounts: ir.Table, links: dict[str, Frame]) -> ir.Table:
     shaped = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
+    shaped = shaped.mutate(account_id=_first_of_list(shaped.account_id))
     linked = _first(links, "contact_company", "_contact", "_company")
     if linked is not None:
         shaped = shaped.left_join(linked, shaped.contact_id == linked._contact)
@@ -247,7 +255,7 @@ def _contacts(imp: Importer, frame: Frame, accounts: ir.Table, links: dict[str, 
 
 def _deals(imp: Importer, frame: Frame, links: dict[str, Frame], stages: ir.Table | None) -> ir.Table:
     shaped = imp.shape(frame, "opportunity_id")
-    shaped = shaped.mutate(account_id=shaped.account_id.re_extract(r"^\s*([^;,]*?)\s*(?:[;,]|$)", 1).nullif(""))
+    shaped = shaped.mutate(account_id=_first_of_list(shaped.account_id))
     linked = _first(links, "deal_company", "_deal", "_company")
     if linked is not None:
         shaped = shaped.left_join(linked, shaped.opportunity_id == linked._deal)
@@ -319,7 +327,7 @@ def _owned(
     return resolve(accounts), resolve(deals) if deals is not None else None, reps
 
 
-def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame]) -> ir.Table:
+def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame], contacts: ir.Table | None) -> ir.Table:
     """Engagements of every kind as activities: one per associated contact, at the associated company."""
     parts: list[ir.Table] = []
     seen: ir.Table | None = None
@@ -328,7 +336,11 @@ def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame]) ->
     ):
         shaped = imp.shape(frame, "activity_id")
         if seen is not None:  # the base engagement table: only engagements no kind's table holds
-            shaped = shaped.filter(~shaped.activity_id.isin(seen.activity_id))
+            again = shaped.activity_id.isin(seen.activity_id)
+            imp.merged(
+                frame.object, frame.file, "also in a kind's table (engagement_call …)", count_rows(shaped.filter(again))
+            )
+            shaped = shaped.filter(~again)
         kept = imp.require(shaped, frame, ["activity_id", "occurred_at", "type"])
         parts.append(kept)
         ids = kept.select("activity_id")
@@ -346,8 +358,9 @@ def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame]) ->
             activity_id=ibis.ifelse(table._contact.notnull(), one_each, table.activity_id),
             contact_id=ibis.coalesce(table._contact, table.contact_id),
         ).drop("_engagement", "_contact")
+    merged = Frame("engagements", table, ", ".join(f.file for f in frames), "CSV")
+    table = only_written_people(imp, table, merged, contacts)
     placed = table.mutate(_either=ibis.coalesce(table.contact_id, table.account_id))
-    merged = Frame("engagements", placed, ", ".join(f.file for f in frames), "CSV")
     return imp.require(placed, merged, ["_either"], reason="no associated contact or company").drop("_either")
 
 

@@ -14,6 +14,7 @@ fields and rules, never over rows.
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -28,6 +29,7 @@ import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from whynow.crm import formats
+from whynow.crm import mapping as maps
 from whynow.crm.formats import email_domain
 from whynow.crm.mapping import CrmMapping, ObjectMapping, ObjectSpec, dump, glob_regex, value_text
 from whynow.data.backends import keep
@@ -100,6 +102,7 @@ class ImportReport:
     read: list[tuple[str, str, str, int]] = field(default_factory=list)  # file, object, format, rows
     written: dict[str, int] = field(default_factory=dict)
     unplaced: list[Unplaced] = field(default_factory=list)
+    merged: list[Unplaced] = field(default_factory=list)  # rows that are another row: not written, not lost
     unmapped: dict[str, list[str]] = field(default_factory=dict)  # file -> fields not mapped
     styles: list[Style] = field(default_factory=list)
     not_read: list[str] = field(default_factory=list)  # files in the folder that are not a known object
@@ -135,6 +138,22 @@ class Importer:
         self._views = 0
         report.mapping = dump(mapping)
 
+    @classmethod
+    def start(
+        cls,
+        crm: str,
+        folder: Path,
+        objects: Mapping[str, ObjectSpec],
+        mapping_file: Path | None,
+        ids: Callable[[ir.StringValue], ir.StringValue] | None = None,
+        deleted: tuple[str, ...] = (),
+    ) -> Importer:
+        """An import of `folder` with the CRM's built-in mapping, and the user's file laid over it."""
+        base = maps.builtin(crm, objects)
+        mapping = maps.merge(base, maps.load(mapping_file, objects)) if mapping_file else base
+        report = ImportReport(crm, str(folder), mapping_file=str(mapping_file) if mapping_file else None)
+        return cls(report, objects, mapping, ids=ids, deleted=deleted)
+
     # ---- reading ------------------------------------------------------------------------------------
 
     def view(self) -> str:
@@ -144,9 +163,11 @@ class Importer:
     def read_csv(self, file: Path, obj: str, names: list[str] | None = None) -> Frame:
         """A CSV export; `names` overrides the header (HubSpot's repeated labels, read by position)."""
         header = csv_header(file, f"{self.report.crm} {obj} export")
+        if len(header) == 1 and ";" in header[0]:
+            raise DataError(f"{file}: the header is one column holding ';': save the file as CSV with commas")
         if names is None:
-            folded = [h.lower() for h in header]
-            repeated = sorted({h for h in header if folded.count(h.lower()) > 1})
+            folded = [h.lower() for h in header if h.strip()]  # blank names: a spreadsheet's trailing columns
+            repeated = sorted({h for h in header if h.strip() and folded.count(h.lower()) > 1})
             if repeated:
                 raise DataError(
                     f"{file}: the column {', '.join(repeated)} appears twice in the header (field names are "
@@ -292,7 +313,7 @@ class Importer:
                     text = _slug(text)
                 values[column] = text
                 continue
-            choices = [y[f"_p{key}"] for key in keys]
+            choices = [_plausible(y[f"_p{key}"], kind) for key in keys]
             if default is not None:
                 choices.append(formats.parse(ibis.literal(value_text(default)), kind))
             value = ibis.coalesce(*choices) if len(choices) > 1 else choices[0]
@@ -300,6 +321,8 @@ class Importer:
         if spec.table is not None:  # the contract's columns that no field feeds: NULL, of their type
             for canonical in TABLES[spec.table].columns:
                 values.setdefault(canonical.name, typed_null(canonical.type))
+        for helper, kind in spec.extra.items():  # and the importer's own, even where a mapping drops their field
+            values.setdefault(helper, typed_null(kind))
         self.report.unmapped[frame.file + ("" if frame.format.startswith("CSV") else f" ({frame.object})")] = [
             c for c in t.columns if c != ROW and c not in used
         ]
@@ -319,7 +342,7 @@ class Importer:
                 continue
             gone = formats.parse(_blank_null(t[actual]), "boolean").fill_null(False)
             crm = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(self.report.crm, self.report.crm)
-            self.unplaced(frame.object, frame.file, f"deleted in {crm} ({actual})", _count(t.filter(gone)))
+            self.unplaced(frame.object, frame.file, f"deleted in {crm} ({actual})", count_rows(t.filter(gone)))
             t = t.filter(~gone)
         return t
 
@@ -370,10 +393,17 @@ class Importer:
             if kind == "boolean":
                 aggregates[f"spell{i}"] = text.collect(distinct=True).sort()
                 aggregates[f"blank{i}"] = text.isnull().any()
+            if kind in ("date", "timestamp"):
+                aggregates[f"early{i}"] = (parsed.notnull() & _plausible(parsed, kind).isnull()).sum()
         found = t.aggregate(**aggregates).to_pyarrow().to_pylist()[0]
         for i, (name, kind, text, _) in enumerate(checks):
             if found[f"bad{i}"]:
                 self._bad(frame, t, text.get_name(), name, kind, int(found[f"first{i}"]), int(found[f"bad{i}"]))
+            if found.get(f"early{i}"):
+                self.report.notes.append(
+                    f"{frame.file}: {found[f'early{i}']} values of {name} are before {EARLIEST:%Y} (an epoch slip?); "
+                    "read as empty, so the column's next field or default is used"
+                )
             if kind == "boolean" and not mapped[i]:
                 spelled = [*(found[f"spell{i}"] or []), *(["empty"] if found[f"blank{i}"] else [])]
                 self.report.styles.append(Style(frame.file, name, "/".join(spelled), 0))
@@ -387,7 +417,7 @@ class Importer:
         kept = table
         for column in columns:
             missing = kept[column].isnull()
-            count = _count(kept.filter(missing))
+            count = count_rows(kept.filter(missing))
             if count:
                 fields = [f for f in mapping.fields_of(column) if frame.field(f)]
                 why = reason or (
@@ -403,6 +433,10 @@ class Importer:
         if rows:
             self.report.unplaced.append(Unplaced(obj, file, reason, rows))
 
+    def merged(self, obj: str, file: str, reason: str, rows: int) -> None:
+        if rows:
+            self.report.merged.append(Unplaced(obj, file, reason, rows))
+
     # ---- writing ------------------------------------------------------------------------------------
 
     def write(self, tables: Mapping[str, ir.Table], out: Path, fmt: FileFormat, strict: bool) -> None:
@@ -417,7 +451,16 @@ class Importer:
             )
         for name, table in tables.items():
             _no_duplicates(name, table)
-        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists() and not out.is_dir():
+            raise DataError(f"--out {out} is a file; give a folder to write the tables to")
+        if out.resolve() == Path(report.folder).resolve():
+            raise DataError(
+                f"--out {out} is the export folder itself; give another folder, so the export stays as it is"
+            )
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise DataError(f"--out {out}: cannot create its folder ({e.strerror})") from None
         staging = Path(tempfile.mkdtemp(prefix=".whynow-import-", dir=out.parent))
         try:
             for name, table in tables.items():
@@ -480,6 +523,27 @@ def _quoted(key: str) -> str:
     return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def only_written_people(imp: Importer, activities: ir.Table, frame: Frame, contacts: ir.Table | None) -> ir.Table:
+    """Activities whose person is not among the written contacts lose that person, so that their account
+    decides (SPEC §3: a set contact_id wins, and one naming no contact is unmatched); counted in the report."""
+    if contacts is None:
+        marked = keep(activities.mutate(_stranger=activities.contact_id.notnull()))
+    else:
+        written_ids = contacts.select(_person=contacts.contact_id)
+        joined = activities.left_join(written_ids, activities.contact_id == written_ids._person)
+        stranger = joined.contact_id.notnull() & joined._person.isnull()
+        marked = keep(joined.mutate(_stranger=stranger).drop("_person"))
+    count = count_rows(marked.filter(marked._stranger))
+    if count:
+        imp.report.notes.append(
+            f"{frame.file}: {count} {frame.object} rows name a person who is not in the export (or was not "
+            "placed); they are kept at the account they name, without the person"
+        )
+    return marked.mutate(contact_id=ibis.ifelse(marked._stranger, ibis.null(dt.string), marked.contact_id)).drop(
+        "_stranger"
+    )
+
+
 def person_of(placed: ir.Table) -> ir.Table:
     """Each contact or lead id → itself where it was placed at an account, NULL where it was not."""
     placed_as = ibis.ifelse(placed.account_id.notnull(), placed.contact_id, ibis.null(dt.string))
@@ -528,7 +592,28 @@ def close_deals(imp: Importer, frame: Frame, deals: ir.Table) -> ir.Table:
         for pattern in patterns:
             hit = hit | deals.stage.re_search(glob_regex(pattern)).fill_null(False)
         deals = deals.mutate(**{column: ibis.coalesce(deals[column], hit)})  # a stage table's answer first
-    return deals.mutate(closed_at=ibis.ifelse(deals.is_closed, deals.closed_at, ibis.null(deals.closed_at.type())))
+    deals = keep(
+        deals.mutate(closed_at=ibis.ifelse(deals.is_closed, deals.closed_at, ibis.null(deals.closed_at.type())))
+    )
+    done = deals.filter(deals.is_closed)
+    closed = (
+        done.group_by("stage", "is_won")
+        .aggregate(rows=done.count(), undated=done.closed_at.isnull().sum())
+        .order_by(ibis.desc("rows"), "stage")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    if closed:
+        shown = ", ".join(f"{r['stage']} ({'won' if r['is_won'] else 'lost'}, {r['rows']})" for r in closed[:8])
+        more = f" and {len(closed) - 8} more" if len(closed) > 8 else ""
+        imp.report.notes.append(f"{frame.file}: closed stages: {shown}{more}; every other stage is open")
+    undated = sum(int(r["undated"]) for r in closed)
+    if undated:
+        imp.report.notes.append(
+            f"{frame.file}: {undated} closed deals have no close date: written closed without closed_at, so a "
+            "run sees them neither open nor won"
+        )
+    return deals
 
 
 def written(table: ir.Table, spec: ObjectSpec) -> ir.Table:
@@ -564,8 +649,20 @@ def _no_duplicates(name: str, table: ir.Table) -> None:
         )
 
 
-def _count(table: ir.Table) -> int:
+def count_rows(table: ir.Table) -> int:
     return int(table.count().to_pyarrow().as_py())
+
+
+EARLIEST = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)  # a CRM date before this is a slip, not a date
+
+
+def _plausible(value: ir.Value, kind: ColumnType) -> ir.Value:
+    """A date or time before 1990 as NULL (HubSpot's seconds-for-milliseconds slip gives 1970-01-19)."""
+    if kind == "timestamp":
+        return ibis.ifelse(value < ibis.literal(EARLIEST), typed_null(kind), value)
+    if kind == "date":
+        return ibis.ifelse(value < ibis.literal(EARLIEST.date()), typed_null(kind), value)
+    return value
 
 
 def _or_null(text: ir.Value, kind: ColumnType, found: Sequence[int] | None = None) -> ir.Value:

@@ -41,7 +41,7 @@ from whynow.data.contract import TABLES, ColumnType, canonical_type
 from whynow.errors import DataError, did_you_mean
 
 Scalar = str | bool | int | float
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # a leading _ is whynow's own (`_row`)
 KeyPath = tuple[str | int, ...]
 
 
@@ -217,7 +217,10 @@ def _check(key: str, mapping: ObjectMapping, spec: ObjectSpec) -> list[tuple[Key
         for one in _listed(target):
             if not _NAME.match(one):
                 problems.append(
-                    ((key, "columns", field), f"'{one}' is not a column name; use lower case, digits and _")
+                    (
+                        (key, "columns", field),
+                        f"'{one}' is not a column name; start with a letter; use lower case, digits and _",
+                    )
                 )
     produced = set(mapping.targets())
     for section in ("values", "defaults"):

@@ -23,7 +23,6 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from whynow.crm import mapping as maps
 from whynow.crm.formats import sf_id18_expr
 from whynow.crm.importer import (
     FileFormat,
@@ -31,6 +30,7 @@ from whynow.crm.importer import (
     Importer,
     ImportReport,
     close_deals,
+    only_written_people,
     person_of,
     place,
     union,
@@ -62,10 +62,7 @@ def import_salesforce(
     folder: Path, out: Path, mapping_file: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
 ) -> ImportReport:
     """Import a Salesforce export folder into `out`; the report says what was read, written and set aside."""
-    base = maps.builtin("salesforce", OBJECTS)
-    mapping = maps.merge(base, maps.load(mapping_file, OBJECTS)) if mapping_file else base
-    report = ImportReport("salesforce", str(folder), mapping_file=str(mapping_file) if mapping_file else None)
-    imp = Importer(report, OBJECTS, mapping, ids=sf_id18_expr, deleted=("IsDeleted",))
+    imp = Importer.start("salesforce", folder, OBJECTS, mapping_file, ids=sf_id18_expr, deleted=("IsDeleted",))
     frames = _find(imp, folder)
     if "Account" not in frames:
         raise DataError(
@@ -80,7 +77,10 @@ def import_salesforce(
     else:
         persons = None
     campaigns = imp.shape(frames["Campaign"], "campaign_id") if "Campaign" in frames else None
-    activities = [_activities(imp, frames[obj], persons, campaigns) for obj in _ACTIVITY_OBJECTS if obj in frames]
+    contacts = tables.get("contacts")
+    activities = [
+        _activities(imp, frames[obj], persons, campaigns, contacts) for obj in _ACTIVITY_OBJECTS if obj in frames
+    ]
     if activities:
         tables["activities"] = union("activities", activities)
     if "Opportunity" in frames:
@@ -89,7 +89,7 @@ def import_salesforce(
         frame = frames["User"]
         tables["reps"] = imp.require(imp.shape(frame, "rep_id"), frame, ["rep_id"])
     imp.write(tables, out, fmt, strict)
-    return report
+    return imp.report
 
 
 def _find(imp: Importer, folder: Path) -> dict[str, Frame]:
@@ -103,13 +103,17 @@ def _find(imp: Importer, folder: Path) -> dict[str, Frame]:
         if path.suffix.lower() == ".csv" and path.stem.lower() in known:
             found = [imp.read_csv(path, known[path.stem.lower()])]
         elif path.suffix.lower() == ".json" and _is_tree(path):
-            for frame in imp.read_tree(path):
+            tree = imp.read_tree(path)
+            if not tree:
+                imp.report.not_read.append(f"{path.name} (no records)")
+            for frame in tree:
                 if frame.object in OBJECTS:
                     found.append(frame)
                 else:
                     imp.report.not_read.append(f"{path.name} ({frame.object} records)")
         elif path.is_file():
-            imp.report.not_read.append(path.name)
+            tree_like = path.suffix.lower() == ".json"
+            imp.report.not_read.append(f"{path.name} (not an sObject tree)" if tree_like else path.name)
         for frame in found:
             if frame.object in frames:
                 raise DataError(
@@ -160,7 +164,14 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
             known = contact_ids.select(converted_to=contact_ids.contact_id)
             done = leads.filter(converted).left_join(known, leads.converted_contact_id == known.converted_to)
             lost = int(done.filter(done.converted_to.isnull()).count().to_pyarrow().as_py())
-            imp.unplaced("Lead", frame.file, "converted, but its contact is not in the Contact export", lost)
+            became = int(done.filter(done.converted_to.notnull()).count().to_pyarrow().as_py())
+            imp.merged("Lead", frame.file, "converted: the contact it became is written instead", became)
+            imp.unplaced(
+                "Lead",
+                frame.file,
+                "converted, but its contact was not written (not in the Contact export, or not placed)",
+                lost,
+            )
             persons.append(done.select(person_id=done.contact_id, contact_id=done.converted_to))
         else:
             lost = int(leads.filter(converted).count().to_pyarrow().as_py())
@@ -177,7 +188,9 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
     return keep(union("contacts", [written(p, OBJECTS["Lead"]) for p in parts])), keep(ibis.union(*persons))
 
 
-def _activities(imp: Importer, frame: Frame, persons: ir.Table | None, campaigns: ir.Table | None) -> ir.Table:
+def _activities(
+    imp: Importer, frame: Frame, persons: ir.Table | None, campaigns: ir.Table | None, contacts: ir.Table | None
+) -> ir.Table:
     obj = frame.object
     shaped = imp.require(imp.shape(frame, "activity_id"), frame, ["activity_id", "occurred_at"])
     if obj == "CampaignMember":
@@ -187,6 +200,7 @@ def _activities(imp: Importer, frame: Frame, persons: ir.Table | None, campaigns
         joined = shaped.left_join(who, shaped.contact_id == who.person_id)
         shaped = joined.mutate(contact_id=ibis.ifelse(joined.found.notnull(), joined.placed_as, joined.contact_id))
         shaped = keep(shaped.drop("person_id", "placed_as", "found"))
+    shaped = only_written_people(imp, shaped, frame, contacts)
     shaped = shaped.mutate(_either=ibis.coalesce(shaped.contact_id, shaped.account_id))
     kept = imp.require(shaped, frame, ["_either"], reason="its person was not placed and it names no account")
     return written(kept.drop("_either"), OBJECTS[obj])

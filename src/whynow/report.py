@@ -111,7 +111,7 @@ def print_import_report(console: Console, report: ImportReport) -> None:
         for file, fields in unmapped.items():
             console.print(f"  {file}: {', '.join(fields)}", markup=False)
     if report.not_read:
-        console.print(f"Not read: {', '.join(report.not_read)} (not an object whynow imports)", markup=False)
+        console.print(f"Not read (not an object whynow imports): {', '.join(report.not_read)}", markup=False)
     if report.kept:
         console.print(f"Left as they were in {report.out}: {', '.join(report.kept)} (not a CRM table)", markup=False)
     for note in report.notes:

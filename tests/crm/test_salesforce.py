@@ -280,7 +280,7 @@ def test_the_printed_report(data_cloud: Imported) -> None:
     assert "Not placed, so not written: 5 rows" in text
     assert "Contact.csv: 2 Contact rows: no AccountId, and no account has the domain of its Email" in text
     assert "Opportunity.csv IsClosed: 1/empty" in text
-    assert "Not read: AccountContactRelation.csv" in text
+    assert "Not read (not an object whynow imports): AccountContactRelation.csv" in text
     assert f"Next: whynow run --model MODEL --data {data_cloud.out}" in text
 
 

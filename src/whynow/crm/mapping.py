@@ -192,6 +192,9 @@ def dump(mapping: CrmMapping) -> str:
     return buffer.getvalue()
 
 
+_SPECIAL = set("\\.+()[]{}|^$")  # RE2's metacharacters (* and ? are the pattern's own)
+
+
 def glob_regex(pattern: str) -> str:
     """A value pattern as an RE2 expression: `*` any text, `?` one character, any letter case.
 
@@ -200,7 +203,7 @@ def glob_regex(pattern: str) -> str:
     >>> glob_regex("Closed (won)")
     '(?i)^Closed \\\\(won\\\\)$'
     """
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    body = "".join(".*" if c == "*" else "." if c == "?" else "\\" + c if c in _SPECIAL else c for c in pattern)
     return f"(?i)^{body}$"
 
 

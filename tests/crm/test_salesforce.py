@@ -831,3 +831,30 @@ def test_blank_trailing_header_columns_of_a_spreadsheet_are_no_repeated_column(t
 def test_converted_leads_are_reported_as_merged_not_lost(dev_edition: Imported) -> None:
     # the fixture's one converted lead (00Qbm00000Orxk5EAB), whose contact 003bm00000zbyRuAAI is in Contact.csv
     assert [(m.object, m.rows) for m in dev_edition.report.merged] == [("Lead", 1)]
+
+
+def test_events_become_meetings_and_users_become_reps(tmp_path: Path) -> None:
+    # No sample holds Event or User: these rows are hand-written with Salesforce's standard API names.
+    folder = tmp_path / "export"
+    write(folder, "Account.csv", f"Id,Name,OwnerId\n{WALKER},Walker Henson and Compton,005Ec000004oBPN\n")
+    write(folder, "Contact.csv", f"Id,AccountId,Email\n003Ec00000Cz30UIAR,{WALKER},ashley.brock@example.com\n")
+    write(
+        folder,
+        "Event.csv",
+        "Id,WhoId,AccountId,Subject,ActivityDateTime,ActivityDate,CreatedDate\n"
+        f"00UEc00000AAAAAMAA,003Ec00000Cz30U,{WALKER},Demo,2024-01-22T16:00:00.000+0100,2024-01-22,"
+        "2024-01-20T09:00:00.000+0000\n",  # a 15-character WhoId: the same contact
+    )
+    write(
+        folder,
+        "User.csv",
+        "Id,Name,Email,Title,Department,IsActive\n005Ec000004oBPN,Dana Reyes,dana@example.com,AE,West,1\n",
+    )
+    report = import_crm("salesforce", folder, tmp_path / "src")
+    out = Imported(report, tmp_path / "src")
+    [meeting] = out.rows("activities")
+    assert (meeting["type"], meeting["contact_id"], meeting["topic"]) == ("meeting", "003Ec00000Cz30UIAR", "Demo")
+    assert timestamp(meeting["occurred_at"]) == dt.datetime(2024, 1, 22, 15, 0, tzinfo=dt.UTC)  # +01:00 → UTC
+    [rep] = out.rows("reps")
+    assert (rep["rep_id"], rep["name"], rep["role"], rep["team"]) == ("005Ec000004oBPNIA2", "Dana Reyes", "AE", "West")
+    assert out.rows("accounts")[0]["owner_id"] == "005Ec000004oBPNIA2"  # the account's owner is that rep

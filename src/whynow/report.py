@@ -5,14 +5,17 @@ and MQA, and the top accounts — read from the run's outputs, never recomputed.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
-from whynow.crm.importer import ImportReport
 from whynow.run import RunResult
 from whynow.summary import KINDS
+
+if TYPE_CHECKING:
+    from whynow.crm.importer import ImportReport
 
 TOP = 5
 _HEADERS = {

@@ -8,15 +8,25 @@ contract's tables in a folder that `whynow run --data` reads.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from whynow.crm.importer import FileFormat, ImportReport
-from whynow.crm.mapping import builtin_text
+if TYPE_CHECKING:
+    from whynow.crm.importer import FileFormat, ImportReport
 
 __all__ = ["CRMS", "Crm", "ImportReport", "builtin_mapping", "import_crm"]
 
 Crm = Literal["salesforce", "hubspot"]
 CRMS: tuple[Crm, ...] = get_args(Crm)
+
+
+def __getattr__(name: str) -> Any:
+    """`ImportReport` on first use: the command line imports this package for `Crm` alone, and every
+    `whynow` process pays for what it imports."""
+    if name == "ImportReport":
+        from whynow.crm.importer import ImportReport
+
+        return ImportReport
+    raise AttributeError(name)
 
 
 def import_crm(
@@ -33,4 +43,6 @@ def import_crm(
 
 
 def builtin_mapping(crm: Crm) -> str:
+    from whynow.crm.mapping import builtin_text
+
     return builtin_text(crm)

@@ -26,7 +26,6 @@ from whynow.run import RUN_STEPS, FileFormat, RunResult
 from whynow.sql import Dialect
 
 LearnLevel = Literal["account", "contact"]
-ImportFormat = Literal["csv", "parquet"]
 
 app = typer.Typer(
     name="whynow",
@@ -484,7 +483,7 @@ def import_command(
         Path | None,
         typer.Option(help="A mapping file (YAML) laid over the built-in mapping: renames, values, defaults."),
     ] = None,
-    file_format: Annotated[ImportFormat, typer.Option("--format", help="Format of the written tables.")] = "csv",
+    file_format: Annotated[FileFormat, typer.Option("--format", help="Format of the written tables.")] = "csv",
     strict: Annotated[bool, typer.Option(help="Fail, writing nothing, if any row cannot be placed.")] = False,
     print_mapping: Annotated[
         bool, typer.Option("--print-mapping", help="Print the built-in mapping (of CRM, or of both) and exit.")

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
-    from whynow.crm.importer import FileFormat, ImportReport
+    from whynow.crm.importer import ImportReport
+    from whynow.run import FileFormat
 
 __all__ = ["CRMS", "Crm", "ImportReport", "builtin_mapping", "import_crm"]
 

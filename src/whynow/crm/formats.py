@@ -33,7 +33,6 @@ __all__ = [
     "sf_id18",
     "sf_id18_expr",
     "style_of",
-    "styles",
     "web_domain",
 ]
 
@@ -143,12 +142,6 @@ def parse(text: ir.StringValue, kind: ColumnType, found: Sequence[int] | None = 
     if kind == "date":
         return _timestamp(text, found).date()
     return parse_text(text, kind)
-
-
-def styles(text: ir.StringValue) -> dict[str, ir.IntegerValue]:
-    """The count of values in each date style (a style's label → count expression)."""
-    style = style_of(text)
-    return {s.label: ibis.ifelse(style == i, 1, 0).sum() for i, s in enumerate(DATE_STYLES)}
 
 
 def web_domain(text: ir.StringValue) -> ir.StringValue:

@@ -29,7 +29,6 @@ import ibis.expr.types as ir
 
 from whynow.crm.formats import email_domain
 from whynow.crm.importer import (
-    FileFormat,
     Frame,
     Importer,
     ImportReport,
@@ -43,6 +42,7 @@ from whynow.crm.importer import (
 from whynow.crm.mapping import ObjectSpec
 from whynow.data.backends import keep
 from whynow.errors import DataError
+from whynow.run import FileFormat
 
 OBJECTS: dict[str, ObjectSpec] = {
     "companies": ObjectSpec("accounts", {}, "accounts"),

@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import ibis
@@ -36,8 +35,8 @@ from whynow.data.backends import keep
 from whynow.data.contract import IBIS_TYPES, TABLE_NAMES, TABLES, ColumnType
 from whynow.data.source import ROW, csv_header, csv_problem, read_text_csv
 from whynow.errors import DataError
+from whynow.run import FileFormat
 
-FileFormat = Literal["csv", "parquet"]
 CRM_TABLES = ("accounts", "contacts", "activities", "opportunities", "reps")  # the tables an import writes
 _SHOWN = 3  # row numbers quoted in an error
 

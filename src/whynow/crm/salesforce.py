@@ -25,7 +25,6 @@ import ibis.expr.types as ir
 
 from whynow.crm.formats import sf_id18_expr
 from whynow.crm.importer import (
-    FileFormat,
     Frame,
     Importer,
     ImportReport,
@@ -39,6 +38,7 @@ from whynow.crm.importer import (
 from whynow.crm.mapping import ObjectSpec
 from whynow.data.backends import keep
 from whynow.errors import DataError
+from whynow.run import FileFormat
 
 OBJECTS: dict[str, ObjectSpec] = {
     "Account": ObjectSpec("accounts", {}, "accounts"),

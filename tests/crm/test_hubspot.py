@@ -510,3 +510,29 @@ def test_an_empty_file_that_is_no_export_is_not_read(tmp_path: Path) -> None:
     report = import_crm("hubspot", folder, tmp_path / "src")
     assert report.not_read == ["notes.csv"]
     assert report.written == {"accounts": 1}
+
+
+# ---- found in break-it review #19: folders named like export files, copies of unplaced records ------------
+
+
+def _import_cli(folder: Path, out: Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["import", "hubspot", str(folder), "--out", str(out)])
+    assert "Traceback" not in result.output
+    return result.exit_code, " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("name", ["contacts.csv", "company.csv", "deal_company_data.csv", "Notes.csv"])
+def test_a_folder_named_like_an_export_file_is_an_error(tmp_path: Path, name: str) -> None:
+    folder = _folder(tmp_path, {} if name == "company.csv" else {"company.csv": "id,property_name\n101,Acme\n"})
+    (folder / name).mkdir()  # every .csv may be a UI export, whatever its name
+    code, message = _import_cli(folder, tmp_path / "src")
+    assert code == 1
+    assert f"{folder / name} is a folder where a file was expected" in message
+    assert not (tmp_path / "src").exists()
+
+
+def test_a_folder_not_named_like_an_export_file_is_passed_over(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"company.csv": "id,property_name\n101,Acme\n"})
+    (folder / "attachments").mkdir()
+    report = import_crm("hubspot", folder, tmp_path / "src")
+    assert report.written == {"accounts": 1} and report.not_read == []

@@ -858,3 +858,27 @@ def test_events_become_meetings_and_users_become_reps(tmp_path: Path) -> None:
     [rep] = out.rows("reps")
     assert (rep["rep_id"], rep["name"], rep["role"], rep["team"]) == ("005Ec000004oBPNIA2", "Dana Reyes", "AE", "West")
     assert out.rows("accounts")[0]["owner_id"] == "005Ec000004oBPNIA2"  # the account's owner is that rep
+
+
+# ---- found in break-it review #19: folders named like export files, copies of unplaced records, ragged rows --
+
+
+@pytest.mark.parametrize("name", ["Account.csv", "contact.csv", "data.json"])
+def test_a_folder_named_like_an_export_file_is_an_error(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "export"
+    if name != "Account.csv":
+        write(folder, "Account.csv", f"Id,Name\n{WALKER},Walker\n")
+    (folder / name).mkdir(parents=True)
+    result = import_cli(folder, tmp_path / "src")
+    assert result.exit_code == 1
+    assert f"{folder / name} is a folder where a file was expected" in flat(result.stderr)
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "src").exists()
+
+
+def test_a_folder_not_named_like_an_export_file_is_passed_over(tmp_path: Path) -> None:
+    folder = write(tmp_path / "export", "Account.csv", f"Id,Name\n{WALKER},Walker\n").parent
+    (folder / "attachments").mkdir()
+    (folder / "Notes.csv").mkdir()  # Note is no object whynow imports
+    report = import_crm("salesforce", folder, tmp_path / "src")
+    assert report.written == {"accounts": 1}

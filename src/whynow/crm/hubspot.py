@@ -34,6 +34,7 @@ from whynow.crm.importer import (
     ImportReport,
     close_deals,
     count_rows,
+    expect_file,
     only_written_people,
     place,
     union,
@@ -159,6 +160,7 @@ def _ui_export(imp: Importer, path: Path) -> Frame | None:
     are named "Company: <label>", so that its repeated labels ("Create Date") stay apart."""
     from whynow.data.source import csv_header
 
+    expect_file(path, "every .csv file of a HubSpot export is read as an export")
     try:
         header = csv_header(path, "HubSpot export")
     except DataError:  # an empty or non-text file that is not named like a HubSpot table: not an export

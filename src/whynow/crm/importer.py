@@ -38,6 +38,7 @@ from whynow.errors import DataError
 from whynow.run import FileFormat
 
 CRM_TABLES = ("accounts", "contacts", "activities", "opportunities", "reps")  # the tables an import writes
+CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}  # as the CRMs spell themselves
 _SHOWN = 3  # row numbers quoted in an error
 
 
@@ -161,6 +162,7 @@ class Importer:
 
     def read_csv(self, file: Path, obj: str, names: list[str] | None = None) -> Frame:
         """A CSV export; `names` overrides the header (HubSpot's repeated labels, read by position)."""
+        expect_file(file, f"the {CRM_NAMES[self.report.crm]} {obj} export")
         header = csv_header(file, f"{self.report.crm} {obj} export")
         if len(header) == 1 and ";" in header[0]:
             raise DataError(f"{file}: the header is one column holding ';': save the file as CSV with commas")
@@ -340,7 +342,7 @@ class Importer:
             if actual is None:
                 continue
             gone = formats.parse(_blank_null(t[actual]), "boolean").fill_null(False)
-            crm = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(self.report.crm, self.report.crm)
+            crm = CRM_NAMES[self.report.crm]
             self.unplaced(frame.object, frame.file, f"deleted in {crm} ({actual})", count_rows(t.filter(gone)))
             t = t.filter(~gone)
         return t
@@ -645,6 +647,15 @@ def _no_duplicates(name: str, table: ir.Table) -> None:
         raise DataError(
             f"the export holds two records with one id for {name}.{key} ({', '.join(shown)}); remove the copies "
             "(whynow cannot tell which is right)"
+        )
+
+
+def expect_file(path: Path, what: str) -> None:
+    """A folder named like an export file (`Account.csv/`) is an error, where reading it would fail."""
+    if path.is_dir():
+        raise DataError(
+            f"{path} is a folder where a file was expected ({what}); move the folder out of the export, "
+            "or put the exported file in its place"
         )
 
 

@@ -29,6 +29,7 @@ from whynow.crm.importer import (
     Importer,
     ImportReport,
     close_deals,
+    expect_file,
     only_written_people,
     person_of,
     place,
@@ -130,6 +131,7 @@ def _find(imp: Importer, folder: Path) -> dict[str, Frame]:
 
 def _is_tree(path: Path) -> bool:
     """sObject-tree JSON is an object with records; a plan file (`data-plan.json`) is a list."""
+    expect_file(path, "every .json file of a Salesforce export is read as sObject-tree JSON")
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
         start = handle.read(4096).lstrip()
     return start.startswith("{")

@@ -536,3 +536,30 @@ def test_a_folder_not_named_like_an_export_file_is_passed_over(tmp_path: Path) -
     (folder / "attachments").mkdir()
     report = import_crm("hubspot", folder, tmp_path / "src")
     assert report.written == {"accounts": 1} and report.not_read == []
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "message"),
+    [
+        (  # no associated company, and no company has the domain gmail.com
+            "contact.csv",
+            "id,property_email\n1,a@gmail.com\n1,b@gmail.com\n",
+            "contact.csv rows 1 and 2 are one contacts record (id 1)",
+        ),
+        (  # no associated company
+            "deal.csv",
+            "deal_id,property_createdate\n7,2024-01-05 10:00:00\n7,2024-01-06 10:00:00\n",
+            "deal.csv rows 1 and 2 are one deals record (deal_id 7)",
+        ),
+    ],
+    ids=["contacts", "deals"],
+)
+def test_two_unplaced_records_with_one_id_are_duplicates_not_two_unplaced_rows(
+    tmp_path: Path, file: str, text: str, message: str
+) -> None:
+    folder = _folder(tmp_path, {"company.csv": "id,property_name\n101,Acme\n", file: text})
+    code, error = _import_cli(folder, tmp_path / "src")
+    assert code == 1
+    assert message in error
+    assert "could not be placed" not in error
+    assert not (tmp_path / "src").exists()

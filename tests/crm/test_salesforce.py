@@ -882,3 +882,22 @@ def test_a_folder_not_named_like_an_export_file_is_passed_over(tmp_path: Path) -
     (folder / "Notes.csv").mkdir()  # Note is no object whynow imports
     report = import_crm("salesforce", folder, tmp_path / "src")
     assert report.written == {"accounts": 1}
+
+
+def test_two_unplaced_contacts_with_one_id_are_duplicates_not_two_unplaced_rows(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    write(folder, "Account.csv", f"Id,Name,Website\n{WALKER},Walker Henson and Compton,www.walker.example\n")
+    # as 003Ec00000Cz310IAB in data-cloud-workshop: no AccountId, an @example.com email no account has
+    write(
+        folder,
+        "Contact.csv",
+        "Id,AccountId,Email\n003Ec00000Cz310IAB,,cheryl.estes@example.com\n003Ec00000Cz310,,c.estes@example.com\n",
+    )
+    for options in ((), ("--strict",)):
+        result = import_cli(folder, tmp_path / "src", *options)
+        assert result.exit_code == 1
+        message = flat(result.stderr)
+        assert "Contact.csv rows 1 and 2 are one Contact record (Id 003Ec00000Cz310IAB)" in message
+        assert "could not be placed" not in message
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "src").exists()

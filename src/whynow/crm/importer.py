@@ -39,7 +39,7 @@ from whynow.run import FileFormat
 
 CRM_TABLES = ("accounts", "contacts", "activities", "opportunities", "reps")  # the tables an import writes
 CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}  # as the CRMs spell themselves
-_SHOWN = 3  # row numbers quoted in an error
+_SHOWN = 3  # ids or row numbers quoted in an error
 
 
 @dataclass
@@ -328,11 +328,38 @@ class Importer:
             c for c in t.columns if c != ROW and c not in used
         ]
         shaped = keep(y.select(ROW, **values))
+        if id_column is not None and spec.table is not None and TABLES[spec.table].id_column == id_column:
+            self._unique(frame, shaped, id_column)
         for done in (x, y):  # memory: an export's largest tables are read, parsed and shaped once each
             self.con.drop_table(done.get_name(), force=True)
         if frame.source is not None:
             self.con.drop_table(frame.source, force=True)
         return shaped
+
+    def _unique(self, frame: Frame, shaped: ir.Table, id_column: str) -> None:
+        """Two rows of one file with one id are an error, as in the written tables (SPEC §3), and checked
+        here, before any row is placed: copies that could not be placed would otherwise be counted as
+        unplaced twice, and never named as copies."""
+        ids = shaped.filter(shaped[id_column].notnull())
+        copies = (
+            ids.group_by(_id=ids[id_column]).aggregate(_n=ids.count(), _first=ids[ROW].min()).filter(lambda t: t._n > 1)
+        )
+        found = copies.order_by("_first").limit(_SHOWN + 2).to_pyarrow().to_pylist()
+        if not found:
+            return
+        mapping = self.object_mapping(frame.object)
+        field = next((f for f in (frame.field(n) for n in mapping.fields_of(id_column)) if f), id_column)
+        first = found[0]["_id"]
+        of_first = ids.filter(ids[id_column] == first).select(ROW).to_pyarrow().to_pylist()
+        rows = sorted(int(r[ROW]) for r in of_first)
+        shown = ", ".join(str(r) for r in rows[:-1][:_SHOWN]) + (" …" if len(rows) > _SHOWN + 1 else "")
+        more = count_rows(copies) - 1 if len(found) > 1 else 0
+        others = ", ".join(str(r["_id"]) for r in found[1 : _SHOWN + 1]) + (" …" if more > _SHOWN else "")
+        raise DataError(
+            f"{frame.file} rows {shown} and {rows[-1]} are one {frame.object} record ({field} {first})"
+            + (f"; copies of {more} more ids too ({others})" if more else "")
+            + "; remove the copies (whynow cannot tell which is right)"
+        )
 
     def _without_deleted(self, frame: Frame) -> ir.Table:
         """The frame without records the CRM flags as deleted (counted as unplaced, with the flag's name)."""

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from tests.receiver import Receiver, Reply, SlackWorkspace, receiver
@@ -29,11 +33,13 @@ TOKEN = "xoxb-test-secret-token"
 OK_JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
-def _model(webhook_url: str = "", bot_token: str = "", base_url: str = "", channel: str = "") -> CompiledModel:
+def _model(
+    webhook_url: str = "", bot_token: str = "", base_url: str = "", channel: str = "", text: str = ""
+) -> CompiledModel:
     extra = f"    bot_token: '{bot_token}'\n" if bot_token else ""
     extra += f"    base_url: '{base_url}'\n" if base_url else ""
     extra += f"    channel: '{channel}'\n" if channel else ""
-    text = reference_model_path().read_text(encoding="utf-8")
+    text = text or reference_model_path().read_text(encoding="utf-8")
     text = text.replace("    webhook_url: ${WHYNOW_SLACK_WEBHOOK:-}   # empty: Slack alerts off\n",
                         f"    webhook_url: '{webhook_url}'\n{extra}")  # fmt: skip
     return load_model_text(text, "model.yaml")
@@ -253,3 +259,89 @@ def test_a_bot_alert_tried_before_but_never_posted_is_posted_once(
     looked = [r for r in slack.received if "conversations.history" in r.path]
     assert looked and all(r.params()["include_all_metadata"] in ("1", "true") for r in looked)
     assert {a["attempts"] for a in store.alerts()} == {2}
+
+
+# What a CRM export can hold: names that ping the channel or plant a link, ids that climb out of a URL path.
+HOSTILE = {
+    "accounts": [("name", "<!channel> ", " & Co <https://evil.example|Open in Salesforce>")],
+    "contacts": [("first_name", "<!here> ", "")],
+    "activities": [("activity_id", "<!here>", "")],
+}
+HOSTILE_ID = ("../../", "|open>")  # around every account_id: A0002 becomes ../../A0002|open>
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store after a first run of the demo company with hostile names and ids, and a badge label and
+    play to match in the model: its outbox holds pending Slack alerts (copied per test)."""
+    company = tmp_path_factory.mktemp("hostile")
+    generate_demo_data(company, seed=5, accounts=40, as_of=dt.date(2026, 11, 20))
+    for path in company.glob("*.parquet"):
+        table = pq.read_table(path)
+        changes = [*HOSTILE.get(path.stem, []), ("account_id", *HOSTILE_ID)]
+        for column, before, after in changes:
+            if column in table.schema.names:
+                wrapped = pc.binary_join_element_wise(before, table[column], after, "")
+                table = table.set_column(table.schema.get_field_index(column), column, wrapped)
+        pq.write_table(table, path)
+    text = reference_model_path().read_text(encoding="utf-8")
+    text = text.replace("label: Renewal window", "label: 'Renewal <!subteam^S1> & window'")
+    text = text.replace("play: Renewal review with the executive sponsor", "play: '<https://evil.example|Renew>'")
+    store = tmp_path_factory.mktemp("hostile-store") / "store.duckdb"
+    run(_model(webhook_url="http://127.0.0.1:9/unused", text=text), str(company), AS_OF, store=str(store))
+    return store
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["digest", "one-by-one"])
+def test_hostile_names_reach_slack_as_text_and_ids_as_encoded_urls(
+    hostile: Path, tmp_path: Path, slack: Receiver, one_by_one: bool
+) -> None:
+    shutil.copy(hostile, tmp_path / "store.duckdb")
+    store = Store(tmp_path / "store.duckdb")
+    if one_by_one:
+        _one_by_one(store)
+    alerts = store.alerts("pending")
+    assert send(store, _model(webhook_url=slack.url))["sent"] == len(alerts)
+    shown = [text for request in slack.received for text in _strings(request.json())]
+    for text in shown:
+        assert "<!" not in text  # no @channel, @here or user group ping
+        assert "<https://evil.example" not in text  # no planted link
+        assert "&" not in re.sub(r"&(amp|lt|gt);", "", text)  # each & escaped, no entity cut
+    assert any("&lt;!channel&gt; " in text for text in shown)  # the name is there, as text
+    urls = [f"http://127.0.0.1:8000/accounts/{quote(str(a['entity_id']), safe='')}" for a in alerts]
+    assert all("%2F" in url and "%7C" in url and "%3E" in url for url in urls)
+    if one_by_one:
+        buttons = [e["url"] for r in slack.received for e in r.json()["blocks"][-1]["elements"]]  # type: ignore[index]
+        assert sorted(buttons) == sorted(urls)
+    else:
+        assert all(any(f"<{url}|open>" in text for text in shown) for url in urls)
+    for alert in alerts:  # the webhook channel's JSON (the payload) keeps the raw values
+        payload = json.loads(str(alert["payload"]))
+        assert payload["account"]["id"].startswith("../../") and payload["account"]["name"].startswith("<!channel> ")
+
+
+def test_a_cut_never_splits_an_escaped_character() -> None:
+    payload = {
+        "why": "&" * 5000,
+        "badge": {"id": "b", "label": "<" * 3000, "play": ">" * 3000},
+        "account": {"id": "A1", "name": "&" * 500},
+        "evidence": [],
+        "link": None,
+    }
+    text, blocks = message(payload)
+    cut = [text, blocks[0]["text"]["text"], *(f["text"] for f in blocks[1]["fields"])]
+    assert len(text) <= SECTION_CHARS and len(blocks[0]["text"]["text"]) <= SECTION_CHARS
+    for shown in cut:
+        assert shown.endswith("…") and "&" not in re.sub(r"&(amp|lt|gt);", "", shown), shown[-8:]

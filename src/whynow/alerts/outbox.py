@@ -13,10 +13,12 @@ Delivery (`whynow alerts send`) reads pending alerts from the store.
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
+from urllib.parse import quote
 
 import duckdb
 import pyarrow as pa
@@ -135,7 +137,7 @@ def dry_run_lines(model: CompiledModel, outputs: Mapping[str, pa.Table], shown: 
     ]
     for alert in alerts[:shown]:
         text, _ = message(json.loads(alert["payload"]))
-        lines.append(f"  → {alert['rep_id'] or 'the channel'}: {text}")
+        lines.append(f"  → {alert['rep_id'] or 'the channel'}: {html.unescape(text)}")  # a terminal, not Slack
     return lines
 
 
@@ -195,5 +197,5 @@ def _payload(model: CompiledModel, alert: Mapping[str, Any], evidence: Mapping[t
         "fit_grade": alert["fit_grade"],
         "stage": alert["stage"],
         "evidence": evidence.get((alert["entity_type"], alert["entity_id"]), []),
-        "link": f"{link}/accounts/{alert['account_id']}",
+        "link": f"{link}/accounts/{quote(str(alert['account_id']), safe='')}",  # an id may hold / | > ..
     }

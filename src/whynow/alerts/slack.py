@@ -2,6 +2,7 @@
 
     message(payload) -> (text, blocks)   Block Kit: the narrative first, then the badge and its facts,
                                          the top evidence, a button to the account; cut to Slack's limits
+    escape(text, limit) -> str           a text from the data or the model as Slack shows it literally
     Slack(...).deliver(alert) -> Outcome
 
 The bot sends to the rep's `slack_user_id`, else to `alerts.slack.channel`, with the alert's key in
@@ -17,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import quote
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RetryHandler
@@ -26,8 +28,11 @@ from slack_sdk.webhook import WebhookClient
 from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, Outcome
 
 # Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,
-# a context element 2000, a button's text 75, a URL 3000; the fallback text is kept to 3000 as well.
-SECTION_CHARS, FIELD_CHARS, BUTTON_CHARS, URL_CHARS = 3000, 2000, 75, 3000
+# a context element 2000, a URL 3000; the fallback text is kept to 3000 as well.
+SECTION_CHARS, FIELD_CHARS, URL_CHARS = 3000, 2000, 3000
+DIGEST_URL_CHARS = 1500  # a digest line's link, within its section's 3000 characters
+ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # Slack's control characters
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # RFC 3986's reserved characters, and % to keep what is already encoded
 METADATA_EVENT = "whynow_alert"
 LOOKBACK = 200  # messages of a conversation searched for an alert tried before (conversations.history)
 NO_RETRIES: list[RetryHandler] = []
@@ -44,8 +49,47 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def escape(text: object, limit: int = SECTION_CHARS) -> str:
+    """`text` as Slack shows it literally in mrkdwn and in a message's fallback text: its &, < and >
+    escaped (api.slack.com/reference/surfaces/formatting#escaping), so a name such as `<!channel>`
+    pings nobody and `<https://…|…>` makes no link; cut to `limit` characters before it is escaped,
+    so a cut never splits an entity.
+
+    >>> escape("<!channel> & Co")
+    '&lt;!channel&gt; &amp; Co'
+    >>> escape("a & b", 6)
+    'a …'
+    """
+    kept: list[str] = []
+    size = 1  # room for the …
+    for char in str(text):
+        piece = ESCAPES.get(char, char)
+        size += len(piece)
+        if size > limit:
+            return "".join(kept) + "…"
+        kept.append(piece)
+    return "".join(kept)
+
+
+def url(link: str) -> str:
+    """A link with what is not allowed in a URL percent-encoded (`|`, `<`, `>`, spaces) and what is
+    encoded left as it is: a link written before whynow encoded account ids cannot close a Slack link.
+
+    >>> url("http://127.0.0.1:8000/accounts/a|b>")
+    'http://127.0.0.1:8000/accounts/a%7Cb%3E'
+    """
+    return quote(link, safe=URL_SAFE)
+
+
+def text_object(text: str) -> dict[str, Any]:
+    """A mrkdwn text object that Slack shows as written: `verbatim` stops it turning bare URLs,
+    #channel names and @mentions in the data into links or pings."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    """The alert as Slack shows it: a plain-text fallback and Block Kit blocks."""
+    """The alert as Slack shows it: a fallback text and Block Kit blocks, every text from the data or
+    the model escaped."""
     badge = payload["badge"]
     account = payload["account"]["name"] or payload["account"]["id"]
     why = payload.get("why") or badge.get("label") or ""
@@ -59,10 +103,12 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         "Expires on": badge.get("expires_on"),
     }
     fields = [
-        {"type": "mrkdwn", "text": cut(f"*{name}*\n{value}", FIELD_CHARS)} for name, value in facts.items() if value
+        text_object(f"*{name}*\n" + escape(value, FIELD_CHARS - len(name) - 3))
+        for name, value in facts.items()
+        if value
     ]
     blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": cut(why, SECTION_CHARS)}},
+        {"type": "section", "text": text_object(escape(why, SECTION_CHARS))},
         {"type": "section", "fields": fields[:10]},  # Slack takes at most 10 fields
     ]
     evidence = [
@@ -70,14 +116,12 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         for row in payload.get("evidence", [])[:3]
     ]
     if evidence:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(e, FIELD_CHARS)} for e in evidence]}
-        )
-    link = payload.get("link")
-    if link and len(link) <= URL_CHARS:
-        button = {"type": "button", "text": {"type": "plain_text", "text": cut(f"Open {account}", BUTTON_CHARS)}}
-        blocks.append({"type": "actions", "elements": [{**button, "url": link}]})
-    text = cut(f"{badge.get('label') or badge.get('id')} — {account}: {why}", SECTION_CHARS)
+        blocks.append({"type": "context", "elements": [text_object(escape(e, FIELD_CHARS)) for e in evidence]})
+    link = url(payload.get("link") or "")
+    if link and len(link) <= URL_CHARS:  # its text holds no data: nothing in a plain_text to escape
+        button = {"type": "button", "text": {"type": "plain_text", "text": "Open in whynow"}, "url": link}
+        blocks.append({"type": "actions", "elements": [button]})
+    text = escape(f"{badge.get('label') or badge.get('id')} — {account}: {why}", SECTION_CHARS)
     return text, blocks
 
 
@@ -91,15 +135,16 @@ def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, A
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": cut(head, 150)}}]
     for payload in payloads[:DIGEST_SHOWN]:
         badge, account = payload["badge"], payload["account"]["name"] or payload["account"]["id"]
-        line = f"*{badge.get('label') or badge.get('id')}* — {account}: {payload.get('why') or ''}"
-        if payload.get("link"):
-            line += f" <{payload['link']}|open>"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cut(line, SECTION_CHARS)}})
+        line = f"*{escape(badge.get('label') or badge.get('id'), 150)}* — {escape(account, 300)}: "
+        link = url(payload.get("link") or "")
+        more = f" <{escape(link)}|open>" if link and len(link) <= DIGEST_URL_CHARS else ""
+        line += escape(payload.get("why") or "", SECTION_CHARS - len(line) - len(more)) + more
+        blocks.append({"type": "section", "text": text_object(line)})
     if count > DIGEST_SHOWN:
         more = f"and {count - DIGEST_SHOWN} more: `whynow queue` or the dashboard"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     names = ", ".join(str(p["account"]["name"] or p["account"]["id"]) for p in payloads)
-    return cut(f"{head}: {names}", SECTION_CHARS), blocks
+    return f"{head}: {escape(names, SECTION_CHARS - len(head) - 2)}", blocks
 
 
 class Slack:

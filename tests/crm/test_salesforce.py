@@ -901,3 +901,12 @@ def test_two_unplaced_contacts_with_one_id_are_duplicates_not_two_unplaced_rows(
         assert "could not be placed" not in message
         assert "Traceback" not in result.output
     assert not (tmp_path / "src").exists()
+
+
+def test_a_row_with_an_extra_leading_field_is_a_ragged_row_not_a_missing_name(tmp_path: Path) -> None:
+    folder = write(tmp_path / "export", "Account.csv", "Id,Name,Industry\nx,001000000000001AAA,Acme,Software\n").parent
+    result = import_cli(folder, tmp_path / "src")
+    assert result.exit_code == 1
+    message = flat(result.stderr)
+    assert "Account.csv: cannot read it as a CSV file: line 2" in message
+    assert "no Name" not in message and "Traceback" not in result.output

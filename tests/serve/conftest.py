@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow.compute as pc
@@ -26,6 +28,10 @@ from whynow.model.load import load_model, load_model_text
 from whynow.run import run
 from whynow.serve.app import running
 from whynow.store import Store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.testclient import TestClient
 
 XSS = "<script>alert(1)</script>"
 WEEKS = (DEMO_AS_OF - dt.timedelta(weeks=1), DEMO_AS_OF)
@@ -91,3 +97,21 @@ def serving(store: Path | str, host: str = "127.0.0.1", token: str | None = None
 def server(demo: Demo) -> Iterator[Server]:
     with serving(demo.store) as running:
         yield running
+
+
+def in_process(app: FastAPI, address: str = "192.0.2.1") -> TestClient:
+    """A client at `address` calling `app` in this process (Host 127.0.0.1), for what a test must control
+    inside the app: its clock, a failing query."""
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    with warnings.catch_warnings():  # starlette 1 asks for httpx2 in place of httpx; the client is the same
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from starlette.testclient import TestClient
+
+    return TestClient(
+        app,
+        base_url="http://127.0.0.1",
+        raise_server_exceptions=False,
+        follow_redirects=False,
+        client=(address, 50000),
+    )

@@ -4,15 +4,15 @@ drawn by /static/app.js, so the pages run no inline script."""
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 import jinja2
-import pyarrow.csv as pacsv
+import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
@@ -21,6 +21,7 @@ from whynow.pipeline.narrative import format_value
 from whynow.serve import query, schemas
 from whynow.serve.api import store_of
 from whynow.serve.charts import script_json
+from whynow.spreadsheet import stream_csv
 from whynow.store import Store
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,7 @@ TEMPLATES.globals["version"] = __version__
 
 
 TEMPLATES.filters["chart"] = script_json
+Choice = TypeVar("Choice", schemas.AccountFilter, schemas.QueueChoice)  # what a CSV download reads
 
 
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
@@ -47,10 +49,11 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
 
 
 def with_query(request: Request, **changes: object) -> str:
-    """The current URL's query string with some parameters changed (None removes one), empty ones left out."""
+    """The current URL's query string with some parameters changed (None removes one), empty ones left out;
+    no parameters is no query string."""
     params = {k: v for k, v in request.query_params.items() if k not in changes and v != ""}
     params.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in changes.items() if v is not None})
-    return "?" + urlencode(params)
+    return f"?{urlencode(params)}" if params else ""
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -107,8 +110,24 @@ def queues_page(request: Request, f: Annotated[schemas.QueueFilter, Query()]) ->
     with query.reading(store_of(request)) as r:
         view = query.queues(r, f)
     return render(
-        request, "queues.html", view=view, rep=f.rep, page_link=lambda n: "/queues" + with_query(request, page=n)
+        request,
+        "queues.html",
+        view=view,
+        rep=f.rep,
+        csv_href="/queues.csv" + with_query(request, page=None, per_page=None),
+        page_link=lambda n: "/queues" + with_query(request, page=n),
     )
+
+
+@router.get("/queues.csv")
+def queues_csv(request: Request, f: Annotated[schemas.QueueChoice, Query()]) -> StreamingResponse:
+    """Every queued account (or one rep's) in the Queues page's order, as CSV for a spreadsheet."""
+    store = store_of(request)
+    with query.reading(store) as r:
+        f = query.queue_choice(r, f)
+    rep = re.sub(r"[^A-Za-z0-9._-]", "_", f.rep) if f.rep is not None else None  # a rep id is data: a safe name
+    name = f"whynow-queue-{rep}-{f.as_of}.csv" if rep is not None else f"whynow-queues-{f.as_of}.csv"
+    return _download(_csv(store, f, query.queue_batches), name)
 
 
 @router.get("/accounts", response_class=HTMLResponse)
@@ -139,23 +158,27 @@ def accounts_csv(request: Request, f: Annotated[schemas.AccountFilter, Query()])
     store = store_of(request)
     with query.reading(store) as r:
         as_of = r.as_of(f.as_of)
-    return StreamingResponse(
-        _csv(store, f.model_copy(update={"as_of": as_of})),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="whynow-accounts-{as_of}.csv"'},
+    return _download(
+        _csv(store, f.model_copy(update={"as_of": as_of}), query.account_batches), f"whynow-accounts-{as_of}.csv"
     )
 
 
-def _csv(store: Store, f: schemas.AccountFilter) -> Iterator[bytes]:
+def _download(chunks: Iterator[bytes], name: str) -> StreamingResponse:
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _csv(
+    store: Store, f: Choice, batches_of: Callable[[query.Reader, Choice], pa.RecordBatchReader]
+) -> Iterator[bytes]:
+    """The CSV of what `batches_of` reads, for a spreadsheet (`whynow.spreadsheet`): streamed batch by
+    batch, on a connection of its own that closes with the last one."""
     with query.reading(store) as r:
-        batches = query.account_batches(r, f)
-        text = io.BytesIO()
-        pacsv.write_csv(batches.schema.empty_table(), text)  # the header, also for no rows
-        yield text.getvalue()
-        for batch in batches:
-            text = io.BytesIO()
-            pacsv.write_csv(batch, text, pacsv.WriteOptions(include_header=False))
-            yield text.getvalue()
+        batches = batches_of(r, f)
+        yield from stream_csv(batches.schema, batches)
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)

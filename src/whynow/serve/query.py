@@ -274,19 +274,7 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
     as_of = r.as_of(f.as_of)
     capacity = r.model(as_of)[2].spec.capacity
     reps = {str(p["rep_id"]): p for p in r.query("SELECT * FROM reps WHERE as_of = ?", [as_of])}
-    routed = r.query(
-        "SELECT DISTINCT route_to, route_to IS NULL AS unassigned FROM account_status "
-        "WHERE as_of = ? AND queue IS NOT NULL",
-        [as_of],
-    )
-    targets: list[str | None] = [*sorted({str(t["route_to"]) for t in routed if not t["unassigned"]} | set(reps))]
-    if any(t["unassigned"] for t in routed):
-        targets.append(None)
-    if f.rep is not None:
-        if f.rep not in targets:
-            known = [t for t in targets if t is not None]
-            raise NotFound(f"no rep {f.rep} in the run of {as_of}{did_you_mean(f.rep, known)}")
-        targets = [f.rep]
+    targets = _targets(r, as_of, f.rep)
     shown = targets[(f.page - 1) * f.per_page : f.page * f.per_page]
     named = [t for t in shown if t is not None]
     columns = ", ".join(["route_to", "queue", *s.QueueItem.model_fields])
@@ -326,6 +314,51 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
         pages=_pages(len(targets), f.per_page),
         queues=queues,
     )
+
+
+def _targets(r: Reader, as_of: dt.date, rep: str | None) -> list[str | None]:
+    """The queues of a run: every rep and every other route target by id, then None (the unassigned queue)
+    when it holds any; only `rep`'s when given, NotFound when the run has no such rep."""
+    reps = {str(p["rep_id"]) for p in r.query("SELECT rep_id FROM reps WHERE as_of = ?", [as_of])}
+    routed = r.query(
+        "SELECT DISTINCT route_to, route_to IS NULL AS unassigned FROM account_status "
+        "WHERE as_of = ? AND queue IS NOT NULL",
+        [as_of],
+    )
+    targets: list[str | None] = [*sorted({str(t["route_to"]) for t in routed if not t["unassigned"]} | reps)]
+    if any(t["unassigned"] for t in routed):
+        targets.append(None)
+    if rep is None:
+        return targets
+    if rep not in targets:
+        known = [t for t in targets if t is not None]
+        raise NotFound(f"no rep {rep} in the run of {as_of}{did_you_mean(rep, known)}")
+    return [rep]
+
+
+def queue_choice(r: Reader, f: s.QueueChoice) -> s.QueueChoice:
+    """`f` with its run's as-of date, once the run and the rep are found: a download's 404 comes before
+    any byte of it."""
+    as_of = r.as_of(f.as_of)
+    _targets(r, as_of, f.rep)
+    return f.model_copy(update={"as_of": as_of})
+
+
+def queue_batches(r: Reader, f: s.QueueChoice) -> pa.RecordBatchReader:
+    """Every queued account of a run (or of one rep) in the Queues page's order, in batches as they are
+    read (the CSV download): by rep, the unassigned last; surfaced in rank order, then held with the reason."""
+    where, params = "a.as_of = ? AND a.queue IS NOT NULL", list[object]([r.as_of(f.as_of)])
+    if f.rep is not None:
+        where += " AND a.route_to = ?"
+        params.append(f.rep)
+    sql = (
+        "SELECT a.route_to AS rep, p.name AS rep_name, a.queue, a.queue_rank, a.account_id, a.name, a.badge, "
+        "a.badge_label, a.archetype, a.motion, a.play, a.why, a.badge_expires_on, a.held_reason "
+        f"FROM account_status a LEFT JOIN reps p ON p.rep_id = a.route_to AND p.as_of = a.as_of WHERE {where} "
+        "ORDER BY a.route_to NULLS LAST, CASE WHEN a.queue = 'surfaced' THEN 0 ELSE 1 END, "
+        "a.queue_rank NULLS LAST, a.account_id"
+    )
+    return r.db.batches(_postgres(sql) if r.store.postgres else sql, params)
 
 
 # --- changes, runs, model ----------------------------------------------------------------------------------

@@ -85,9 +85,13 @@ class AccountQuery(AsOfQuery):
     people_page: int = Field(1, ge=1, description="Which page of the committee.")
 
 
-class QueueFilter(Paging):
-    as_of: dt.date | None = Field(None, description="Which run, by its as-of date (default: the last).")
+class QueueChoice(AsOfQuery):
+    """Which queues: `/queues.csv` takes these, `/queues` and `/api/queues` page them too."""
+
     rep: str | None = Field(None, description="Only this rep's queue.")
+
+
+class QueueFilter(Paging, QueueChoice):
     per_page: int = Field(20, ge=1, le=500, description="Queues (reps) per page.")
 
 

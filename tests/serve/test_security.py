@@ -9,16 +9,21 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import httpx
 import pytest
 
 import whynow.serve.query
-from tests.serve.conftest import BACKTEST_ID, TOKEN, XSS, Demo, Server, serving
+from tests.serve.conftest import BACKTEST_ID, TOKEN, XSS, Demo, Server, in_process, serving
 from tests.test_store_busy import _held
+from whynow.serve.app import HEADERS, create_app
 from whynow.serve.query import Busy, reading
 from whynow.store import Store
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient  # imported by in_process, as starlette 1 warns on import
 
 PAGES = (
     "/",
@@ -157,3 +162,97 @@ def test_serving_a_store_that_is_not_there_is_one_line(tmp_path: Path) -> None:
         result.stderr
         == f"error: {tmp_path / 'none.duckdb'}: no store here yet; run `whynow run` (or `whynow demo`) first\n"
     )
+
+
+# --- in process: every error answered as a page is, paging bounds, the login's throttle and sessions ---------
+
+
+@pytest.fixture(scope="module")
+def app_client(demo: Demo) -> TestClient:
+    return in_process(create_app(Store(demo.store)))
+
+
+def _security_headers(response: httpx.Response) -> dict[str, str]:
+    return {name: response.headers.get(name, "(missing)") for name in (*HEADERS, "Cache-Control")}
+
+
+SAFE = {**HEADERS, "Cache-Control": "no-store"}
+PAST_ANY_STORE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/accounts", "page"),
+        ("/api/accounts", "per_page"),
+        ("/api/changes", "page"),
+        ("/api/queues", "page"),
+        ("/api/accounts/A0001", "people_page"),
+        ("/accounts", "page"),
+        ("/accounts.csv", "page"),
+        ("/changes", "page"),
+        ("/queues", "page"),
+        ("/accounts/A0001", "people_page"),
+    ],
+)
+def test_a_page_number_past_any_store_is_refused_saying_which(
+    app_client: TestClient, path: str, parameter: str
+) -> None:
+    response = app_client.get(path, params={parameter: PAST_ANY_STORE})
+    assert response.status_code == 422
+    assert _security_headers(response) == SAFE
+    if path.startswith("/api/"):
+        (problem,) = response.json()["detail"]
+        assert problem["loc"] == ["query", parameter] and problem["msg"].startswith("Input should be less than")
+    else:
+        assert 'id="error-message"' in response.text and f"{parameter}: Input should be less than" in response.text
+
+
+def test_every_error_carries_the_security_headers(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert _security_headers(app_client.get("/runs")) == SAFE
+    answers = {
+        "no such page": app_client.get("/nowhere"),
+        "no such API": app_client.get("/api/nowhere"),
+        "no such account": app_client.get("/accounts/nobody"),
+        "no such account (API)": app_client.get("/api/accounts/nobody"),
+        "wrong method": app_client.post("/runs"),
+        "bad parameter": app_client.get("/accounts", params={"mqa": "perhaps"}),
+    }
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the query layer")
+
+    monkeypatch.setattr(whynow.serve.query, "runs", broken)
+    answers |= {"a bug": app_client.get("/runs"), "a bug (API)": app_client.get("/api/runs")}
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert statuses == {
+        "no such page": 404,
+        "no such API": 404,
+        "no such account": 404,
+        "no such account (API)": 404,
+        "wrong method": 405,
+        "bad parameter": 422,
+        "a bug": 500,
+        "a bug (API)": 500,
+    }
+    assert {name: _security_headers(answer) for name, answer in answers.items()} == dict.fromkeys(answers, SAFE)
+    assert 'id="error-message"' in answers["no such page"].text and "a bug" not in answers["a bug"].text
+    assert answers["a bug (API)"].json() == {
+        "detail": "Something went wrong on the dashboard's side; its log has the details."
+    }
+    assert "RuntimeError: a bug in the query layer" in caplog.text  # the traceback is kept, in the log
+
+
+def test_the_busy_answer_carries_the_security_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: Demo
+) -> None:
+    copy = tmp_path / "store.duckdb"
+    copy.write_bytes(demo.store.read_bytes())
+    monkeypatch.setattr(whynow.serve.query, "WAIT_S", 0.3)
+    client = in_process(create_app(Store(copy)))
+    with _held(copy, 30):
+        page, api = client.get("/runs"), client.get("/api/runs")
+    assert (page.status_code, api.status_code) == (503, 503)
+    assert _security_headers(page) == _security_headers(api) == SAFE

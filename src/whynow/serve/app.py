@@ -4,8 +4,8 @@ from a store's outputs.
 Security: it listens on 127.0.0.1 by default, and there only answers requests whose Host is a loopback
 name or address (so a web page cannot reach it through DNS rebinding). On any other address it needs a token on
 every page and API call: `Authorization: Bearer TOKEN`, or the HttpOnly, SameSite=Strict cookie the login
-form sets; both are compared in constant time. Every response carries a Content-Security-Policy that
-allows only the app's own scripts and styles.
+form sets; both are compared in constant time. Every response, an error's too, carries a
+Content-Security-Policy that allows only the app's own scripts and styles.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import contextlib
 import hashlib
 import hmac
 import ipaddress
+import logging
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
@@ -27,6 +28,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from whynow import __version__
@@ -56,6 +58,7 @@ HEADERS = {
 }
 NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "text/csv")
 OPEN_PATHS = ("/login", "/static/")  # no data: reachable without the token, so the login form has its CSS
+log = logging.getLogger(__name__)
 
 
 def host_name(header: str) -> str:
@@ -114,12 +117,16 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         path = request.url.path
-        if loopback and not is_loopback(host_name(request.headers.get("host", ""))):
-            response: Response = PlainTextResponse("Invalid host header", status_code=400)
-        elif token is not None and not path.startswith(OPEN_PATHS) and not authorized(request, token):
-            response = _unauthorized(request)
-        else:
-            response = await call_next(request)
+        try:
+            if loopback and not is_loopback(host_name(request.headers.get("host", ""))):
+                response: Response = PlainTextResponse("Invalid host header", status_code=400)
+            elif token is not None and not path.startswith(OPEN_PATHS) and not authorized(request, token):
+                response = _unauthorized(request)
+            else:
+                response = await call_next(request)
+        except Exception:  # a bug: its traceback goes to the log, the answer is an error page with the headers
+            log.exception("%s %s failed", request.method, path)
+            response = _error(request, 500, "Something went wrong on the dashboard's side; its log has the details.")
         response.headers.update(HEADERS)
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         if not path.startswith("/static/"):
@@ -158,6 +165,14 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.static_files())), name="static")
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, e: HTTPException) -> Response:
+        """No such route or method: the API's JSON, or the pages' own error page."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=e.headers)
+        message = f"{e.detail}: {request.method} {request.url.path}"
+        return _error(request, e.status_code, message, e.headers)
 
     @app.exception_handler(NotFound)
     def not_found(request: Request, e: NotFound) -> Response:
@@ -205,10 +220,12 @@ def _unauthorized(request: Request) -> Response:
     return pages.render(request, "login.html", 401, next=_local(target), failed=False, open_mode=False)
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=status)
-    return pages.render(request, "error.html", status, status=status, message=message)
+        return JSONResponse({"detail": message}, status_code=status, headers=dict(headers or {}))
+    response = pages.render(request, "error.html", status, status=status, message=message)
+    response.headers.update(headers or {})
+    return response
 
 
 def serve(location: str, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:

@@ -42,8 +42,13 @@ class Query(BaseModel):
         return None if value == "" else value
 
 
+# Past the last page of any store (100 million rows at one a page), and small enough that the row to start
+# from, (page - 1) × per_page, is a 64-bit OFFSET in DuckDB and PostgreSQL: a larger page is a 422, not a 500.
+PAGE_MAX = 100_000_000
+
+
 class Paging(Query):
-    page: int = Field(1, ge=1, description="Which page, from 1.")
+    page: int = Field(1, ge=1, le=PAGE_MAX, description="Which page, from 1.")
     per_page: int = Field(50, ge=1, le=500, description="Rows per page.")
 
 
@@ -82,7 +87,7 @@ class AsOfQuery(Query):
 
 class AccountQuery(AsOfQuery):
     people: int = Field(50, ge=1, le=100, description="Contacts per page of the committee, engaged first.")
-    people_page: int = Field(1, ge=1, description="Which page of the committee.")
+    people_page: int = Field(1, ge=1, le=PAGE_MAX, description="Which page of the committee.")
 
 
 class QueueChoice(AsOfQuery):

@@ -133,7 +133,7 @@ class _Checker:
             self.conditions[path] = check_condition(text, scope, expect)
         except ConditionInvalid as e:
             for issue in e.issues:
-                self.problems.append(self.locator.problem(path, issue.message, text, issue.start, issue.end))
+                self.problems.append(self.locator.problem(path, issue.message, *excerpt(text, issue.start, issue.end)))
 
     def run(self) -> CompiledModel:
         spec = self.spec
@@ -356,6 +356,30 @@ class _Checker:
             if name in seen:
                 self.report((*path, i), f"{what} '{name}' is used twice; {what}s must be unique")
             seen.add(name)
+
+
+SHOWN = 160  # characters of a long condition shown around the caret
+
+
+def excerpt(text: str, start: int | None, end: int | None) -> tuple[str, int | None, int | None]:
+    """A long condition cut to the part around the caret, so a 50,000-character IN list is not printed whole.
+
+    >>> text, start, end = excerpt("a" * 500 + "bcd" + "e" * 500, 500, 502)
+    >>> len(text), text[start : end + 1]
+    (162, 'bcd')
+    """
+    if len(text) <= 2 * SHOWN:
+        return text, start, end
+    at = start or 0
+    first = max(0, at - SHOWN // 2)
+    last = min(len(text), first + SHOWN)
+    head, tail = ("…" if first else ""), ("…" if last < len(text) else "")
+    shift = len(head) - first
+
+    def moved(offset: int | None) -> int | None:
+        return None if offset is None else min(offset, last - 1) + shift
+
+    return head + text[first:last] + tail, moved(start), moved(end)
 
 
 __all__ = ["CompiledModel", "CompiledSignal", "canonical_type", "check_model"]

@@ -65,6 +65,12 @@ def compile_value(condition: Condition, table: ir.Table) -> ir.Value:
     return value
 
 
+def _real(value: Any) -> Any:
+    """Arithmetic is computed in DOUBLE: `employees * employees * employees` may not fit a 64-bit integer,
+    and DuckDB stops the run on integer overflow where a double only loses digits past 2**53."""
+    return value.cast("float64") if value.type().is_integer() else value
+
+
 class _Compiler:
     """Compiles one checked condition; knows which of its nodes are NULL whatever the row."""
 
@@ -113,10 +119,12 @@ class _Compiler:
             # sqlglot marks NOT LIKE with a flag on the node, not a Not node (STACK.md)
             return ~matched if node.args.get("negate") else matched
         if type(node) in _ARITHMETIC:
-            return _ARITHMETIC[type(node)](*operands("float64", node.this, node.expression))
+            left, right = (_real(v) for v in operands("float64", node.this, node.expression))
+            return _ARITHMETIC[type(node)](left, right)
         if type(node) in _UNARY:
             textual = isinstance(node, exp.Lower | exp.Upper | exp.Length)
-            return _UNARY[type(node)](operands("string" if textual else "float64", node.this)[0])
+            value = operands("string" if textual else "float64", node.this)[0]
+            return _UNARY[type(node)](value if textual else _real(value))
         if type(node) in _VARIADIC:
             return _VARIADIC[type(node)](*operands("float64", node.this, *node.expressions))
         raise TypeError(f"unchecked condition node {node.key}")  # check_condition rejects these first

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.tokenizer_core import Token, TokenType
 
 from whynow.data.contract import ColumnType
 from whynow.errors import did_you_mean
@@ -46,6 +48,48 @@ _STRUCTURE = (exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, ex
 ALLOWED: tuple[type[exp.Expression], ...] = (*_STRUCTURE, *COMPARISONS, *ARITHMETIC, *FUNCTIONS)
 _STATEMENT_MODULES = ("ddl", "dml")
 _REQUIRED = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]+\.(\w+)'>")
+_DUCKDB = Dialect.get_or_raise("duckdb")
+# The words and symbols of the language (SPEC §4); a name or a literal is any other token. DuckDB reads more
+# (`==`, `!x`, `@x`, `~~`, `ifnull(…)`), which would make a condition mean less than it says on other backends.
+_KEYWORDS = frozenset(
+    {"(", ")", ",", "=", "<>", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/"}
+    | {"AND", "OR", "NOT", "IN", "BETWEEN", "LIKE", "ILIKE", "IS", "NULL", "TRUE", "FALSE"}
+)
+_VALUE_TOKENS = frozenset({TokenType.VAR, TokenType.STRING, TokenType.NUMBER})
+
+MAX_LENGTH = 50_000  # characters: a long list belongs in a column or a signal, not in a condition
+MAX_IN_VALUES = 1_000  # an IN list compiles to one comparison per value, on every row
+MAX_DEPTH = 200  # Python recursion (ours and Ibis's) stays well inside its limit
+
+# Never in a model's text: C0/C1 controls but tab, newline and carriage return (a NUL ends a DuckDB string),
+# lone surrogates (no UTF-8 for them) and the bidirectional controls that make text read differently from
+# how it runs ("Trojan Source", CVE-2021-42574). Text literals refuse tab and newlines as well.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_IN_LITERAL = re.compile(rf"[\t\n\r]|{_UNSAFE.pattern}")
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first character of `text` that a model may not hold, or None.
+
+    >>> unsafe_character("Software"), unsafe_character("a\\x00b")
+    (None, '\\x00')
+    """
+    found = _UNSAFE.search(text)
+    return found.group(0) if found else None
+
+
+def describe_character(char: str) -> str:
+    """An invisible character, named so the user can find it: "the control character U+0007"."""
+    code = f"U+{ord(char):04X}"
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return f"the control character {code}"
+    if category == "Cs":
+        return f"the invalid character {code} (half of a surrogate pair)"
+    if category == "Cf":
+        return f"the invisible control character {code}"
+    return f"the character {code}"
+
 
 # "null" is the type of a bare NULL literal: it fits anywhere.
 ValueType = Literal["text", "integer", "number", "boolean", "date", "timestamp", "null"]
@@ -93,12 +137,21 @@ def check_condition(text: str, scope: Scope, expect: Expect = "boolean") -> Cond
     """
     if not isinstance(text, str) or not text.strip():
         raise ConditionInvalid([ConditionIssue("the condition is empty; write a SQL expression such as x >= 1")])
-    tree = _parse(text)
+    if len(text) > MAX_LENGTH:
+        raise ConditionInvalid(
+            [
+                ConditionIssue(
+                    f"the condition is {len(text)} characters long; at most {MAX_LENGTH} are allowed: "
+                    "mark such rows with a column (columns:) or a signal instead"
+                )
+            ]
+        )
+    tree, tokens = _parse(text)
     if _depth(tree) > MAX_DEPTH:
         raise ConditionInvalid(
             [ConditionIssue(f"the condition nests more than {MAX_DEPTH} levels; use IN (…) for long lists of values")]
         )
-    issues = list(_forbidden(tree, text))
+    issues = list(_forbidden(tree, text)) or list(_forbidden_tokens(tokens, tree, text))
     if issues:
         raise ConditionInvalid(issues)
     issues = list(_unknown_names(tree, text, scope))
@@ -114,9 +167,6 @@ def check_condition(text: str, scope: Scope, expect: Expect = "boolean") -> Cond
     return Condition(text, tree, names, value_type, frozenset(checker.untyped))
 
 
-MAX_DEPTH = 200  # Python recursion (ours and Ibis's) stays well inside its limit
-
-
 def _depth(tree: exp.Expression) -> int:
     deepest, stack = 0, [(tree, 1)]
     while stack:
@@ -126,9 +176,10 @@ def _depth(tree: exp.Expression) -> int:
     return deepest
 
 
-def _parse(text: str) -> exp.Expression:
+def _parse(text: str) -> tuple[exp.Expression, list[Token]]:
     try:
-        trees = sqlglot.parse(text, read="duckdb")
+        tokens = _DUCKDB.tokenize(text)
+        trees = _DUCKDB.parser().parse(tokens, text)
     except ParseError as e:
         first = e.errors[0] if e.errors else {}
         col = first.get("col")
@@ -156,7 +207,7 @@ def _parse(text: str) -> exp.Expression:
         )
     tree = statements[0]
     assert isinstance(tree, exp.Expression)
-    return tree
+    return tree, tokens
 
 
 def span(node: exp.Expression, text: str) -> tuple[int | None, int | None]:
@@ -216,10 +267,26 @@ def _forbidden_node(
             return ConditionIssue(
                 f"write the column name alone: '{node.name}' instead of '{node.sql()}'", *span(node, text)
             )
+        if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier) and node.this.quoted:
+            return ConditionIssue(
+                f'"{node.name}" is a quoted name; write names without quotes ({node.name}), '
+                f"and text takes single quotes ('{node.name}')",
+                *span(node, text),
+            )
+        if isinstance(node, exp.Literal) and node.is_string and _UNSAFE_IN_LITERAL.search(node.this):
+            found = _UNSAFE_IN_LITERAL.search(node.this)
+            what = describe_character(found.group(0)) if found else "a control character"
+            return ConditionIssue(f"text literals may not hold {what}; remove it", *span(node, text))
         if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest")):
             return ConditionIssue("IN takes a list of values, not a sub-query", *span(node, text))
         if isinstance(node, exp.In) and not node.expressions:
             return ConditionIssue("IN () is empty; list at least one value", *span(node, text))
+        if isinstance(node, exp.In) and len(node.expressions) > MAX_IN_VALUES:
+            return ConditionIssue(
+                f"IN (…) lists {len(node.expressions)} values; at most {MAX_IN_VALUES} values are allowed: "
+                "mark such rows with a column (columns:) or a signal instead",
+                *span(node, text),
+            )
         if isinstance(node, exp.Between) and node.args.get("symmetric") is not None:
             return ConditionIssue("BETWEEN SYMMETRIC is not supported; put the lower bound first", *span(node, text))
         if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
@@ -236,6 +303,42 @@ def _forbidden_node(
         f"BETWEEN, LIKE, IS NULL, + - * / and {allowed_functions}",
         *span(node, text),
     )
+
+
+def _forbidden_tokens(tokens: Sequence[Token], tree: exp.Expression, text: str) -> Iterator[ConditionIssue]:
+    """What the tree cannot show: comments, and words or symbols outside the language — DuckDB's aliases
+    (`ifnull` for coalesce, `@` for abs, `==`, `!`) parse to allowed nodes."""
+    allowed_functions = ", ".join(FUNCTIONS.values())
+    names = {int(c.this.meta["start"]) for c in tree.find_all(exp.Column) if "start" in c.this.meta}
+    for i, token in enumerate(tokens):
+        if token.comments:
+            at = _comment_start(text, tokens)
+            yield ConditionIssue(
+                "comments (-- or /* */) are not allowed in a condition; write a YAML # comment on the line above",
+                at,
+                None if at is None else at + 1,
+            )
+            return
+        called = i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.L_PAREN
+        if called and token.token_type == TokenType.VAR and token.text.lower() not in FUNCTIONS.values():
+            yield ConditionIssue(
+                f"function '{token.text}' is not allowed; use one of {allowed_functions}", token.start, token.end
+            )
+        elif not (token.token_type in _VALUE_TOKENS or token.start in names or token.text.upper() in _KEYWORDS):
+            yield ConditionIssue(
+                f"'{token.text}' is not part of the condition language; use names, literals, = <> != < <= > >=, "
+                f"AND/OR/NOT, IN, BETWEEN, LIKE, ILIKE, IS [NOT] NULL, + - * / and {allowed_functions}",
+                token.start,
+                token.end,
+            )
+
+
+def _comment_start(text: str, tokens: Sequence[Token]) -> int | None:
+    """Where the first comment starts: a `--` or `/*` outside every token (a literal may hold either)."""
+    for found in re.finditer(r"--|/\*", text):
+        if not any(t.start <= found.start() <= t.end for t in tokens):
+            return found.start()
+    return None
 
 
 # sqlglot models these SQL keywords as functions; users know them as keywords.

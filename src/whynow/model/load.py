@@ -9,6 +9,7 @@ collected and reported together, each with the file, the line and the rule's nam
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import types
@@ -22,13 +23,30 @@ from pydantic import BaseModel, ValidationError
 
 from whynow.errors import ModelError, ModelProblem, did_you_mean
 from whynow.model.check import CompiledModel, check_model
+from whynow.model.conditions import describe_character, unsafe_character
 from whynow.model.locate import Locator
 from whynow.model.locate import Path as KeyPath
 from whynow.model.schema import Model
 
+MAX_NESTING = 50  # a model nests a handful of levels; deeper is a mistake or an attack on the recursion
+
 
 class _Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false. YAML 1.1 would read the key `on:` (alerts) as True."""
+    """YAML 1.2 booleans: only true/false. YAML 1.1 would read the key `on:` (alerts) as True.
+
+    PyYAML composes nodes recursively: nesting is bounded here, before Python's recursion limit is.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -65,12 +83,14 @@ def load_model_text(text: str, file: str = "<model>", digest: str | None = None)
     """Like `load_model`, from text already read; `file` names it in messages."""
     locator = Locator(file)
     problems: list[ModelProblem] = []
-    data = _Reader(text, locator, problems).read()
+    reader = _Reader(text, locator, problems)
+    data = reader.read()
+    locator.data = data
+    problems += [locator.problem(path, message) for path, message in reader.deferred]
     if not isinstance(data, dict):
         if not problems:
             problems.append(locator.problem((), "a model is a YAML mapping with at least `model: NAME`"))
         raise ModelError(problems)
-    locator.data = data
     # An empty section (`signals:` with nothing under it) means "the defaults".
     data = {k: v for k, v in data.items() if v is not None}
     spec, aside = _validate(data, locator, problems)
@@ -108,13 +128,23 @@ class _Reader:
         self.locator = locator
         self.problems = problems
         self.built = 0
+        # Problems reported once the whole file is read, when the locator can name their rules.
+        self.deferred: list[tuple[KeyPath, str]] = []
 
     def _token(self, match: re.Match[str]) -> str:
         self.originals.append(match)
         return f"__whynow_env_{len(self.originals) - 1}__"
 
     def read(self) -> Any:
-        loader = _Loader(self.text)
+        try:
+            loader = _Loader(self.text)  # the reader refuses unprintable characters here, before parsing
+        except yaml.reader.ReaderError as e:
+            at = self.text.count("\n", 0, e.position) + 1
+            what = describe_character(chr(e.character)) if isinstance(e.character, int) else "a character"
+            self.problems.append(
+                ModelProblem(self.locator.file, at, None, f"YAML: {what} is not allowed in a model file; remove it")
+            )
+            return None
         try:
             node = loader.get_single_node()
             return None if node is None else self.build(node, (), loader)
@@ -125,6 +155,16 @@ class _Reader:
             self.problems.append(ModelProblem(self.locator.file, line, None, f"YAML syntax error: {what}"))
         except yaml.YAMLError as e:
             self.problems.append(ModelProblem(self.locator.file, None, None, f"YAML syntax error: {e}"))
+        except _TooDeep as e:
+            self.problems.append(
+                ModelProblem(
+                    self.locator.file,
+                    e.line,
+                    None,
+                    f"the YAML nests deeper than {MAX_NESTING} levels (or an alias (*name) contains itself); "
+                    "a model needs a handful",
+                )
+            )
         except _TooLarge:
             self.problems.append(
                 ModelProblem(
@@ -142,6 +182,8 @@ class _Reader:
         self.built += 1
         if self.built > MAX_VALUES:
             raise _TooLarge
+        if len(path) > MAX_NESTING:
+            raise _TooDeep(node.start_mark.line + 1)
         self.locator.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
@@ -167,8 +209,17 @@ class _Reader:
                 ModelProblem(self.locator.file, node.start_mark.line + 1, None, f"YAML: {getattr(e, 'problem', e)}")
             )
             return None
+        if isinstance(value, bytes):
+            self.deferred.append((path, "binary values (!!binary) are not allowed; write text"))
+            return ""
         if isinstance(value, str) and _TOKEN.search(value):
-            return self.interpolate(value, path)
+            value = self.interpolate(value, path)
+        unsafe = unsafe_character(value) if isinstance(value, str) else None
+        if unsafe is not None:
+            # Text reaches SQL literals and outputs: a NUL ends a DuckDB string, a lone surrogate cannot be
+            # encoded, a bidi control makes the text read differently from how it runs ("Trojan Source").
+            self.deferred.append((path, f"the text holds {describe_character(unsafe)}; remove it"))
+            return "".join(c for c in value if unsafe_character(c) is None)
         return value
 
     def interpolate(self, value: str, path: KeyPath) -> str:
@@ -202,6 +253,11 @@ class _Reader:
 
 class _TooLarge(Exception):
     pass
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
 
 
 @dataclass
@@ -296,6 +352,7 @@ _EXPECTED = {
     "float_type": "a number",
     "bool_parsing": "true or false",
     "bool_type": "true or false",
+    "finite_number": "a finite number",
 }
 
 
@@ -328,17 +385,33 @@ def _schema_problem(error: Any, loc: KeyPath, locator: Locator) -> ModelProblem:
         return locator.problem(
             loc, f"{_shown(value, loc)} is not allowed for {key}{hint}; use one of {', '.join(allowed)}"
         )
+    if "[key]" in error["loc"]:
+        key = "the key"
+    if isinstance(value, float) and not math.isfinite(value):
+        kind = "finite_number"  # pydantic may test a bound before finiteness: nan is "not at least -10000"
     if kind in _EXPECTED:
         return locator.problem(loc, f"{key} must be {_EXPECTED[kind]}, not {_shown(value, loc)}")
-    if kind in ("greater_than_equal", "greater_than"):
-        bound = ctx.get("ge", ctx.get("gt"))
-        words = "at least" if kind == "greater_than_equal" else "more than"
-        return locator.problem(loc, f"{key} must be {words} {bound}, not {_shown(value, loc)}")
+    if kind in _BOUNDS:
+        words, bound = _BOUNDS[kind][0], ctx.get(_BOUNDS[kind][1])
+        return locator.problem(loc, f"{key} must be {words} {_number(bound)}, not {_shown(value, loc)}")
     if kind == "value_error":
         return locator.problem(loc, str(ctx.get("error", error["msg"])))
     if kind == "string_too_short":
         return locator.problem(loc, f"{key} must not be empty")
     return locator.problem(loc, f"{key}: {error['msg'].lower()}, not {_shown(value, loc)}")
+
+
+_BOUNDS = {  # pydantic's error type → the words, and the key of the bound in its context
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
+
+def _number(bound: Any) -> str:
+    """A bound as the user wrote the limit: 36500, not 36500.0."""
+    return str(int(bound)) if isinstance(bound, float) and bound.is_integer() else str(bound)
 
 
 def _fields_at(path: KeyPath) -> list[str]:

@@ -30,8 +30,21 @@ def _not_boolean(value: Any) -> Any:
     return value
 
 
+# Every number is bounded to what the engine represents and a model needs: dates stay inside DuckDB's
+# range and Python's timedelta, sums of points inside a double's exact range (issue #19).
+MAX_DAYS = 36_500  # every *_days key and the half life: 100 years
+MAX_POINTS = 10_000  # points of one fit or engagement rule, either sign
+MAX_CAP = 1_000_000  # an engagement rule's cap
+MAX_FIT = 100  # fit is clamped to [-100, 100] (SPEC §4.2): grade thresholds lie inside
+MAX_WEIGHT = 100  # anonymous_weight
+MAX_QUEUE = 100_000  # a queue's size (capacity)
+MAX_TIER = 1_000  # an account tier in mqa_when_tier
+
 Condition = Annotated[str, BeforeValidator(_condition_text)]
-Points = Annotated[float, BeforeValidator(_not_boolean)]
+Points = Annotated[float, BeforeValidator(_not_boolean), Field(ge=-MAX_POINTS, le=MAX_POINTS, allow_inf_nan=False)]
+Threshold = Annotated[float, Field(ge=-MAX_FIT, le=MAX_FIT, allow_inf_nan=False)]
+QueueSize = Annotated[int, Field(ge=0, le=MAX_QUEUE)]
+Tier = Annotated[int, Field(ge=0, le=MAX_TIER)]
 
 DEFAULT_MQA_WHEN = "engaged_contacts >= 4 OR (engaged_contacts >= 3 AND activities >= 9)"
 DEFAULT_SQA_WHEN = "has_open_opportunity OR sales_accepted"
@@ -51,37 +64,55 @@ class Section(BaseModel):
 class FitRule(Section):
     name: str = Field(description="The rule's name, shown in explanations and the score breakdown.")
     when: Condition = Field(description="Condition over the entity's columns (accounts: and account signals).")
-    points: Points = Field(description="Points added when the condition holds; may be negative.")
+    points: Points = Field(
+        description=f"Points added when the condition holds; may be negative (-{MAX_POINTS:,} to {MAX_POINTS:,})."
+    )
 
 
 class Fit(Section):
     account: list[FitRule] = Field(default_factory=list, description="Account (firmographic) rules.")
     contact: list[FitRule] = Field(default_factory=list, description="Contact (demographic) rules.")
-    grades: dict[str, float] = Field(
+    grades: dict[str, Threshold] = Field(
         default_factory=lambda: {"A": 80.0, "B": 60.0, "C": 40.0},
-        description="Grade letters and the fit each needs; below every threshold, the next letter.",
+        description="Grade letters and the fit each needs (-100 to 100, the range of fit); below every "
+        "threshold, the next letter.",
     )
 
 
 class EngagementRule(Section):
     name: str = Field(description="The rule's name.")
     when: Condition = Field(description="Condition over activity columns.")
-    points: Points = Field(description="Points per matching activity, before decay; may be negative.")
+    points: Points = Field(
+        description=f"Points per matching activity, before decay; may be negative (-{MAX_POINTS:,} to {MAX_POINTS:,})."
+    )
     cap: float | None = Field(
         default=None,
         ge=0,
-        description="Most this rule gives one contact (or one account's anonymous activity), after decay.",
+        le=MAX_CAP,
+        allow_inf_nan=False,
+        description="Most this rule gives one contact (or one account's anonymous activity), after decay "
+        f"(0 to {MAX_CAP:,}).",
     )
     hand_raiser: bool = Field(default=False, description="A match means the person asked to talk to sales.")
 
 
 class Engagement(Section):
     half_life_days: float | None = Field(
-        default=None, ge=0, description="Points halve every this many days; absent or 0: no decay."
+        default=None,
+        ge=0,
+        le=MAX_DAYS,
+        allow_inf_nan=False,
+        description=f"Points halve every this many days (at most {MAX_DAYS:,}); absent or 0: no decay.",
     )
-    lookback_days: int = Field(default=365, gt=0, description="Activities older than this are ignored.")
+    lookback_days: int = Field(
+        default=365, gt=0, le=MAX_DAYS, description=f"Activities older than this are ignored (1 to {MAX_DAYS:,})."
+    )
     anonymous_weight: float = Field(
-        default=1.0, description="Weight of anonymous activity in its account's engagement."
+        default=1.0,
+        ge=0,
+        le=MAX_WEIGHT,
+        allow_inf_nan=False,
+        description=f"Weight of anonymous activity in its account's engagement (0 to {MAX_WEIGHT}).",
     )
     rules: list[EngagementRule] = Field(default_factory=list, description="Activity rules; every match counts.")
 
@@ -95,7 +126,7 @@ class Leads(Section):
 
 class BuyingCommittee(Section):
     engaged_within_days: int = Field(
-        default=30, gt=0, description="Window for `engaged` contacts; at most `lookback_days`."
+        default=30, gt=0, le=MAX_DAYS, description="Window for `engaged` contacts; at most `lookback_days`."
     )
     roles: dict[str, Condition] = Field(
         default_factory=dict, description="Role name → condition over contact columns; first match wins."
@@ -108,7 +139,8 @@ class Signal(Section):
     within_days: int | None = Field(
         default=None,
         gt=0,
-        description="Window on the table's time column; absent: all rows before the horizon.",
+        le=MAX_DAYS,
+        description=f"Window on the table's time column (1 to {MAX_DAYS:,}); absent: all rows before the horizon.",
     )
     measure: str = Field(
         description="count | count_distinct(col) | sum(col) | max(col) | min(col) | latest(col) | exists | days_since"
@@ -121,8 +153,9 @@ class Signal(Section):
 class Accounts(Section):
     target_when: Condition = Field(default="true", description="The account is a target.")
     mqa_when: Condition = Field(default=DEFAULT_MQA_WHEN, description="Default MQA criteria (with `target`).")
-    mqa_when_tier: dict[int, Condition] = Field(
-        default_factory=dict, description="Tier → MQA criteria overriding `mqa_when` for that tier."
+    mqa_when_tier: dict[Tier, Condition] = Field(
+        default_factory=dict,
+        description=f"Tier (0 to {MAX_TIER:,}) → MQA criteria overriding `mqa_when` for that tier.",
     )
     sqa_when: Condition = Field(default=DEFAULT_SQA_WHEN, description="The account is sales-qualified.")
 
@@ -152,7 +185,10 @@ class BadgeDefinition(Section):
     )
     for_: Literal["account", "contact"] = Field(default="account", alias="for", description="Who gets it.")
     expires_after_days: int = Field(
-        default=30, gt=0, description="The badge expires this many days after its condition last held."
+        default=30,
+        gt=0,
+        le=MAX_DAYS,
+        description=f"The badge expires this many days after its condition last held (1 to {MAX_DAYS:,}).",
     )
     play: str = Field(description="The concrete play for the rep.")
     route_to: str = Field(default="owner_id", description="Account column holding the rep id to route to.")
@@ -170,9 +206,11 @@ class Badges(Section):
 
 
 class Capacity(Section):
-    default_per_rep: int = Field(default=30, ge=0, description="Queue size of a rep with no capacity of their own.")
-    per_role: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, description="Role → queue size.")
-    unassigned: int = Field(default=0, ge=0, description="Size of the queue of accounts with no route target.")
+    default_per_rep: QueueSize = Field(
+        default=30, description=f"Queue size of a rep with no capacity of their own (0 to {MAX_QUEUE:,})."
+    )
+    per_role: dict[str, QueueSize] = Field(default_factory=dict, description="Role → queue size.")
+    unassigned: QueueSize = Field(default=0, description="Size of the queue of accounts with no route target.")
     rank_by: Condition = Field(default="fit + engagement", description="Numeric expression ordering a queue.")
 
 

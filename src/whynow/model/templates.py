@@ -7,6 +7,7 @@ checked against the names of its scope, and each format spec is tried on a value
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from dataclasses import dataclass
 
@@ -17,6 +18,11 @@ from whynow.model.scope import Scope
 # A sample of each type to try a format spec on. Numbers format as numbers; every other value is
 # printed as text first (booleans as yes/no, dates as YYYY-MM-DD), so its spec applies to text.
 _SAMPLES: dict[str, object] = {"integer": 1234, "number": 1234.5}
+MAX_FORMAT_WIDTH = 200  # width and precision of a format spec: `{account:>2000000000}` would take gigabytes
+# Python's format spec: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
+_SPEC = re.compile(
+    r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precision>\d*))?(?P<type>[a-zA-Z%]?)", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,27 @@ def _check_placeholder(field: str, spec: str, conversion: str | None, scope: Sco
         return f"unknown placeholder '{{{field}}}' in {scope.title}{did_you_mean(field, scope.names)}"
     if "{" in spec:
         return f"nested placeholders are not supported in {{{field}:{spec}}}"
+    too_big = _too_big(spec)
+    if too_big:
+        return f"format spec ':{spec}' of {field}: {too_big}"
     sample = _SAMPLES.get(kind, dt.date(2026, 1, 1).isoformat() if kind == "date" else "text")
     try:
         format(sample, spec)
     except (ValueError, TypeError) as e:
         return f"format spec ':{spec}' does not fit {field} ({kind}): {e}"
+    return None
+
+
+def _too_big(spec: str) -> str | None:
+    """Why a format spec would print something no narrative needs, before it is tried on a value."""
+    parsed = _SPEC.fullmatch(spec)
+    if parsed is None:  # not a format spec at all: format() says why; only its size must not run away
+        widest = max((int(n) for n in re.findall(r"\d+", spec)), default=0)
+        return f"width {widest} is more than {MAX_FORMAT_WIDTH} characters" if widest > MAX_FORMAT_WIDTH else None
+    for part in ("width", "precision"):
+        value = int(parsed.group(part) or 0)
+        if value > MAX_FORMAT_WIDTH:
+            return f"{part} {value} is more than the {MAX_FORMAT_WIDTH} characters a narrative may use"
+    if parsed.group("type") == "c":
+        return "':c' prints the character with that code, never a narrative; use d for the number"
     return None

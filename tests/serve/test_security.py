@@ -18,7 +18,7 @@ import pytest
 import whynow.serve.query
 from tests.serve.conftest import BACKTEST_ID, TOKEN, XSS, Demo, Server, in_process, serving
 from tests.test_store_busy import _held
-from whynow.serve.app import HEADERS, create_app
+from whynow.serve.app import COOKIE, HEADERS, create_app
 from whynow.serve.query import Busy, reading
 from whynow.store import Store
 
@@ -55,7 +55,7 @@ def guarded(demo: Demo) -> Iterator[Server]:
         yield running
 
 
-@pytest.mark.parametrize("path", [*PAGES, *API, "/accounts.csv", "/accounts/A0001"])
+@pytest.mark.parametrize("path", [*PAGES, *API, "/accounts.csv", "/queues.csv", "/accounts/A0001"])
 def test_off_loopback_every_page_and_api_call_needs_the_token(guarded: Server, path: str) -> None:
     refused = httpx.get(guarded.url + path, timeout=30)
     assert refused.status_code == 401
@@ -63,8 +63,7 @@ def test_off_loopback_every_page_and_api_call_needs_the_token(guarded: Server, p
         assert refused.headers["www-authenticate"] == "Bearer"
     else:
         assert 'action="/login"' in refused.text  # the login form, to come back to this page
-    wrong = httpx.get(guarded.url + path, headers={"Authorization": f"Bearer {TOKEN}x"}, timeout=30)
-    assert wrong.status_code == 401
+    # a wrong token is refused too, and counted: see test_wrong_tokens_lock_the_client_out_for_longer_each_time
     allowed = httpx.get(guarded.url + path, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
     assert allowed.status_code in (200, 404)  # A0001 may not exist: it got past the guard
 
@@ -256,3 +255,78 @@ def test_the_busy_answer_carries_the_security_headers(
         page, api = client.get("/runs"), client.get("/api/runs")
     assert (page.status_code, api.status_code) == (503, 503)
     assert _security_headers(page) == _security_headers(api) == SAFE
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _sign_in(client: TestClient, token: str) -> httpx.Response:
+    return client.post("/login", data={"token": token, "next": "/runs"})
+
+
+def test_wrong_tokens_lock_the_client_out_for_longer_each_time(demo: Demo) -> None:
+    clock = Clock()
+    app = create_app(Store(demo.store), TOKEN, loopback=False, clock=clock)
+    guesser, colleague = in_process(app, "192.0.2.66"), in_process(app, "192.0.2.7")
+    for _ in range(5):
+        assert _sign_in(guesser, "guess").status_code == 401
+    refused = _sign_in(guesser, TOKEN)  # locked out: not even the right token is compared
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert "Too many wrong tokens" in refused.text and _security_headers(refused) == SAFE
+    api = guesser.get("/api/runs", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert api.status_code == 429 and api.headers["retry-after"] == "1" and "Too many wrong tokens" in api.text
+    assert _sign_in(colleague, TOKEN).status_code == 303  # another address signs in as usual
+    waits = []
+    for _ in range(4):
+        clock.now += int(refused.headers["retry-after"])
+        assert guesser.get("/api/runs", headers={"Authorization": "Bearer guess"}).status_code == 401
+        refused = _sign_in(guesser, TOKEN)
+        waits.append(refused.headers["retry-after"])
+    assert waits == ["2", "4", "8", "16"]
+    clock.now += 16
+    assert _sign_in(guesser, TOKEN).status_code == 303  # the right token, once the wait is over
+    for _ in range(5):
+        assert _sign_in(guesser, "guess").status_code == 401  # and the count starts again
+    assert _sign_in(guesser, "guess").status_code == 429
+
+
+def test_a_long_run_of_wrong_tokens_waits_at_most_fifteen_minutes(demo: Demo) -> None:
+    clock = Clock()
+    client = in_process(create_app(Store(demo.store), TOKEN, loopback=False, clock=clock))
+    for _ in range(30):
+        _sign_in(client, "guess")
+        clock.now += 3600
+    assert _sign_in(client, "guess").status_code == 401
+    assert _sign_in(client, TOKEN).headers["retry-after"] == "900"
+
+
+def test_a_cookie_captured_before_logout_opens_nothing_after_it(demo: Demo) -> None:
+    clock = Clock()
+    app = create_app(Store(demo.store), TOKEN, loopback=False, clock=clock)
+    browser, thief = in_process(app), in_process(app, "203.0.113.9")
+    signed_in = _sign_in(browser, TOKEN)
+    captured = signed_in.cookies[COOKIE]
+    assert browser.get("/runs").status_code == 200
+    assert browser.post("/logout").status_code == 303
+    thief.cookies.set(COOKIE, captured)
+    assert thief.get("/runs").status_code == 401 and thief.get("/api/runs").status_code == 401
+    again = _sign_in(browser, TOKEN).cookies[COOKIE]
+    assert again != captured and browser.get("/runs").status_code == 200  # a new session
+    assert browser.get("/api/runs", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+
+
+def test_a_session_ends_after_twelve_hours(demo: Demo) -> None:
+    clock = Clock()
+    browser = in_process(create_app(Store(demo.store), TOKEN, loopback=False, clock=clock))
+    assert "Max-Age=43200" in _sign_in(browser, TOKEN).headers["set-cookie"]
+    clock.now += 12 * 3600 - 1
+    assert browser.get("/runs").status_code == 200
+    clock.now += 1
+    assert browser.get("/runs").status_code == 401

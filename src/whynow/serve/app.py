@@ -4,15 +4,14 @@ from a store's outputs.
 Security: it listens on 127.0.0.1 by default, and there only answers requests whose Host is a loopback
 name or address (so a web page cannot reach it through DNS rebinding). On any other address it needs a token on
 every page and API call: `Authorization: Bearer TOKEN`, or the HttpOnly, SameSite=Strict cookie the login
-form sets; both are compared in constant time. Every response, an error's too, carries a
-Content-Security-Policy that allows only the app's own scripts and styles.
+form sets, good until logout or for 12 hours; tokens are compared in constant time, and wrong ones are
+throttled per client (`login.py`). Every response, an error's too, carries a Content-Security-Policy that
+allows only the app's own scripts and styles.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import ipaddress
 import logging
 import os
@@ -34,6 +33,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from whynow import __version__
 from whynow.errors import DataError, WhynowError
 from whynow.serve import api, charts, pages
+from whynow.serve.login import SESSION_S, Clock, Locked, Sessions, Throttle
 from whynow.serve.query import Busy, NotFound
 from whynow.store import Store
 
@@ -82,27 +82,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode()).digest()
-
-
-def _session(token: str) -> str:
-    """The login cookie's value: derived from the token, so the token itself is not stored in the browser."""
-    return hmac.new(token.encode(), b"whynow dashboard session", hashlib.sha256).hexdigest()
-
-
-def authorized(request: Request, token: str) -> bool:
-    """A bearer header holding the token, or the login cookie; compared in constant time."""
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(_digest(given.strip()), _digest(token)):
-        return True
-    cookie = request.cookies.get(COOKIE)
-    return cookie is not None and hmac.compare_digest(_digest(cookie), _digest(_session(token)))
-
-
-def create_app(store: Store, token: str | None = None, loopback: bool = True) -> FastAPI:
+def create_app(store: Store, token: str | None = None, loopback: bool = True, clock: Clock = time.monotonic) -> FastAPI:
     """The dashboard and API over `store`; with a token, every page and API call needs it; `loopback`:
-    the server listens on a loopback address, so only requests for a loopback host name are answered."""
+    the server listens on a loopback address, so only requests for a loopback host name are answered;
+    `clock` times the sessions and the waits after wrong tokens."""
     app = FastAPI(
         title="whynow",
         version=__version__,
@@ -112,6 +95,19 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
         redoc_url=None,
     )
     app.state.store = store
+    sessions, throttle = Sessions(clock), Throttle(clock)
+
+    def refusal(request: Request, token: str) -> Response | None:
+        """Why a request without a session may not go on, or None: it holds the token."""
+        if sessions.valid(request.cookies.get(COOKIE)):
+            return None
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        try:
+            if scheme.lower() == "bearer" and throttle.check(_client(request), given.strip(), token):
+                return None
+        except Locked as e:
+            return _locked(request, e)
+        return _unauthorized(request)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -120,8 +116,8 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
         try:
             if loopback and not is_loopback(host_name(request.headers.get("host", ""))):
                 response: Response = PlainTextResponse("Invalid host header", status_code=400)
-            elif token is not None and not path.startswith(OPEN_PATHS) and not authorized(request, token):
-                response = _unauthorized(request)
+            elif token is not None and not path.startswith(OPEN_PATHS) and (refused := refusal(request, token)):
+                response = refused
             else:
                 response = await call_next(request)
         except Exception:  # a bug: its traceback goes to the log, the answer is an error page with the headers
@@ -135,22 +131,31 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True) ->
 
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = "/") -> Response:
-        return pages.render(request, "login.html", next=_local(next), failed=False, open_mode=token is None)
+        return _login_page(request, 200, _local(next), open_mode=token is None)
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         given, target = form.get("token", [""])[0], _local(form.get("next", ["/"])[0])
-        if token is None or not hmac.compare_digest(_digest(given), _digest(token)):
-            return pages.render(request, "login.html", 401, next=target, failed=True, open_mode=token is None)
+        try:
+            if token is None or not throttle.check(_client(request), given, token):
+                return _login_page(request, 401, target, failed=True, open_mode=token is None)
+        except Locked as e:
+            return _locked(request, e, target)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            COOKIE, _session(token), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+            COOKIE,
+            sessions.open(),
+            max_age=SESSION_S,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
         )
         return response
 
     @app.post("/logout", include_in_schema=False)
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
+        sessions.close(request.cookies.get(COOKIE))  # the cookie opens nothing any more, wherever a copy is
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE)
         return response
@@ -209,6 +214,21 @@ def _local(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
+def _client(request: Request) -> str:
+    """Whom wrong tokens are counted against: the address the request came from."""
+    return request.client.host if request.client else ""
+
+
+def _here(request: Request) -> str:
+    return _local(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+
+
+def _login_page(
+    request: Request, status: int, target: str, failed: bool = False, open_mode: bool = False, wait: str = ""
+) -> Response:
+    return pages.render(request, "login.html", status, next=target, failed=failed, open_mode=open_mode, wait=wait)
+
+
 def _unauthorized(request: Request) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse(
@@ -216,8 +236,17 @@ def _unauthorized(request: Request) -> Response:
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return pages.render(request, "login.html", 401, next=_local(target), failed=False, open_mode=False)
+    return _login_page(request, 401, _here(request))
+
+
+def _locked(request: Request, e: Locked, target: str | None = None) -> Response:
+    """429 Too Many Requests, saying when to try again (Retry-After)."""
+    retry = {"Retry-After": str(e.seconds)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": str(e)}, status_code=429, headers=retry)
+    response = _login_page(request, 429, target or _here(request), wait=str(e))
+    response.headers.update(retry)
+    return response
 
 
 def _error(request: Request, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:

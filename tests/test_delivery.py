@@ -326,3 +326,48 @@ def test_over_weekly_runs_an_alert_still_pending_when_its_badge_ends_is_skipped_
     digests = {str(a["digest"] or a["key"]) for a in pending}
     assert sent_keys == digests and not sent_keys & skipped
     assert {a["status"] for a in store.alerts()} == {"sent", "skipped"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "channel", "setting"),
+    [
+        ("WHYNOW_WEBHOOK_URL", "webhook", "alerts.webhook.url"),
+        ("WHYNOW_SLACK_WEBHOOK", "slack", "alerts.slack.webhook_url"),
+    ],
+)
+def test_an_alert_url_that_does_not_parse_fails_in_a_line_naming_the_channel_never_the_url(
+    company: Path,
+    tmp_path: Path,
+    http: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    channel: str,
+    setting: str,
+) -> None:
+    """A URL that cannot parse will not work until the model's environment changes: its alerts fail
+    (kept in the outbox, as a revoked webhook's are) and `alerts retry --failed` sends them once fixed."""
+    from typer.testing import CliRunner
+
+    from whynow.cli import app
+
+    model_file = tmp_path / "model.yaml"
+    model_file.write_text(reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", WEBHOOK, 1))
+    monkeypatch.setenv(variable, "http://[::1/services/T0/B0/secret-hook-token")
+    runner, store = CliRunner(), tmp_path / "store.duckdb"
+    args = ["run", "--model", str(model_file), "--data", str(company), "--store", str(store)]
+    line = f"{channel}: {setting} is not an http(s) URL (not shown: it may hold a secret)"
+    ran = runner.invoke(app, [*args, "--as-of", AS_OF.isoformat()])
+    assert ran.exit_code == 0, ran.stdout + ran.stderr  # the run committed: delivery never undoes it
+    alerts = Store(store).alerts()
+    assert alerts and f"Alerts: {len(alerts)} failed" in ran.stdout and line in ran.stdout
+    assert all(a["status"] == "failed" and str(a["last_error"]).startswith(line) for a in alerts)
+    Store(store).retry_failed()
+    sent = runner.invoke(app, ["alerts", "send", "--store", str(store)])
+    assert sent.exit_code == 0, sent.stdout + sent.stderr
+    assert sent.stdout.startswith(f"Alerts: {len(alerts)} failed") and line in sent.stdout
+    monkeypatch.setenv(variable, http.url)  # the model's environment fixed
+    fixed = runner.invoke(app, ["alerts", "retry", "--failed", "--store", str(store)])
+    assert fixed.stdout.strip() == f"Alerts: {len(alerts)} sent."  # nothing lost
+    shown = ran.stdout + ran.stderr + sent.stdout + sent.stderr
+    assert "secret-hook-token" not in shown and "Traceback" not in shown
+    assert all("secret-hook-token" not in json.dumps(a, default=str) for a in Store(store).alerts())

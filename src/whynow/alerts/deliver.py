@@ -1,6 +1,6 @@
 """Delivery of the alert outbox (SPEC §7): each pending alert to its channel, once, recorded as it goes.
 
-    send(store, model, retry=False) -> Counter   outcomes: sent, pending (transient), failed, skipped
+    send(store, model, retry=False) -> Outcomes  counts of sent, pending (transient), failed, skipped
 
 Each alert's outcome is written to the store right after its attempt, so a crash loses at most the
 outcome of the alert in flight; that alert is sent again by the next `send` (at-least-once), with the
@@ -9,8 +9,9 @@ same key as its `Idempotency-Key`, so a receiver can drop the copy (a Slack bot 
 * sent: the service accepted it (2xx); its message id is kept where the service gives one.
 * pending: a transient failure — a network error, a time-out, HTTP 429 (after its `Retry-After`) or
   5xx; the attempt is counted and the alert is tried again at the next run or send after `next_try`.
-* failed: a permanent failure (any other 4xx), with the service's error; only `alerts retry --failed`
-  tries it again.
+* failed: a permanent failure (any other 4xx), with the service's error, or a channel whose URL does
+  not parse (it cannot work until the model's environment changes, as a revoked webhook cannot); only
+  `alerts retry --failed` tries it again.
 * skipped: stale — its badge episode had ended (the store's last run no longer holds that badge since
   that day) before it could be sent.
 
@@ -25,6 +26,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from whynow.model.check import CompiledModel
 from whynow.store import Row, Store
@@ -32,6 +34,9 @@ from whynow.store import Row, Store
 TIMEOUT_S = 10.0
 BACKOFF_S = (60, 300, 900, 3600)  # after the 1st, 2nd, 3rd, later transient failure (without Retry-After)
 ERROR_CHARS = 300
+UNUSABLE_URL = (
+    "{setting} is not an http(s) URL (not shown: it may hold a secret); fix it, then `whynow alerts retry --failed`"
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,18 @@ class Outcome:
     message_id: str | None = None
 
 
+class Outcomes(Counter[str]):
+    """What a send did: a count per outcome, and the channels that could not send at all, each with
+    its line (`outcome_line` shows them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unusable: dict[str, str] = {}
+
+
 class Channel(Protocol):
+    problem: str | None  # why it cannot send at all (a URL that does not parse), naming the setting
+
     def deliver(self, alert: Mapping[str, object]) -> Outcome: ...
 
     def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome: ...
@@ -69,6 +85,25 @@ def channels(model: CompiledModel, store: Store) -> dict[str, Channel]:
     return found
 
 
+def unusable_url(url: str, setting: str) -> str | None:
+    """Why `url` cannot be sent to, naming its setting and never the URL (it may hold a secret); None
+    when it parses as an http(s) URL with a host.
+
+    >>> unusable_url("https://hooks.example/T0/B0", "alerts.webhook.url") is None
+    True
+    >>> unusable_url("http://[::1/hook", "alerts.webhook.url")[:50]
+    'alerts.webhook.url is not an http(s) URL (not show'
+    """
+    try:
+        parts = urlsplit(url)
+        _ = parts.port, (parts.hostname or "").encode("idna")
+    except ValueError:  # an unclosed [IPv6 address, a port not a number, an empty or too long host label
+        return UNUSABLE_URL.format(setting=setting)
+    printable = all(c.isprintable() and not c.isspace() for c in url)
+    usable = parts.scheme in ("http", "https") and parts.hostname and printable
+    return None if usable else UNUSABLE_URL.format(setting=setting)
+
+
 def send(
     store: Store,
     model: CompiledModel,
@@ -76,13 +111,14 @@ def send(
     retry: bool = False,
     now: dt.datetime | None = None,
     only: Mapping[str, Channel] | None = None,
-) -> Counter[str]:
+) -> Outcomes:
     """Deliver the pending alerts that are due (`retry`: every pending one, now); return the outcomes."""
     now = now or dt.datetime.now(dt.UTC)
     ready = dict(only) if only is not None else channels(model, store)
     active = store.active_badges()
-    outcomes: Counter[str] = Counter()
+    outcomes = Outcomes()
     groups: dict[str, list[Row]] = {}  # a digest's alerts, sent as one message
+    tried: set[str] = set()  # the channels that delivered (or failed to)
     for alert in store.alerts("pending"):
         if (alert["entity_type"], alert["entity_id"], alert["badge"], alert["badge_since"]) not in active:
             store.record_alert(str(alert["key"]), status="skipped", last_error="stale: its badge episode ended")
@@ -97,15 +133,18 @@ def send(
             groups.setdefault(str(alert["digest"]), []).append(alert)
             continue
         _claim(store, [alert], now)
+        tried.add(str(alert["channel"]))
         outcome = channel.deliver(alert)
         store.record_alert(str(alert["key"]), **_recorded(alert, outcome, now))
         outcomes[outcome.status] += 1
     for key, alerts in groups.items():
         _claim(store, alerts, now)
+        tried.add(str(alerts[0]["channel"]))
         outcome = ready[str(alerts[0]["channel"])].deliver_digest(key, alerts)
         for alert in alerts:  # the digest's outcome is each of its alerts' outcome
             store.record_alert(str(alert["key"]), **_recorded(alert, outcome, now))
         outcomes[outcome.status] += len(alerts)
+    outcomes.unusable = {name: f"{name}: {c.problem}" for name, c in ready.items() if c.problem and name in tried}
     return outcomes
 
 
@@ -122,7 +161,7 @@ def _claim(store: Store, alerts: Sequence[Row], now: dt.datetime) -> None:
 
 
 def outcome_line(outcomes: Mapping[str, int]) -> str:
-    """What a send did, in a line.
+    """What a send did, in a line; then a line for each channel that could not send at all.
 
     >>> outcome_line({"sent": 3, "pending": 1})
     'Alerts: 3 sent, 1 pending (tried again at the next run or send).'
@@ -137,7 +176,9 @@ def outcome_line(outcomes: Mapping[str, int]) -> str:
         "waiting": "waiting (not due yet, or their channel is not on)",
     }
     parts = [f"{outcomes[k]} {text}" for k, text in words.items() if outcomes.get(k)]
-    return f"Alerts: {', '.join(parts)}." if parts else "Alerts: nothing to send."
+    line = f"Alerts: {', '.join(parts)}." if parts else "Alerts: nothing to send."
+    unusable = outcomes.unusable.values() if isinstance(outcomes, Outcomes) else ()
+    return "\n".join([line, *(f"  {problem}" for problem in unusable)])
 
 
 def _recorded(alert: Row, outcome: Outcome, now: dt.datetime) -> dict[str, object]:

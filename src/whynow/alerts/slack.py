@@ -13,6 +13,7 @@ slack_sdk's own retries are off: the outbox decides when to try again.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from slack_sdk.http_retry import RetryHandler
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, Outcome
+from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
 
 # Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,
 # a context element 2000, a URL 3000; the fallback text is kept to 3000 as well.
@@ -164,6 +165,8 @@ class Slack:
         self._conversations: dict[str, str | None] = {}
         timeout = max(1, round(timeout_s))  # slack_sdk takes whole seconds
         self.timeout_s = timeout
+        self.setting = "alerts.slack.base_url" if bot_token else "alerts.slack.webhook_url"
+        self.problem = unusable_url(base_url if bot_token else webhook_url, self.setting)
         self.bot = (
             WebClient(token=bot_token, base_url=base_url, timeout=timeout, retry_handlers=NO_RETRIES)
             if bot_token
@@ -179,11 +182,16 @@ class Slack:
         return self._send(alerts[0], key, *digest([json.loads(str(a["payload"])) for a in alerts]))
 
     def _send(self, alert: Mapping[str, object], key: str, text: str, blocks: list[dict[str, Any]]) -> Outcome:
+        if self.problem is not None:  # no request: it would fail the same way until the model changes
+            return Outcome("failed", f"slack: {self.problem}")
         try:
             if self.bot is not None:
                 return self._post(alert, key, text, blocks)
             assert self.hook is not None
             response = self.hook.send(text=text, blocks=blocks)
+        except http.client.InvalidURL:  # one that urlsplit parses and http.client does not
+            self.problem = UNUSABLE_URL.format(setting=self.setting)
+            return Outcome("failed", f"slack: {self.problem}")
         except (TimeoutError, URLError, OSError) as e:
             timed_out = isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError)
             if timed_out:

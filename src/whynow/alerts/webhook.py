@@ -4,6 +4,10 @@ timestamp + body, the outbox key as its `Idempotency-Key`.
     sign(secret, timestamp, body) -> "v1=<hex>"
     verify(secret, timestamp, signature, body) -> bool     what a receiver runs (replay-safe)
     Webhook(url, secret).deliver(alert) -> Outcome
+
+The JSON carries the data's values as they are (a name such as `<!channel>` stays that text): JSON
+escapes itself, and a receiver that shows a value in Slack, HTML or a CRM escapes it for that place.
+Only `link` is built here, a URL with the account id percent-encoded.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from collections.abc import Mapping, Sequence
 
 import httpx
 
-from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, Outcome
+from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
 
 WEBHOOK_VERSION = 1
 SIGNATURE_HEADER = "X-Whynow-Signature"
 TIMESTAMP_HEADER = "X-Whynow-Timestamp"
+URL_SETTING = "alerts.webhook.url"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -56,6 +61,7 @@ class Webhook:
 
     def __init__(self, url: str, secret: str = "", timeout_s: float = TIMEOUT_S) -> None:
         self.url, self.secret, self.timeout_s = url, secret, timeout_s
+        self.problem = unusable_url(url, URL_SETTING)
 
     def deliver(self, alert: Mapping[str, object]) -> Outcome:
         return self._post(str(alert["key"]), {"alert": json.loads(str(alert["payload"]))})
@@ -65,6 +71,8 @@ class Webhook:
         return self._post(key, {"digest": True, "alerts": [json.loads(str(a["payload"])) for a in alerts]})
 
     def _post(self, key: str, content: Mapping[str, object]) -> Outcome:
+        if self.problem is not None:  # no request: it would fail the same way until the model changes
+            return Outcome("failed", f"webhook: {self.problem}")
         body = json.dumps({"version": WEBHOOK_VERSION, "key": key, **content}, sort_keys=True).encode()
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "Idempotency-Key": key, TIMESTAMP_HEADER: timestamp}
@@ -72,6 +80,9 @@ class Webhook:
             headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
         try:
             response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout_s)
+        except httpx.InvalidURL:  # one that urllib parses and httpx does not: its message may quote it
+            self.problem = UNUSABLE_URL.format(setting=URL_SETTING)
+            return Outcome("failed", f"webhook: {self.problem}")
         except httpx.TimeoutException:
             return Outcome("pending", f"webhook: no answer within {self.timeout_s:g} s")
         except httpx.TransportError as e:

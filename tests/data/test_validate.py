@@ -333,13 +333,18 @@ def test_a_missing_table_is_empty_with_the_canonical_schema(tmp_path, table):
     assert schema == TABLES[table].schema
 
 
-def test_extra_csv_columns_pass_through_as_text(tmp_path):
-    validated = validate_csv(tmp_path, accounts="account_id,name,segment,nps\nA1,Acme,Enterprise,42\n")
+def test_undeclared_extra_columns_stay_behind_so_none_stands_in_for_a_computed_one(tmp_path):
+    # An export's own `fit` or `engaged` column must not take the place of whynow's (issue #19, point 5).
+    validated = validate_csv(
+        tmp_path,
+        declared={"accounts": {"segment": "text"}},
+        accounts="account_id,name,segment,fit,nps\nA1,Acme,Enterprise,99,42\n",
+        contacts="contact_id,account_id,engaged,lead_status\nC1,A1,yes,sql\n",
+    )
     accounts = validated.tables["accounts"]
-    assert rows(accounts, "account_id", "segment", "nps") == [
-        {"account_id": "A1", "segment": "Enterprise", "nps": "42"}
-    ]
-    assert accounts.schema()["nps"] == dt.string
+    assert rows(accounts, "account_id", "segment") == [{"account_id": "A1", "segment": "Enterprise"}]
+    assert not {"fit", "nps"} & set(accounts.columns)
+    assert not {"engaged", "lead_status"} & set(validated.tables["contacts"].columns)
 
 
 def test_a_declared_extra_column_gets_its_declared_type(tmp_path):

@@ -111,6 +111,11 @@ def _open_folder(folder: Path, memory_limit: str | None) -> Source:
         if not found:
             continue
         file = found[0]
+        if not file.is_file():
+            raise DataError(
+                f"{file} is a folder, not a file; table {name} must be one {file.suffix[1:]} file: "
+                "rename or move the folder"
+            )
         try:
             if file.suffix == ".csv":
                 table = _read_csv(con, file, name)
@@ -121,7 +126,7 @@ def _open_folder(folder: Path, memory_limit: str | None) -> Source:
                 table = table.mutate(**{ROW: table.file_row_number + 1}).drop("file_row_number")
                 fmt = "parquet"
         except duckdb.Error as e:
-            raise DataError(f"{file}: cannot read table {name}: {csv_problem(e)}") from None
+            raise DataError(f"{file}: cannot read table {name}: {first_line(e)}") from None
         source.tables[name] = RawTable(name, table, str(file), fmt)
     if not source.tables:
         raise DataError(
@@ -132,13 +137,13 @@ def _open_folder(folder: Path, memory_limit: str | None) -> Source:
 
 
 def _read_csv(con: DuckDBBackend, file: Path, name: str) -> ir.Table:
-    """Every column as text, in a strict comma-separated dialect: a ragged row is an error naming its line,
-    never a silently different reading of the file. Typing is validation's job."""
+    """Every column as text, in a strict comma-separated dialect, ragged rows marked (`RAGGED`): typing
+    them, and setting bad rows aside or refusing them, is validation's job."""
     header = csv_header(file, f"table {name}")
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         raise DataError(f"{file}: table {name} has the column {', '.join(repeated)} twice in its header; keep one")
-    return read_text_csv(con, file, f"raw_{name}", header)
+    return read_text_csv(con, file, f"raw_{name}", header, ragged="keep")
 
 
 def csv_header(file: Path, what: str) -> list[str]:
@@ -156,17 +161,112 @@ def csv_header(file: Path, what: str) -> list[str]:
     return header
 
 
-def read_text_csv(con: DuckDBBackend, file: Path, view: str, names: list[str]) -> ir.Table:
+def read_text_csv(
+    con: DuckDBBackend, file: Path, view: str, names: list[str], ragged: Literal["keep", "refuse"] = "refuse"
+) -> ir.Table:
     """A CSV file as a temporary table `view` of text columns named `names` (by position, so a header
-    that repeats a name can be read), plus `_row`, the data-row number. Raises DuckDB's error."""
-    columns = {column or f"column{i + 1}": "VARCHAR" for i, column in enumerate(names)}
-    con.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT row_number() OVER () AS {ROW}, * FROM read_csv($1, "
-        "columns = $2, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-        "strict_mode = true, encoding = 'utf-8')",
-        [str(file), columns],
+    that repeats a name can be read), plus `_row`, the data-row number, and `RAGGED`: NULL, or why the
+    row's field count differs from the header's (a row with an unquoted comma is bad input, never a
+    silently shifted reading). Raises `DataError` naming the file and line for what cannot be read,
+    and with `ragged="refuse"` for a ragged row too (with "keep", validation sets it aside or refuses it).
+
+    DuckDB's reader drops empty fields past the header's count (`A1,Acme, Inc,` reads as three fields)
+    and pads short rows only on request, so the file is read with spare columns past the header and
+    padding on, and empty fields read as '' (not NULL) until the row's shape is known: a spare column
+    that holds anything, or a NULL header column (padding), marks a ragged row. A long line, quoted new
+    lines with padding on (not in DuckDB's parallel reader) and rows with more fields than the spares
+    are read again with what they need."""
+    header = {column or f"column{i + 1}": "VARCHAR" for i, column in enumerate(names)}
+    own = sorted({ROW, RAGGED} & set(header))
+    if own:
+        raise DataError(f"{file}: the column {', '.join(own)} is a name whynow keeps for itself; rename it")
+    attempt = _CsvRead()
+    while True:
+        spares = {f"{SPARE}{i + 1}": "VARCHAR" for i in range(attempt.spares)}
+        try:
+            con.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_quote(view)} AS SELECT {_shaped_columns(list(header), list(spares))} "
+                "FROM read_csv($file, columns = $columns, header = true, auto_detect = false, delim = ',', "
+                "quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8', null_padding = true, "
+                "nullstr = $nullstr, allow_quoted_nulls = false, parallel = $parallel, max_line_size = $line)",
+                {
+                    "file": str(file),
+                    "columns": header | spares,
+                    "nullstr": _NO_NULL,
+                    "parallel": attempt.parallel,
+                    "line": attempt.max_line,
+                },
+            )
+        except duckdb.Error as e:
+            if not attempt.again(e, len(header)):
+                raise DataError(f"{file}: cannot read it as a CSV file: {csv_problem(e, attempt.spares)}") from None
+            continue
+        table = con.table(view)
+        if ragged == "keep":
+            return table
+        _refuse_ragged(file, table)
+        return table.drop(RAGGED)
+
+
+def _refuse_ragged(file: Path, table: ir.Table) -> None:
+    """A DataError naming the first rows whose field count is not the header's, if there are any."""
+    bad = table.filter(table[RAGGED].notnull())
+    found = bad.order_by(ROW).limit(3).select(ROW, RAGGED).to_pyarrow().to_pylist()
+    if found:
+        shown = "; ".join(f"line {r[ROW] + 1} (row {r[ROW]}) {r[RAGGED]}" for r in found)
+        raise DataError(f"{file}: cannot read it as a CSV file: {shown}")
+
+
+SPARE = "_spare_field"  # columns read past the header's: any value in them makes a ragged row
+RAGGED = "_ragged"  # why a CSV row is ragged (its field count is not the header's), else NULL
+# Empty fields read as '' while a row's shape is checked (padding alone is NULL): the NULL text is one no
+# field can be, a new line unquoted, and quoted fields are never NULL.
+_NO_NULL = "\n"
+LONG_LINE = 64 * 2**20  # the longest line read; DuckDB's default is 2 MB (its max_line_size)
+
+
+@dataclass
+class _CsvRead:
+    """How a CSV file is read, and what the next try changes after DuckDB refused one."""
+
+    spares: int = 1
+    parallel: bool = True
+    max_line: int = 2_000_000
+
+    def again(self, error: duckdb.Error, fields: int) -> bool:
+        """Whether to read again, changed to get past `error`."""
+        text = str(error)
+        if "quoted new lines" in text and self.parallel:  # DuckDB: no padding with them in its parallel reader
+            self.parallel = False
+            return True
+        if "Maximum line size" in text and self.max_line < LONG_LINE:
+            self.max_line = LONG_LINE
+            return True
+        counts = _CSV_COUNTS.search(text)
+        if counts and int(counts.group(2)) > fields + self.spares and self.spares < 512:
+            self.spares = max(self.spares * 8, int(counts.group(2)) - fields)
+            return True
+        return False
+
+
+def _shaped_columns(header: list[str], spares: list[str]) -> str:
+    """The select list of a CSV read: the row number, each header column (an empty field is NULL, SPEC
+    §3) and RAGGED, from the fields as read."""
+    count = len(header)
+    fields = " + ".join(f"({_quote(c)} IS NOT NULL)::INTEGER" for c in header)
+    extra = ", ".join(_quote(c) for c in spares)
+    ragged = (
+        f"CASE WHEN {_quote(spares[0])} IS NOT NULL THEN 'has more fields than the header''s {count} (extra fields: ' "
+        f"|| to_json(list_filter([{extra}], x -> x IS NOT NULL))::VARCHAR || '); quote values that "
+        f"contain commas' WHEN {_quote(header[-1])} IS NULL THEN 'has ' || ({fields}) || ' field(s), the header "
+        f"{count}; quote values that contain commas or new lines' END"
     )
-    return con.table(view)
+    values = ", ".join(f"NULLIF({_quote(c)}, '') AS {_quote(c)}" for c in header)
+    return f"row_number() OVER () AS {ROW}, {values}, {ragged} AS {RAGGED}"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _open_duckdb(file: Path, memory_limit: str | None) -> Source:
@@ -249,16 +349,22 @@ _CSV_ORIGINAL = re.compile(r"Original Line: (.*)")
 _CSV_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def csv_problem(error: Exception) -> str:
-    """DuckDB's CSV error in one line: which line, how many fields, and what to do."""
+def csv_problem(error: Exception, spares: int = 0) -> str:
+    """DuckDB's CSV error in one line: which line, how many fields, and what to do (`spares`: columns
+    read past the header's, not counted in what the message says the header has)."""
     text = str(error)
     line, original, counts = _CSV_LINE.search(text), _CSV_ORIGINAL.search(text), _CSV_COUNTS.search(text)
     if line and "not utf-8" in text.lower():
         return f"line {line.group(1)} is not UTF-8 text; save the file as UTF-8 (CSV UTF-8 in Excel)"
+    if line and "Maximum line size" in text:
+        return (
+            f"line {line.group(1)} is longer than {LONG_LINE // 2**20} MB, the longest line whynow reads; a field "
+            "that long is not CRM data: check the file's quoting, or cut the field"
+        )
     if line and counts:
         shown = f" ({original.group(1).strip()[:80]})" if original else ""
         return (
             f"line {line.group(1)} (row {int(line.group(1)) - 1}) has {counts.group(2)} fields but the header has "
-            f"{counts.group(1)}{shown}; quote values that contain commas"
+            f"{int(counts.group(1)) - spares}{shown}; quote values that contain commas"
         )
     return first_line(error)

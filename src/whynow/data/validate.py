@@ -23,7 +23,7 @@ import pyarrow as pa
 from whynow.data.backends import close, empty, keep
 from whynow.data.contract import IBIS_TYPES, TABLES, ColumnType
 from whynow.data.resolve import count_orphans_and_unmatched
-from whynow.data.source import ROW, RawTable, Source
+from whynow.data.source import RAGGED, ROW, RawTable, Source
 from whynow.errors import DataError, did_you_mean
 
 OnBadRows = Literal["error", "skip"]
@@ -135,7 +135,7 @@ def _missing_required(raw: RawTable) -> list[str]:
 
 def _missing_columns_message(raw: RawTable) -> str:
     missing = _missing_required(raw)
-    found = [c for c in raw.table.columns if c != ROW]
+    found = [c for c in raw.table.columns if c not in (ROW, RAGGED)]
     hints = "".join(did_you_mean(c, found) for c in missing)
     return (
         f"{raw.file}: table {raw.name} has no column {', '.join(missing)} (required){hints}; "
@@ -173,6 +173,8 @@ def _marked(raw: RawTable, declared: Mapping[str, ColumnType]) -> ir.Table:
             flag = blank if flag is None else flag | blank
         if flag is not None:
             flags[f"_bad_{column}"] = flag
+    if RAGGED in t.columns:  # a CSV row whose field count is not the header's (source.read_text_csv)
+        flags[f"_bad_{RAGGED}"] = t[RAGGED].notnull()
     any_bad: ir.BooleanValue = ibis.literal(False)
     for flag in flags.values():
         any_bad = any_bad | flag
@@ -180,7 +182,9 @@ def _marked(raw: RawTable, declared: Mapping[str, ColumnType]) -> ir.Table:
 
 
 def _typed(raw: RawTable, marked: ir.Table, declared: Mapping[str, ColumnType]) -> ir.Table:
-    """Canonical and declared columns in their contract types, then the undeclared extras as read."""
+    """Canonical and declared columns in their contract types. Undeclared extra columns stay behind: no
+    rule may name them (SPEC §4.1), and an extra named like something whynow computes (`fit`, `engaged`,
+    a signal, `used_capacity`) must not stand in for it or clash with it in an output."""
     values: dict[str, ir.Value] = {}
     for column, kind in _column_types(raw, declared).items():
         if column not in raw.table.columns:
@@ -189,8 +193,7 @@ def _typed(raw: RawTable, marked: ir.Table, declared: Mapping[str, ColumnType]) 
             values[column] = parse_text(marked[column], kind)
         else:
             values[column] = _convert(raw, column, kind)
-    extras = [c for c in raw.table.columns if c not in values and c != ROW]  # row numbers: for messages only
-    return marked.select(**values, **{c: marked[c] for c in extras})
+    return marked.select(**values)
 
 
 def parse_text(text: ir.StringValue, kind: ColumnType) -> ir.Value:
@@ -271,7 +274,7 @@ def _bad_rows(
             "fix them, or run with --on-bad-rows=skip to set them aside in `rejected`"
         )
     for r in ordered.to_pyarrow().to_pylist():
-        values = {k: v for k, v in r.items() if k != ROW and not k.startswith("_bad")}
+        values = {k: v for k, v in r.items() if k not in (ROW, RAGGED) and not k.startswith("_bad")}
         rejected.append(
             {"table": raw.name, "row": r[ROW], "reason": _reason(r, types), "values": json.dumps(values, default=str)}
         )
@@ -286,7 +289,9 @@ def _reason(row: Mapping[str, object], types: Mapping[str, ColumnType]) -> str:
             continue
         column = key.removeprefix("_bad_")
         value = row.get(column)
-        if value is None:
+        if column == RAGGED:
+            reasons.append(f"line {row[ROW] + 1} {value}")  # type: ignore[operator]
+        elif value is None:
             reasons.append(f"{column} is empty (required)")
         else:
             kind = types.get(column, "text")

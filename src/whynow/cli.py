@@ -21,7 +21,7 @@ from whynow import __version__
 from whynow.alerts.outbox import AlertStatus
 from whynow.crm import Crm
 from whynow.data.validate import OnBadRows
-from whynow.errors import WhynowError
+from whynow.errors import UsageError, WhynowError
 from whynow.run import RUN_STEPS, FileFormat, RunResult
 from whynow.sql import Dialect
 
@@ -54,7 +54,7 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except WhynowError as e:
             err.print(f"error: {e}", markup=False)
-            raise typer.Exit(1) from None
+            raise typer.Exit(2 if isinstance(e, UsageError) else 1) from None
 
     return run
 

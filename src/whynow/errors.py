@@ -2,7 +2,8 @@
 
     WhynowError                 base: shown without a traceback, exit code 1
     ├── ModelError              one or more problems in a model file (file, line, rule, caret)
-    └── DataError               a problem in the input data (file, table, column, rows)
+    ├── DataError               a problem in the input data (file, table, column, rows)
+    └── UsageError              a command line that would do harm as given (exit code 2)
 
 Anything else raised inside whynow is a bug and keeps its traceback.
 """
@@ -13,7 +14,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["DataError", "ModelError", "ModelProblem", "WhynowError", "did_you_mean"]
+__all__ = ["DataError", "ModelError", "ModelProblem", "UsageError", "WhynowError", "did_you_mean"]
 
 
 class WhynowError(Exception):
@@ -70,6 +71,10 @@ class ModelError(WhynowError):
 
 class DataError(WhynowError):
     """A problem in the input data: the message names the file, table, column or rows."""
+
+
+class UsageError(WhynowError):
+    """Options that cannot go together, such as an output that would overwrite an input (exit code 2)."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

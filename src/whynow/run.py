@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -27,12 +28,24 @@ import pyarrow.compute as pc
 
 from whynow.alerts.outbox import outbox
 from whynow.changes import log_changes
-from whynow.data.backends import among, close, first_line, keep, upload, upload_ids
+from whynow.data.backends import (
+    among,
+    close,
+    first_line,
+    hide_password,
+    is_postgres,
+    is_spark,
+    keep,
+    parse_spark,
+    split_schema,
+    upload,
+    upload_ids,
+)
 from whynow.data.contract import TABLE_NAMES, TABLES
 from whynow.data.resolve import resolve_accounts
 from whynow.data.source import Source, open_source
 from whynow.data.validate import OnBadRows, Validated, validate_source
-from whynow.errors import DataError, did_you_mean
+from whynow.errors import DataError, UsageError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
 from whynow.outputs import (
@@ -48,11 +61,12 @@ from whynow.outputs import (
 from whynow.pipeline import Context, Tables, run_pipeline
 from whynow.pipeline.narrative import render
 from whynow.pipeline.tables import person_name
-from whynow.store import DEFAULT_STORE, Store, write_files
+from whynow.store import DEFAULT_STORE, StaleState, Store, write_files
 from whynow.summary import KINDS, summarize
 
 FileFormat = Literal["parquet", "csv"]
 STATE_ONLY = ("badge_state", "badge_candidates")  # kept in the store for the next run and explain; no files
+RESOLVE_TRIES = 5  # how often a run resolves again when other runs commit to its store first
 RUN_STEPS = 4  # the steps a run reports to `progress`: validate, score, summarise, write
 Progress = Callable[[str], None]
 
@@ -94,8 +108,21 @@ def run(
     `send_alerts`: after the run commits, send the outbox's pending alerts (SPEC §7).
     `validated`: the data already opened and validated (`open_data`), shared by the runs of a backtest: each
     run still sees only the rows before its own horizon."""
+    refuse_writing_over_inputs(data, store, out, fmt)
     try:
-        result = _run(model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit, validated)
+        for _ in range(RESOLVE_TRIES):
+            try:
+                result = _run(
+                    model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit, validated
+                )
+                break
+            except StaleState:  # another run committed first: resolve against what it wrote (SPEC §4.10)
+                continue
+        else:
+            raise DataError(
+                f"{Store(store).name}: other runs kept committing while this one resolved ({RESOLVE_TRIES} tries); "
+                "nothing was written: run it again when they have finished"
+            )
     except duckdb.OutOfMemoryException as e:
         under = f" under --memory-limit {memory_limit}" if memory_limit else ""
         raise DataError(
@@ -127,6 +154,7 @@ def _run(
     step = progress or (lambda _: None)
     started = dt.datetime.now(dt.UTC)
     as_of = as_of or started.date()
+    seen = Store(store).last_run()  # before the state is read: a run that commits after it makes this one stale
     removed = _start_history(Store(store), as_of, fresh)
     history = Store(store, forget=fresh)
     step("reading and validating the data")
@@ -147,7 +175,7 @@ def _run(
         outputs["rejected"] = _rejected(as_of, validated)
     step("writing")
     alerts = outbox(model, outputs, first_run=history.previous(as_of, "runs", "run_id") is None)
-    history.write_run(as_of, outputs, (model.hash, model.name, model.text), alerts)
+    history.write_run(as_of, outputs, (model.hash, model.name, model.text), alerts, resolved_against=seen)
     files: list[Path] = []
     if out is not None:
         for_files = {name: table for name, table in outputs.items() if name not in STATE_ONLY}
@@ -176,6 +204,55 @@ def _outputs(run_id: str, ctx: Context, validated: Validated, history: Store) ->
         "reps": reps(ctx, tables).order_by("rep_id").to_pyarrow(),
         "badge_state": _state_with_why(state, whys),
     }
+
+
+def refuse_writing_over_inputs(data: str, store: str | Path, out: Path | None, fmt: FileFormat) -> None:
+    """A `UsageError` when the store or an `--out` file would be one of the source's own (SPEC §3: no
+    command writes over its inputs): `--out` the data folder, or inside it, where `reps.csv` and
+    `opportunities.csv` would replace the inputs; `--store` the DuckDB file read as data, or the same
+    PostgreSQL schema, whose `reps` and `opportunities` tables the store's would replace."""
+    problem = None
+    folder = _data_folder(data)
+    if out is not None and folder is not None and out.resolve().is_relative_to(folder):
+        problem = f"--out {out} is inside the data folder {data}: its {fmt} files (reps, opportunities …) would "
+        problem += "replace the inputs; give a folder outside it"
+    elif is_postgres(str(store)) and is_postgres(data) and _same_schema(str(store), data):
+        problem = f"--store {hide_password(str(store))} is the schema --data reads: the store's reps and "
+        problem += "opportunities tables would replace the inputs; give the store a schema of its own (?schema=whynow)"
+    elif not is_postgres(str(store)) and _input_file(Path(store), data):
+        problem = f"--store {store} is a file of the data source {hide_password(data)}; the run would write into "
+        problem += "its own input: give another --store"
+    if problem:
+        raise UsageError(problem)
+
+
+def _data_folder(data: str) -> Path | None:
+    """The local folder a source's files are in (a folder, or Spark's `path=`), else None."""
+    if is_spark(data):
+        path = parse_spark(data).path
+        return Path(path).resolve() if path and "://" not in path else None
+    return Path(data).resolve() if Path(data).is_dir() else None
+
+
+def _input_file(store: Path, data: str) -> bool:
+    """Whether `store` is the DuckDB file read as data, or a file of the data folder."""
+    if is_postgres(data) or not store.exists():
+        return False
+    folder = _data_folder(data)
+    if folder is None:
+        return Path(data).exists() and store.resolve() == Path(data).resolve()
+    return store.resolve().parent == folder and store.stem in TABLE_NAMES
+
+
+def _same_schema(store: str, data: str) -> bool:
+    """Whether two PostgreSQL URLs name one database and schema (no `schema=`: the user's current one)."""
+
+    def place(url: str) -> tuple[str | None, int | None, str, str]:
+        plain, schema = split_schema(url)
+        parts = urllib.parse.urlsplit(plain)
+        return parts.hostname, parts.port, parts.path, schema
+
+    return place(store) == place(data)
 
 
 def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
@@ -321,6 +398,11 @@ def open_data(
     """Open a source and validate it for a model: its declared columns must be there and typed."""
     source = open_source(location, memory_limit)
     try:
+        if "accounts" not in source.tables:  # SPEC §3: the one required table; without it every badge would end
+            raise DataError(
+                f"{source.location} has no accounts table (accounts.csv, accounts.parquet or a table named "
+                "accounts); it is the one table every source needs: add it, or check --data"
+            )
         check_declared_columns(model, source)
         return validate_source(source, on_bad_rows, model.declared_columns, count_links)
     except BaseException:

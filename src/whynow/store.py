@@ -66,6 +66,10 @@ class _Database(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def lock_writers(self) -> None:
+        """Make other writers of the store wait until this transaction ends."""
+
     def tables(self) -> set[str]:
         rows = self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
         return {str(r["table_name"]) for r in rows}
@@ -137,6 +141,9 @@ class _DuckDB(_Database):
 
     def append(self, name: str, table: pa.Table) -> None:
         self._with(table, f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM incoming")
+
+    def lock_writers(self) -> None:
+        """Nothing to do: a DuckDB file takes one writer at a time (its file lock)."""
 
     def close(self) -> None:
         self.con.close()
@@ -224,8 +231,17 @@ class _Postgres(_Database):
         with self.con.cursor().copy(f"COPY {_quote(name)} ({columns}) FROM STDIN (FORMAT csv)".encode()) as copy:
             copy.write(text.getvalue())
 
+    def lock_writers(self) -> None:
+        # One advisory lock per schema, held until the transaction ends: whynow's writers take turns.
+        self.execute("SELECT pg_advisory_xact_lock(hashtext('whynow:' || current_schema()))")
+
     def close(self) -> None:
         self.con.close()
+
+
+class StaleState(Exception):
+    """Another run committed to the store after this run read its state: the run must be resolved again
+    (SPEC §4.10), or be refused when its as-of date is now before the store's last."""
 
 
 class Store:
@@ -261,12 +277,19 @@ class Store:
         outputs: Mapping[str, pa.Table],
         model: tuple[str, str, str],
         alerts: pa.Table | None = None,
+        resolved_against: tuple[object, ...] | None = None,
     ) -> None:
         """Replace the as-of date's rows of every output with `outputs`, remember the model (hash, name,
         text) and add the `alerts` whose keys the outbox does not hold yet, all in one transaction; a
         forgetting store first removes every earlier run in that same transaction (the outbox stays:
-        an alert already sent is not sent again), so a failed `--fresh` run loses nothing."""
+        an alert already sent is not sent again), so a failed `--fresh` run loses nothing.
+
+        `resolved_against`: `last_run()` as the run saw it before reading the store's state; when another
+        run has committed since, nothing is written and `StaleState` is raised."""
         with self._transaction() as db:
+            db.lock_writers()
+            if resolved_against is not None and self._last_run(db) != resolved_against:
+                raise StaleState(self.name)
             if self.forget:  # every table of the store's schema but the outbox and backtests is the history
                 for table in db.tables() - {OUTBOX, *BACKTESTS}:
                     db.execute(f"DROP TABLE IF EXISTS {_quote(table)}")
@@ -298,6 +321,26 @@ class Store:
             raise
         finally:
             db.close()
+
+    def last_run(self) -> tuple[object, ...]:
+        """What identifies the store's committed history: how many runs, and the id of the last one."""
+        db = self._read()
+        if db is None:
+            return (0, None)
+        try:
+            return self._last_run(db)
+        finally:
+            db.close()
+
+    @staticmethod
+    def _last_run(db: _Database) -> tuple[object, ...]:
+        if "runs" not in db.tables():
+            return (0, None)
+        found = db.query(
+            "SELECT (SELECT count(*) FROM runs) AS n, (SELECT run_id FROM runs ORDER BY as_of DESC, "
+            "finished_at DESC, run_id LIMIT 1) AS last"
+        )
+        return (int(str(found[0]["n"])), found[0]["last"])
 
     def latest_as_of(self) -> dt.date | None:
         """The as-of date of the store's last run, or None for an empty store."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import shutil
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -53,3 +56,20 @@ def test_changes_by_date_account_and_model_diff(tmp_path):
     assert "-    - {name: Demo request, when: \"type = 'demo_request'\", points: 40, hand_raiser: true}" in text
     only = runner.invoke(app, ["changes", "--store", str(store), "--account", "A2", "--since", "2026-11-21"]).stdout
     assert "A1" not in only
+
+
+def test_queue_as_csv_makes_formula_cells_plain_text_for_a_spreadsheet(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SCENARIO, data)
+    accounts = data / "accounts.csv"
+    accounts.write_text(accounts.read_text().replace("Acme Software", '"=HYPERLINK(""http://evil.example"",""x"")"'))
+    store = tmp_path / "store.duckdb"
+    args = ["run", "--model", str(data / "model.yaml"), "--data", str(data), "--as-of", "2026-11-20"]
+    assert runner.invoke(app, [*args, "--store", str(store)]).exit_code == 0
+    result = runner.invoke(app, ["queue", "--store", str(store), "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["rep"], r["queue"], r["queue_rank"], r["account_id"]) for r in rows] == [("R1", "surfaced", "1", "A1")]
+    assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert rows[0]["badge_label"] == "Buying group forming"
+    assert "\"'=HYPERLINK(" in result.stdout  # the cell is quoted as well

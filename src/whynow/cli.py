@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Literal, ParamSpec, TypeVar
@@ -181,10 +182,29 @@ def explain(
 def queue(
     rep: Annotated[str | None, typer.Option(help="Only this rep's queue.")] = None,
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    file_format: Annotated[
+        Literal["text", "csv"],
+        typer.Option(
+            "--format",
+            help="text: to read; csv: every surfaced and held account of the last run on stdout, for a "
+            "spreadsheet (text cells that begin with = + - @ are made plain text).",
+        ),
+    ] = "text",
 ) -> None:
     """Each rep's surfaced accounts in order, with badge, why, motion, play and expiry; capacity used/total."""
-    from whynow.queues import queue_lines
     from whynow.store import Store
+
+    if file_format == "csv":
+        from whynow.serve import query, schemas
+        from whynow.spreadsheet import stream_csv
+
+        with query.reading(Store(store)) as reader:
+            batches = query.queue_batches(reader, query.queue_choice(reader, schemas.QueueChoice(rep=rep)))
+            for chunk in stream_csv(batches.schema, batches):
+                sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+        return
+    from whynow.queues import queue_lines
 
     for line in queue_lines(Store(store), rep):
         out.print(line, markup=False)

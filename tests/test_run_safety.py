@@ -97,7 +97,7 @@ def test_the_store_may_not_be_the_duckdb_file_the_data_is_read_from(data: Path, 
     )
     assert code == 2
     assert stderr.strip() == (
-        f"error: --store {database} is a file of the data source {database}; the run would write into its own "
+        f"error: --store {database} is a file of the data source {database}; whynow would write into its own "
         "input: give another --store"
     )
     assert store_rows(database) == before
@@ -125,9 +125,20 @@ def test_a_postgresql_store_may_not_share_the_schema_the_data_is_read_from(
 ) -> None:
     if refused:
         with pytest.raises(UsageError, match=r"is the schema --data reads: the store's reps and opportunities"):
-            refuse_writing_over_inputs(data, store, None, "parquet")
+            refuse_writing_over_inputs(data, store, None)
     else:
-        assert refuse_writing_over_inputs(data, store, None, "parquet") is None
+        assert refuse_writing_over_inputs(data, store, None) is None
+
+
+def test_a_backtest_report_or_store_among_the_inputs_is_refused(data: Path, tmp_path: Path) -> None:
+    inputs = folder_bytes(data)
+    backtest = ["backtest", "--model", data / "model.yaml", "--data", data, "--from", "2026-11-06"]
+    backtest += ["--to", "2026-11-20"]
+    code, stderr = whynow(*backtest, "--report", data)
+    assert code == 2 and f"--report {data} is inside the data folder {data}" in stderr
+    code, stderr = whynow(*backtest, "--store", data / "accounts.csv")
+    assert code == 2 and "is a file of the data source" in stderr
+    assert folder_bytes(data) == inputs
 
 
 def test_out_beside_the_data_folder_is_fine(data: Path, tmp_path: Path) -> None:

@@ -359,7 +359,9 @@ def backtest(
     from whynow.learn.backtest import run_dates
     from whynow.learn.report import print_backtest, write_report
     from whynow.model.load import load_model
+    from whynow.run import refuse_writing_over_inputs
 
+    refuse_writing_over_inputs(data, store, report, "--report")
     first, last = _date(start, "--from"), _date(end, "--to")
     models = [load_model(model)] + ([load_model(against)] if against is not None else [])
     with _progress(len(run_dates(first, last, every)) * len(models) * RUN_STEPS) as step:

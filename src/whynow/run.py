@@ -108,7 +108,7 @@ def run(
     `send_alerts`: after the run commits, send the outbox's pending alerts (SPEC §7).
     `validated`: the data already opened and validated (`open_data`), shared by the runs of a backtest: each
     run still sees only the rows before its own horizon."""
-    refuse_writing_over_inputs(data, store, out, fmt)
+    refuse_writing_over_inputs(data, store, out)
     try:
         for _ in range(RESOLVE_TRIES):
             try:
@@ -206,21 +206,26 @@ def _outputs(run_id: str, ctx: Context, validated: Validated, history: Store) ->
     }
 
 
-def refuse_writing_over_inputs(data: str, store: str | Path, out: Path | None, fmt: FileFormat) -> None:
-    """A `UsageError` when the store or an `--out` file would be one of the source's own (SPEC §3: no
-    command writes over its inputs): `--out` the data folder, or inside it, where `reps.csv` and
-    `opportunities.csv` would replace the inputs; `--store` the DuckDB file read as data, or the same
-    PostgreSQL schema, whose `reps` and `opportunities` tables the store's would replace."""
+def refuse_writing_over_inputs(
+    data: str, store: str | Path | None, out: Path | None, out_option: str = "--out"
+) -> None:
+    """A `UsageError` when the store or an output folder would be among the source's own files (SPEC §3:
+    no command writes over its inputs): an output folder (`--out`, a backtest's `--report`) that is the
+    data folder or inside it, where a run's `reps.csv` and `opportunities.csv` would replace the inputs;
+    a store that is the DuckDB file read as data, or the same PostgreSQL schema, whose `reps` and
+    `opportunities` tables the store's would replace."""
     problem = None
     folder = _data_folder(data)
     if out is not None and folder is not None and out.resolve().is_relative_to(folder):
-        problem = f"--out {out} is inside the data folder {data}: its {fmt} files (reps, opportunities …) would "
-        problem += "replace the inputs; give a folder outside it"
+        problem = f"{out_option} {out} is inside the data folder {data}: whynow writes nothing among its inputs "
+        problem += "(a run's reps and opportunities files would replace them); give a folder outside it"
+    elif store is None:
+        pass
     elif is_postgres(str(store)) and is_postgres(data) and _same_schema(str(store), data):
         problem = f"--store {hide_password(str(store))} is the schema --data reads: the store's reps and "
         problem += "opportunities tables would replace the inputs; give the store a schema of its own (?schema=whynow)"
     elif not is_postgres(str(store)) and _input_file(Path(store), data):
-        problem = f"--store {store} is a file of the data source {hide_password(data)}; the run would write into "
+        problem = f"--store {store} is a file of the data source {hide_password(data)}; whynow would write into "
         problem += "its own input: give another --store"
     if problem:
         raise UsageError(problem)

@@ -74,16 +74,29 @@ def test_a_source_without_accounts_is_refused_and_the_store_keeps_its_badges(dat
 # --- 2. outputs never over inputs ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("out", [".", "sub"], ids=["the-data-folder", "inside-it"])
-def test_out_in_the_data_folder_is_refused_and_nothing_is_written(data: Path, tmp_path: Path, out: str) -> None:
+@pytest.mark.parametrize("out", [".", "sub/.."], ids=["the-data-folder", "the-data-folder-another-way"])
+def test_out_as_the_data_folder_is_refused_and_nothing_is_written(data: Path, tmp_path: Path, out: str) -> None:
     (data / "reps.csv").write_text("rep_id,name,capacity\nR1,Rita,5\n")
+    (data / "sub").mkdir()
     inputs = folder_bytes(data)
     store = tmp_path / "store.duckdb"
     code, stderr = run_cli(data, store, "2026-11-20", "--out", data / out, "--format", "csv")
     assert code == 2
-    assert f"is inside the data folder {data}" in stderr and "give a folder outside it" in stderr
+    assert stderr.strip() == (
+        f"error: --out {data / out} is the data folder {data}: whynow writes nothing over its inputs (a run's reps "
+        "and opportunities files would replace them); give another folder, e.g. a folder inside it"
+    )
     assert folder_bytes(data) == inputs  # reps.csv is the rep file it was, with no extra columns
-    assert not store.exists() and not (data / "sub").exists()
+    assert not store.exists()
+
+
+def test_out_inside_the_data_folder_writes_there_and_the_next_run_reads_the_same_inputs(
+    data: Path, tmp_path: Path
+) -> None:
+    inputs = folder_bytes(data)
+    assert run_cli(data, tmp_path / "store.duckdb", "2026-11-20", "--out", data / "out", "--format", "csv")[0] == 0
+    assert (data / "out" / "reps.csv").exists() and folder_bytes(data) == inputs
+    assert run_cli(data, tmp_path / "store.duckdb", "2026-11-27", "--out", data / "out", "--format", "csv")[0] == 0
 
 
 def test_the_store_may_not_be_the_duckdb_file_the_data_is_read_from(data: Path, tmp_path: Path) -> None:
@@ -135,7 +148,7 @@ def test_a_backtest_report_or_store_among_the_inputs_is_refused(data: Path, tmp_
     backtest = ["backtest", "--model", data / "model.yaml", "--data", data, "--from", "2026-11-06"]
     backtest += ["--to", "2026-11-20"]
     code, stderr = whynow(*backtest, "--report", data)
-    assert code == 2 and f"--report {data} is inside the data folder {data}" in stderr
+    assert code == 2 and f"--report {data} is the data folder {data}" in stderr
     code, stderr = whynow(*backtest, "--store", data / "accounts.csv")
     assert code == 2 and "is a file of the data source" in stderr
     assert folder_bytes(data) == inputs

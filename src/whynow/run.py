@@ -211,14 +211,15 @@ def refuse_writing_over_inputs(
 ) -> None:
     """A `UsageError` when the store or an output folder would be among the source's own files (SPEC §3:
     no command writes over its inputs): an output folder (`--out`, a backtest's `--report`) that is the
-    data folder or inside it, where a run's `reps.csv` and `opportunities.csv` would replace the inputs;
+    data folder, where a run's `reps.csv` and `opportunities.csv` would replace the inputs (a folder inside
+    it is fine: the source reads only the files named after its tables);
     a store that is the DuckDB file read as data, or the same PostgreSQL schema, whose `reps` and
     `opportunities` tables the store's would replace."""
     problem = None
     folder = _data_folder(data)
-    if out is not None and folder is not None and out.resolve().is_relative_to(folder):
-        problem = f"{out_option} {out} is inside the data folder {data}: whynow writes nothing among its inputs "
-        problem += "(a run's reps and opportunities files would replace them); give a folder outside it"
+    if out is not None and folder is not None and out.resolve() == folder:
+        problem = f"{out_option} {out} is the data folder {data}: whynow writes nothing over its inputs (a run's "
+        problem += "reps and opportunities files would replace them); give another folder, e.g. a folder inside it"
     elif store is None:
         pass
     elif is_postgres(str(store)) and is_postgres(data) and _same_schema(str(store), data):

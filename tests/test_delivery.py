@@ -371,3 +371,75 @@ def test_an_alert_url_that_does_not_parse_fails_in_a_line_naming_the_channel_nev
     shown = ran.stdout + ran.stderr + sent.stdout + sent.stderr
     assert "secret-hook-token" not in shown and "Traceback" not in shown
     assert all("secret-hook-token" not in json.dumps(a, default=str) for a in Store(store).alerts())
+
+
+FOREIGN = {"account_id": "Société-", "contact_id": "株式会社-", "rep_id": "Réd-", "owner_id": "Réd-", "csm_id": "Réd-"}
+
+
+def foreign_company(folder: Path) -> Path:
+    """The demo company with ids that are not ASCII: A0002 becomes Société-A0002, a rep Réd-R01."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    generate_demo_data(folder, seed=5, accounts=40, as_of=dt.date(2026, 11, 20))
+    for path in folder.glob("*.parquet"):
+        table = pq.read_table(path)
+        for column, prefix in FOREIGN.items():
+            if column in table.schema.names:
+                renamed = pc.binary_join_element_wise(prefix, table[column], "")
+                table = table.set_column(table.schema.get_field_index(column), column, renamed)
+        pq.write_table(table, path)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return foreign_company(tmp_path_factory.mktemp("foreign"))
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["digest", "one-by-one"])
+def test_ids_that_are_not_ascii_go_out_with_the_key_percent_encoded_in_the_header(
+    foreign: Path, tmp_path: Path, http: Receiver, monkeypatch: pytest.MonkeyPatch, one_by_one: bool
+) -> None:
+    """HTTP headers are ASCII: the Idempotency-Key is the body's key with every byte that is not
+    printable ASCII, and `%`, percent-encoded (an ASCII key without `%` is sent as it is)."""
+    from urllib.parse import unquote
+
+    from typer.testing import CliRunner
+
+    from whynow.cli import app
+
+    model_file = tmp_path / "model.yaml"
+    model_file.write_text(reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", WEBHOOK, 1))
+    monkeypatch.setenv("WHYNOW_WEBHOOK_URL", http.url)
+    monkeypatch.setenv("WHYNOW_WEBHOOK_SECRET", SECRET)
+    runner, store = CliRunner(), Store(tmp_path / "store.duckdb")
+    args = ["run", "--model", str(model_file), "--data", str(foreign), "--store", store.location]
+    ran = runner.invoke(app, [*args, "--as-of", AS_OF.isoformat(), *(["--no-send"] if one_by_one else [])])
+    assert ran.exit_code == 0 and ran.exception is None, ran.stdout + ran.stderr
+    if one_by_one:  # a later run's alerts, each a request of its own keyed by its account or contact id
+        _one_by_one(store)
+        sent = runner.invoke(app, ["alerts", "send", "--store", store.location])
+        assert sent.exit_code == 0 and sent.exception is None, sent.stdout + sent.stderr
+    alerts = store.alerts()
+    assert alerts and {a["status"] for a in alerts} == {"sent"}
+    assert any(str(a["entity_id"]).startswith(("Société-", "株式会社-")) for a in alerts)
+    keys = {str(a["key"]) if one_by_one else str(a["digest"]) for a in alerts}
+    assert len(http.received) == len(keys) and not all(k.isascii() for k in keys)
+    for request in http.received:
+        header = request.headers["Idempotency-Key"]
+        assert header.isascii() and header.isprintable()
+        body = request.json()
+        assert isinstance(body, dict) and unquote(header) == body["key"] and body["key"] in keys
+        assert verify(SECRET, request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER], request.body)
+    assert "Traceback" not in ran.stdout + ran.stderr
+
+
+def test_an_ascii_key_is_its_own_idempotency_key_and_a_percent_is_encoded() -> None:
+    from whynow.alerts.webhook import idempotency_key
+
+    assert idempotency_key("webhook|account|A-1 b/c?d|surfaced|x|2026-11-06") == (
+        "webhook|account|A-1 b/c?d|surfaced|x|2026-11-06"
+    )
+    assert idempotency_key("webhook|account|100%|x") == "webhook|account|100%25|x"
+    assert idempotency_key("webhook|account|Société|株") == "webhook|account|Soci%C3%A9t%C3%A9|%E6%A0%AA"

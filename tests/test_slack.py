@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.receiver import Receiver, Reply, SlackWorkspace, receiver
-from tests.test_delivery import _one_by_one
+from tests.test_delivery import _one_by_one, foreign_company
 from whynow.alerts.deliver import INTERRUPTED, send
 from whynow.alerts.slack import SECTION_CHARS, Slack, message
 from whynow.demo import generate_demo_data
@@ -345,3 +345,45 @@ def test_a_cut_never_splits_an_escaped_character() -> None:
     assert len(text) <= SECTION_CHARS and len(blocks[0]["text"]["text"]) <= SECTION_CHARS
     for shown in cut:
         assert shown.endswith("…") and "&" not in re.sub(r"&(amp|lt|gt);", "", shown), shown[-8:]
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store after a first run of the demo company with ids that are not ASCII (Société-A0002,
+    株式会社-C000001, Réd-R01): its outbox holds pending Slack alerts, one by one (copied per test)."""
+    company = foreign_company(tmp_path_factory.mktemp("foreign"))
+    store = tmp_path_factory.mktemp("foreign-store") / "store.duckdb"
+    run(_model(webhook_url="http://127.0.0.1:9/unused"), str(company), AS_OF, store=str(store))
+    _one_by_one(Store(store))
+    return store
+
+
+@pytest.mark.parametrize("bot", [False, True], ids=["webhook", "bot"])
+def test_ids_that_are_not_ascii_reach_slack_in_the_metadata_and_as_encoded_urls(
+    foreign: Path, tmp_path: Path, slack: Receiver, bot: bool
+) -> None:
+    """The ids travel in JSON bodies, never in a header: the bot finds a tried alert by its key as it is."""
+    shutil.copy(foreign, tmp_path / "store.duckdb")
+    store = Store(tmp_path / "store.duckdb")
+    alerts = store.alerts("pending")
+    assert any(not str(a["key"]).isascii() for a in alerts)
+    if bot:
+        workspace = SlackWorkspace()
+        model = _model(bot_token=TOKEN, base_url=slack.url + "/api/", channel="#revenue-alerts")
+        slack.reply(Reply(500, json.dumps({"ok": False, "error": "fatal_error"}), OK_JSON))
+        assert send(store, model)["pending"] == len(alerts)  # tried once: the retry looks for its key first
+        slack.answer = workspace
+        assert send(store, model, retry=True)["sent"] == len(alerts)
+        keys = [m["metadata"]["event_payload"]["key"] for m in workspace.messages()]  # type: ignore[index]
+        assert sorted(keys) == sorted(str(a["key"]) for a in alerts)
+        assert send(store, model, retry=True) == {}
+        posts = [r.json() for r in slack.received if r.path.endswith("/chat.postMessage")]
+        posted = posts[len(alerts) :]  # the posts that landed, after the refused ones
+    else:
+        model = _model(webhook_url=slack.url + "/services/T/B/x")
+        assert send(store, model)["sent"] == len(alerts)
+        posted = [r.json() for r in slack.received]
+    assert _statuses(store) == {"sent"}
+    buttons = sorted(str(m["blocks"][-1]["elements"][0]["url"]) for m in posted)  # type: ignore[index]
+    urls = sorted(f"http://127.0.0.1:8000/accounts/{quote(str(a['entity_id']), safe='')}" for a in alerts)
+    assert buttons == urls and all(url.isascii() and "Soci%C3%A9t%C3%A9-" in url for url in urls)

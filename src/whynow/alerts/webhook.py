@@ -1,6 +1,7 @@
 """The generic webhook channel (SPEC §7): the alert as versioned JSON, signed with HMAC-SHA256 over
 timestamp + body, the outbox key as its `Idempotency-Key`.
 
+    idempotency_key(key) -> str                            the header: the body's key, made ASCII
     sign(secret, timestamp, body) -> "v1=<hex>"
     verify(secret, timestamp, signature, body) -> bool     what a receiver runs (replay-safe)
     Webhook(url, secret).deliver(alert) -> Outcome
@@ -17,6 +18,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping, Sequence
+from urllib.parse import quote
 
 import httpx
 
@@ -26,6 +28,20 @@ WEBHOOK_VERSION = 1
 SIGNATURE_HEADER = "X-Whynow-Signature"
 TIMESTAMP_HEADER = "X-Whynow-Timestamp"
 URL_SETTING = "alerts.webhook.url"
+HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")  # printable ASCII, less %
+
+
+def idempotency_key(key: str) -> str:
+    """The `Idempotency-Key` header for an outbox key: HTTP headers are ASCII (an id such as `Société-1`
+    is not), so each byte that is not printable ASCII, and `%`, is percent-encoded as UTF-8. The body's
+    `key` is `unquote(header)`; an ASCII key without `%` is its own header, as before.
+
+    >>> idempotency_key("webhook|account|A0001|surfaced|renewal|2026-11-06")
+    'webhook|account|A0001|surfaced|renewal|2026-11-06'
+    >>> idempotency_key("webhook|account|Société 100%|surfaced")
+    'webhook|account|Soci%C3%A9t%C3%A9 100%25|surfaced'
+    """
+    return quote(key, safe=HEADER_SAFE)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -57,7 +73,8 @@ def verify(secret: str, timestamp: str, signature: str, body: bytes, *, toleranc
 
 
 class Webhook:
-    """Any HTTP endpoint: the alert as versioned JSON, signed, with the outbox key as Idempotency-Key."""
+    """Any HTTP endpoint: the alert as versioned JSON, signed, with the outbox key as Idempotency-Key
+    (percent-encoded where it is not ASCII: `idempotency_key`)."""
 
     def __init__(self, url: str, secret: str = "", timeout_s: float = TIMEOUT_S) -> None:
         self.url, self.secret, self.timeout_s = url, secret, timeout_s
@@ -75,7 +92,11 @@ class Webhook:
             return Outcome("failed", f"webhook: {self.problem}")
         body = json.dumps({"version": WEBHOOK_VERSION, "key": key, **content}, sort_keys=True).encode()
         timestamp = str(int(time.time()))
-        headers = {"Content-Type": "application/json", "Idempotency-Key": key, TIMESTAMP_HEADER: timestamp}
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": idempotency_key(key),
+            TIMESTAMP_HEADER: timestamp,
+        }
         if self.secret:
             headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
         try:

@@ -197,6 +197,21 @@ def test_only_the_documented_language_is_accepted(condition: str, expected: str)
     assert expected in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "employees > .5 AND employees < 1. AND employees <> 1e3",
+        "lower(industry) NOT LIKE 'a%' AND industry NOT ILIKE '%--%' AND industry IS NOT NULL",
+        "employees NOT BETWEEN -1 AND +2 OR employees NOT IN (1, 2) OR NOT (employees != 3)",
+        "COALESCE(employees, 0) >= Least(1, 2) AND Abs(-employees) < GREATEST(1, 2) AND length(industry) = 3",
+        "first = 1 AND industry = '/* not a comment */ -- nor this; SELECT'",
+    ],
+)
+def test_the_documented_language_is_still_accepted(condition: str) -> None:
+    scope = Scope("t", {"industry": "text", "employees": "integer", "first": "integer"})
+    assert check_condition(condition, scope).type == "boolean"
+
+
 OVERFLOWING = """\
 model: t
 fit:

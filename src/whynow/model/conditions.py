@@ -324,13 +324,28 @@ def _forbidden_tokens(tokens: Sequence[Token], tree: exp.Expression, text: str) 
             yield ConditionIssue(
                 f"function '{token.text}' is not allowed; use one of {allowed_functions}", token.start, token.end
             )
-        elif not (token.token_type in _VALUE_TOKENS or token.start in names or token.text.upper() in _KEYWORDS):
+        elif not (
+            token.token_type in _VALUE_TOKENS
+            or token.start in names
+            or token.text.upper() in _KEYWORDS
+            or _leading_point(token, tokens[i + 1] if i + 1 < len(tokens) else None)
+        ):
             yield ConditionIssue(
                 f"'{token.text}' is not part of the condition language; use names, literals, = <> != < <= > >=, "
                 f"AND/OR/NOT, IN, BETWEEN, LIKE, ILIKE, IS [NOT] NULL, + - * / and {allowed_functions}",
                 token.start,
                 token.end,
             )
+
+
+def _leading_point(token: Token, following: Token | None) -> bool:
+    """The point of `.5`, which sqlglot reads as its own token."""
+    return (
+        token.token_type == TokenType.DOT
+        and following is not None
+        and following.token_type == TokenType.NUMBER
+        and following.start == token.end + 1
+    )
 
 
 def _comment_start(text: str, tokens: Sequence[Token]) -> int | None:

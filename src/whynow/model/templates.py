@@ -105,7 +105,8 @@ def _too_big(spec: str) -> str | None:
     parsed = _SPEC.fullmatch(spec)
     if parsed is None:  # not a format spec at all: format() says why; only its size must not run away
         widest = max((int(n) for n in re.findall(r"\d+", spec)), default=0)
-        return f"width {widest} is more than {MAX_FORMAT_WIDTH} characters" if widest > MAX_FORMAT_WIDTH else None
+        too_wide = widest > MAX_FORMAT_WIDTH
+        return f"a width or precision of {widest} is more than {MAX_FORMAT_WIDTH} characters" if too_wide else None
     for part in ("width", "precision"):
         value = int(parsed.group(part) or 0)
         if value > MAX_FORMAT_WIDTH:

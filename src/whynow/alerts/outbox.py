@@ -18,12 +18,12 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
-from urllib.parse import quote
 
 import duckdb
 import pyarrow as pa
 
 from whynow.model.check import CompiledModel
+from whynow.serve.links import account_path
 from whynow.store import Store
 
 PAYLOAD_VERSION = 1
@@ -197,5 +197,5 @@ def _payload(model: CompiledModel, alert: Mapping[str, Any], evidence: Mapping[t
         "fit_grade": alert["fit_grade"],
         "stage": alert["stage"],
         "evidence": evidence.get((alert["entity_type"], alert["entity_id"]), []),
-        "link": f"{link}/accounts/{quote(str(alert['account_id']), safe='')}",  # an id may hold / | > ..
+        "link": link + account_path(str(alert["account_id"])),  # an id may hold / | > ..
     }

@@ -36,7 +36,7 @@ def accounts(request: Request, f: Annotated[schemas.AccountFilter, Query()]) -> 
         return query.accounts(r, f)
 
 
-@router.get("/accounts/{account_id}", response_model=schemas.AccountDetail, summary="One account's story")
+@router.get("/accounts/{account_id:path}", response_model=schemas.AccountDetail, summary="One account's story")
 def account(request: Request, account_id: str, q: Annotated[schemas.AccountQuery, Query()]) -> schemas.AccountDetail:
     with query.reading(store_of(request)) as r:
         return query.account(r, account_id, q)

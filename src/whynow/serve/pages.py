@@ -21,6 +21,7 @@ from whynow.pipeline.narrative import format_value
 from whynow.serve import query, schemas
 from whynow.serve.api import store_of
 from whynow.serve.charts import script_json
+from whynow.serve.links import account_path
 from whynow.spreadsheet import stream_csv
 from whynow.store import Store
 
@@ -34,6 +35,7 @@ TEMPLATES = jinja2.Environment(
 )
 TEMPLATES.filters["show"] = format_value
 TEMPLATES.globals["version"] = __version__
+TEMPLATES.globals["account_path"] = account_path
 
 
 TEMPLATES.filters["chart"] = script_json
@@ -181,15 +183,16 @@ def _csv(
         yield from stream_csv(batches.schema, batches)
 
 
-@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+@router.get("/accounts/{account_id:path}", response_class=HTMLResponse)  # the id may hold a `/` (links.py)
 def account_page(request: Request, account_id: str, q: Annotated[schemas.AccountQuery, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:
         view = query.account(r, account_id, q)
+    here = {**request.query_params, "id": None}
     return render(
         request,
         "account.html",
         view=view,
-        people_link=lambda n: f"/accounts/{account_id}" + with_query(request, people_page=n),
+        people_link=lambda n: account_path(view.account.account_id, **{**here, "people_page": n}),
     )
 
 

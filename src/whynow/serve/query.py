@@ -486,6 +486,11 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
     """An account's story: the narrative and why this badge, its history, evidence, committee (the first
     contacts a page, engaged first), fit and engagement by rule and person, the MQA criterion, the
     stage, and its changes."""
+    if account_id and q.id is not None:
+        raise NotFound("an account id in the path and another in id=: give one")
+    account_id = account_id or q.id or ""
+    if not account_id:
+        raise NotFound("no account id: an account's page is /accounts/<its id>, the list /accounts")
     as_of = r.as_of(q.as_of)
     found = r.query("SELECT * FROM account_status WHERE as_of = ? AND account_id = ?", [as_of, account_id])
     if not found:

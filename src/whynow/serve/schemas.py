@@ -86,6 +86,9 @@ class AsOfQuery(Query):
 
 
 class AccountQuery(AsOfQuery):
+    id: str | None = Field(
+        None, description="The account id, where the path has none: for `.` and `..`, which a URL path cannot hold."
+    )
     people: int = Field(50, ge=1, le=100, description="Contacts per page of the committee, engaged first.")
     people_page: int = Field(1, ge=1, le=PAGE_MAX, description="Which page of the committee.")
 

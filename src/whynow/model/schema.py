@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from whynow.data.contract import ColumnType, TableName
+from whynow.model.templates import MAX_FORMAT_WIDTH
 
 Archetype = Literal["customer", "competitive", "change"]
 ARCHETYPES: tuple[Archetype, ...] = ("customer", "competitive", "change")
@@ -192,7 +193,10 @@ class BadgeDefinition(Section):
     )
     play: str = Field(description="The concrete play for the rep.")
     route_to: str = Field(default="owner_id", description="Account column holding the rep id to route to.")
-    why: str = Field(description="Narrative template with {placeholders}.")
+    why: str = Field(
+        description=f"Narrative template with {{placeholders}}; a format spec's width and precision are at most "
+        f"{MAX_FORMAT_WIDTH}."
+    )
 
 
 class Badges(Section):
@@ -209,8 +213,10 @@ class Capacity(Section):
     default_per_rep: QueueSize = Field(
         default=30, description=f"Queue size of a rep with no capacity of their own (0 to {MAX_QUEUE:,})."
     )
-    per_role: dict[str, QueueSize] = Field(default_factory=dict, description="Role → queue size.")
-    unassigned: QueueSize = Field(default=0, description="Size of the queue of accounts with no route target.")
+    per_role: dict[str, QueueSize] = Field(default_factory=dict, description=f"Role → queue size (0 to {MAX_QUEUE:,}).")
+    unassigned: QueueSize = Field(
+        default=0, description=f"Size of the queue of accounts with no route target (0 to {MAX_QUEUE:,})."
+    )
     rank_by: Condition = Field(default="fit + engagement", description="Numeric expression ordering a queue.")
 
 

@@ -265,6 +265,9 @@ def test_input_columns_named_like_outputs_and_measures_are_ignored(data: Path, t
 
     (data / "reps.csv").write_text("rep_id,name,capacity\nR1,Rita,5\n")
     (data / "opportunities.csv").write_text("opportunity_id,account_id,created_at\nO1,A1,2026-10-01\n")
+    with (data / "model.yaml").open("a") as model:  # signals, so that their names are outputs' columns too
+        model.write("signals:\n  recent_views: {from: activities, within_days: 30, measure: count}\n")
+        model.write("  my_views: {from: activities, within_days: 30, measure: count, level: contact}\n")
     clean = run(load_model(data / "model.yaml"), str(data), AS_OF, store=tmp_path / "clean.duckdb")
     for table, output, measures in (
         ("accounts", "account_status", ACCOUNT_MEASURES),
@@ -275,6 +278,8 @@ def test_input_columns_named_like_outputs_and_measures_are_ignored(data: Path, t
         own = {c.name for c in TABLES[table].columns}
         names = sorted((set(clean.outputs[output].column_names) | set(measures)) - own)
         add_columns(data / f"{table}.csv", names, "1")
+    assert "recent_views" in clean.outputs["account_status"].column_names
+    assert "my_views" in clean.outputs["contact_status"].column_names
     clashing = run(load_model(data / "model.yaml"), str(data), AS_OF, store=tmp_path / "clashing.duckdb")
     for name in ("account_status", "contact_status", "score_breakdown", "reps", "opportunities", "evidence"):
         assert clashing.outputs[name].equals(clean.outputs[name]), name

@@ -40,6 +40,7 @@ MAX_FIT = 100  # fit is clamped to [-100, 100] (SPEC §4.2): grade thresholds li
 MAX_WEIGHT = 100  # anonymous_weight
 MAX_QUEUE = 100_000  # a queue's size (capacity)
 MAX_TIER = 1_000  # an account tier in mqa_when_tier
+MAX_CALL_LIST = 100  # people on one account's call list
 
 Condition = Annotated[str, BeforeValidator(_condition_text)]
 Points = Annotated[float, BeforeValidator(_not_boolean), Field(ge=-MAX_POINTS, le=MAX_POINTS, allow_inf_nan=False)]
@@ -218,6 +219,12 @@ class Capacity(Section):
         default=0, description=f"Size of the queue of accounts with no route target (0 to {MAX_QUEUE:,})."
     )
     rank_by: Condition = Field(default="fit + engagement", description="Numeric expression ordering a queue.")
+    call_list: int = Field(
+        default=3,
+        ge=0,
+        le=MAX_CALL_LIST,
+        description=f"People to call per badged account (SPEC §4.11), 0 to {MAX_CALL_LIST}; 0 turns it off.",
+    )
 
 
 _SLACK_ON: tuple[AlertChange, ...] = ("surfaced",)

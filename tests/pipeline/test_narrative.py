@@ -1,4 +1,5 @@
-"""Narratives (SPEC §4.8): how each kind of value prints, and whole templates as a golden file."""
+"""Narratives (SPEC §4.8): how each kind of value prints, how each form renders, and whole templates as a
+golden file."""
 
 from __future__ import annotations
 
@@ -49,8 +50,125 @@ def test_values_print_as_narratives_print_them(value, spec, text):
 
 SCOPE = Scope(
     "account narratives",
-    {"account": "text", "open_pipeline": "number", "days_to_renewal": "integer", "competitor": "text"},
+    {"account": "text", "open_pipeline": "number", "days_to_renewal": "integer", "competitor": "text",
+     "engaged_contacts": "integer", "views": "integer", "health": "number", "is_customer": "boolean",
+     "renewal_date": "date"},
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("template", "values", "text"),
+    [
+        # {name|text}: the text where the value is NULL or empty text, never for 0 or false
+        pytest.param(
+            "researching {competitor|a competitor}",
+            {"competitor": None},
+            "researching a competitor",
+            id="fallback-for-null",
+        ),
+        pytest.param(
+            "researching {competitor|a competitor}",
+            {"competitor": ""},
+            "researching a competitor",
+            id="fallback-for-empty-text",
+        ),
+        pytest.param(
+            "researching {competitor|a competitor}", {"competitor": "Acme"}, "researching Acme", id="fallback-unused"
+        ),
+        pytest.param(
+            "researching {competitor}", {"competitor": None}, "researching unknown", id="no-fallback-null-is-unknown"
+        ),
+        pytest.param(
+            "{open_pipeline:,.0f|an unknown amount}",
+            {"open_pipeline": None},
+            "an unknown amount",
+            id="fallback-after-spec",
+        ),
+        pytest.param(
+            "{open_pipeline:,.0f|an unknown amount}",
+            {"open_pipeline": 1750000.6},
+            "1,750,001",
+            id="spec-before-fallback",
+        ),
+        pytest.param("{views|none} views", {"views": 0}, "0 views", id="fallback-not-for-zero"),
+        pytest.param("{is_customer|not known}", {"is_customer": False}, "no", id="fallback-not-for-false"),
+        pytest.param("{health|no} score", {"health": float("nan")}, "no score", id="fallback-for-nan"),
+        pytest.param("{competitor|}", {"competitor": None}, "", id="empty-fallback"),
+        # [ … ]: left out whole when a placeholder inside is NULL, empty text, 0 or false
+        pytest.param(
+            "{account} is growing[, {views} add-on page views]",
+            {"account": "Acme", "views": 0},
+            "Acme is growing",
+            id="segment-left-out-for-zero",
+        ),
+        pytest.param(
+            "{account} is growing[, {views} add-on page views]",
+            {"account": "Acme", "views": 12},
+            "Acme is growing, 12 add-on page views",
+            id="segment-printed",
+        ),
+        pytest.param("a[, {health}]", {"health": 0.0}, "a", id="segment-left-out-for-zero-float"),
+        pytest.param("a[, {competitor}]", {"competitor": None}, "a", id="segment-left-out-for-null"),
+        pytest.param("a[, {competitor}]", {"competitor": ""}, "a", id="segment-left-out-for-empty-text"),
+        pytest.param("a[, customer: {is_customer}]", {"is_customer": False}, "a", id="segment-left-out-for-false"),
+        pytest.param(
+            "a[, customer: {is_customer}]", {"is_customer": True}, "a, customer: yes", id="segment-printed-for-true"
+        ),
+        pytest.param("a[, {health}]", {"health": float("inf")}, "a", id="segment-left-out-for-infinity"),
+        pytest.param("a[, {health}]", {"health": -0.5}, "a, -0.5", id="segment-printed-for-negative"),
+        pytest.param("a[, {competitor}]", {"competitor": "0"}, "a, 0", id="text-zero-is-a-value"),
+        pytest.param(
+            "a[, {renewal_date}]", {"renewal_date": dt.date(2026, 11, 20)}, "a, 2026-11-20", id="date-is-a-value"
+        ),
+        pytest.param(
+            "a[ {views} views of {competitor}]",
+            {"views": 3, "competitor": None},
+            "a",
+            id="any-placeholder-leaves-it-out",
+        ),
+        pytest.param(
+            "a[ researching {competitor|a competitor}]",
+            {"competitor": None},
+            "a researching a competitor",
+            id="printed-fallback-counts-as-a-value",
+        ),
+        pytest.param("a[ {views|no} views]", {"views": 0}, "a", id="zero-leaves-it-out-despite-a-fallback"),
+        pytest.param("a[ (as planned)]", {}, "a (as planned)", id="segment-without-placeholder-prints"),
+        pytest.param("[[{views}]] [{views}]]]", {"views": 2}, "[2] 2]", id="brackets"),
+        pytest.param("{{{views}}}", {"views": 2}, "{2}", id="braces"),
+        # {name:plural:one:many}: the word, not the number
+        pytest.param(
+            "{engaged_contacts} {engaged_contacts:plural:person:people}",
+            {"engaged_contacts": 1},
+            "1 person",
+            id="plural-one",
+        ),
+        pytest.param(
+            "{engaged_contacts} {engaged_contacts:plural:person:people}",
+            {"engaged_contacts": 2},
+            "2 people",
+            id="plural-many",
+        ),
+        pytest.param("{days_to_renewal:plural:day:days}", {"days_to_renewal": -1}, "day", id="plural-minus-one"),
+        pytest.param("{health:plural:point:points}", {"health": 1.0}, "point", id="plural-one-float"),
+        pytest.param("{health:plural:point:points}", {"health": 1.5}, "points", id="plural-fraction"),
+        pytest.param("{health:plural:point:points}", {"health": 0}, "points", id="plural-zero"),
+        pytest.param("{health:plural:point:points}", {"health": None}, "points", id="plural-null"),
+        pytest.param("day{views:plural::s}", {"views": 3}, "days", id="plural-suffix"),
+        pytest.param("[{views} {views:plural:day:days} ago]", {"views": 0}, "", id="plural-in-a-segment-zero"),
+        pytest.param("[in {health:plural:a day:days}]", {"health": None}, "", id="plural-null-leaves-its-segment-out"),
+        # After rendering: runs of spaces become one, no space before , . ; : and none at either end
+        pytest.param(
+            "  {account}   renews  ,  soon .  ", {"account": "Acme"}, "Acme renews, soon.", id="spaces-tidied"
+        ),
+        pytest.param("{competitor} ; {competitor} :", {"competitor": "  x  "}, "x; x:", id="values-tidied-too"),
+        pytest.param("[{views} ] now", {"views": 0}, "now", id="left-out-segment-leaves-no-gap"),
+        pytest.param("{account:>10}.", {"account": "Acme"}, "Acme.", id="padding-tidied"),
+        pytest.param("a\tb\n c", {}, "a\tb\n c", id="only-spaces-are-tidied"),
+    ],
 )
+def test_each_form_renders_as_spec_says(template, values, text):
+    assert render(check_template(template, SCOPE), values) == text
 
 
 def test_templates_render_as_the_golden_file_says(golden):
@@ -59,6 +177,25 @@ def test_templates_render_as_the_golden_file_says(golden):
         ("{account} has {open_pipeline:,.0f} in open pipeline", {"account": "Acme", "open_pipeline": 1750000.6}),
         ("{account} is comparing us to {competitor}", {"account": "Beta", "competitor": None}),
         ("{{literal braces}} around {account}", {"account": "Gamma"}),
+        (
+            "{account} is growing: {engaged_contacts} {engaged_contacts:plural:person:people} engaged"
+            "[, {views} add-on page {views:plural:view:views}]",
+            {"account": "Acme", "engaged_contacts": 1, "views": 0},
+        ),
+        (
+            "{account} is growing: {engaged_contacts} {engaged_contacts:plural:person:people} engaged"
+            "[, {views} add-on page {views:plural:view:views}]",
+            {"account": "Beta", "engaged_contacts": 5, "views": 1},
+        ),
+        ("{account} is researching {competitor|a competitor}", {"account": "Beta", "competitor": None}),
+        (
+            "{account} renews on {renewal_date}[, in {days_to_renewal} {days_to_renewal:plural:day:days}]",
+            {"account": "Gamma", "renewal_date": dt.date(2026, 11, 20), "days_to_renewal": 0},
+        ),
+        (
+            "{account} is at risk[: health {health}][, researching {competitor}]",
+            {"account": "Delta", "health": 31.5, "competitor": None},
+        ),
     ]
     text = "".join(f"{t}\n  → {render(check_template(t, SCOPE), values)}\n" for t, values in cases)
     golden("narratives.txt", text)

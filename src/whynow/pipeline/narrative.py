@@ -3,18 +3,24 @@
 This is rendering, the one place Python touches rows: only badged rows, after the set-based work.
 Numbers print with at most two decimals, rounded half away from zero on their shortest decimal form,
 without trailing zeros or exponent (`2.675` → `2.68`, `30.0` → `30`, `-0` → `0`); booleans as yes/no;
-dates as YYYY-MM-DD; timestamps as YYYY-MM-DD HH:MM (UTC); NULL as `unknown`, with or without a spec.
+dates as YYYY-MM-DD; timestamps as YYYY-MM-DD HH:MM (UTC); NULL as `unknown`, with or without a spec,
+unless the placeholder has a fallback. Segments without a value are left out, plurals print a word, and
+the text is tidied: runs of spaces become one, no space before , . ; : and none at either end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import string
+import math
+import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from whynow.model.templates import Template
+from whynow.model.templates import Placeholder, Segment, Template
+
+_SPACES = re.compile(r" {2,}")
+_SPACES_BEFORE_PUNCTUATION = re.compile(r" +(?=[,.;:])")
 
 
 def format_value(value: Any, spec: str = "") -> str:
@@ -64,10 +70,52 @@ def _number(value: int | float, spec: str = "") -> str:
 
 
 def render(template: Template, values: Mapping[str, Any]) -> str:
-    """The template with each placeholder replaced by its value."""
-    parts = []
-    for literal, field, spec, _conversion in string.Formatter().parse(template.text):
-        parts.append(literal)
-        if field is not None:
-            parts.append(format_value(values.get(field), spec or ""))
-    return "".join(parts)
+    """The template with each placeholder replaced by its value, then tidied (SPEC §4.8).
+
+    >>> from whynow.model.scope import Scope
+    >>> from whynow.model.templates import check_template
+    >>> scope = Scope("t", {"account": "text", "people": "integer", "views": "integer", "rival": "text"})
+    >>> t = check_template("{account} is growing: {people} {people:plural:person:people} engaged[, {views} views]"
+    ...                    " [({rival|no rival}).]", scope)
+    >>> render(t, {"account": "Acme", "people": 1, "views": 0, "rival": None})
+    'Acme is growing: 1 person engaged (no rival).'
+    """
+    text = "".join(_part(part, values) for part in template.parts)
+    text = _SPACES_BEFORE_PUNCTUATION.sub("", _SPACES.sub(" ", text))
+    return text.strip(" ")
+
+
+def _part(part: str | Placeholder | Segment, values: Mapping[str, Any]) -> str:
+    if isinstance(part, str):
+        return part
+    if isinstance(part, Placeholder):
+        return _placeholder(part, values.get(part.name))
+    if any(isinstance(p, Placeholder) and _leaves_out(p, values.get(p.name)) for p in part.parts):
+        return ""
+    return "".join(_part(p, values) for p in part.parts)
+
+
+def _placeholder(placeholder: Placeholder, value: Any) -> str:
+    if placeholder.plural:
+        one, many = placeholder.plural
+        return one if _is_number(value) and value in (1, -1) else many
+    if placeholder.fallback is not None and _blank(value):
+        return placeholder.fallback
+    return format_value(value, placeholder.format_spec)
+
+
+def _leaves_out(placeholder: Placeholder, value: Any) -> bool:
+    """Whether this placeholder leaves its segment out: no value (a printed fallback counts as one), 0 or
+    false (SPEC §4.8)."""
+    if _blank(value):
+        return placeholder.fallback is None
+    return value is False or (_is_number(value) and value == 0)
+
+
+def _blank(value: Any) -> bool:
+    """NULL or empty text; NaN and infinities print as NULL does (`unknown`), so they count as NULL too."""
+    return value is None or value == "" or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)

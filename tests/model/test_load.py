@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from whynow.cli import app
 from whynow.errors import ModelError
 from whynow.examples import reference_model_path
-from whynow.model.load import load_model, load_model_text
+from whynow.model.load import load_model, load_model_text, mask_secrets
 
 SHARED_MODEL = Path(__file__).resolve().parents[3] / "shared" / "examples" / "model.yaml"
 
@@ -417,3 +417,64 @@ def test_a_rule_set_aside_does_not_cause_follow_on_errors() -> None:
         )
     messages = [p.message for p in raised.value.problems]
     assert len(messages) == 2, messages
+
+
+def test_a_model_loaded_for_display_needs_no_variable_and_holds_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard loads the stored model with display=True (SPEC §8): nothing under `alerts` is read from
+    the environment; other variables resolve, an unset one is left as written or takes the key's default."""
+    monkeypatch.setenv("WHYNOW_TEST_HOOK", "https://hooks.example/s3cret")
+    monkeypatch.setenv("WHYNOW_TEST_POINTS", "30")
+    monkeypatch.delenv("WHYNOW_TEST_UNSET", raising=False)
+    text = (
+        GOOD_RULE.replace("points: 25", "points: ${WHYNOW_TEST_POINTS}")
+        + "capacity: {default_per_rep: '${WHYNOW_TEST_UNSET}', unassigned: 2}\n"
+        + "alerts:\n  slack:\n    webhook_url: ${WHYNOW_TEST_HOOK}\n    bot_token: ${WHYNOW_TEST_OFF:-}\n"
+        + "    timeout_s: ${WHYNOW_TEST_HOOK:-5}\n  webhook:\n    url: ${WHYNOW_TEST_UNSET}\n"
+    )
+    with pytest.raises(ModelError, match="WHYNOW_TEST_UNSET is not set"):
+        load_model_text(text)
+    model = load_model_text(text, display=True)
+    slack, webhook = model.spec.alerts.slack, model.spec.alerts.webhook
+    assert slack is not None and (slack.webhook_url, slack.bot_token, slack.timeout_s) == ("***", "", 10.0)
+    assert webhook is not None and webhook.url == "${WHYNOW_TEST_UNSET}"  # named, so on, as where it ran
+    assert model.spec.fit.account[0].points == 30
+    assert (model.spec.capacity.default_per_rep, model.spec.capacity.unassigned) == (30, 2)  # the default
+    assert model.text == text and "s3cret" not in repr(model.spec)
+
+
+def test_mask_secrets_hides_the_values_of_secret_keys_and_keeps_the_rest() -> None:
+    text = textwrap.dedent(
+        """\
+        model: t  # a webhook_url: in a comment is left alone
+        alerts:
+          slack:
+            webhook_url: ${WHYNOW_SLACK_WEBHOOK:-}
+            bot_token: "xoxb-1"
+            channel: "#revenue"
+          webhook: {url: "https://zap.example/${KEY}", secret: '${S:-fallback}', on: [surfaced]}
+          link: ${WHYNOW_URL:-http://127.0.0.1:8000}
+        push:
+          salesforce:
+            client_secret: |
+              two
+              lines
+            password: ${PASSWORD}
+        """
+    )
+    assert mask_secrets(text) == textwrap.dedent(
+        """\
+        model: t  # a webhook_url: in a comment is left alone
+        alerts:
+          slack:
+            webhook_url: ${WHYNOW_SLACK_WEBHOOK:-}
+            bot_token: "***"
+            channel: "#revenue"
+          webhook: {url: "***", secret: "***", on: [surfaced]}
+          link: ${WHYNOW_URL:-http://127.0.0.1:8000}
+        push:
+          salesforce:
+            client_secret: "***"
+            password: ${PASSWORD}
+        """
+    )
+    assert mask_secrets("alerts: [\n  bot_token: xoxb-1\n") == 'alerts: [\n  bot_token: "***"\n'  # not YAML

@@ -1,6 +1,8 @@
 """Load a model file: YAML with line numbers, `${ENV}` interpolation, schema validation, then checks.
 
     load_model(path) -> CompiledModel      raises ModelError listing every problem found
+    load_model_text(text, display=True)    the model for showing (the dashboard): no secret is resolved
+    mask_secrets(text) -> str              the model's text for showing: values under secret keys are `***`
 
 YAML errors, unknown keys, wrong types, unset variables, bad conditions and bad templates are all
 collected and reported together, each with the file, the line and the rule's name (SPEC §4).
@@ -79,11 +81,24 @@ def load_model(path: str | Path) -> CompiledModel:
     return load_model_text(text, str(file), digest=hashlib.sha256(raw).hexdigest())
 
 
-def load_model_text(text: str, file: str = "<model>", digest: str | None = None) -> CompiledModel:
-    """Like `load_model`, from text already read; `file` names it in messages."""
+def load_model_text(
+    text: str, file: str = "<model>", digest: str | None = None, *, display: bool = False
+) -> CompiledModel:
+    r"""Like `load_model`, from text already read; `file` names it in messages.
+
+    `display=True` loads a model to show it (the dashboard, SPEC §8), where no secret is needed or
+    wanted, wherever the model is shown: no value under `alerts` or a secret key (`is_secret`) is read,
+    it is `***` where the environment or its default gives it one (empty stays empty); an unset variable
+    without a default is left as `${NAME}`, and a key whose `${NAME}` the schema refuses (a number)
+    takes its default.
+
+    >>> hook = "model: t\nalerts: {slack: {webhook_url: ${WHYNOW_DOCTEST_UNSET}}}"
+    >>> load_model_text(hook, display=True).spec.alerts.slack.webhook_url
+    '${WHYNOW_DOCTEST_UNSET}'
+    """
     locator = Locator(file)
     problems: list[ModelProblem] = []
-    reader = _Reader(text, locator, problems)
+    reader = _Reader(text, locator, problems, display=display)
     data = reader.read()
     locator.data = data
     problems += [locator.problem(path, message) for path, message in reader.deferred]
@@ -93,6 +108,8 @@ def load_model_text(text: str, file: str = "<model>", digest: str | None = None)
         raise ModelError(problems)
     # An empty section (`signals:` with nothing under it) means "the defaults".
     data = {k: v for k, v in data.items() if v is not None}
+    if reader.stand_ins:
+        data = _without_invalid_stand_ins(data, reader.stand_ins, locator)
     spec, aside = _validate(data, locator, problems)
     compiled = None
     if spec is not None and not aside.sections & {"columns", "signals", "buying_committee"}:
@@ -110,6 +127,96 @@ def load_model_text(text: str, file: str = "<model>", digest: str | None = None)
     return compiled.with_source(text, digest)
 
 
+def is_secret(path: KeyPath) -> bool:
+    """Whether a value of the model is, or may hold, a secret: one under `alerts` (the channels' URLs,
+    tokens and signing secrets, SPEC §7) or under a key named like one.
+
+    >>> is_secret(("alerts", "slack", "webhook_url")), is_secret(("capacity", "default_per_rep"))
+    (True, False)
+    """
+    return path[:1] == ("alerts",) or any(isinstance(part, str) and _SECRET_KEY.search(part) for part in path)
+
+
+_SECRET_KEY = re.compile(r"secret|token|password|api_?key|^(webhook_)?url$", re.IGNORECASE)
+MASK = "***"
+
+
+def mask_secrets(text: str) -> str:
+    r"""The text of a model with the value of every secret key (`webhook_url`, `bot_token`, `secret`, `url`, …)
+    as `"***"`, for a page that shows the model; a value made only of `${NAME}` (or `${NAME:-}`) stays, as
+    it names a secret without holding one.
+
+    >>> print(mask_secrets("alerts:\n  slack: {webhook_url: 'https://hooks.example/T0'}\n  link: ${URL}"))
+    alerts:
+      slack: {webhook_url: "***"}
+      link: ${URL}
+    """
+    originals: list[re.Match[str]] = []
+
+    def token(match: re.Match[str]) -> str:
+        originals.append(match)
+        return f"__whynow_env_{len(originals) - 1}__"
+
+    tokenized = _ENV.sub(token, text)
+    spans: set[tuple[int, int]] = set()
+
+    seen: set[tuple[int, bool]] = set()
+
+    def walk(node: yaml.Node, secret: bool) -> None:
+        if (id(node), secret) in seen:  # an alias (*name) is its anchor's node: once is enough
+            return
+        seen.add((id(node), secret))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                walk(value, secret or bool(_SECRET_KEY.search(str(key.value))))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, secret)
+        elif secret:
+            written = _TOKEN.sub(lambda t: originals[int(t.group(1))].group(2) or "", node.value)
+            if written.strip():  # literal text, or a default: more than the names of secrets
+                spans.add((node.start_mark.index, node.end_mark.index))
+
+    try:
+        loader = _Loader(tokenized)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, _TooDeep):
+        node = None
+    if node is None:  # not a YAML mapping (no run read it): every line that looks like a secret key's
+        return _SECRET_LINE.sub(r'\1"***"', text)
+    walk(node, False)
+    for start, end in sorted(spans, reverse=True):
+        kept = "\n" if tokenized[start:end].endswith("\n") else ""  # a block scalar ends with its line
+        tokenized = f'{tokenized[:start]}"{MASK}"{kept}{tokenized[end:]}'
+    return _TOKEN.sub(lambda t: originals[int(t.group(1))].group(0), tokenized)
+
+
+_SECRET_LINE = re.compile(
+    r"^(\s*(?:-\s*)?['\"]?[\w-]*(?:secret|token|password|api_?key|url)['\"]?\s*:\s*)(?!\$\{[^}:]*\}\s*$)\S.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _without_invalid_stand_ins(data: dict[Any, Any], stand_ins: set[KeyPath], locator: Locator) -> dict[Any, Any]:
+    """`data` without the values that display loading stood in for (`${NAME}`, `***`) where the schema
+    refuses them (a number, a boolean): those keys take their defaults."""
+    for _ in range(6):
+        try:
+            Model.model_validate(data)
+            return data
+        except ValidationError as e:
+            refused = {tuple(err["loc"]) for err in e.errors()} & stand_ins
+            if not refused:
+                return data
+            for path in sorted(refused, key=_path_order, reverse=True):  # later list items first
+                data = _without(data, path, locator)
+                stand_ins.discard(path)
+    return data
+
+
 _TOKEN = re.compile(r"__whynow_env_(\d+)__")
 MAX_VALUES = 50_000  # a model holds hundreds; more means aliases expanding without end
 
@@ -122,7 +229,9 @@ class _Reader:
     the schema converts it where a number or boolean is expected (SPEC §4.1).
     """
 
-    def __init__(self, text: str, locator: Locator, problems: list[ModelProblem]) -> None:
+    def __init__(self, text: str, locator: Locator, problems: list[ModelProblem], display: bool = False) -> None:
+        self.display = display
+        self.stand_ins: set[KeyPath] = set()  # where `display` gave a value a run would not have
         self.originals: list[re.Match[str]] = []
         self.text = _ENV.sub(self._token, text)
         self.locator = locator
@@ -228,6 +337,10 @@ class _Reader:
         def replace(token: re.Match[str]) -> str:
             match = self.originals[int(token.group(1))]
             name, default = match.group(1), match.group(2)
+            if self.display and (is_secret(path) or (name not in os.environ and default is None)):
+                self.stand_ins.add(path)
+                given = os.environ.get(name, default)
+                return match.group(0) if given is None else MASK if given else ""
             if name in os.environ:
                 return os.environ[name]
             if default is not None:
@@ -290,7 +403,7 @@ def _validate(data: dict[Any, Any], locator: Locator, problems: list[ModelProble
                     problems.append(problem)
                 cuts.add(_prune_point(loc))
             before = data
-            for cut in sorted(cuts, key=lambda c: [(0, k, "") if isinstance(k, int) else (1, 0, k) for k in c])[::-1]:
+            for cut in sorted(cuts, key=_path_order)[::-1]:
                 if len(cut) == 2 and cut[0] == "signals":
                     aside.signals.add(str(cut[1]))
                 if len(cut) == 3 and cut[:2] == ("buying_committee", "roles"):
@@ -301,6 +414,11 @@ def _validate(data: dict[Any, Any], locator: Locator, problems: list[ModelProble
             if data == before:
                 break
     return None, aside
+
+
+def _path_order(path: KeyPath) -> list[tuple[int, int, str]]:
+    """Sorts key paths with list indexes as numbers (9 before 10)."""
+    return [(0, k, "") if isinstance(k, int) else (1, 0, k) for k in path]
 
 
 _KEYED = {("signals",), ("buying_committee", "roles"), ("accounts", "mqa_when_tier")}

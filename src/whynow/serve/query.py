@@ -25,7 +25,7 @@ from whynow.errors import DataError, WhynowError, did_you_mean
 from whynow.explain import mqa_criterion, stage_steps, why_it_won
 from whynow.model.check import CompiledModel
 from whynow.model.describe import describe_model
-from whynow.model.load import load_model_text
+from whynow.model.load import load_model_text, mask_secrets
 from whynow.serve import schemas as s
 from whynow.store import Row, Store, _Database
 
@@ -48,7 +48,8 @@ def _postgres(sql: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _compiled(text: str, name: str) -> CompiledModel:
-    return load_model_text(text, f"the model {name} in the store")
+    """A stored model, loaded for showing: its alert secrets are neither read nor needed (SPEC §8)."""
+    return load_model_text(text, f"the model {name} in the store", display=True)
 
 
 class Reader:
@@ -445,10 +446,11 @@ def model(r: Reader, q: s.ModelQuery) -> s.ModelView:
     new = _version(versions, q.new, "new") if q.new else versions[-1]
     before = [v for v in versions if v.last_as_of < new.last_as_of or v.first_as_of < new.first_as_of]
     old = _version(versions, q.old, "old") if q.old else (before[-1] if before else None)
-    texts = {
+    stored = {
         str(row["hash"]): str(row["text"])
         for row in r.query("SELECT hash, text FROM models WHERE hash IN (?, ?)", [new.hash, old.hash if old else ""])
     }
+    texts = {digest: mask_secrets(text) for digest, text in stored.items()}  # the pages show no secret
     diff = (
         list(
             difflib.unified_diff(
@@ -462,7 +464,7 @@ def model(r: Reader, q: s.ModelQuery) -> s.ModelView:
     return s.ModelView(
         name=new.name,
         hash=new.hash,
-        rules=list(describe_model(_compiled(texts[new.hash], new.name))),
+        rules=list(describe_model(_compiled(stored[new.hash], new.name))),
         text=texts[new.hash],
         versions=versions,
         old=old.hash if old else None,

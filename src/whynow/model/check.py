@@ -19,6 +19,7 @@ from whynow.data.contract import (
     canonical_type,
 )
 from whynow.errors import ModelProblem, did_you_mean
+from whynow.links import LEVELS, Level, LinkInvalid, LinkTemplate, check_link
 from whynow.model.conditions import Condition, ConditionInvalid, Expect, check_condition
 from whynow.model.locate import Locator
 from whynow.model.locate import Path as KeyPath
@@ -66,6 +67,7 @@ class CompiledModel:
     grades: tuple[tuple[str, float], ...]
     fallback_grade: str
     lines: Mapping[KeyPath, int] = field(default_factory=dict)
+    links: Mapping[Level, LinkTemplate] = field(default_factory=dict)  # SPEC §5: the CRM's record pages
     text: str = ""
     hash: str = ""
 
@@ -162,6 +164,7 @@ class _Checker:
         templates = self.check_badges(scopes)
         self.condition(("capacity", "rank_by"), spec.capacity.rank_by, scopes.account, "number")
         motions = {**DEFAULT_MOTIONS, **spec.badges.motions}
+        links = self.check_links()
         return CompiledModel(
             spec=spec,
             file=self.locator.file,
@@ -173,6 +176,7 @@ class _Checker:
             grades=grades,
             fallback_grade=fallback,
             lines=dict(self.locator.lines),
+            links=links,
         )
 
     def check_columns(self) -> None:
@@ -349,6 +353,21 @@ class _Checker:
                         self.locator.problem((*path, "why"), issue.message, badge.why, issue.start, issue.end)
                     )
         return templates
+
+    def check_links(self) -> dict[Level, LinkTemplate]:
+        """SPEC §5: a template with an unknown placeholder is a load-time error; so is a URL that does not
+        open a web page (`javascript:` …). An empty template (`${CRM_URL:-}`) is no link."""
+        links: dict[Level, LinkTemplate] = {}
+        for level in LEVELS:
+            text = getattr(self.spec.links, level)
+            if not text:
+                continue
+            try:
+                links[level] = check_link(text, level, self.declared)
+            except LinkInvalid as e:
+                for message, start, end in e.issues:
+                    self.problems.append(self.locator.problem(("links", level), message, text, start, end))
+        return links
 
     def unique(self, path: KeyPath, names: list[str], what: str) -> None:
         seen: set[str] = set()

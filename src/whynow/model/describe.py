@@ -178,6 +178,8 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
     )
     on = spec.alerts.turned_on()
     yield f"Alerts: Slack {'on' if 'slack' in on else 'off'}, webhook {'on' if 'webhook' in on else 'off'}"
+    for level, link in model.links.items():  # SPEC §4.1: absent, no line (no CRM links)
+        yield f"Open in CRM, for each {level}: {link.text} (with its {', '.join(link.columns)}, URL-encoded)"
 
 
 def _cond(model: CompiledModel, path: tuple[str | int, ...], grouped: bool = False) -> str:

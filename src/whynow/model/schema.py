@@ -266,6 +266,26 @@ class Alerts(Section):
         return on
 
 
+class Links(Section):
+    """The CRM's record pages (SPEC §4.1, §5): where a record is shown, it links to its page in the CRM."""
+
+    account: str | None = Field(
+        default=None,
+        description="URL of an account's CRM page, e.g. `https://acme.my.salesforce.com/lightning/r/Account/"
+        "{account_id}/view`: http(s) with a fixed host; {placeholders} name account_id, name, owner_id, tier or a "
+        "declared accounts column, each value URL-encoded. Absent or empty: no link.",
+    )
+    contact: str | None = Field(
+        default=None,
+        description="URL of a contact's CRM page; {placeholders} name contact_id, account_id or a declared "
+        "contacts column.",
+    )
+    opportunity: str | None = Field(
+        default=None,
+        description="URL of an opportunity's CRM page; {placeholders} name any opportunities column.",
+    )
+
+
 class Model(Section):
     """A whole model file."""
 
@@ -292,3 +312,6 @@ class Model(Section):
     badges: Badges = Field(default_factory=Badges, description="The why-now badges and their precedence.")
     capacity: Capacity = Field(default_factory=Capacity, description="Queue sizes and ranking.")
     alerts: Alerts = Field(default_factory=Alerts, description="Where alerts go (SPEC §7).")
+    links: Links = Field(
+        default_factory=Links, description='The CRM\'s record pages, shown as "Open in CRM"; none: no CRM links.'
+    )

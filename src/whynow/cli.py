@@ -513,7 +513,7 @@ def import_command(
 ) -> None:
     """Turn a Salesforce or HubSpot export into the data contract's tables (SPEC §11), with a report of what
     was read, written, not placed and not mapped."""
-    from whynow.crm import CRMS, builtin_mapping, import_crm
+    from whynow.crm import CRMS, builtin_mapping, import_crm, links_block
 
     if print_mapping:
         for one in [crm] if crm else CRMS:
@@ -527,6 +527,7 @@ def import_command(
 
     report = import_crm(crm, folder, out_dir, mapping, file_format, strict)
     print_import_report(out, report)
+    out.print("\n" + links_block(crm), markup=False)  # SPEC §4.1: "Open in CRM" once pasted into the model
 
 
 @app.command()

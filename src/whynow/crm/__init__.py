@@ -3,6 +3,7 @@ contract's tables in a folder that `whynow run --data` reads.
 
     import_crm("salesforce", Path("export"), Path("src"), mapping=None, fmt="csv", strict=False) -> ImportReport
     builtin_mapping("hubspot") -> the YAML text of the built-in mapping (`whynow import --print-mapping`)
+    links_block("salesforce") -> the model's `links:` section for the CRM's record pages (printed after an import)
 """
 
 from __future__ import annotations
@@ -14,10 +15,38 @@ if TYPE_CHECKING:
     from whynow.crm.importer import ImportReport
     from whynow.run import FileFormat
 
-__all__ = ["CRMS", "Crm", "ImportReport", "builtin_mapping", "import_crm"]
+__all__ = ["CRMS", "LINKS", "Crm", "ImportReport", "builtin_mapping", "import_crm", "links_block"]
 
 Crm = Literal["salesforce", "hubspot"]
 CRMS: tuple[Crm, ...] = get_args(Crm)
+
+# The record pages of each CRM (SPEC §4.1 `links`), for the ids an import writes: what the user replaces
+# (the CRM's own host or account number), how to find it, and a template per level.
+# Salesforce: Lightning's /lightning/r/<Object>/<Id>/view; a contact may be a Lead's id (00Q…) as well as a
+# Contact's (003…: SPEC §11), and the id alone after the host opens either record.
+# HubSpot: /contacts/<Hub ID>/record/<object type id>/<record id>, where 0-1 is contacts, 0-2 companies and
+# 0-3 deals (developers.hubspot.com "Understanding the CRM", object type ids).
+LINKS: dict[Crm, tuple[str, str, dict[str, str]]] = {
+    "salesforce": (
+        "YOUR-INSTANCE",
+        "your My Domain:\n# the start of a record's address in Salesforce, https://YOUR-INSTANCE.lightning.force.com/",
+        {
+            "account": "https://YOUR-INSTANCE.lightning.force.com/lightning/r/Account/{account_id}/view",
+            "contact": "https://YOUR-INSTANCE.lightning.force.com/{contact_id}",
+            "opportunity": "https://YOUR-INSTANCE.lightning.force.com/lightning/r/Opportunity/{opportunity_id}/view",
+        },
+    ),
+    "hubspot": (
+        "YOUR-PORTAL-ID",
+        "your HubSpot account ID (Hub ID):\n"
+        "# the number after /contacts/ in the address of a record (in an EU account, app-eu1.hubspot.com)",
+        {
+            "account": "https://app.hubspot.com/contacts/YOUR-PORTAL-ID/record/0-2/{account_id}",
+            "contact": "https://app.hubspot.com/contacts/YOUR-PORTAL-ID/record/0-1/{contact_id}",
+            "opportunity": "https://app.hubspot.com/contacts/YOUR-PORTAL-ID/record/0-3/{opportunity_id}",
+        },
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -47,3 +76,19 @@ def builtin_mapping(crm: Crm) -> str:
     from whynow.crm.mapping import builtin_text
 
     return builtin_text(crm)
+
+
+def links_block(crm: Crm) -> str:
+    """The `links:` section that gives every account, contact and opportunity an "Open in CRM" link, to paste
+    into the model once its placeholder is replaced.
+
+    >>> print(links_block("hubspot").splitlines()[3])
+      account: "https://app.hubspot.com/contacts/YOUR-PORTAL-ID/record/0-2/{account_id}"
+    """
+    placeholder, where, templates = LINKS[crm]
+    lines = [
+        f"# Open in CRM: paste this into the model, with {placeholder} replaced by {where}",
+        "links:",
+        *(f'  {level}: "{template}"' for level, template in templates.items()),
+    ]
+    return "\n".join(lines)

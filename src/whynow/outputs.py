@@ -1,6 +1,6 @@
 """The output tables of SPEC §5, column by column, from the pipeline's tables (no computing here).
 
-    account_status  contact_status  score_breakdown
+    account_status  contact_status  score_breakdown  call_list
 
 Badge, queue and narrative columns exist with their types and stay NULL until badges resolve
 (issue #4), so readers and files keep one shape.
@@ -76,6 +76,9 @@ CONTACT_HEAD = [
     "engaged",
 ]
 CONTACT_TAIL = ["hand_raised", "recent_activities", "days_since_last_activity"]
+CALL_HEAD = ["account_id", "rank", "contact_id", "name", "title", "committee_role", "email", "reason", "badge"]
+CALL_HEAD += ["badge_label"]
+CALL_TAIL = ["recent_activities", "days_since_last_activity"]
 
 
 def account_status(ctx: Context, tables: Tables) -> ir.Table:
@@ -106,6 +109,18 @@ def contact_status(ctx: Context, tables: Tables) -> ir.Table:
         **{c: t[c] for c in CONTACT_HEAD},
         **{c: t[c].cast(kind) if c != "why" else ibis.null(kind) for c, kind in CONTACT_BADGE_COLUMNS.items()},
         **{c: t[c] for c in (*CONTACT_TAIL, *signals, *declared)},
+    )
+
+
+def call_list(ctx: Context, tables: Tables) -> ir.Table:
+    """Who to call per badged account (SPEC §4.11), its columns in SPEC §5's order; `why` is left NULL
+    here, like account_status's: the contact's narrative is rendered with the others."""
+    t = tables["call_list"]
+    return t.select(
+        as_of=ctx.as_of_value(),
+        **{c: t[c] for c in CALL_HEAD},
+        why=ibis.null("string"),
+        **{c: t[c] for c in CALL_TAIL},
     )
 
 

@@ -53,6 +53,7 @@ from whynow.outputs import (
     badge_candidates,
     badge_changes,
     badge_state,
+    call_list,
     contact_status,
     opportunities,
     reps,
@@ -194,6 +195,7 @@ def _outputs(run_id: str, ctx: Context, validated: Validated, history: Store) ->
     return {
         "account_status": _with_why(account_status(ctx, tables).order_by("account_id").to_pyarrow(), whys, "account"),
         "contact_status": _with_why(contact_status(ctx, tables).order_by("contact_id").to_pyarrow(), whys, "contact"),
+        "call_list": _with_why(call_list(ctx, tables).order_by("account_id", "rank").to_pyarrow(), whys, "contact"),
         "score_breakdown": score_breakdown(ctx, tables)
         .order_by("entity_type", "entity_id", "part", "rule")
         .to_pyarrow(),

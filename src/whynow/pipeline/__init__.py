@@ -1,7 +1,7 @@
 """The scoring pipeline (SPEC §1): pure stages, Ibis tables in, Ibis tables out, no I/O.
 
     apply_horizon → compute_signals → score_fit → classify_activities → score_engagement → assign_roles
-                  → assign_lead_status → measure_accounts → resolve_badges → assign_queues
+                  → assign_lead_status → measure_accounts → resolve_badges → assign_queues → list_calls
 
 Signals come first because account fit rules may use them; roles before lead status because lead
 conditions may use `committee_role`. Every stage has the shape of `Stage`; the order is written once,
@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 
 from whynow.pipeline.accounts import measure_accounts
 from whynow.pipeline.badges import resolve_badges
+from whynow.pipeline.calls import list_calls
 from whynow.pipeline.capacity import assign_queues
 from whynow.pipeline.committee import assign_roles
 from whynow.pipeline.context import Context
@@ -47,6 +48,7 @@ STAGES: tuple[Stage, ...] = (
     measure_accounts,
     resolve_badges,
     assign_queues,
+    list_calls,
 )
 
 

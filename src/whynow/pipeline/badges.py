@@ -71,7 +71,7 @@ def _resolve(
     ranked = pool.mutate(
         rank=ibis.row_number().over(
             group_by=pool.entity_id,
-            order_by=[archetype_rank(ctx, definitions, pool.badge), _definition_rank(definitions, pool.badge)],
+            order_by=[archetype_rank(ctx, definitions, pool.badge), definition_rank(definitions, pool.badge)],
         )
     )
     winners = ranked.filter(ranked["rank"] == 0).select("entity_id", "badge", "candidate")
@@ -145,7 +145,7 @@ def archetype_rank(ctx: Context, definitions: list[BadgeDefinition], badge: ir.S
     return by_badge(definitions, badge, lambda d: ibis.literal(order.index(d.archetype)), ibis.literal(_NONE))
 
 
-def _definition_rank(definitions: list[BadgeDefinition], badge: ir.StringValue) -> ir.IntegerValue:
+def definition_rank(definitions: list[BadgeDefinition], badge: ir.StringValue) -> ir.IntegerValue:
     ranks = {d.id: i for i, d in enumerate(definitions)}
     return by_badge(definitions, badge, lambda d: ibis.literal(ranks[d.id]), ibis.literal(_NONE))
 

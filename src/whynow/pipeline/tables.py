@@ -7,6 +7,9 @@ engagement_groups contact_engagement account_activity engagement_breakdown      
 contact_roles                                                                    committee.py
 contact_measures (every contact measure, lead_status)                            leads.py
 account_measures (every account measure, target, mqa, sqa, stage)                accounts.py
+account_badges contact_badges account_candidates contact_candidates              badges.py
+account_queue                                                                    capacity.py
+call_list                                                                        calls.py
 """
 
 from __future__ import annotations

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from whynow.cli import app
+from whynow.explain import explain_account
+from whynow.model.load import load_model_text
+from whynow.run import run
+from whynow.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "explain"
 runner = CliRunner()
@@ -46,3 +51,27 @@ def test_explain_without_a_store_says_to_run_first(tmp_path: Path) -> None:
     result = runner.invoke(app, ["explain", "A1", "--store", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 1
     assert "run `whynow run` first" in result.stderr
+
+
+def test_explain_names_who_to_call_and_the_contacts_own_badges(tmp_path):
+    from tests.pipeline.test_calls import ACCOUNTS, ACTIVITIES, CONTACTS, MODEL
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, text in (("accounts", ACCOUNTS), ("contacts", CONTACTS), ("activities", ACTIVITIES)):
+        (data / f"{name}.csv").write_text(text.lstrip("\n"))
+    model = load_model_text("model: t\n" + MODEL.replace("SIZE", "3"), "model.yaml")
+    run(model, str(data), dt.date(2026, 11, 20), store=tmp_path / "s.duckdb")
+    text = "\n".join(explain_account(Store(tmp_path / "s.duckdb"), "A1"))
+    assert (
+        "Who to call:\n"
+        "  1. Kim Ng (Buyer) <kim@acme.example>\n"
+        "     Comparing: Kim Ng is comparing\n"
+        "  2. Mo Diaz (Director) <mo@acme.example>\n"
+        "     Hand-raiser: Mo Diaz asked for a demo\n"
+        "  3. Sam Ito (Analyst)\n"
+        "     Hand-raiser: Sam Ito asked for a demo\n"
+    ) in text
+    assert "Contacts' own badges:\n  Mo Diaz (C3): Hand-raiser (c-hand, change) since 2026-11-20" in text
+    assert "  Ray Fox (C8): Hand-raiser (c-hand, change)" in text  # disqualified: a badge, never a call
+    assert "    why: Max Roy fits" in text

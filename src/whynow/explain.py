@@ -46,6 +46,7 @@ def explain_account(store: Store, account_id: str, as_of: dt.date | None = None)
         "",
     ]
     lines += _badge(model, store, as_of, account)
+    lines += _people(model, store, as_of, account)
     lines += _fit(account, [b for b in breakdown if b["entity_type"] == "account" and b["part"] == "fit"])
     lines += _engagement(model, account, contacts, breakdown)
     lines += _committee(model, account, contacts, breakdown)
@@ -87,6 +88,45 @@ def _badge(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> 
             f"{r['as_of']} {r['badge'] or '—'} ({r['queue'] or 'no queue'})" for r in history
         )
     yield ""
+
+
+def _people(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> Iterator[str]:
+    """Who to call (SPEC §4.11) and the contacts' own badges: the people behind the account's story."""
+    account_id = str(account["account_id"])
+    calls = store.call_lists(as_of, [account_id]).get(account_id, [])
+    if calls:
+        yield "Who to call:"
+        yield from call_lines(calls, "  ")
+        yield ""
+    badged = store.contact_badges(as_of, account_id)
+    if badged:
+        labels = {d.id: d.label for d in model.spec.badges.definitions}
+        yield "Contacts' own badges:"
+        for c in badged:
+            yield (
+                f"  {c['name'] or c['contact_id']} ({c['contact_id']}): {labels.get(str(c['badge']), c['badge'])} "
+                f"({c['badge']}, {c['archetype']}) since {c['badge_since']}, expires on {c['badge_expires_on']}"
+            )
+            yield f"    why: {c['why']}"
+        yield ""
+
+
+def call_lines(calls: Sequence[Row], indent: str) -> Iterator[str]:
+    """A call list as text: each person with title and role, and their own badge and why when they have one,
+    else their recent activity."""
+    for c in calls:
+        who = ", ".join(str(c[k]) for k in ("title", "committee_role") if c[k] and c[k] != "other")
+        head = f"{indent}{c['rank']}. {c['name'] or c['contact_id']}" + (f" ({who})" if who else "")
+        if c["email"]:
+            head += f" <{c['email']}>"
+        yield head
+        if c["reason"] == "badge":
+            yield f"{indent}   {c['badge_label']}: {c['why']}"
+        else:
+            days = c["days_since_last_activity"]
+            when = {None: "no date", 0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+            count = c["recent_activities"]
+            yield f"{indent}   engaged: {count} recent {'activity' if count == 1 else 'activities'}; last active {when}"
 
 
 def why_it_won(model: CompiledModel, winner: str, candidates: Sequence[str]) -> str:

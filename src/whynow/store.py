@@ -412,6 +412,26 @@ class Store:
         found = self._select("models", "SELECT text FROM models WHERE hash = ?", [model_hash])
         return str(found[0]["text"]) if found else None
 
+    def call_lists(self, as_of: dt.date, account_ids: Sequence[str]) -> dict[str, list[Row]]:
+        """Each of these accounts' call list (SPEC §4.11), in rank order (see `read_call_lists`)."""
+        db = self._read()
+        if db is None:
+            return {}
+        try:
+            return read_call_lists(db, as_of, account_ids)
+        finally:
+            db.close()
+
+    def contact_badges(self, as_of: dt.date, account_id: str) -> list[Row]:
+        """The account's contacts that have a badge of their own (see `read_contact_badges`)."""
+        db = self._read()
+        if db is None:
+            return []
+        try:
+            return read_contact_badges(db, as_of, account_id)
+        finally:
+            db.close()
+
     def last_reps(self) -> list[Row]:
         """The reps as the store's last run read them."""
         last = self.latest_as_of()
@@ -500,6 +520,38 @@ class Store:
         if "as_of" in table.column_names:  # re-running an as-of date replaces its rows (idempotent)
             db.execute(f"DELETE FROM {_quote(name)} WHERE as_of = ?", [as_of])
         db.append(name, table)
+
+
+def read_call_lists(db: _Database, as_of: dt.date, account_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """{account_id: its call list in rank order} for these accounts at an as-of date, from the store's
+    `call_list`: the one read path of who to call for `whynow queue`, `explain`, the dashboard and the API.
+    An account without a list (no badge, no one to call) is absent."""
+    if not account_ids or "call_list" not in db.tables():
+        return {}
+    found: dict[str, list[Row]] = {}
+    for start in range(0, len(account_ids), 1000):  # bounded IN lists, whatever the page size
+        chunk = list(account_ids[start : start + 1000])
+        marks = ", ".join("?" for _ in chunk)
+        rows = db.query(
+            f"SELECT * FROM call_list WHERE as_of = ? AND account_id IN ({marks}) ORDER BY account_id, rank",
+            [as_of, *chunk],
+        )
+        for row in rows:
+            found.setdefault(str(row["account_id"]), []).append(row)
+    return found
+
+
+def read_contact_badges(db: _Database, as_of: dt.date, account_id: str) -> list[Row]:
+    """An account's contacts with a badge of their own at an as-of date (the contact stories: badge, why,
+    badge_since, badge_expires_on), the most engaged first."""
+    if "contact_status" not in db.tables():
+        return []
+    return db.query(
+        "SELECT contact_id, name, committee_role, engagement, lead_status, badge, archetype, why, badge_since, "
+        "badge_expires_on FROM contact_status WHERE as_of = ? AND account_id = ? AND badge IS NOT NULL "
+        "ORDER BY engagement DESC, contact_id",
+        [as_of, account_id],
+    )
 
 
 def write_files(outputs: Mapping[str, pa.Table], folder: Path, fmt: str) -> list[Path]:

@@ -22,7 +22,7 @@ from whynow.run import open_data, run
 from whynow.sql import DIALECTS, PREVIOUS, compile_model
 
 AS_OF = dt.date(2026, 11, 20)
-OUTPUTS = ("account_status", "contact_status")
+OUTPUTS = ("account_status", "contact_status", "call_list")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 from whynow.data.backends import spark_compiler
 from whynow.data.contract import IBIS_TYPES, TABLES
 from whynow.model.check import CompiledModel
-from whynow.outputs import account_status, contact_status, score_breakdown
+from whynow.outputs import account_status, call_list, contact_status, score_breakdown
 from whynow.pipeline import Context, run_pipeline
 
 Dialect = Literal["duckdb", "postgres", "spark", "snowflake", "bigquery"]
@@ -59,7 +59,7 @@ def unbound_inputs(model: CompiledModel) -> dict[str, ir.Table]:
 
 
 def compile_model(model: CompiledModel, dialect: Dialect, as_of: dt.date) -> Iterator[str]:
-    """One commented SQL statement per output: account_status, contact_status, score_breakdown."""
+    """One commented SQL statement per output: account_status, contact_status, score_breakdown, call_list."""
     ctx = Context(model, as_of)
     glot = _SQLGLOT.get(dialect, dialect)
     if dialect == "spark":
@@ -75,6 +75,7 @@ def compile_model(model: CompiledModel, dialect: Dialect, as_of: dt.date) -> Ite
         "account_status": account_status(ctx, tables).order_by("account_id"),
         "contact_status": contact_status(ctx, tables).order_by("contact_id"),
         "score_breakdown": score_breakdown(ctx, tables).order_by("entity_type", "entity_id", "part", "rule"),
+        "call_list": call_list(ctx, tables).order_by("account_id", "rank"),
     }
     yield (
         f"-- whynow {model.name} ({model.hash[:12]}) compiled for {dialect}, as of {as_of}.\n"

@@ -73,3 +73,31 @@ def test_queue_as_csv_makes_formula_cells_plain_text_for_a_spreadsheet(tmp_path)
     assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example","x")'
     assert rows[0]["badge_label"] == "Buying group forming"
     assert "\"'=HYPERLINK(" in result.stdout  # the cell is quoted as well
+
+
+def test_queue_names_who_to_call_under_each_account_with_their_own_badge(tmp_path):
+    from tests.pipeline.test_calls import ACCOUNTS, ACTIVITIES, CONTACTS, MODEL
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, text in (("accounts", ACCOUNTS), ("contacts", CONTACTS), ("activities", ACTIVITIES)):
+        (data / f"{name}.csv").write_text(text.lstrip("\n"))
+    (data / "model.yaml").write_text("model: t\n" + MODEL.replace("SIZE", "4"))
+    args = ["run", "--model", str(data / "model.yaml"), "--data", str(data), "--as-of", "2026-11-20"]
+    assert runner.invoke(app, [*args, "--store", str(tmp_path / "s.duckdb")]).exit_code == 0
+    result = runner.invoke(app, ["queue", "--store", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "  1. A1 Acme — Active (change, expires 2026-12-20): Acme is active\n"
+        "     Land early and shape the narrative: Multi-thread\n"
+        "     who to call:\n"
+        "       1. Kim Ng (Buyer) <kim@acme.example>\n"
+        "          Comparing: Kim Ng is comparing\n"
+        "       2. Mo Diaz (Director) <mo@acme.example>\n"
+        "          Hand-raiser: Mo Diaz asked for a demo\n"
+        "       3. Sam Ito (Analyst)\n"
+        "          Hand-raiser: Sam Ito asked for a demo\n"
+        "       4. Lou Park (Ops) <lou@acme.example>\n"
+        "          Hand-raiser: Lou Park asked for a demo\n"
+        "  2. A2 Beta — Active"
+    ) in result.stdout  # A2 has no one to call: no list under it

@@ -443,3 +443,63 @@ def test_an_ascii_key_is_its_own_idempotency_key_and_a_percent_is_encoded() -> N
     )
     assert idempotency_key("webhook|account|100%|x") == "webhook|account|100%25|x"
     assert idempotency_key("webhook|account|Société|株") == "webhook|account|Soci%C3%A9t%C3%A9|%E6%A0%AA"
+
+
+# SPEC §5, §7: with the model's `links`, an alert carries its CRM pages; ids that hold / and & stay in their place.
+CRM_LINKS = (
+    "links:\n"
+    "  account: https://acme.lightning.force.com/lightning/r/Account/{account_id}/view\n"
+    "  contact: https://acme.lightning.force.com/{contact_id}\n"
+)
+SLASHED = {"account_id": ("EU/", "&Co"), "contact_id": ("p/", "&1")}  # A0002 becomes EU/A0002&Co
+
+
+def slashed_company(folder: Path) -> Path:
+    """The demo company with account and contact ids that hold `/` and `&`."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    generate_demo_data(folder, seed=5, accounts=40, as_of=dt.date(2026, 11, 20))
+    for path in folder.glob("*.parquet"):
+        table = pq.read_table(path)
+        for column, (before, after) in SLASHED.items():
+            if column in table.schema.names:
+                wrapped = pc.binary_join_element_wise(before, table[column], after, "")
+                table = table.set_column(table.schema.get_field_index(column), column, wrapped)
+        pq.write_table(table, path)
+    return folder
+
+
+def crm_page(level: str, record_id: object) -> str:
+    """The CRM page CRM_LINKS gives a record, its id percent-encoded whole."""
+    from urllib.parse import quote
+
+    path = "lightning/r/Account/{}/view" if level == "account" else "{}"
+    return "https://acme.lightning.force.com/" + path.format(quote(str(record_id), safe=""))
+
+
+def test_the_webhook_json_carries_the_crm_pages_of_the_account_and_the_entity(tmp_path: Path, http: Receiver) -> None:
+    company = slashed_company(tmp_path / "company")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("WHYNOW_WEBHOOK_URL", http.url)
+        env.setenv("WHYNOW_WEBHOOK_SECRET", SECRET)
+        text = reference_model_path().read_text(encoding="utf-8").replace("alerts:\n", WEBHOOK, 1)
+        model = load_model_text(text + CRM_LINKS, "model.yaml")
+    store = Store(tmp_path / "store.duckdb")
+    run(model, str(company), AS_OF, store=store.location)
+    _one_by_one(store)
+    assert send(store, model)["sent"] == len(store.alerts())
+    alerts = [r.json()["alert"] for r in http.received]  # type: ignore[index]
+    assert {a["entity"]["type"] for a in alerts} == {"account", "contact"}
+    for alert in alerts:
+        account, entity = alert["account"], alert["entity"]
+        assert "/" in account["id"] and "&" in account["id"]
+        assert alert["crm_url"] == account["crm_url"] == crm_page("account", account["id"])
+        assert "%2F" in alert["crm_url"] and "%26" in alert["crm_url"]
+        assert entity["crm_url"] == crm_page(entity["type"], entity["id"])
+
+
+def test_without_links_the_crm_url_is_null(filled: Path) -> None:
+    payloads = [json.loads(str(a["payload"])) for a in Store(filled).alerts()]
+    assert payloads and all(p["crm_url"] is None for p in payloads)
+    assert all(p["account"]["crm_url"] is None and p["entity"]["crm_url"] is None for p in payloads)

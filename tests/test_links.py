@@ -98,4 +98,4 @@ def test_every_output_row_fills_its_levels_template(store: Store, level: str, ta
     assert rows and any(linked)
     for row, url in zip(rows, linked, strict=True):
         has_nulls = any(row[c] is None for c in link_columns(model, level))  # type: ignore[arg-type]
-        assert (url is None) if has_nulls else url.startswith("https://crm.example/"), row
+        assert (url is None) if has_nulls else (url or "").startswith("https://crm.example/"), row

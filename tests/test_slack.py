@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.receiver import Receiver, Reply, SlackWorkspace, receiver
-from tests.test_delivery import _one_by_one, foreign_company
+from tests.test_delivery import CRM_LINKS, _one_by_one, crm_page, foreign_company, slashed_company
 from whynow.alerts.deliver import INTERRUPTED, send
 from whynow.alerts.slack import SECTION_CHARS, Slack, message
 from whynow.demo import generate_demo_data
@@ -387,3 +387,44 @@ def test_ids_that_are_not_ascii_reach_slack_in_the_metadata_and_as_encoded_urls(
     buttons = sorted(str(m["blocks"][-1]["elements"][0]["url"]) for m in posted)  # type: ignore[index]
     urls = sorted(f"http://127.0.0.1:8000/accounts/{quote(str(a['entity_id']), safe='')}" for a in alerts)
     assert buttons == urls and all(url.isascii() and "Soci%C3%A9t%C3%A9-" in url for url in urls)
+
+
+@pytest.fixture(scope="module")
+def slashed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store after a first run of the demo company whose account and contact ids hold `/` and `&`
+    (EU/A0002&Co), with the model's `links`: its outbox holds pending Slack alerts (copied per test)."""
+    company = slashed_company(tmp_path_factory.mktemp("slashed"))
+    text = reference_model_path().read_text(encoding="utf-8") + CRM_LINKS
+    store = tmp_path_factory.mktemp("slashed-store") / "store.duckdb"
+    run(_model(webhook_url="http://127.0.0.1:9/unused", text=text), str(company), AS_OF, store=str(store))
+    return store
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["digest", "one-by-one"])
+def test_with_links_the_message_opens_the_account_in_the_crm_too(
+    slashed: Path, tmp_path: Path, slack: Receiver, one_by_one: bool
+) -> None:
+    """SPEC §7: a button to the account's page and, with `links`, to its CRM page; the id percent-encoded
+    whole, so `/` and `&` cannot move it out of its place in the path, nor `&` start a Slack entity."""
+    shutil.copy(slashed, tmp_path / "store.duckdb")
+    store = Store(tmp_path / "store.duckdb")
+    if one_by_one:
+        _one_by_one(store)
+    alerts = store.alerts("pending")
+    assert send(store, _model(webhook_url=slack.url))["sent"] == len(alerts)
+    accounts = {json.loads(str(a["payload"]))["account"]["id"] for a in alerts}
+    assert all("/" in a and "&" in a for a in accounts)
+    pages = {crm_page("account", a) for a in accounts}
+    assert all("EU%2F" in page and "%26Co" in page for page in pages)
+    posted = [r.json() for r in slack.received]
+    if one_by_one:
+        shown = set()
+        for message in posted:
+            whynow, crm = message["blocks"][-1]["elements"]  # type: ignore[index]
+            assert whynow["text"]["text"] == "Open in whynow" and crm["text"]["text"] == "Open in CRM"
+            shown.add(crm["url"])
+        assert shown == pages
+    else:
+        text = " ".join(t for message in posted for t in _strings(message))
+        assert all(f"<{page}|CRM>" in text for page in pages)
+        assert "&" not in re.sub(r"&(amp|lt|gt);", "", text)

@@ -22,6 +22,7 @@ from typing import Any, Literal, get_args
 import duckdb
 import pyarrow as pa
 
+from whynow.links import Level, crm_url, link_columns
 from whynow.model.check import CompiledModel
 from whynow.serve.links import account_path
 from whynow.store import Store
@@ -96,6 +97,12 @@ def outbox(
             con.register(name, outputs[name])
         found = con.execute(_ALERTS_SQL).to_arrow_table().to_pylist()
         evidence = _evidence(con)
+        accounts = {str(a["account_id"]) for a in found if a["account_id"] is not None}
+        contacts = {str(a["entity_id"]) for a in found if a["entity_type"] == "contact"}
+        pages = {
+            "account": _crm_urls(con, model, "account", accounts),
+            "contact": _crm_urls(con, model, "contact", contacts),
+        }
     finally:
         con.close()
     rows: list[dict[str, Any]] = []
@@ -118,7 +125,7 @@ def outbox(
                     "status": "pending",
                     "attempts": 0,
                     "digest": digest if channel in digests else None,
-                    "payload": json.dumps(_payload(model, alert, evidence), default=str, sort_keys=True),
+                    "payload": json.dumps(_payload(model, alert, evidence, pages), default=str, sort_keys=True),
                 }
             )
     return pa.Table.from_pylist(rows, schema=SCHEMA)
@@ -172,17 +179,45 @@ def _evidence(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[dict
     return found
 
 
-def _payload(model: CompiledModel, alert: Mapping[str, Any], evidence: Mapping[tuple[str, str], Any]) -> dict[str, Any]:
-    """The alert's content, as the webhook sends it and Slack's message shows it (version 1)."""
+def _crm_urls(
+    con: duckdb.DuckDBPyConnection, model: CompiledModel, level: Level, ids: set[str]
+) -> dict[str, str | None]:
+    """Each record's CRM page (SPEC §7: with `links`, a button to it), filled from its own status row."""
+    columns = link_columns(model, level)
+    if not columns or not ids:
+        return {}
+    key = f"{level}_id"
+    selected = ", ".join(f'"{c}"' for c in dict.fromkeys([key, *columns]))
+    rows = con.execute(
+        f"SELECT {selected} FROM {level}_status WHERE {key} IN (SELECT unnest(?))", [sorted(ids)]
+    ).to_arrow_table()
+    return {str(row[key]): crm_url(model, level, row) for row in rows.to_pylist()}
+
+
+def _payload(
+    model: CompiledModel,
+    alert: Mapping[str, Any],
+    evidence: Mapping[tuple[str, str], Any],
+    pages: Mapping[str, Mapping[str, str | None]],
+) -> dict[str, Any]:
+    """The alert's content, as the webhook sends it and Slack's message shows it (version 1). `crm_url`s are
+    the CRM pages of the account and of the entity (SPEC §5), null without `links`."""
     link = model.spec.alerts.link.rstrip("/")
+    account_page = pages["account"].get(str(alert["account_id"]))
+    entity_page = pages[alert["entity_type"]].get(str(alert["entity_id"]))
     definition = next((d for d in model.spec.badges.definitions if d.id == alert["badge"]), None)
     archetype = alert["archetype"] or (definition.archetype if definition else None)
     return {
         "version": PAYLOAD_VERSION,
         "as_of": alert["as_of"],
         "change": alert["change"],
-        "entity": {"type": alert["entity_type"], "id": alert["entity_id"], "name": alert["entity_name"]},
-        "account": {"id": alert["account_id"], "name": alert["account_name"]},
+        "entity": {
+            "type": alert["entity_type"],
+            "id": alert["entity_id"],
+            "name": alert["entity_name"],
+            "crm_url": entity_page,
+        },
+        "account": {"id": alert["account_id"], "name": alert["account_name"], "crm_url": account_page},
         "rep_id": alert["rep_id"],
         "why": alert["why"],
         "badge": {
@@ -198,4 +233,5 @@ def _payload(model: CompiledModel, alert: Mapping[str, Any], evidence: Mapping[t
         "stage": alert["stage"],
         "evidence": evidence.get((alert["entity_type"], alert["entity_id"]), []),
         "link": link + account_path(str(alert["account_id"])),  # an id may hold / | > ..
+        "crm_url": account_page,  # the account's CRM page, beside `link` (its whynow page)
     }

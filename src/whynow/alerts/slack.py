@@ -1,7 +1,8 @@
 """Slack alerts (SPEC §7) through slack_sdk: an incoming webhook, or a bot that DMs the rep.
 
     message(payload) -> (text, blocks)   Block Kit: the narrative first, then the badge and its facts,
-                                         the top evidence, a button to the account; cut to Slack's limits
+                                         the top evidence, buttons to the account in whynow and, with
+                                         `links`, in the CRM; cut to Slack's limits
     escape(text, limit) -> str           a text from the data or the model as Slack shows it literally
     Slack(...).deliver(alert) -> Outcome
 
@@ -31,7 +32,7 @@ from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome,
 # Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,
 # a context element 2000, a URL 3000; the fallback text is kept to 3000 as well.
 SECTION_CHARS, FIELD_CHARS, URL_CHARS = 3000, 2000, 3000
-DIGEST_URL_CHARS = 1500  # a digest line's link, within its section's 3000 characters
+DIGEST_URL_CHARS = 1500  # a digest line's links, within its section's 3000 characters
 ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # Slack's control characters
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # RFC 3986's reserved characters, and % to keep what is already encoded
 METADATA_EVENT = "whynow_alert"
@@ -118,10 +119,13 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     ]
     if evidence:
         blocks.append({"type": "context", "elements": [text_object(escape(e, FIELD_CHARS)) for e in evidence]})
-    link = url(payload.get("link") or "")
-    if link and len(link) <= URL_CHARS:  # its text holds no data: nothing in a plain_text to escape
-        button = {"type": "button", "text": {"type": "plain_text", "text": "Open in whynow"}, "url": link}
-        blocks.append({"type": "actions", "elements": [button]})
+    buttons = [
+        {"type": "button", "text": {"type": "plain_text", "text": label}, "url": link}  # no data in a label
+        for label, key in (("Open in whynow", "link"), ("Open in CRM", "crm_url"))
+        if (link := url(payload.get(key) or "")) and len(link) <= URL_CHARS
+    ]
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
     text = escape(f"{badge.get('label') or badge.get('id')} — {account}: {why}", SECTION_CHARS)
     return text, blocks
 
@@ -137,8 +141,11 @@ def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, A
     for payload in payloads[:DIGEST_SHOWN]:
         badge, account = payload["badge"], payload["account"]["name"] or payload["account"]["id"]
         line = f"*{escape(badge.get('label') or badge.get('id'), 150)}* — {escape(account, 300)}: "
-        link = url(payload.get("link") or "")
-        more = f" <{escape(link)}|open>" if link and len(link) <= DIGEST_URL_CHARS else ""
+        more = ""
+        for label, key in (("open", "link"), ("CRM", "crm_url")):
+            link = escape(url(payload.get(key) or ""), SECTION_CHARS)
+            if link and len(more) + len(link) + len(label) + 4 <= DIGEST_URL_CHARS:  # the links share the room
+                more += f" <{link}|{label}>"
         line += escape(payload.get("why") or "", SECTION_CHARS - len(line) - len(more)) + more
         blocks.append({"type": "section", "text": text_object(line)})
     if count > DIGEST_SHOWN:

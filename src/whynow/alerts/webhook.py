@@ -8,7 +8,8 @@ timestamp + body, the outbox key as its `Idempotency-Key`.
 
 The JSON carries the data's values as they are (a name such as `<!channel>` stays that text): JSON
 escapes itself, and a receiver that shows a value in Slack, HTML or a CRM escapes it for that place.
-Only `link` is built here, a URL with the account id percent-encoded.
+Only the URLs are built for it: `link`, the account's whynow page, and `crm_url` (null without the model's
+`links`), its CRM page, each with the record's values percent-encoded.
 """
 
 from __future__ import annotations

@@ -271,9 +271,10 @@ class Links(Section):
 
     account: str | None = Field(
         default=None,
-        description="URL of an account's CRM page, e.g. `https://acme.my.salesforce.com/lightning/r/Account/"
+        description="URL of an account's CRM page, e.g. `https://acme.lightning.force.com/lightning/r/Account/"
         "{account_id}/view`: http(s) with a fixed host; {placeholders} name account_id, name, owner_id, tier or a "
-        "declared accounts column, each value URL-encoded. Absent or empty: no link.",
+        "declared accounts column, each value URL-encoded (a NULL value: no link). Absent or empty: no link; "
+        "`whynow import` prints these for Salesforce and HubSpot.",
     )
     contact: str | None = Field(
         default=None,
@@ -282,7 +283,8 @@ class Links(Section):
     )
     opportunity: str | None = Field(
         default=None,
-        description="URL of an opportunity's CRM page; {placeholders} name any opportunities column.",
+        description="URL of an opportunity's CRM page; {placeholders} name any opportunities column, declared "
+        "ones included.",
     )
 
 

@@ -87,10 +87,10 @@ def load_model_text(
     r"""Like `load_model`, from text already read; `file` names it in messages.
 
     `display=True` loads a model to show it (the dashboard, SPEC §8), where no secret is needed or
-    wanted, wherever the model is shown: no value under `alerts` or a secret key (`is_secret`) is read,
-    it is `***` where the environment or its default gives it one (empty stays empty); an unset variable
-    without a default is left as `${NAME}`, and a key whose `${NAME}` the schema refuses (a number)
-    takes its default.
+    wanted, wherever the model is shown: a variable under `alerts` or a secret key (`is_secret`) is never
+    read: it is `***` where the environment or its default gives it a value, empty where that is empty,
+    and `${NAME}` where it is unset; any other variable unset without a default is empty. A key whose
+    stand-in the schema refuses (a number) takes its default.
 
     >>> hook = "model: t\nalerts: {slack: {webhook_url: ${WHYNOW_DOCTEST_UNSET}}}"
     >>> load_model_text(hook, display=True).spec.alerts.slack.webhook_url
@@ -337,10 +337,13 @@ class _Reader:
         def replace(token: re.Match[str]) -> str:
             match = self.originals[int(token.group(1))]
             name, default = match.group(1), match.group(2)
-            if self.display and (is_secret(path) or (name not in os.environ and default is None)):
-                self.stand_ins.add(path)
-                given = os.environ.get(name, default)
+            given = os.environ.get(name, default)
+            if self.display and is_secret(path):
+                self.stand_ins.add(path)  # `${NAME}` unset: it was set where the model ran, so the channel was on
                 return match.group(0) if given is None else MASK if given else ""
+            if self.display and given is None:
+                self.stand_ins.add(path)
+                return ""
             if name in os.environ:
                 return os.environ[name]
             if default is not None:

@@ -156,8 +156,8 @@ def test_values_reach_the_outputs(tmp_path, source):
 def test_files_in_both_formats(tmp_path, source):
     result = whole_run(tmp_path, source, out=tmp_path / "csv", fmt="csv")
     assert sorted(p.name for p in result.files) == [
-        "account_status.csv", "changes.csv", "contact_status.csv", "evidence.csv", "opportunities.csv",
-        "reps.csv", "runs.csv", "score_breakdown.csv",
+        "account_status.csv", "call_list.csv", "changes.csv", "contact_status.csv", "evidence.csv",
+        "opportunities.csv", "reps.csv", "runs.csv", "score_breakdown.csv",
     ]  # fmt: skip
     accounts = pacsv.read_csv(tmp_path / "csv" / "account_status.csv")
     assert accounts.num_rows == 2

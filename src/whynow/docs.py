@@ -48,7 +48,8 @@ def _section(prefix: str, cls: type[BaseModel], level: int) -> Iterator[str]:
     yield "|---|---|---|---|"
     for name, info in cls.model_fields.items():
         key = info.alias or name
-        yield f"| `{key}` | {_type_name(info.annotation)} | {_default(info)} | {info.description or ''} |"
+        described = (info.description or "").replace("|", "\\|")  # a bar would end the table's cell
+        yield f"| `{key}` | {_type_name(info.annotation)} | {_default(info)} | {described} |"
         inner = _model_in(info.annotation)
         if inner is not None:
             nested.append((f"{prefix}.{key}" if prefix else key, inner))

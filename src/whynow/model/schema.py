@@ -195,8 +195,11 @@ class BadgeDefinition(Section):
     play: str = Field(description="The concrete play for the rep.")
     route_to: str = Field(default="owner_id", description="Account column holding the rep id to route to.")
     why: str = Field(
-        description=f"Narrative template with {{placeholders}}; a format spec's width and precision are at most "
-        f"{MAX_FORMAT_WIDTH}."
+        description="Narrative template: {name} prints a value ({name:,.0f} with a format spec; NULL as unknown); "
+        "{name|text} prints text where the value is NULL or empty text; [ … ] is left out when a placeholder "
+        "inside is NULL, empty text, 0 or false; {name:plural:one:many} prints one for 1 or -1, else many; "
+        "{{ }} [[ ]] print a brace or a bracket; spaces are tidied after (SPEC §4.8). A format spec's width "
+        f"and precision are at most {MAX_FORMAT_WIDTH}."
     )
 
 

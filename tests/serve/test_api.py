@@ -156,7 +156,15 @@ def test_queues_hold_each_reps_surfaced_accounts_within_capacity(server: Server,
         assert queue["used"] <= queue["capacity"]
         assert [a["queue_rank"] for a in queue["surfaced"]] == list(range(1, queue["used"] + 1))
     one = answer["queues"][0]["rep_id"]
-    assert [q["rep_id"] for q in _get(server, "/api/queues", rep=one).json()["queues"]] == [one]
+    alone = _get(server, "/api/queues", rep=one).json()
+    assert [q["rep_id"] for q in alone["queues"]] == [one]
+    # The rep picker's choices: every rep and route target of the run, whichever queue is shown.
+    names = dict(demo.sql("SELECT rep_id, name FROM reps WHERE as_of = ?", [as_of]))
+    routed = {
+        r for (r,) in demo.sql("SELECT route_to FROM account_status WHERE as_of = ? AND queue IS NOT NULL", [as_of])
+    }
+    reps = sorted((names.keys() | routed) - {None})
+    assert answer["reps"] == alone["reps"] == [{"rep_id": r, "name": names.get(r)} for r in reps]
 
 
 def test_the_model_shows_the_rules_and_the_diff_between_versions(server: Server) -> None:

@@ -1,7 +1,8 @@
 """The dashboard in real headless Chromium (Debian's `chromium`, driven by playwright through
 `executable_path`; `scripts/ensure-chromium.sh` installs it): every page opens without a console error,
 the numbers on screen equal the store's, the overview leads to an account page, the account list filters,
-and text from the data stays text. Screenshots are saved under test-artifacts/screenshots/."""
+the rep picker leads to a rep's queue, and text from the data stays text. Screenshots are saved under
+test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -166,3 +167,31 @@ def test_a_recorded_backtest_opens_from_its_list_with_its_charts_drawn(page, dem
     rows = page.locator("#figures tbody tr")
     stored = demo.sql("SELECT count(*) FROM backtest_figures WHERE backtest_id = ?", [BACKTEST_ID])[0][0]
     assert rows.count() == stored and "overall: surfaced" in rows.first.inner_text()
+
+
+def test_the_rep_picker_leads_to_a_reps_queue(page, browser, server: Server, demo: Demo) -> None:
+    (rep,) = demo.sql(
+        "SELECT route_to FROM account_status WHERE account_id = ? AND as_of = (SELECT max(as_of) FROM runs)",
+        [demo.xss_account],
+    )[0]
+    page.goto("/queues")
+    assert page.locator("section.queue").count() > 1
+    page.select_option("#rep-picker select[name=rep]", str(rep))  # a choice sends the form (static/app.js)
+    page.wait_for_url(lambda url: url.endswith(f"/queues?rep={rep}"))
+    assert [q.get_attribute("data-rep") for q in page.locator("section.queue").all()] == [rep]
+    assert page.locator("#rep-picker select[name=rep]").input_value() == rep
+    assert page.locator("#csv").get_attribute("href") == f"/queues.csv?rep={rep}"
+    page.select_option("#rep-picker select[name=rep]", "")  # all reps again
+    page.wait_for_url(lambda url: url.endswith("/queues?rep="))
+    assert page.locator("section.queue").count() > 1
+    # Without script, the form's button does the same.
+    context = browser.new_context(base_url=server.url, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto("/queues")
+        tab.select_option("#rep-picker select[name=rep]", str(rep))
+        tab.click("#rep-picker button[type=submit]")
+        tab.wait_for_url(lambda url: url.endswith(f"/queues?rep={rep}"))
+        assert [q.get_attribute("data-rep") for q in tab.locator("section.queue").all()] == [rep]
+    finally:
+        context.close()

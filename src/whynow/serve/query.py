@@ -275,7 +275,8 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
     as_of = r.as_of(f.as_of)
     capacity = r.model(as_of)[2].spec.capacity
     reps = {str(p["rep_id"]): p for p in r.query("SELECT * FROM reps WHERE as_of = ?", [as_of])}
-    targets = _targets(r, as_of, f.rep)
+    everyone = _targets(r, as_of, None)
+    targets = _targets(r, as_of, f.rep, everyone)
     shown = targets[(f.page - 1) * f.per_page : f.page * f.per_page]
     named = [t for t in shown if t is not None]
     columns = ", ".join(["route_to", "queue", *s.QueueItem.model_fields])
@@ -310,6 +311,7 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
     return s.Queues(
         as_of=as_of,
         total=len(targets),
+        reps=[s.Rep.model_validate({"rep_id": t, "name": reps.get(t, {}).get("name")}) for t in everyone if t],
         page=f.page,
         per_page=f.per_page,
         pages=_pages(len(targets), f.per_page),
@@ -317,22 +319,24 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
     )
 
 
-def _targets(r: Reader, as_of: dt.date, rep: str | None) -> list[str | None]:
+def _targets(r: Reader, as_of: dt.date, rep: str | None, everyone: list[str | None] | None = None) -> list[str | None]:
     """The queues of a run: every rep and every other route target by id, then None (the unassigned queue)
-    when it holds any; only `rep`'s when given, NotFound when the run has no such rep."""
-    reps = {str(p["rep_id"]) for p in r.query("SELECT rep_id FROM reps WHERE as_of = ?", [as_of])}
-    routed = r.query(
-        "SELECT DISTINCT route_to, route_to IS NULL AS unassigned FROM account_status "
-        "WHERE as_of = ? AND queue IS NOT NULL",
-        [as_of],
-    )
-    targets: list[str | None] = [*sorted({str(t["route_to"]) for t in routed if not t["unassigned"]} | reps)]
-    if any(t["unassigned"] for t in routed):
-        targets.append(None)
+    when it holds any; only `rep`'s when given, NotFound when the run has no such rep. `everyone`: the
+    queues of the run, when they were read already."""
+    if everyone is None:
+        reps = {str(p["rep_id"]) for p in r.query("SELECT rep_id FROM reps WHERE as_of = ?", [as_of])}
+        routed = r.query(
+            "SELECT DISTINCT route_to, route_to IS NULL AS unassigned FROM account_status "
+            "WHERE as_of = ? AND queue IS NOT NULL",
+            [as_of],
+        )
+        everyone = [*sorted({str(t["route_to"]) for t in routed if not t["unassigned"]} | reps)]
+        if any(t["unassigned"] for t in routed):
+            everyone.append(None)
     if rep is None:
-        return targets
-    if rep not in targets:
-        known = [t for t in targets if t is not None]
+        return everyone
+    if rep not in everyone:
+        known = [t for t in everyone if t is not None]
         raise NotFound(f"no rep {rep} in the run of {as_of}{did_you_mean(rep, known)}")
     return [rep]
 

@@ -226,9 +226,15 @@ class Queue(BaseModel):
     held: list[QueueItem]
 
 
+class Rep(BaseModel):
+    rep_id: str
+    name: str | None
+
+
 class Queues(BaseModel):
     as_of: dt.date
     total: int = Field(description="Queues in the run: every rep and route target, and the unassigned queue.")
+    reps: list[Rep] = Field(description="Every rep and route target of the run, by id: the choices of `rep`.")
     page: int
     per_page: int
     pages: int

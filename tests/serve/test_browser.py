@@ -1,8 +1,8 @@
 """The dashboard in real headless Chromium (Debian's `chromium`, driven by playwright through
 `executable_path`; `scripts/ensure-chromium.sh` installs it): every page opens without a console error,
 the numbers on screen equal the store's, the overview leads to an account page, the account list filters,
-the rep picker leads to a rep's queue, and text from the data stays text. Screenshots are saved under
-test-artifacts/screenshots/."""
+the rep picker leads to a rep's queue, no table is wider than its card at 1280 px, and text from the data
+stays text. Screenshots are saved under test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.serve.conftest import BACKTEST_ID, XSS, Demo, Server
+from whynow.examples import reference_model_path
+from whynow.model.load import load_model
 from whynow.pipeline.narrative import format_value
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -81,8 +83,10 @@ def test_the_overview_shows_the_stores_numbers_and_draws_its_charts(page, demo: 
         assert shown == format_value(stages.get(stage, 0), ",")
     surfaced = demo.sql("SELECT count(*) FROM account_status WHERE as_of = ? AND queue = 'surfaced'", [as_of])[0][0]
     assert f"{surfaced} surfaced" in page.locator("#surfaced-held").inner_text()
-    for chart in ("pipeline", "funnel", "over-time"):
+    for chart in ("pipeline", "open-pipeline", "funnel", "over-time"):
         page.locator(f"#chart-{chart} svg.main-svg").first.wait_for()  # plotly.js drew it
+    journey = [stage.stage for stage in load_model(reference_model_path()).spec.journey]
+    assert page.locator("#funnel tbody td:first-child").all_inner_texts() == journey  # the journey's order
 
 
 def test_from_the_overview_to_an_account_page(page, demo: Demo) -> None:
@@ -195,3 +199,42 @@ def test_the_rep_picker_leads_to_a_reps_queue(page, browser, server: Server, dem
         assert [q.get_attribute("data-rep") for q in tab.locator("section.queue").all()] == [rep]
     finally:
         context.close()
+
+
+# Each table against the room inside its card (a <section>), and each card against its own width.
+OVERFLOWS = """() => {
+  const found = [];
+  for (const table of document.querySelectorAll("main table")) {
+    const card = table.closest("section") || table.parentElement;
+    const style = getComputedStyle(card);
+    const room = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (table.scrollWidth > room + 0.5) found.push(`table#${table.id}: ${table.scrollWidth} px in ${room} px`);
+  }
+  for (const card of document.querySelectorAll("main section")) {
+    if (card.scrollWidth > card.clientWidth) found.push(`section ${card.id || card.querySelector("h2")?.textContent}`);
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) found.push("the page scrolls sideways");
+  return found;
+}"""
+
+
+def test_no_table_overflows_its_card_at_1280_px(browser, server: Server, demo: Demo) -> None:
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    try:
+        tab = context.new_page()
+        tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for name, path in (("overview", "/"), ("queues", "/queues"), ("accounts", "/accounts"),
+                           ("account", f"/accounts/{demo.xss_account}")):  # fmt: skip
+            response = tab.goto(path)
+            assert response is not None and response.status == 200, path
+            if path == "/":
+                for chart in ("pipeline", "open-pipeline", "funnel", "over-time"):
+                    tab.locator(f"#chart-{chart} svg.main-svg").first.wait_for()
+            tab.screenshot(path=str(ARTIFACTS / f"1280px-{name}.png"), full_page=True)
+            assert tab.evaluate(OVERFLOWS) == [], path
+    finally:
+        context.close()
+    assert problems == []

@@ -62,38 +62,53 @@ def with_query(request: Request, **changes: object) -> str:
 def overview_page(request: Request, q: Annotated[schemas.AsOfQuery, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:
         view = query.overview(r, q.as_of)
-    return render(request, "overview.html", view=view, charts=_overview_charts(view))
+    return render(request, "overview.html", view=view, charts=_overview_charts(view), no_stage=no_stage(view))
+
+
+def no_stage(view: schemas.Overview) -> str:
+    """What the funnel calls the accounts no journey stage held: unqualified, unless a stage is named so."""
+    return "(no stage)" if any(f.stage == "unqualified" for f in view.funnel) else "unqualified"
 
 
 ARCHETYPE_COLORS = {"customer": "#0f7b53", "competitive": "#b5461f", "change": "#6d3fc0"}  # as in app.css
 
 
 def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
-    """plotly.js figures of the overview: pipeline by badge × motion, the funnel, the runs over time."""
+    """plotly.js figures of the overview: pipeline by badge × motion in accounts and in open pipeline (SPEC §8:
+    amounts as well as counts), the funnel in the journey's order, the runs over time."""
     font = {"family": "system-ui, sans-serif", "size": 12}
     layout = {"margin": {"l": 150, "r": 20, "t": 10, "b": 40}, "font": font, "height": 300}
     badged = [c for c in view.pipeline if c.badge is not None]
     by_motion: dict[str, list[schemas.PipelineCell]] = {}
     for cell in badged:
         by_motion.setdefault(cell.motion or "", []).append(cell)
-    pipeline = {
-        "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": motion,
-                "y": [c.badge_label for c in cells],
-                "x": [c.accounts for c in cells],
-                "marker": {"color": ARCHETYPE_COLORS.get(cells[0].archetype or "", "#5d6575")},
-            }
-            for motion, cells in sorted(by_motion.items())
-        ],
-        "layout": {**layout, "barmode": "stack", "xaxis": {"title": {"text": "accounts"}}, "legend": {"y": -0.25,
-                   "orientation": "h"}, "height": 340},
-    }  # fmt: skip
+    # Labels are categories even when they look like numbers, top to bottom in the table's order.
+    badges = {"type": "category", "categoryorder": "array", "autorange": "reversed",
+              "categoryarray": list(dict.fromkeys(c.badge_label for c in badged))}  # fmt: skip
+
+    def pipeline(measure: str, title: str, shown: str, legend: bool) -> dict[str, Any]:
+        return {
+            "data": [
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "name": motion,
+                    "y": [c.badge_label for c in cells],
+                    "x": [getattr(c, measure) for c in cells],
+                    "marker": {"color": ARCHETYPE_COLORS.get(cells[0].archetype or "", "#5d6575")},
+                    "hovertemplate": f"%{{y}}: %{{x:{shown}}} {title}<extra>{motion}</extra>",
+                }
+                for motion, cells in sorted(by_motion.items())
+            ],
+            "layout": {**layout, "barmode": "stack", "yaxis": badges, "showlegend": legend,
+                       "height": 330 if legend else 260, "legend": {"y": -0.3, "orientation": "h"},
+                       "xaxis": {"title": {"text": title}, "tickformat": shown, "rangemode": "tozero"}},
+        }  # fmt: skip
+
+    stages = [no_stage(view) if f.stage is None else f.stage for f in view.funnel]
     funnel = {
-        "data": [{"type": "funnel", "y": [f.stage for f in view.funnel], "x": [f.accounts for f in view.funnel]}],
-        "layout": layout,
+        "data": [{"type": "funnel", "y": stages, "x": [f.accounts for f in view.funnel]}],
+        "layout": {**layout, "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": stages}},
     }
     dates = [str(p.as_of) for p in view.over_time]
     over_time = {
@@ -104,7 +119,12 @@ def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
         ],
         "layout": {**layout, "margin": {"l": 50, "r": 20, "t": 10, "b": 40}},
     }  # fmt: skip
-    return {"pipeline": pipeline, "funnel": funnel, "over-time": over_time}
+    return {
+        "pipeline": pipeline("accounts", "accounts", ",", legend=True),
+        "open-pipeline": pipeline("open_pipeline", "open pipeline", "~s", legend=False),
+        "funnel": funnel,
+        "over-time": over_time,
+    }
 
 
 @router.get("/queues", response_class=HTMLResponse)

@@ -210,12 +210,16 @@ def overview(r: Reader, as_of: dt.date | None = None) -> s.Overview:
         "FROM account_status WHERE as_of = ? GROUP BY badge, motion ORDER BY badge IS NULL, accounts DESC, badge",
         [as_of],
     )
-    found = {str(row["stage"]): int(str(row["n"])) for row in r.query(
+    found = {None if row["stage"] is None else str(row["stage"]): int(str(row["n"])) for row in r.query(
         "SELECT stage, count(*) AS n FROM account_status WHERE as_of = ? GROUP BY stage", [as_of]
     )}  # fmt: skip
+    # SPEC §8: in the journey's order; then stages of an older model, if any; then the accounts in no stage.
     order = [stage.stage for stage in model.spec.journey]
     funnel = [s.StageCount(stage=stage, accounts=found.get(stage, 0)) for stage in order]
-    funnel += [s.StageCount(stage=stage, accounts=n) for stage, n in sorted(found.items()) if stage not in order]
+    older = sorted(stage for stage in found if stage is not None and stage not in order)
+    funnel += [s.StageCount(stage=stage, accounts=found[stage]) for stage in older]
+    if None in found:
+        funnel.append(s.StageCount(stage=None, accounts=found[None]))
     held = r.query(
         "SELECT held_reason AS reason, count(*) AS accounts FROM account_status WHERE as_of = ? AND queue = 'held' "
         "GROUP BY held_reason ORDER BY accounts DESC, reason",

@@ -165,7 +165,10 @@ class PipelineCell(BaseModel):
 
 
 class StageCount(BaseModel):
-    stage: str
+    stage: str | None = Field(
+        description="The stage as the model writes it, in the journey's order; null: the accounts no stage held "
+        "(a journey whose last stage has a condition), last."
+    )
     accounts: int
 
 

@@ -75,3 +75,18 @@ def test_explain_names_who_to_call_and_the_contacts_own_badges(tmp_path):
     assert "Contacts' own badges:\n  Mo Diaz (C3): Hand-raiser (c-hand, change) since 2026-11-20" in text
     assert "  Ray Fox (C8): Hand-raiser (c-hand, change)" in text  # disqualified: a badge, never a call
     assert "    why: Max Roy fits" in text
+
+
+def test_explain_needs_none_of_the_models_alert_secrets(tmp_path, monkeypatch):
+    model = tmp_path / "model.yaml"
+    model.write_text(
+        (FIXTURE / "model.yaml").read_text() + "alerts:\n  webhook: {url: '${WHYNOW_TEST_HOOK}', on: [surfaced]}\n"
+    )
+    monkeypatch.setenv("WHYNOW_TEST_HOOK", "http://127.0.0.1:9/hook")
+    store = tmp_path / "s.duckdb"
+    args = ["run", "--model", str(model), "--data", str(FIXTURE), "--as-of", "2026-11-20", "--no-send"]
+    assert runner.invoke(app, [*args, "--store", str(store)]).exit_code == 0
+    monkeypatch.delenv("WHYNOW_TEST_HOOK")
+    result = runner.invoke(app, ["explain", "A1", "--store", str(store)])
+    assert result.exit_code == 0, result.stderr
+    assert "Badge: Buying group forming" in result.stdout

@@ -35,7 +35,8 @@ def explain_account(store: Store, account_id: str, as_of: dt.date | None = None)
     account = accounts[0]
     run = store.rows("runs", as_of)[0]
     text = store.model_text(str(run["model_hash"]))
-    model = load_model_text(text or "", f"the model of {as_of} ({run['model']})")
+    # Explaining needs no alert secret: the model is loaded to be shown, its secrets unread (SPEC §8).
+    model = load_model_text(text or "", f"the model of {as_of} ({run['model']})", display=True)
     contacts = sorted(store.rows("contact_status", as_of, account_id=account_id), key=lambda r: str(r["contact_id"]))
     breakdown = store.breakdown(as_of, account_id)
     lines = [

@@ -503,3 +503,90 @@ def test_without_links_the_crm_url_is_null(filled: Path) -> None:
     payloads = [json.loads(str(a["payload"])) for a in Store(filled).alerts()]
     assert payloads and all(p["crm_url"] is None for p in payloads)
     assert all(p["account"]["crm_url"] is None and p["entity"]["crm_url"] is None for p in payloads)
+
+
+# SPEC §4.11, §7: who to call, in every account's alert. The small company of tests/pipeline/test_calls.py:
+# Acme (A1) has eight people to call, Beta (A2) a badge and no one.
+CALLS_AS_OF = dt.date(2026, 11, 20)
+ACME_CALLS = [
+    (1, "C1", "Kim Ng", "badge"),
+    (2, "C3", "Mo Diaz", "badge"),
+    (3, "C10", "Sam Ito", "badge"),
+    (4, "C2", "Lou Park", "badge"),
+    (5, "C4", "Max Roy", "badge"),
+    (6, "C6", "Oz Hart", "engaged"),
+    (7, "C5", "Nia Cole", "engaged"),
+    (8, "C7", "Pia Lund", "engaged"),
+]
+CALL_FIELDS = {
+    "rank", "contact_id", "name", "title", "committee_role", "email", "reason", "badge", "badge_label", "why",
+    "recent_activities", "days_since_last_activity", "crm_url",
+}  # fmt: skip
+
+
+def calls_company(folder: Path) -> Path:
+    """The call list's company (tests/pipeline/test_calls.py) as CSV files."""
+    from tests.pipeline.test_calls import ACCOUNTS, ACTIVITIES, CONTACTS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("accounts", ACCOUNTS), ("contacts", CONTACTS), ("activities", ACTIVITIES)):
+        (folder / f"{name}.csv").write_text(text.lstrip("\n"), encoding="utf-8")
+    return folder
+
+
+def calls_model(size: int, alerts: str) -> CompiledModel:
+    """The call list's model with `capacity.call_list: size` and the given `alerts:` section."""
+    from tests.pipeline.test_calls import MODEL
+
+    return load_model_text("model: calls\n" + MODEL.replace("SIZE", str(size)) + alerts, "model.yaml")
+
+
+def sent_calls(folder: Path, model: CompiledModel, one_by_one: bool = True) -> Store:
+    """A store after the call list company's first run, its alerts sent (one by one, or as digests)."""
+    store = Store(folder / "store.duckdb")
+    run(model, str(calls_company(folder / "company")), CALLS_AS_OF, store=store.location)
+    if one_by_one:
+        _one_by_one(store)
+    assert send(store, model)["sent"] == len(store.alerts())
+    return store
+
+
+@pytest.mark.parametrize(("size", "links"), [(10, False), (3, True), (0, False)], ids=["ten", "links", "off"])
+def test_the_webhook_json_carries_the_accounts_call_list_as_an_array(
+    tmp_path: Path, http: Receiver, size: int, links: bool
+) -> None:
+    alerts = f"alerts:\n  webhook:\n    url: '{http.url}'\n    on: [surfaced, badge_assigned]\n"
+    model = calls_model(size, alerts + (CRM_LINKS if links else ""))
+    sent_calls(tmp_path, model)
+    received = {(a["entity"]["id"], a["change"]): a for a in (r.json()["alert"] for r in http.received)}  # type: ignore[index]
+    acme, beta = received[("A1", "surfaced")], received[("A2", "surfaced")]
+    assert acme["version"] == 1 and beta["call_list"] == []  # a badge, no one engaged: an empty array
+    assert [(c["rank"], c["contact_id"], c["name"], c["reason"]) for c in acme["call_list"]] == ACME_CALLS[:size]
+    if size == 0:
+        assert all(alert["call_list"] == [] for alert in received.values())
+        return
+    kim = acme["call_list"][0]
+    assert set(kim) == CALL_FIELDS
+    assert kim == {
+        "rank": 1, "contact_id": "C1", "name": "Kim Ng", "title": "Buyer", "committee_role": "other",
+        "email": "kim@acme.example", "reason": "badge", "badge": "c-comp", "badge_label": "Comparing",
+        "why": "Kim Ng is comparing", "recent_activities": 2, "days_since_last_activity": 4,
+        "crm_url": crm_page("contact", "C1") if links else None,
+    }  # fmt: skip
+    if size > 5:  # the first engaged person: no badge, no narrative, their recent activity
+        oz = acme["call_list"][5]
+        assert (oz["badge"], oz["why"], oz["recent_activities"], oz["days_since_last_activity"]) == (None, None, 2, 1)
+    person = received[("C1", "badge_assigned")]  # a contact's alert: the person's narrative, then the account's
+    assert (person["why"], person["account"]["why"]) == ("Kim Ng is comparing", "Acme is active")
+    assert person["call_list"] == acme["call_list"]  # the account's call list
+
+
+def test_a_digest_carries_each_alerts_call_list(tmp_path: Path, http: Receiver) -> None:
+    model = calls_model(10, f"alerts:\n  webhook:\n    url: '{http.url}'\n    on: [surfaced]\n")
+    sent_calls(tmp_path, model, one_by_one=False)
+    (request,) = http.received  # the first run: one digest for the one rep
+    body = request.json()
+    assert isinstance(body, dict) and body["digest"] is True
+    lists = {a["account"]["id"]: [(c["rank"], c["contact_id"], c["name"], c["reason"]) for c in a["call_list"]]
+             for a in body["alerts"]}  # fmt: skip
+    assert lists == {"A1": ACME_CALLS, "A2": []}

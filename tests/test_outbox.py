@@ -96,6 +96,12 @@ def test_the_outbox_holds_the_message_but_never_the_secret(
         assert payload["rep_id"] == account["route_to"] == alert["rep_id"]
         assert payload["link"] == f"http://127.0.0.1:8000/accounts/{account['account_id']}"
         assert len(payload["evidence"]) <= 3
+        listed = store.call_lists(WEEKS[0], [account["account_id"]]).get(account["account_id"], [])
+        expected = [
+            {k: v for k, v in c.items() if k not in ("as_of", "account_id")} | {"crm_url": None} for c in listed
+        ]
+        assert payload["call_list"] == expected  # SPEC §4.11: the account's call list, in rank order
+    assert any(json.loads(a["payload"])["call_list"] for a in alerts)
 
 
 def test_no_channel_configured_writes_no_alert(company: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,6 +11,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pyarrow.compute as pc
@@ -18,9 +19,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.receiver import Receiver, Reply, SlackWorkspace, receiver
-from tests.test_delivery import CRM_LINKS, _one_by_one, crm_page, foreign_company, slashed_company
+from tests.test_delivery import (
+    CRM_LINKS,
+    _one_by_one,
+    calls_model,
+    crm_page,
+    foreign_company,
+    sent_calls,
+    slashed_company,
+)
 from whynow.alerts.deliver import INTERRUPTED, send
-from whynow.alerts.slack import SECTION_CHARS, Slack, message
+from whynow.alerts.slack import SECTION_CHARS, Slack, digest, message
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.check import CompiledModel
@@ -177,6 +186,25 @@ def test_long_texts_are_cut_to_slacks_limits_never_rejected() -> None:
     assert len(blocks[3]["elements"][0]["text"]["text"]) <= 75
 
 
+def test_a_long_call_list_is_cut_to_a_section_and_its_people_each_to_a_share() -> None:
+    person = {"name": "N" * 900, "title": "T" * 900, "committee_role": "r" * 900, "reason": "badge",
+              "badge_label": "L" * 900, "why": "w" * 5000, "crm_url": "https://crm.example/" + "p" * 3000}  # fmt: skip
+    calls = [{**person, "rank": rank, "contact_id": f"C{rank}"} for rank in range(1, 101)]  # capacity.call_list: 100
+    payload = {"why": "x", "badge": {"id": "b"}, "account": {"id": "A1", "name": "n"}, "call_list": calls}
+    text, blocks = message(payload)
+    (who,) = [b["text"]["text"] for b in blocks if b.get("text") and b["text"]["text"].startswith("*Who to call*")]
+    lines = who.splitlines()
+    assert len(who) <= SECTION_CHARS and len(lines) == 1 + 10 + 1  # the first ten, then how many more
+    assert lines[-1] == "and 90 more: open the account in whynow"
+    assert all(line.startswith(f"{rank}. *N") and "…" in line for rank, line in enumerate(lines[1:-1], 1))  # no link:
+    # a CRM page longer than its share of the line is left out, never cut
+    assert len(text) <= SECTION_CHARS and "call NNN" in text
+    _, digest_blocks = digest([payload] * 3)
+    assert all(len(b["text"]["text"]) <= SECTION_CHARS for b in digest_blocks[1:])
+    shown = [b["text"]["text"] for b in digest_blocks[1:]]
+    assert all("\nCall first: *<https://crm.example/" not in t and t.endswith("… (and 99 more)") for t in shown)
+
+
 def test_a_digest_is_one_message_per_rep_with_every_account(store: Store, slack: Receiver) -> None:
     db = store.connect()
     try:  # as the first run of a history writes them
@@ -264,7 +292,11 @@ def test_a_bot_alert_tried_before_but_never_posted_is_posted_once(
 # What a CRM export can hold: names that ping the channel or plant a link, ids that climb out of a URL path.
 HOSTILE = {
     "accounts": [("name", "<!channel> ", " & Co <https://evil.example|Open in Salesforce>")],
-    "contacts": [("first_name", "<!here> ", "")],
+    "contacts": [
+        ("first_name", "<!here> ", ""),
+        ("last_name", "", " <!channel>"),
+        ("title", "<https://evil.example|", ">"),
+    ],
     "activities": [("activity_id", "<!here>", "")],
 }
 HOSTILE_ID = ("../../", "|open>")  # around every account_id: A0002 becomes ../../A0002|open>
@@ -320,6 +352,8 @@ def test_hostile_names_reach_slack_as_text_and_ids_as_encoded_urls(
         assert "<https://evil.example" not in text  # no planted link
         assert "&" not in re.sub(r"&(amp|lt|gt);", "", text)  # each & escaped, no entity cut
     assert any("&lt;!channel&gt; " in text for text in shown)  # the name is there, as text
+    calls = [text for text in shown if "*Who to call*" in text or "\nCall first: " in text]
+    assert calls and all("&lt;!here&gt; " in text and " &lt;!channel&gt;*" in text for text in calls)  # people too
     urls = [f"http://127.0.0.1:8000/accounts/{quote(str(a['entity_id']), safe='')}" for a in alerts]
     assert all("%2F" in url and "%7C" in url and "%3E" in url for url in urls)
     if one_by_one:
@@ -330,6 +364,7 @@ def test_hostile_names_reach_slack_as_text_and_ids_as_encoded_urls(
     for alert in alerts:  # the webhook channel's JSON (the payload) keeps the raw values
         payload = json.loads(str(alert["payload"]))
         assert payload["account"]["id"].startswith("../../") and payload["account"]["name"].startswith("<!channel> ")
+        assert all(c["name"].startswith("<!here> ") and c["name"].endswith(" <!channel>") for c in payload["call_list"])
 
 
 def test_a_cut_never_splits_an_escaped_character() -> None:
@@ -337,11 +372,12 @@ def test_a_cut_never_splits_an_escaped_character() -> None:
         "why": "&" * 5000,
         "badge": {"id": "b", "label": "<" * 3000, "play": ">" * 3000},
         "account": {"id": "A1", "name": "&" * 500},
+        "call_list": [{"rank": 1, "name": "&" * 3000, "title": ">" * 3000, "reason": "badge", "why": "<" * 5000}],
         "evidence": [],
         "link": None,
     }
     text, blocks = message(payload)
-    cut = [text, blocks[0]["text"]["text"], *(f["text"] for f in blocks[1]["fields"])]
+    cut = [text, blocks[0]["text"]["text"], *(f["text"] for f in blocks[1]["fields"]), blocks[2]["text"]["text"]]
     assert len(text) <= SECTION_CHARS and len(blocks[0]["text"]["text"]) <= SECTION_CHARS
     for shown in cut:
         assert shown.endswith("…") and "&" not in re.sub(r"&(amp|lt|gt);", "", shown), shown[-8:]
@@ -424,7 +460,69 @@ def test_with_links_the_message_opens_the_account_in_the_crm_too(
             assert whynow["text"]["text"] == "Open in whynow" and crm["text"]["text"] == "Open in CRM"
             shown.add(crm["url"])
         assert shown == pages
+        people = [c for a in alerts for c in json.loads(str(a["payload"]))["call_list"]]
+        texts = " ".join(t for message in posted for t in _strings(message))
+        assert people and all(f"{c['rank']}. *<{crm_page('contact', c['contact_id'])}|" in texts for c in people)
     else:
         text = " ".join(t for message in posted for t in _strings(message))
         assert all(f"<{page}|CRM>" in text for page in pages)
         assert "&" not in re.sub(r"&(amp|lt|gt);", "", text)
+
+
+# SPEC §4.11, §7: who to call, after the facts. The small company of tests/pipeline/test_calls.py (see
+# tests/test_delivery.py ACME_CALLS): Acme's alert lists eight people, Beta's none.
+ACME_LINES = [
+    "*Who to call*",
+    "1. *Kim Ng* (Buyer) — Comparing: Kim Ng is comparing",
+    "2. *Mo Diaz* (Director) — Hand-raiser: Mo Diaz asked for a demo",
+    "3. *Sam Ito* (Analyst) — Hand-raiser: Sam Ito asked for a demo",
+    "4. *Lou Park* (Ops) — Hand-raiser: Lou Park asked for a demo",
+    "5. *Max Roy* (VP Sales, decision_maker) — Buyer: Max Roy fits",
+    "6. *Oz Hart* — engaged: 2 recent activities, last active yesterday",
+    "7. *Nia Cole* — engaged: 1 recent activity, last active 19 days ago",
+    "8. *Pia Lund* — engaged: 1 recent activity, last active 3 days ago",
+]
+
+
+def _calls_posted(tmp_path: Path, slack: Receiver, size: int, one_by_one: bool = True) -> list[dict[str, Any]]:
+    alerts = f"alerts:\n  slack:\n    webhook_url: '{slack.url}'\n    on: [surfaced, badge_assigned]\n"
+    sent_calls(tmp_path, calls_model(size, alerts), one_by_one)
+    return [r.json() for r in slack.received]  # type: ignore[misc]
+
+
+def _posted(messages: list[dict[str, Any]], start: str) -> dict[str, Any]:
+    return next(m for m in messages if str(m["text"]).startswith(start))
+
+
+def test_the_message_says_who_to_call_after_the_facts(tmp_path: Path, slack: Receiver) -> None:
+    posted = _calls_posted(tmp_path, slack, 10)
+    acme = _posted(posted, "Active — Acme: Acme is active")
+    narrative, facts, who = acme["blocks"][:3]
+    assert narrative["text"]["text"] == "Acme is active" and "fields" in facts
+    assert who["type"] == "section" and who["text"]["text"].splitlines() == ACME_LINES
+    assert acme["text"] == "Active — Acme: Acme is active · call Kim Ng (Buyer) first"  # the fallback
+    beta = _posted(posted, "Active — Beta: Beta is active")  # an empty list: no section
+    assert not any("Who to call" in text for text in _strings(beta)) and "call" not in beta["text"]
+
+
+def test_a_contacts_alert_leads_with_the_persons_own_narrative(tmp_path: Path, slack: Receiver) -> None:
+    kim = _posted(_calls_posted(tmp_path, slack, 10), "Comparing — Acme")
+    narrative, account, facts, who = kim["blocks"][:4]
+    assert narrative["text"]["text"] == "Kim Ng is comparing"  # the person's own, first
+    assert [e["text"] for e in account["elements"]] == ["*Acme*: Acme is active"]  # then the account's
+    assert {"*Badge*\nComparing", "*Contact*\nKim Ng", "*Account*\nAcme"} <= {f["text"] for f in facts["fields"]}
+    assert who["text"]["text"].splitlines() == ACME_LINES
+
+
+def test_with_call_list_0_the_message_has_no_who_to_call(tmp_path: Path, slack: Receiver) -> None:
+    posted = _calls_posted(tmp_path, slack, 0)
+    assert posted and not any("Who to call" in text for message in posted for text in _strings(message))
+    assert not any(" · call " in str(message["text"]) for message in posted)
+
+
+def test_a_digest_shows_the_first_person_to_call_under_each_account(tmp_path: Path, slack: Receiver) -> None:
+    (posted,) = _calls_posted(tmp_path, slack, 10, one_by_one=False)  # the first run: one digest for the one rep
+    lines = {b["text"]["text"].split(":")[0]: b["text"]["text"] for b in posted["blocks"][1:]}
+    acme = lines["*Active* — Acme"]
+    assert acme.endswith("\nCall first: *Kim Ng* (Buyer) — Comparing: Kim Ng is comparing (and 7 more)")
+    assert "Call first" not in lines["*Active* — Beta"]

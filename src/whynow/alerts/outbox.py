@@ -5,7 +5,8 @@
 An alert's key is (channel, entity, change kind, badge, badge_since): one alert per change of a badge
 episode, so a re-run of an as-of date, which logs the same changes again, adds no alert (the store
 inserts only keys it does not hold). The alert carries its message's content as versioned JSON
-(`payload`), never a secret: the channels' URLs and tokens stay in the model's environment.
+(`payload`: the narrative, the badge and its facts, the account's call list, the top evidence, links), never
+a secret: the channels' URLs and tokens stay in the model's environment.
 
 Channels are on when configured (`Alerts.turned_on`).
 Delivery (`whynow alerts send`) reads pending alerts from the store.
@@ -21,6 +22,7 @@ from typing import Any, Literal, get_args
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whynow.links import Level, crm_url, link_columns
 from whynow.model.check import CompiledModel
@@ -55,16 +57,17 @@ SCHEMA = pa.schema(
 )
 
 # One row per logged change that may alert, with what its message says. Accounts: the account's own
-# status. Contacts: the contact's status, and its account's owner as the recipient.
+# status. Contacts: the contact's status, its account's narrative as context, and its account's owner as
+# the recipient.
 _ALERTS_SQL = """
 WITH entities AS (
     SELECT 'account' AS entity_type, account_id AS entity_id, account_id, name AS entity_name, name AS account_name,
-           badge, archetype, badge_label, motion, play, why, badge_since, badge_expires_on,
+           badge, archetype, badge_label, motion, play, why, why AS account_why, badge_since, badge_expires_on,
            fit_grade, stage, coalesce(route_to, owner_id) AS rep_id
     FROM account_status
     UNION ALL
     SELECT 'contact', c.contact_id, c.account_id, c.name, a.name,
-           c.badge, c.archetype, NULL, NULL, NULL, c.why, c.badge_since, c.badge_expires_on,
+           c.badge, c.archetype, NULL, NULL, NULL, c.why, a.why, c.badge_since, c.badge_expires_on,
            c.fit_grade, a.stage, a.owner_id
     FROM contact_status c LEFT JOIN account_status a ON a.account_id = c.account_id
 )
@@ -98,7 +101,9 @@ def outbox(
         found = con.execute(_ALERTS_SQL).to_arrow_table().to_pylist()
         evidence = _evidence(con)
         accounts = {str(a["account_id"]) for a in found if a["account_id"] is not None}
+        calls = _call_lists(outputs, accounts)
         contacts = {str(a["entity_id"]) for a in found if a["entity_type"] == "contact"}
+        contacts |= {str(c["contact_id"]) for people in calls.values() for c in people}
         pages = {
             "account": _crm_urls(con, model, "account", accounts),
             "contact": _crm_urls(con, model, "contact", contacts),
@@ -125,7 +130,7 @@ def outbox(
                     "status": "pending",
                     "attempts": 0,
                     "digest": digest if channel in digests else None,
-                    "payload": json.dumps(_payload(model, alert, evidence, pages), default=str, sort_keys=True),
+                    "payload": json.dumps(_payload(model, alert, evidence, calls, pages), default=str, sort_keys=True),
                 }
             )
     return pa.Table.from_pylist(rows, schema=SCHEMA)
@@ -179,6 +184,20 @@ def _evidence(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[dict
     return found
 
 
+def _call_lists(outputs: Mapping[str, pa.Table], accounts: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """The call list (SPEC §4.11) of each alerting account, in rank order: the run's `call_list` rows, less
+    their as_of and account_id (the alert says both); none for an account without one (`call_list: 0`)."""
+    table = outputs.get("call_list")
+    if table is None or not accounts or not table.num_rows:
+        return {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in table.filter(pc.is_in(table["account_id"], pa.array(sorted(accounts)))).to_pylist():
+        found.setdefault(str(row.pop("account_id")), []).append({k: v for k, v in row.items() if k != "as_of"})
+    for people in found.values():
+        people.sort(key=lambda c: int(c["rank"]))
+    return found
+
+
 def _crm_urls(
     con: duckdb.DuckDBPyConnection, model: CompiledModel, level: Level, ids: set[str]
 ) -> dict[str, str | None]:
@@ -198,10 +217,13 @@ def _payload(
     model: CompiledModel,
     alert: Mapping[str, Any],
     evidence: Mapping[tuple[str, str], Any],
+    calls: Mapping[str, list[dict[str, Any]]],
     pages: Mapping[str, Mapping[str, str | None]],
 ) -> dict[str, Any]:
-    """The alert's content, as the webhook sends it and Slack's message shows it (version 1). `crm_url`s are
-    the CRM pages of the account and of the entity (SPEC §5), null without `links`."""
+    """The alert's content, as the webhook sends it and Slack's message shows it (version 1: fields are only
+    ever added). `crm_url`s are the CRM pages of the account, the entity and each person to call (SPEC §5),
+    null without `links`. `call_list` is the account's who to call (SPEC §4.11), the run's rows as they are;
+    `account.why` the account's own narrative, the context of a contact's alert."""
     link = model.spec.alerts.link.rstrip("/")
     account_page = pages["account"].get(str(alert["account_id"]))
     entity_page = pages[alert["entity_type"]].get(str(alert["entity_id"]))
@@ -217,7 +239,12 @@ def _payload(
             "name": alert["entity_name"],
             "crm_url": entity_page,
         },
-        "account": {"id": alert["account_id"], "name": alert["account_name"], "crm_url": account_page},
+        "account": {
+            "id": alert["account_id"],
+            "name": alert["account_name"],
+            "crm_url": account_page,
+            "why": alert["account_why"],
+        },
         "rep_id": alert["rep_id"],
         "why": alert["why"],
         "badge": {
@@ -231,6 +258,10 @@ def _payload(
         },
         "fit_grade": alert["fit_grade"],
         "stage": alert["stage"],
+        "call_list": [
+            {**person, "crm_url": pages["contact"].get(str(person["contact_id"]))}
+            for person in calls.get(str(alert["account_id"]), [])
+        ],
         "evidence": evidence.get((alert["entity_type"], alert["entity_id"]), []),
         "link": link + account_path(str(alert["account_id"])),  # an id may hold / | > ..
         "crm_url": account_page,  # the account's CRM page, beside `link` (its whynow page)

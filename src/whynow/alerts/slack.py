@@ -1,8 +1,8 @@
 """Slack alerts (SPEC §7) through slack_sdk: an incoming webhook, or a bot that DMs the rep.
 
     message(payload) -> (text, blocks)   Block Kit: the narrative first, then the badge and its facts,
-                                         the top evidence, buttons to the account in whynow and, with
-                                         `links`, in the CRM; cut to Slack's limits
+                                         who to call, the top evidence, buttons to the account in whynow
+                                         and, with `links`, in the CRM; cut to Slack's limits
     escape(text, limit) -> str           a text from the data or the model as Slack shows it literally
     Slack(...).deliver(alert) -> Outcome
 
@@ -33,6 +33,9 @@ from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome,
 # a context element 2000, a URL 3000; the fallback text is kept to 3000 as well.
 SECTION_CHARS, FIELD_CHARS, URL_CHARS = 3000, 2000, 3000
 DIGEST_URL_CHARS = 1500  # a digest line's links, within its section's 3000 characters
+DIGEST_CALL_CHARS = 600  # a digest line's first person to call, within the same 3000
+CALL_CHARS = 400  # the first person to call, in the fallback text
+CALLS_SHOWN = 10  # people of a call list in one message (capacity.call_list may be 100): a line each
 ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # Slack's control characters
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # RFC 3986's reserved characters, and % to keep what is already encoded
 METADATA_EVENT = "whynow_alert"
@@ -91,12 +94,15 @@ def text_object(text: str) -> dict[str, Any]:
 
 def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """The alert as Slack shows it: a fallback text and Block Kit blocks, every text from the data or
-    the model escaped."""
+    the model escaped. A contact's alert leads with the person's own narrative, then its account's."""
     badge = payload["badge"]
     account = payload["account"]["name"] or payload["account"]["id"]
+    entity = payload.get("entity") or {}
+    contact = (entity.get("name") or entity.get("id")) if entity.get("type") == "contact" else None
     why = payload.get("why") or badge.get("label") or ""
     facts = {
         "Badge": badge.get("label"),
+        "Contact": contact,
         "Account": account,
         "Motion": badge.get("motion"),
         "Play": badge.get("play"),
@@ -109,10 +115,15 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         for name, value in facts.items()
         if value
     ]
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": text_object(escape(why, SECTION_CHARS))},
-        {"type": "section", "fields": fields[:10]},  # Slack takes at most 10 fields
-    ]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": text_object(escape(why, SECTION_CHARS))}]
+    context = payload["account"].get("why")
+    if contact is not None and context:  # the account's story, after the person's own
+        shown = f"*{escape(account, 300)}*: "
+        blocks.append({"type": "context", "elements": [text_object(shown + escape(context, FIELD_CHARS - len(shown)))]})
+    blocks.append({"type": "section", "fields": fields[:10]})  # Slack takes at most 10 fields
+    calls = payload.get("call_list") or []
+    if calls:
+        blocks.append({"type": "section", "text": text_object(who_to_call(calls))})
     evidence = [
         f"{row.get('signal')}: {row.get('source_table')} {row.get('source_id')} ({row.get('occurred_at') or 'now'})"
         for row in payload.get("evidence", [])[:3]
@@ -126,15 +137,74 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     ]
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
-    text = escape(f"{badge.get('label') or badge.get('id')} — {account}: {why}", SECTION_CHARS)
+    call = escape(f" · call {_person(calls[0])} first", CALL_CHARS) if calls else ""
+    text = escape(f"{badge.get('label') or badge.get('id')} — {account}: {why}", SECTION_CHARS - len(call)) + call
     return text, blocks
+
+
+def reason(person: Mapping[str, Any]) -> str:
+    """Why to call a person (SPEC §4.11): their own badge and narrative, else how they engaged lately.
+
+    >>> reason({"reason": "badge", "badge_label": "Comparing", "why": "Kim Ng is comparing"})
+    'Comparing: Kim Ng is comparing'
+    >>> reason({"reason": "engaged", "recent_activities": 3, "days_since_last_activity": 1})
+    'engaged: 3 recent activities, last active yesterday'
+    """
+    if person.get("reason") == "badge":
+        label, why = person.get("badge_label") or person.get("badge") or "", person.get("why")
+        return f"{label}: {why}" if why else str(label)
+    count, days = person.get("recent_activities") or 0, person.get("days_since_last_activity")
+    text = f"engaged: {count} recent {'activity' if count == 1 else 'activities'}"
+    if days is not None:
+        text += ", last active " + {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+    return text
+
+
+def who_to_call(calls: Sequence[Mapping[str, Any]]) -> str:
+    """The account's call list as a section's mrkdwn: a line per person (name, title, role, their own reason),
+    the first CALLS_SHOWN of them, each line cut to its share of the section's 3000 characters."""
+    shown = calls[:CALLS_SHOWN]
+    head = "*Who to call*"
+    more = f"\nand {len(calls) - len(shown)} more: open the account in whynow" if len(calls) > len(shown) else ""
+    each = (SECTION_CHARS - len(head) - len(more)) // len(shown) - 1  # a line and its newline
+    lines = []
+    for place, person in enumerate(shown, 1):
+        number = f"{person.get('rank') or place}. "
+        lines.append(number + person_line(person, each - len(number)))
+    return "\n".join([head, *lines]) + more
+
+
+def person_line(person: Mapping[str, Any], limit: int) -> str:
+    """One person to call as mrkdwn within `limit` characters: the name in bold (a link to their CRM page
+    with `links`), title and role, then their own reason; every text escaped, each part within a share."""
+    part = max(limit // 5, 2)
+    name = escape(person.get("name") or person.get("contact_id") or "", part)
+    page = escape(url(person.get("crm_url") or ""), SECTION_CHARS)
+    head = f"*<{page}|{name}>*" if page and len(page) <= part else f"*{name}*"
+    who = [escape(value, part) for value in (person.get("title"), _role(person)) if value]
+    if who:
+        head += f" ({', '.join(who)})"
+    return head + " — " + escape(reason(person), limit - len(head) - 3)
+
+
+def _role(person: Mapping[str, Any]) -> str | None:
+    """The person's buying committee role; `other` is no role (SPEC §4.4) and is not shown."""
+    role = person.get("committee_role")
+    return None if role in (None, "", "other") else str(role)
+
+
+def _person(person: Mapping[str, Any]) -> str:
+    """A person as plain text: the name, then title and role."""
+    who = ", ".join(str(v) for v in (person.get("title"), _role(person)) if v)
+    return f"{person.get('name') or person.get('contact_id')}" + (f" ({who})" if who else "")
 
 
 DIGEST_SHOWN = 20  # accounts in one digest message; Slack takes at most 50 blocks
 
 
 def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """A rep's alerts of a run as one message: a line per account (badge, account, narrative, link)."""
+    """A rep's alerts of a run as one message: a line per account (badge, account, narrative, links) and,
+    under it, the first person of its call list."""
     count = len(payloads)
     head = f"{count} why-now alert{'s' if count != 1 else ''} for you"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": cut(head, 150)}}]
@@ -146,7 +216,12 @@ def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, A
             link = escape(url(payload.get(key) or ""), SECTION_CHARS)
             if link and len(more) + len(link) + len(label) + 4 <= DIGEST_URL_CHARS:  # the links share the room
                 more += f" <{link}|{label}>"
-        line += escape(payload.get("why") or "", SECTION_CHARS - len(line) - len(more)) + more
+        calls = payload.get("call_list") or []
+        call = ""
+        if calls:
+            others = f" (and {len(calls) - 1} more)" if len(calls) > 1 else ""
+            call = "\nCall first: " + person_line(calls[0], DIGEST_CALL_CHARS) + others
+        line += escape(payload.get("why") or "", SECTION_CHARS - len(line) - len(more) - len(call)) + more + call
         blocks.append({"type": "section", "text": text_object(line)})
     if count > DIGEST_SHOWN:
         more = f"and {count - DIGEST_SHOWN} more: `whynow queue` or the dashboard"

@@ -23,9 +23,11 @@ import sqlglot
 
 from whynow.errors import DataError, WhynowError, did_you_mean
 from whynow.explain import mqa_criterion, stage_steps, why_it_won
+from whynow.links import crm_url, link_columns
 from whynow.model.check import CompiledModel
 from whynow.model.describe import describe_model
 from whynow.model.load import load_model_text, mask_secrets
+from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
 from whynow.store import Row, Store, _Database
 
@@ -277,13 +279,16 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
     page of targets at a time: every rep of the run and every other route target by id, then the unassigned
     queue when it holds any."""
     as_of = r.as_of(f.as_of)
-    capacity = r.model(as_of)[2].spec.capacity
+    compiled = r.model(as_of)[2]
+    capacity = compiled.spec.capacity
     reps = {str(p["rep_id"]): p for p in r.query("SELECT * FROM reps WHERE as_of = ?", [as_of])}
     everyone = _targets(r, as_of, None)
     targets = _targets(r, as_of, f.rep, everyone)
     shown = targets[(f.page - 1) * f.per_page : f.page * f.per_page]
     named = [t for t in shown if t is not None]
-    columns = ", ".join(["route_to", "queue", *s.QueueItem.model_fields])
+    columns = ", ".join(
+        f'"{c}"' for c in dict.fromkeys(["route_to", "queue", *s.QUEUE_COLUMNS, *link_columns(compiled, "account")])
+    )
     conditions = [f"route_to IN ({', '.join('?' * len(named))})"] if named else []
     if None in shown:
         conditions.append("route_to IS NULL")
@@ -293,6 +298,15 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
         "ORDER BY queue_rank NULLS LAST, account_id",
         [as_of, *named],
     )
+    calls = who_to_call.call_lists(r, compiled, as_of, [str(row["account_id"]) for row in rows])
+
+    def item(row: Row) -> s.QueueItem:
+        return s.QueueItem(
+            **{k: row[k] for k in s.QUEUE_COLUMNS},
+            crm_url=crm_url(compiled, "account", row),
+            call_list=calls.get(str(row["account_id"]), []),
+        )
+
     queues = []
     for target in shown:
         mine = [row for row in rows if row["route_to"] == target]
@@ -300,7 +314,7 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
         total = info.get("capacity")
         if total is None:
             total = capacity.unassigned if target is None else capacity.default_per_rep
-        surfaced = [s.QueueItem.model_validate(row) for row in mine if row["queue"] == "surfaced"]
+        surfaced = [item(row) for row in mine if row["queue"] == "surfaced"]
         queues.append(
             s.Queue(
                 rep_id=target,
@@ -309,7 +323,7 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
                 capacity=int(total),
                 used=len(surfaced),
                 surfaced=surfaced,
-                held=[s.QueueItem.model_validate(row) for row in mine if row["queue"] == "held"],
+                held=[item(row) for row in mine if row["queue"] == "held"],
             )
         )
     return s.Queues(
@@ -552,6 +566,9 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
         as_of=as_of,
         model=name,
         account=s.AccountRow.model_validate(row),
+        crm_url=crm_url(compiled, "account", row),
+        call_list=who_to_call.call_lists(r, compiled, as_of, [account_id]).get(account_id, []),
+        contact_badges=who_to_call.contact_badges(r, compiled, as_of, account_id),
         columns=row,
         why_it_won=why_it_won(compiled, str(row["badge"]), candidates) if row["badge"] is not None else None,
         candidates=candidates,

@@ -205,6 +205,48 @@ class Overview(BaseModel):
     teams: list[TeamPipeline]
 
 
+class CallEntry(BaseModel):
+    """One person to call about a badged account (SPEC §4.11): the store's `call_list` row, less the as_of
+    and account_id its account says."""
+
+    rank: int = Field(description="Place on the account's call list, from 1.")
+    contact_id: str
+    name: str | None
+    title: str | None
+    committee_role: str | None
+    email: str | None
+    reason: Literal["badge", "engaged"] = Field(
+        description="`badge`: the person has a contact badge of their own (badge, badge_label, why); `engaged`: "
+        "an engaged contact without one (recent_activities, days_since_last_activity)."
+    )
+    badge: str | None = Field(description="The person's own contact badge, when reason is `badge`.")
+    badge_label: str | None
+    why: str | None = Field(description="The narrative of the person's own badge.")
+    recent_activities: int | None = Field(description="The person's activities within the lookback.")
+    days_since_last_activity: int | None = Field(description="Days from the person's last activity to as_of.")
+    crm_url: str | None = Field(description="The person's CRM page (the model's `links.contact`); null without it.")
+
+
+CALL_COLUMNS = tuple(c for c in CallEntry.model_fields if c != "crm_url")
+
+
+class ContactBadge(BaseModel):
+    """A contact of the account with a badge of their own (SPEC §4.8): the contact's story."""
+
+    contact_id: str
+    name: str | None
+    committee_role: str | None
+    engagement: float | None
+    lead_status: str | None
+    badge: str
+    badge_label: str | None = Field(description="The badge's label, from the model's definition.")
+    archetype: str | None
+    why: str | None = Field(description="The contact badge's narrative.")
+    badge_since: dt.date | None
+    badge_expires_on: dt.date | None
+    crm_url: str | None = Field(description="The contact's CRM page (the model's `links.contact`); null without it.")
+
+
 class QueueItem(BaseModel):
     account_id: str
     name: str | None
@@ -217,6 +259,13 @@ class QueueItem(BaseModel):
     badge_expires_on: dt.date | None
     queue_rank: int | None
     held_reason: str | None
+    crm_url: str | None = Field(description="The account's CRM page (the model's `links.account`); null without it.")
+    call_list: list[CallEntry] = Field(
+        description="Who to call (SPEC §4.11), in rank order: empty when the account has no one to call."
+    )
+
+
+QUEUE_COLUMNS = tuple(c for c in QueueItem.model_fields if c not in ("crm_url", "call_list"))
 
 
 class Queue(BaseModel):
@@ -367,6 +416,13 @@ class AccountDetail(BaseModel):
     as_of: dt.date
     model: str
     account: AccountRow
+    crm_url: str | None = Field(description="The account's CRM page (the model's `links.account`); null without it.")
+    call_list: list[CallEntry] = Field(
+        description="Who to call (SPEC §4.11), in rank order: empty when the account has no one to call."
+    )
+    contact_badges: list[ContactBadge] = Field(
+        description="The account's contacts with a badge of their own, the most engaged first."
+    )
     columns: dict[str, Value] = Field(description="Every column of the account's account_status row.")
     why_it_won: str | None = Field(description="Why this badge and not another that held today.")
     candidates: list[str] = Field(description="Every badge definition that held today.")

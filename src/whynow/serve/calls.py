@@ -1,0 +1,74 @@
+"""Who to call (SPEC §4.11) and the contacts' own badges, for the Queues page, the account page and their
+JSON: the store's one read path of each (`store.read_call_lists`, `store.read_contact_badges`), with every
+person's CRM page (SPEC §5 `links`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from whynow.links import crm_url, link_columns
+from whynow.model.check import CompiledModel
+from whynow.serve import schemas as s
+from whynow.store import read_call_lists, read_contact_badges
+
+if TYPE_CHECKING:
+    from whynow.serve.query import Reader
+
+IN_LIST = 200  # contacts per query of their link columns
+CARRIED = frozenset({"contact_id", "account_id"})  # what a call list row and a contact badge row hold
+
+
+def call_lists(
+    r: Reader, model: CompiledModel, as_of: dt.date, account_ids: Sequence[str]
+) -> dict[str, list[s.CallEntry]]:
+    """{account_id: its call list in rank order} of these accounts, in one read of `call_list`; an account
+    without one is absent."""
+    found = read_call_lists(r.db, as_of, account_ids)
+    links = contact_links(r, model, as_of, [person for people in found.values() for person in people])
+    return {
+        account_id: [
+            s.CallEntry(**{k: person[k] for k in s.CALL_COLUMNS}, crm_url=links.get(str(person["contact_id"])))
+            for person in people
+        ]
+        for account_id, people in found.items()
+    }
+
+
+def contact_badges(r: Reader, model: CompiledModel, as_of: dt.date, account_id: str) -> list[s.ContactBadge]:
+    """The account's contacts with a badge of their own, labelled as the model defines their badge."""
+    labels = {d.id: d.label for d in model.spec.badges.definitions}
+    rows = [{**row, "account_id": account_id} for row in read_contact_badges(r.db, as_of, account_id)]
+    links = contact_links(r, model, as_of, rows)
+    return [
+        s.ContactBadge(
+            **{k: row[k] for k in s.ContactBadge.model_fields if k in row},
+            badge_label=labels.get(str(row["badge"])),
+            crm_url=links.get(str(row["contact_id"])),
+        )
+        for row in rows
+    ]
+
+
+def contact_links(
+    r: Reader, model: CompiledModel, as_of: dt.date, people: Sequence[Mapping[str, object]]
+) -> dict[str, str | None]:
+    """{contact_id: their CRM page} of these people, from their rows; a template that names a declared
+    contacts column reads it from `contact_status` (one query per IN_LIST people)."""
+    columns = link_columns(model, "contact")
+    if not columns or not people:
+        return {}
+    if CARRIED.issuperset(columns):
+        return {str(p["contact_id"]): crm_url(model, "contact", p) for p in people}
+    ids = sorted({str(p["contact_id"]) for p in people})
+    selected = ", ".join(f'"{c}"' for c in dict.fromkeys(["contact_id", *columns]))
+    links: dict[str, str | None] = {}
+    for start in range(0, len(ids), IN_LIST):
+        chunk = ids[start : start + IN_LIST]
+        rows = r.query(
+            f"SELECT {selected} FROM contact_status WHERE as_of = ? AND contact_id IN ({', '.join('?' * len(chunk))})",
+            [as_of, *chunk],
+        )
+        links |= {str(row["contact_id"]): crm_url(model, "contact", row) for row in rows}
+    return links

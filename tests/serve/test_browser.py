@@ -1,8 +1,9 @@
 """The dashboard in real headless Chromium (Debian's `chromium`, driven by playwright through
 `executable_path`; `scripts/ensure-chromium.sh` installs it): every page opens without a console error,
 the numbers on screen equal the store's, the overview leads to an account page, the account list filters,
-the rep picker leads to a rep's queue, no table is wider than its card at 1280 px, and text from the data
-stays text. Screenshots are saved under test-artifacts/screenshots/."""
+the rep picker leads to a rep's queue, each surfaced account lists who to call, a contact badge shows on its
+account's page, no table is wider than its card at 1280 px, and text from the data stays text. Screenshots
+are saved under test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.serve.conftest import BACKTEST_ID, XSS, Demo, Server
@@ -160,6 +162,37 @@ def test_a_queue_shows_capacity_and_a_script_named_account_as_text(page, demo: D
     link.click()
     page.wait_for_url(f"**/accounts/{demo.xss_account}")
     assert page.locator("#account-name").inner_text().startswith(XSS)
+
+
+def test_each_surfaced_account_lists_who_to_call_as_its_call_list_holds(page, server: Server) -> None:
+    page.goto("/queues")
+    answer = httpx.get(server.url + "/api/queues", timeout=30).json()
+    surfaced = [a for q in answer["queues"] for a in q["surfaced"]]
+    # Most have someone to call; an account with no engaged contact and no contact badge has no one (§4.11).
+    assert sum(bool(a["call_list"]) for a in surfaced) > len(surfaced) / 2
+    for a in surfaced:
+        entry = page.locator(f"ol.surfaced > li[data-account='{a['account_id']}']")
+        assert entry.locator(".who-to-call").count() == (1 if a["call_list"] else 0), a["account_id"]
+        people = entry.locator(".who-to-call li.person")
+        assert [p.get_attribute("data-contact") for p in people.all()] == [c["contact_id"] for c in a["call_list"]]
+        if not a["call_list"]:
+            continue
+        first = a["call_list"][0]
+        shown = people.first.inner_text()
+        assert (first["name"] or first["contact_id"]) in shown
+        assert (first["why"] if first["reason"] == "badge" else "engaged: ") in shown
+
+
+def test_a_contact_badge_shows_on_its_accounts_page(page, demo: Demo) -> None:
+    contact, account, why = demo.sql(
+        "SELECT contact_id, account_id, why FROM contact_status WHERE badge IS NOT NULL "
+        "AND as_of = (SELECT max(as_of) FROM runs) ORDER BY engagement DESC, contact_id LIMIT 1"
+    )[0]
+    page.goto(f"/accounts/{account}")
+    row = page.locator(f"#contact-badges tr[data-contact='{contact}']")
+    assert row.is_visible()
+    assert why in row.inner_text()
+    assert page.locator("#who-to-call li.person").count() > 0
 
 
 def test_a_recorded_backtest_opens_from_its_list_with_its_charts_drawn(page, demo: Demo) -> None:

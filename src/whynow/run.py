@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import duckdb
 import ibis
@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 from whynow.alerts.outbox import outbox
 from whynow.changes import log_changes
 from whynow.data.backends import (
-    among,
     close,
     first_line,
     hide_password,
@@ -39,7 +38,6 @@ from whynow.data.backends import (
     parse_spark,
     split_schema,
     upload,
-    upload_ids,
 )
 from whynow.data.contract import TABLE_NAMES, TABLES
 from whynow.data.resolve import resolve_accounts
@@ -60,8 +58,7 @@ from whynow.outputs import (
     score_breakdown,
 )
 from whynow.pipeline import Context, Tables, run_pipeline
-from whynow.pipeline.narrative import render
-from whynow.pipeline.tables import person_name
+from whynow.pipeline.narrative import narrate
 from whynow.store import DEFAULT_STORE, StaleState, Store, write_files
 from whynow.summary import KINDS, summarize
 
@@ -296,43 +293,14 @@ def _previous_state(store: Store, as_of: dt.date, validated: Validated) -> dict[
 def _narratives(
     ctx: Context, tables: Tables, state: pa.Table, inputs: Mapping[str, ir.Table]
 ) -> dict[tuple[str, str], str]:
-    """Each active badge's `why`: rendered from today's values when it held today, else (in grace) the
-    narrative it was given when it last held (SPEC §4.8)."""
-    previous: dict[tuple[str, str], str] = {}
+    """Each active badge's `why` (SPEC §4.8): the pipeline's `*_narratives` values rendered, or for a badge in
+    grace the narrative it was given when it last held."""
+    previous = {}
     if "previous_badges" in inputs:
-        for row in inputs["previous_badges"].select("entity_type", "entity_id", "why").to_pyarrow().to_pylist():
-            previous[(row["entity_type"], row["entity_id"])] = row["why"]
-    whys: dict[tuple[str, str], str] = {}
-    for level, source in (("account", "account_measures"), ("contact", "contact_measures")):
-        held = [r for r in state.to_pylist() if r["entity_type"] == level]
-        fresh_ids = [r["entity_id"] for r in held if r["candidate"]]
-        for r in held:
-            if not r["candidate"]:
-                whys[(level, r["entity_id"])] = previous.get((level, r["entity_id"])) or ""
-        if fresh_ids:
-            for row in _placeholder_rows(ctx, tables, level, source, fresh_ids):
-                template = ctx.model.templates[row.pop("badge_id")]
-                whys[(level, str(row["entity_key"]))] = render(template, row)
-    return whys
-
-
-def _placeholder_rows(ctx: Context, tables: Tables, level: str, source: str, ids: list[str]) -> list[dict[str, Any]]:
-    """The values every placeholder of these entities' badges needs, one row per entity."""
-    key = f"{level}_id"
-    measures = tables[source]
-    if level == "contact":
-        names = tables["accounts"].select(account_key="account_id", account="name")
-        measures = measures.left_join(names, measures.account_id == names.account_key).drop("account_key")
-        measures = measures.mutate(contact=person_name(measures.first_name, measures.last_name))
-    else:
-        measures = measures.mutate(account=measures.name)
-    badges = tables[f"{level}_badges"].select(badge_key=key, badge_id="badge")
-    listed = upload_ids(measures._find_backend(), f"narrative_{level}_ids", ids)
-    rows = among(measures, key, listed).join(badges, measures[key] == badges.badge_key)
-    wanted = {p.name for t in ctx.model.templates.values() for p in t.placeholders if p.name in rows.columns}
-    picked = rows.select(entity_key=rows[key], badge_id=rows.badge_id, **{n: rows[n] for n in wanted})
-    found: list[dict[str, Any]] = picked.to_pyarrow().to_pylist()
-    return found
+        rows = inputs["previous_badges"].select("entity_type", "entity_id", "why").to_pyarrow().to_pylist()
+        previous = {(r["entity_type"], r["entity_id"]): r["why"] for r in rows}
+    values = {level: tables[f"{level}_narratives"].to_pyarrow().to_pylist() for level in ("account", "contact")}
+    return narrate(ctx.model.templates, state.to_pylist(), values, previous)
 
 
 def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:

@@ -2,6 +2,7 @@
 
     apply_horizon → compute_signals → score_fit → classify_activities → score_engagement → assign_roles
                   → assign_lead_status → measure_accounts → resolve_badges → assign_queues → list_calls
+                  → select_narrative_values
 
 Signals come first because account fit rules may use them; roles before lead status because lead
 conditions may use `committee_role`. Every stage has the shape of `Stage`; the order is written once,
@@ -25,6 +26,7 @@ from whynow.pipeline.engagement import classify_activities, score_engagement
 from whynow.pipeline.fit import score_fit
 from whynow.pipeline.horizon import apply_horizon
 from whynow.pipeline.leads import assign_lead_status
+from whynow.pipeline.narrative import select_narrative_values
 from whynow.pipeline.signals import compute_signals
 from whynow.pipeline.tables import Tables
 
@@ -49,6 +51,7 @@ STAGES: tuple[Stage, ...] = (
     resolve_badges,
     assign_queues,
     list_calls,
+    select_narrative_values,
 )
 
 

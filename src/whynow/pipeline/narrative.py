@@ -1,6 +1,10 @@
 """Narratives (SPEC §4.8): a badge's `why` template rendered with the entity's values.
 
-This is rendering, the one place Python touches rows: only badged rows, after the set-based work.
+    select_narrative_values   the stage: per entity whose badge held today, its badge and every value its
+                              narrative names (`account_narratives`, `contact_narratives`)
+    narrate                   those rows rendered, and a badge in grace keeping the narrative it was given
+
+Rendering is the one place Python touches rows: only badged rows, after the set-based work.
 Numbers print with at most two decimals, rounded half away from zero on their shortest decimal form,
 without trailing zeros or exponent (`2.675` → `2.68`, `30.0` → `30`, `-0` → `0`); booleans as yes/no;
 dates as YYYY-MM-DD; timestamps as YYYY-MM-DD HH:MM (UTC); NULL as `unknown`, with or without a spec,
@@ -17,10 +21,62 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
+import ibis.expr.types as ir
+
 from whynow.model.templates import Placeholder, Segment, Template
+from whynow.pipeline.context import Context
+from whynow.pipeline.tables import Tables, person_name
+
+Whys = dict[tuple[str, str], str]  # (entity_type, entity_id) -> the badge's narrative
 
 _SPACES = re.compile(r" {2,}")
 _SPACES_BEFORE_PUNCTUATION = re.compile(r" +(?=[,.;:])")
+
+
+def select_narrative_values(ctx: Context, tables: Tables) -> Tables:
+    """`account_narratives` and `contact_narratives`: entity_key, badge_id and the value of every placeholder
+    the model's narratives name, for each entity whose badge held today (a badge in grace keeps the
+    narrative it was given: `narrate`). A contact's narrative may also name `contact` and `account`."""
+    out = dict(tables)
+    wanted = {p.name for template in ctx.model.templates.values() for p in template.placeholders}
+    for level, source in (("account", "account_measures"), ("contact", "contact_measures")):
+        key = f"{level}_id"
+        measures: ir.Table = tables[source]
+        if level == "contact":
+            names = tables["accounts"].select(account_key="account_id", account="name")
+            measures = measures.left_join(names, measures.account_id == names.account_key).drop("account_key")
+            measures = measures.mutate(contact=person_name(measures.first_name, measures.last_name))
+        else:
+            measures = measures.mutate(account=measures.name)
+        badges = tables[f"{level}_badges"]
+        held = badges.filter(badges.badge.notnull() & badges.candidate).select(badge_key=key, badge_id="badge")
+        rows = measures.join(held, measures[key] == held.badge_key)
+        named = sorted(n for n in wanted if n in rows.columns)
+        out[f"{level}_narratives"] = rows.select(
+            entity_key=rows[key].cast("string"), badge_id=rows.badge_id, **{n: rows[n] for n in named}
+        )
+    return out
+
+
+def narrate(
+    templates: Mapping[str, Template],
+    state: list[dict[str, Any]],
+    values: Mapping[str, list[dict[str, Any]]],
+    previous: Mapping[tuple[str, str], str | None],
+) -> Whys:
+    """Each active badge's `why`: `values` (a level's `*_narratives` rows) rendered with their badge's
+    template; a badge of `state` (the run's badge state) that did not hold today keeps its `previous`
+    narrative (SPEC §4.8: the reason it was given, not today's blanks)."""
+    whys: Whys = {}
+    for row in state:
+        if not row["candidate"]:
+            entity = (str(row["entity_type"]), str(row["entity_id"]))
+            whys[entity] = previous.get(entity) or ""
+    for level, rows in values.items():
+        for row in rows:
+            template = templates[row.pop("badge_id")]
+            whys[(level, str(row["entity_key"]))] = render(template, row)
+    return whys
 
 
 def format_value(value: Any, spec: str = "") -> str:

@@ -101,3 +101,13 @@ def test_queue_names_who_to_call_under_each_account_with_their_own_badge(tmp_pat
         "          Hand-raiser: Lou Park asked for a demo\n"
         "  2. A2 Beta — Active"
     ) in result.stdout  # A2 has no one to call: no list under it
+
+
+def test_queue_links_each_account_to_its_crm_page_when_the_model_has_links(tmp_path):
+    store = two_runs(tmp_path)
+    model = tmp_path / "model.yaml"
+    model.write_text(model.read_text() + "links:\n  account: https://crm.example/Account/{account_id}/view\n")
+    args = ["run", "--model", str(model), "--data", str(SCENARIO), "--as-of", "2026-11-27", "--store", str(store)]
+    assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["queue", "--store", str(store)])
+    assert "     open in CRM: https://crm.example/Account/A1/view\n" in result.stdout

@@ -15,8 +15,8 @@ def queue_lines(
     store: Store, rep: str | None = None, as_of: dt.date | None = None, limit: int | None = None
 ) -> Iterator[str]:
     """Each rep's surfaced accounts in order (badge, why, motion, play, expires on, who to call), capacity
-    used/total, and the accounts held with their reasons — the dashboard's queues (`serve/query.py`) and call
-    lists (`store.read_call_lists`), as text."""
+    used/total, and the accounts held with their reasons — the dashboard's queues and call lists
+    (`serve/query.py`), as text."""
     from whynow.serve.query import NotFound, queues, reading
     from whynow.serve.schemas import QueueFilter
 
@@ -29,8 +29,6 @@ def queue_lines(
     except NotFound as e:
         raise DataError(str(e)) from None
     yield f"Queues as of {view.as_of}"
-    shown_ids = [a.account_id for q in view.queues for a in (q.surfaced if limit is None else q.surfaced[:limit])]
-    calls = store.call_lists(view.as_of, shown_ids)
     for queue in view.queues:
         who = f"{queue.rep_id} {queue.name or ''}".rstrip() if queue.rep_id is not None else "unassigned"
         yield ""
@@ -42,9 +40,11 @@ def queue_lines(
                 f"({a.archetype}, expires {a.badge_expires_on}): {a.why}"
             )
             yield f"     {a.motion}: {a.play}"
-            if calls.get(a.account_id):
+            if a.crm_url:
+                yield f"     open in CRM: {a.crm_url}"
+            if a.call_list:
                 yield "     who to call:"
-                yield from call_lines(calls[a.account_id], "       ")
+                yield from call_lines([c.model_dump() for c in a.call_list], "       ")
         if len(shown) < len(queue.surfaced):
             yield f"  … and {len(queue.surfaced) - len(shown)} more (whynow queue --rep {queue.rep_id})"
         if limit is None:

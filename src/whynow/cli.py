@@ -196,10 +196,11 @@ def queue(
 
     if file_format == "csv":
         from whynow.serve import query, schemas
+        from whynow.serve import queues as queue_reads
         from whynow.spreadsheet import stream_csv
 
         with query.reading(Store(store)) as reader:
-            batches = query.queue_batches(reader, query.queue_choice(reader, schemas.QueueChoice(rep=rep)))
+            batches = queue_reads.queue_batches(reader, queue_reads.queue_choice(reader, schemas.QueueChoice(rep=rep)))
             for chunk in stream_csv(batches.schema, batches):
                 sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()

@@ -17,7 +17,8 @@ def queue_lines(
     """Each rep's surfaced accounts in order (badge, why, motion, play, expires on, who to call), capacity
     used/total, and the accounts held with their reasons — the dashboard's queues and call lists
     (`serve/query.py`), as text."""
-    from whynow.serve.query import NotFound, queues, reading
+    from whynow.serve.query import NotFound, reading
+    from whynow.serve.queues import queues
     from whynow.serve.schemas import QueueFilter
 
     try:

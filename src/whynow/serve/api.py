@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from whynow.serve import query, schemas
+from whynow.serve import queues as queue_reads
 from whynow.store import Store
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -45,7 +46,7 @@ def account(request: Request, account_id: str, q: Annotated[schemas.AccountQuery
 @router.get("/queues", response_model=schemas.Queues, summary="Each rep's surfaced and held accounts")
 def queues(request: Request, f: Annotated[schemas.QueueFilter, Query()]) -> schemas.Queues:
     with query.reading(store_of(request)) as r:
-        return query.queues(r, f)
+        return queue_reads.queues(r, f)
 
 
 @router.get("/changes", response_model=schemas.ChangePage, summary="The change log, newest first, paged")

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from whynow import __version__
 from whynow.pipeline.narrative import format_value
 from whynow.serve import query, schemas
+from whynow.serve import queues as queue_reads
 from whynow.serve.api import store_of
 from whynow.serve.charts import script_json
 from whynow.serve.links import account_path
@@ -130,7 +131,7 @@ def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
 @router.get("/queues", response_class=HTMLResponse)
 def queues_page(request: Request, f: Annotated[schemas.QueueFilter, Query()]) -> HTMLResponse:
     with query.reading(store_of(request)) as r:
-        view = query.queues(r, f)
+        view = queue_reads.queues(r, f)
     return render(
         request,
         "queues.html",
@@ -146,10 +147,10 @@ def queues_csv(request: Request, f: Annotated[schemas.QueueChoice, Query()]) -> 
     """Every queued account (or one rep's) in the Queues page's order, as CSV for a spreadsheet."""
     store = store_of(request)
     with query.reading(store) as r:
-        f = query.queue_choice(r, f)
+        f = queue_reads.queue_choice(r, f)
     rep = re.sub(r"[^A-Za-z0-9._-]", "_", f.rep) if f.rep is not None else None  # a rep id is data: a safe name
     name = f"whynow-queue-{rep}-{f.as_of}.csv" if rep is not None else f"whynow-queues-{f.as_of}.csv"
-    return _download(_csv(store, f, query.queue_batches), name)
+    return _download(_csv(store, f, queue_reads.queue_batches), name)
 
 
 @router.get("/accounts", response_class=HTMLResponse)

@@ -1,6 +1,8 @@
-"""Links to a record's own page in the CRM (SPEC §4.1 `links`, §5): "Open in CRM" next to every record shown.
+"""Links to a record's own page, in the CRM (SPEC §4.1 `links`, §5: "Open in CRM" next to every record shown)
+and in whynow (SPEC §8: the account page the dashboard, its JSON and the alerts link to).
 
     crm_url(model, level, row) -> str | None           the record's CRM page, or None (no template, a NULL value)
+    account_path(account_id, **query) -> str           an account's page in whynow, its id percent-encoded whole
     link_columns(model, level) -> tuple[str, ...]      the columns `row` must hold for that level
     check_link(text, level, declared) -> LinkTemplate  at load time: an http(s) URL, its placeholders known columns
 
@@ -16,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from whynow.data.contract import TABLES, ColumnType
 from whynow.errors import did_you_mean
@@ -24,7 +26,17 @@ from whynow.errors import did_you_mean
 if TYPE_CHECKING:
     from whynow.model.check import CompiledModel
 
-__all__ = ["LEVELS", "LINKED", "Level", "LinkInvalid", "LinkTemplate", "check_link", "crm_url", "link_columns"]
+__all__ = [
+    "LEVELS",
+    "LINKED",
+    "Level",
+    "LinkInvalid",
+    "LinkTemplate",
+    "account_path",
+    "check_link",
+    "crm_url",
+    "link_columns",
+]
 
 Level = Literal["account", "contact", "opportunity"]
 LEVELS: tuple[Level, ...] = get_args(Level)
@@ -221,3 +233,25 @@ def _is_null(value: object) -> bool:
 
 def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
+
+
+# --- whynow's own account pages (SPEC §8): the dashboard, its JSON and the alerts link to them ----------
+
+# What a URL reads as a dot segment, which a browser removes (WHATWG URL: `.`, `..`, and their %2e forms)
+# before the request leaves it: such an id goes in the query string instead.
+NO_SEGMENT = frozenset({"", ".", ".."})
+
+
+def account_path(account_id: str, **query: object) -> str:
+    """The path of an account's page, with `query` (a None or empty value left out); `/api` before it is
+    the account's JSON.
+
+    >>> account_path("Société/1?#", as_of="2026-11-06")
+    '/accounts/Soci%C3%A9t%C3%A9%2F1%3F%23?as_of=2026-11-06'
+    >>> account_path("..", people_page=2)
+    '/accounts/?id=..&people_page=2'
+    """
+    params = {name: str(value) for name, value in query.items() if value is not None and value != ""}
+    if account_id in NO_SEGMENT:
+        return "/accounts/?" + urlencode({"id": account_id, **params})
+    return f"/accounts/{quote(account_id, safe='')}" + (f"?{urlencode(params)}" if params else "")

@@ -137,7 +137,7 @@ def test_an_alerts_link_opens_its_account(client: httpx.Client, store: Store) ->
 
 @pytest.mark.parametrize("account_id", list(HOSTILE.values()))
 def test_the_account_path_opens_the_page_and_the_api(client: httpx.Client, account_id: str) -> None:
-    from whynow.serve.links import account_path
+    from whynow.links import account_path
 
     _opens(client, account_path(account_id), account_id)
     api = client.get("/api" + account_path(account_id))

@@ -24,9 +24,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whynow.links import Level, crm_url, link_columns
+from whynow.links import Level, account_path, crm_url, link_columns
 from whynow.model.check import CompiledModel
-from whynow.serve.links import account_path
 from whynow.store import Store
 
 PAYLOAD_VERSION = 1

@@ -17,12 +17,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from whynow import __version__
+from whynow.links import account_path
 from whynow.pipeline.narrative import format_value
 from whynow.serve import query, schemas
 from whynow.serve import queues as queue_reads
 from whynow.serve.api import store_of
 from whynow.serve.charts import script_json
-from whynow.serve.links import account_path
 from whynow.spreadsheet import stream_csv
 from whynow.store import Store
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from whynow.cli import app
 from whynow.explain import explain_account
-from whynow.model.load import load_model_text
+from whynow.model.load import load_model
 from whynow.run import run
 from whynow.store import Store
 
@@ -54,14 +54,10 @@ def test_explain_without_a_store_says_to_run_first(tmp_path: Path) -> None:
 
 
 def test_explain_names_who_to_call_and_the_contacts_own_badges(tmp_path):
-    from tests.pipeline.test_calls import ACCOUNTS, ACTIVITIES, CONTACTS, MODEL
+    from tests.pipeline.test_calls import write_company
 
-    data = tmp_path / "data"
-    data.mkdir()
-    for name, text in (("accounts", ACCOUNTS), ("contacts", CONTACTS), ("activities", ACTIVITIES)):
-        (data / f"{name}.csv").write_text(text.lstrip("\n"))
-    model = load_model_text("model: t\n" + MODEL.replace("SIZE", "3"), "model.yaml")
-    run(model, str(data), dt.date(2026, 11, 20), store=tmp_path / "s.duckdb")
+    data = write_company(tmp_path / "data", 3)
+    run(load_model(data / "model.yaml"), str(data), dt.date(2026, 11, 20), store=tmp_path / "s.duckdb")
     text = "\n".join(explain_account(Store(tmp_path / "s.duckdb"), "A1"))
     assert (
         "Who to call:\n"

@@ -76,13 +76,9 @@ def test_queue_as_csv_makes_formula_cells_plain_text_for_a_spreadsheet(tmp_path)
 
 
 def test_queue_names_who_to_call_under_each_account_with_their_own_badge(tmp_path):
-    from tests.pipeline.test_calls import ACCOUNTS, ACTIVITIES, CONTACTS, MODEL
+    from tests.pipeline.test_calls import write_company
 
-    data = tmp_path / "data"
-    data.mkdir()
-    for name, text in (("accounts", ACCOUNTS), ("contacts", CONTACTS), ("activities", ACTIVITIES)):
-        (data / f"{name}.csv").write_text(text.lstrip("\n"))
-    (data / "model.yaml").write_text("model: t\n" + MODEL.replace("SIZE", "4"))
+    data = write_company(tmp_path / "data", 4)
     args = ["run", "--model", str(data / "model.yaml"), "--data", str(data), "--as-of", "2026-11-20"]
     assert runner.invoke(app, [*args, "--store", str(tmp_path / "s.duckdb")]).exit_code == 0
     result = runner.invoke(app, ["queue", "--store", str(tmp_path / "s.duckdb")])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline.builders import score
-from whynow.model.load import load_model_text
+from whynow.model.load import load_model
 from whynow.run import run
 
 MODEL = """
@@ -76,6 +76,15 @@ X13,2026-11-15,demo_request,C31
 """
 
 
+def write_company(folder: Path, size: int) -> Path:
+    """The company above as CSV files in `folder`, with its model (`call_list: size`) as model.yaml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("accounts", ACCOUNTS), ("contacts", CONTACTS), ("activities", ACTIVITIES)):
+        (folder / f"{name}.csv").write_text(text.lstrip("\n"))
+    (folder / "model.yaml").write_text("model: t\n" + MODEL.replace("SIZE", str(size)))
+    return folder
+
+
 def call_list(tmp_path: Path, size: int = 10) -> list[tuple[str, int, str, str, str | None]]:
     tables = score(
         tmp_path, MODEL.replace("SIZE", str(size)), accounts=ACCOUNTS, contacts=CONTACTS, activities=ACTIVITIES
@@ -116,12 +125,14 @@ def test_each_entry_carries_the_person_and_their_badge(tmp_path: Path) -> None:
 
 
 def test_a_run_writes_the_call_list_with_each_badged_persons_narrative(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    for name, text in (("accounts", ACCOUNTS), ("contacts", CONTACTS), ("activities", ACTIVITIES)):
-        (data / f"{name}.csv").write_text(text.lstrip("\n"))
-    model = load_model_text("model: t\n" + MODEL.replace("SIZE", "10"), "model.yaml")
-    result = run(model, str(data), dt.date(2026, 11, 20), store=tmp_path / "s.duckdb", out=tmp_path / "out")
+    data = write_company(tmp_path / "data", 10)
+    result = run(
+        load_model(data / "model.yaml"),
+        str(data),
+        dt.date(2026, 11, 20),
+        store=tmp_path / "s.duckdb",
+        out=tmp_path / "out",
+    )
     listed = result.outputs["call_list"]
     assert listed.column_names == [
         "as_of", "account_id", "rank", "contact_id", "name", "title", "committee_role", "email", "reason", "badge",

@@ -15,6 +15,7 @@ from whynow.model.check import CompiledModel
 from whynow.model.compile import COMPARE
 from whynow.model.describe import describe_condition
 from whynow.model.load import load_model_text
+from whynow.pipeline.calls import call_reason
 from whynow.store import Store
 
 Row = Mapping[str, Any]
@@ -113,21 +114,14 @@ def _people(model: CompiledModel, store: Store, as_of: dt.date, account: Row) ->
 
 
 def call_lines(calls: Sequence[Row], indent: str) -> Iterator[str]:
-    """A call list as text: each person with title and role, and their own badge and why when they have one,
-    else their recent activity."""
+    """A call list as text: each person with title and role, then why to call them (`call_reason`)."""
     for c in calls:
         who = ", ".join(str(c[k]) for k in ("title", "committee_role") if c[k] and c[k] != "other")
         head = f"{indent}{c['rank']}. {c['name'] or c['contact_id']}" + (f" ({who})" if who else "")
         if c["email"]:
             head += f" <{c['email']}>"
         yield head
-        if c["reason"] == "badge":
-            yield f"{indent}   {c['badge_label']}: {c['why']}"
-        else:
-            days = c["days_since_last_activity"]
-            when = {None: "no date", 0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
-            count = c["recent_activities"]
-            yield f"{indent}   engaged: {count} recent {'activity' if count == 1 else 'activities'}; last active {when}"
+        yield f"{indent}   {call_reason(c)}"
 
 
 def why_it_won(model: CompiledModel, winner: str, candidates: Sequence[str]) -> str:

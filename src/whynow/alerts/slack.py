@@ -28,6 +28,7 @@ from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
+from whynow.pipeline.calls import call_reason
 
 # Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,
 # a context element 2000, a URL 3000; the fallback text is kept to 3000 as well.
@@ -142,24 +143,6 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     return text, blocks
 
 
-def reason(person: Mapping[str, Any]) -> str:
-    """Why to call a person (SPEC §4.11): their own badge and narrative, else how they engaged lately.
-
-    >>> reason({"reason": "badge", "badge_label": "Comparing", "why": "Kim Ng is comparing"})
-    'Comparing: Kim Ng is comparing'
-    >>> reason({"reason": "engaged", "recent_activities": 3, "days_since_last_activity": 1})
-    'engaged: 3 recent activities, last active yesterday'
-    """
-    if person.get("reason") == "badge":
-        label, why = person.get("badge_label") or person.get("badge") or "", person.get("why")
-        return f"{label}: {why}" if why else str(label)
-    count, days = person.get("recent_activities") or 0, person.get("days_since_last_activity")
-    text = f"engaged: {count} recent {'activity' if count == 1 else 'activities'}"
-    if days is not None:
-        text += ", last active " + {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
-    return text
-
-
 def who_to_call(calls: Sequence[Mapping[str, Any]]) -> str:
     """The account's call list as a section's mrkdwn: a line per person (name, title, role, their own reason),
     the first CALLS_SHOWN of them, each line cut to its share of the section's 3000 characters."""
@@ -184,7 +167,7 @@ def person_line(person: Mapping[str, Any], limit: int) -> str:
     who = [escape(value, part) for value in (person.get("title"), _role(person)) if value]
     if who:
         head += f" ({', '.join(who)})"
-    return head + " — " + escape(reason(person), limit - len(head) - 3)
+    return head + " — " + escape(call_reason(person), limit - len(head) - 3)
 
 
 def _role(person: Mapping[str, Any]) -> str | None:

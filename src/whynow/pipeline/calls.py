@@ -7,9 +7,13 @@ of its contacts, in one ranking per account:
 
 A disqualified contact is never on it; `call_list: 0` leaves it empty. Out comes `call_list`, one row per
 account and place; the contact's narrative (`why`) is rendered with the other narratives (narrative.py).
+`call_reason` words why to call a person, the one wording of the queue, explain, the dashboard and alerts.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import ibis
 
@@ -54,3 +58,31 @@ def list_calls(ctx: Context, tables: Tables) -> Tables:
         days_since_last_activity=listed.days_since_last_activity,
     )
     return {**tables, "call_list": calls}
+
+
+def call_reason(person: Mapping[str, Any]) -> str:
+    """Why to call a person on a call list: their own badge and narrative, else how they engaged lately.
+
+    >>> call_reason({"reason": "badge", "badge_label": "Comparing", "why": "Kim Ng is comparing"})
+    'Comparing: Kim Ng is comparing'
+    >>> call_reason({"reason": "engaged", "recent_activities": 3, "days_since_last_activity": 1})
+    'engaged: 3 recent activities, last active yesterday'
+    """
+    if person.get("reason") == "badge":
+        label, why = person.get("badge_label") or person.get("badge") or "", person.get("why")
+        return f"{label}: {why}" if why else str(label)
+    return engaged_text(person.get("recent_activities"), person.get("days_since_last_activity"))
+
+
+def engaged_text(count: int | None, days: int | None) -> str:
+    """How an engaged person without a badge of their own engaged lately.
+
+    >>> [engaged_text(1, 0), engaged_text(2, 9), engaged_text(0, None)]
+    ['engaged: 1 recent activity, last active today', 'engaged: 2 recent activities, last active 9 days ago', \
+'engaged: 0 recent activities']
+    """
+    count = count or 0
+    text = f"engaged: {count} recent {'activity' if count == 1 else 'activities'}"
+    if days is not None:
+        text += ", last active " + {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+    return text

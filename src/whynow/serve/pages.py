@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from whynow import __version__
 from whynow.links import account_path
+from whynow.pipeline.calls import engaged_text
 from whynow.pipeline.narrative import format_value
 from whynow.serve import query, schemas
 from whynow.serve import queues as queue_reads
@@ -35,6 +36,7 @@ TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
 )
 TEMPLATES.filters["show"] = format_value
+TEMPLATES.globals["engaged_text"] = engaged_text
 TEMPLATES.globals["version"] = __version__
 TEMPLATES.globals["account_path"] = account_path
 

@@ -20,6 +20,7 @@ def golden(request: pytest.FixtureRequest):
     def check(name: str, actual: str) -> None:
         path = GOLDEN / name
         if request.config.getoption("--update-golden"):
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(actual, encoding="utf-8")
         assert path.exists(), f"no golden file {path}; run pytest --update-golden and review the diff"
         assert actual == path.read_text(encoding="utf-8")

@@ -187,7 +187,7 @@ def _outputs(run_id: str, ctx: Context, validated: Validated, history: Store) ->
     """Every output of the run as Arrow: the pipeline over the inputs and the store's last state."""
     inputs = dict(validated.tables) | _previous_state(history, ctx.as_of, validated)
     tables = run_pipeline(ctx, inputs, keep=keep)
-    state = badge_state(ctx, tables).to_pyarrow()
+    state = badge_state(ctx, tables).order_by("entity_type", "entity_id").to_pyarrow()  # the evidence's order
     whys = _narratives(ctx, tables, state, inputs)
     return {
         "account_status": _with_why(account_status(ctx, tables).order_by("account_id").to_pyarrow(), whys, "account"),

@@ -26,36 +26,38 @@ def normalize_domain(domain: ir.StringValue) -> ir.StringValue:
 def resolve_accounts(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
     """Each account-resolved table with `resolved_account_id` (NULL when no account matches); a table that
     has it already (`run.shared_inputs`) is taken as it is."""
-    accounts = tables["accounts"]
+    out: dict[str, ir.Table] = {}
+    for name in ACCOUNT_RESOLVED_TABLES:
+        t = tables[name]
+        out[name] = t if RESOLVED in t.columns else resolve_table(name, t, tables["accounts"], tables["contacts"])
+    return out
+
+
+def resolve_table(name: str, t: ir.Table, accounts: ir.Table, contacts: ir.Table) -> ir.Table:
+    """`t` (rows of table `name`, or rows grouped by the columns that place them: `contact_id`, `account_id`
+    and `domain`) with `resolved_account_id`."""
     ids = accounts.select(known_id=accounts.account_id)
     by_domain = (
         accounts.filter(accounts.domain.notnull())
         .group_by(domain_key=normalize_domain(accounts.domain))
         .aggregate(domain_account=accounts.account_id.min())  # text order: ids compare as text
     )
-    contacts = tables["contacts"].select(contact_key="contact_id", contact_account="account_id")
-    out: dict[str, ir.Table] = {}
-    for name in ACCOUNT_RESOLVED_TABLES:
-        t = tables[name]
-        if RESOLVED in t.columns:
-            out[name] = t
-            continue
-        domain, account = normalize_domain(t.domain), t.account_id
-        if name == "activities":  # only rows without a contact are placed by their account_id or domain
-            domain = ibis.ifelse(t.contact_id.isnull(), domain, ibis.null("string"))
-            account = ibis.ifelse(t.contact_id.isnull(), account, ibis.null("string"))
-        joined = t.mutate(domain_key=domain, account_key=account)
-        joined = joined.left_join(ids, joined.account_key == ids.known_id)
-        joined = joined.left_join(by_domain, "domain_key")
-        by_row = ibis.coalesce(joined.known_id, joined.domain_account)
-        if name == "activities":
-            joined = joined.left_join(contacts, joined.contact_id == contacts.contact_key)
-            # SPEC §3: with a contact_id, the contact's account (its own account_id is ignored).
-            resolved = ibis.ifelse(joined.contact_id.notnull(), joined.contact_account, by_row)
-        else:
-            resolved = by_row
-        out[name] = joined.select(*t.columns, **{RESOLVED: resolved})
-    return out
+    domain, account = normalize_domain(t.domain), t.account_id
+    if name == "activities":  # only rows without a contact are placed by their account_id or domain
+        domain = ibis.ifelse(t.contact_id.isnull(), domain, ibis.null("string"))
+        account = ibis.ifelse(t.contact_id.isnull(), account, ibis.null("string"))
+    joined = t.mutate(domain_key=domain, account_key=account)
+    joined = joined.left_join(ids, joined.account_key == ids.known_id)
+    joined = joined.left_join(by_domain, "domain_key")
+    by_row = ibis.coalesce(joined.known_id, joined.domain_account)
+    if name == "activities":
+        places = contacts.select(contact_key="contact_id", contact_account="account_id")
+        joined = joined.left_join(places, joined.contact_id == places.contact_key)
+        # SPEC §3: with a contact_id, the contact's account (its own account_id is ignored).
+        resolved = ibis.ifelse(joined.contact_id.notnull(), joined.contact_account, by_row)
+    else:
+        resolved = by_row
+    return joined.select(*t.columns, **{RESOLVED: resolved})
 
 
 def count_orphans_and_unmatched(tables: Mapping[str, ir.Table]) -> dict[str, dict[str, int]]:

@@ -1,8 +1,10 @@
 """The scoring pipeline (SPEC §1): pure stages, Ibis tables in, Ibis tables out, no I/O.
 
-    apply_horizon → compute_signals → score_fit → classify_activities → score_engagement → assign_roles
-                  → assign_lead_status → measure_accounts → resolve_badges → assign_queues → list_calls
-                  → select_narrative_values
+    apply_horizon → group_activities → compute_signals → score_fit → classify_activities → score_engagement
+                  → assign_roles → assign_lead_status → measure_accounts → resolve_badges → assign_queues
+                  → list_calls → select_narrative_values
+
+The activities are read once, by `group_activities`: grouped by what places a row, then placed.
 
 Signals come first because account fit rules may use them; roles before lead status because lead
 conditions may use `committee_role`. Every stage has the shape of `Stage`; the order is written once,
@@ -17,6 +19,7 @@ from typing import Protocol
 import ibis.expr.types as ir
 
 from whynow.pipeline.accounts import measure_accounts
+from whynow.pipeline.activities import group_activities
 from whynow.pipeline.badges import resolve_badges
 from whynow.pipeline.calls import list_calls
 from whynow.pipeline.capacity import assign_queues
@@ -41,6 +44,7 @@ class Stage(Protocol):
 
 STAGES: tuple[Stage, ...] = (
     apply_horizon,
+    group_activities,
     compute_signals,
     score_fit,
     classify_activities,
@@ -57,7 +61,7 @@ STAGES: tuple[Stage, ...] = (
 
 # The event tables at the horizon stay views: each reader scans only the columns and rows it needs (the
 # engine pushes a signal's window into the scan), where keeping them would copy every row into memory.
-VIEWS = frozenset({"activities", "intent", "change_events", "technographics"})
+VIEWS = frozenset({"activities", "activity_rows", "intent", "change_events", "technographics"})
 
 
 def run_pipeline(ctx: Context, tables: Tables, keep: Keep | None = None) -> Tables:

@@ -5,10 +5,10 @@ Every activity within the lookback is tested against every rule and earns the de
 rule it matches: `points × 0.5 ** (age / half_life_days)`. A rule's sum per contact (per account for
 anonymous activity) is then capped in absolute value.
 
-Two stages. `classify_activities` reads the activities once: each row is tested against every rule in
-one projection and the result is grouped in one aggregation per contact (known activity) or account
-(anonymous activity), with a sum and a count per rule. `score_engagement` derives every engagement
-table from that small grouped table, so the activities are scanned once however many rules there are.
+Two stages. `classify_activities` adds up the one pass over the activities (`activities.py`: each row
+tested against every rule, a sum and a count per rule and group) per contact (known activity) or account
+(anonymous activity). `score_engagement` derives every engagement table from that small grouped table,
+so the activities are scanned once however many rules there are.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from whynow.data.resolve import RESOLVED
-from whynow.model.compile import compile_predicate
 from whynow.pipeline.context import Context, rounded
 from whynow.pipeline.tables import BREAKDOWN_SCHEMA, Tables, attach
 
@@ -26,35 +24,19 @@ def classify_activities(ctx: Context, tables: Tables) -> Tables:
     """`engagement_groups`: one row per contact with known activity and per account with anonymous
     activity in the lookback — `known`, `contact_id`, `account_id`, then per rule i `raw_i` (the sum of
     its decayed points) and `rows_i` (the activities it matched), `recent_activities` (engaging ones
-    within the committee's window), `hand_raised` and `last_activity_at`."""
-    spec = ctx.model.spec.engagement
-    activities = _matched_to_someone(tables)
-    rows = activities.filter(activities.occurred_at >= ctx.window_start(spec.lookback_days))
-    half_life = spec.half_life_days
-    decay = ibis.literal(0.5) ** (ctx.age_days(rows.occurred_at) / half_life) if half_life else ibis.literal(1.0)
-    matches: dict[str, ir.BooleanValue] = {}
-    for i in range(len(spec.rules)):
-        condition = ctx.model.conditions[("engagement", "rules", i, "when")]
-        matches[f"match_{i}"] = compile_predicate(condition, rows).fill_null(False)
-    recent = rows.occurred_at >= ctx.window_start(ctx.model.spec.buying_committee.engaged_within_days)
-    # Each activity's decay and rule matches are computed once, then every rule is a filtered sum.
-    classified = rows.select("known", "contact_id", "account_id", "occurred_at", decay=decay, recent=recent, **matches)
-    engaging: ir.BooleanValue = ibis.literal(False)
-    hand_raiser: ir.BooleanValue = ibis.literal(False)
+    within the committee's window), `hand_raised` and `last_activity_at`: the activity groups (the one
+    pass over the activities, `activities.py`) added up per contact, or per account for anonymous rows."""
+    groups = tables["activity_groups"]
+    groups = groups.filter(groups.lookback_rows > 0)
     sums: dict[str, ir.Value] = {}
-    for i, rule in enumerate(spec.rules):
-        matched = classified[f"match_{i}"]
-        sums[f"raw_{i}"] = (classified.decay * float(rule.points)).sum(where=matched)
-        sums[f"rows_{i}"] = matched.sum()
-        if rule.points > 0:
-            engaging = engaging | matched
-        if rule.hand_raiser:
-            hand_raiser = hand_raiser | matched
-    grouped = classified.group_by("known", "contact_id", "account_id").aggregate(
+    for i in range(len(ctx.model.spec.engagement.rules)):
+        sums[f"raw_{i}"] = groups[f"raw_{i}"].sum()
+        sums[f"rows_{i}"] = groups[f"rows_{i}"].sum()
+    grouped = groups.group_by("known", "contact_id", "account_id").aggregate(
         **sums,
-        recent_activities=(engaging & classified.recent).sum(),
-        hand_raised=hand_raiser.any() if isinstance(hand_raiser, ir.Column) else ibis.literal(False),
-        last_activity_at=classified.occurred_at.max(),
+        recent_activities=groups.recent_activities.sum(),
+        hand_raised=groups.hand_raised.any(),
+        last_activity_at=groups.last_activity_at.max(),
     )
     return {**tables, "engagement_groups": grouped}
 
@@ -102,21 +84,6 @@ def score_engagement(ctx: Context, tables: Tables) -> Tables:
         _breakdown(account_rules, "account", "account_id", "anonymous"),
     )
     return out
-
-
-def _matched_to_someone(tables: Tables) -> ir.Table:
-    """Activities of a known contact (`known`) or anonymous with an account; the rest are unmatched
-    (SPEC §3: a contact_id that names no contact is unmatched, not anonymous)."""
-    activities = tables["activities"]
-    contacts = tables["contacts"].select(known_contact="contact_id")
-    joined = activities.left_join(contacts, activities.contact_id == contacts.known_contact)
-    known = joined.known_contact.notnull()
-    anonymous = joined.contact_id.isnull() & joined[RESOLVED].notnull()
-    return (
-        joined.filter(known | anonymous)
-        .mutate(known=known, account_id=joined[RESOLVED])
-        .drop("known_contact", RESOLVED)
-    )
 
 
 def _capped(ctx: Context, groups: ir.Table) -> ir.Table:

@@ -12,8 +12,12 @@ from whynow.pipeline.tables import Tables
 
 
 def apply_horizon(ctx: Context, tables: Tables) -> Tables:
-    """Keep rows before the horizon; add `resolved_account_id`; opportunities get `open` and `won`."""
+    """Keep rows before the horizon; add `resolved_account_id`; opportunities get `open` and `won`;
+    `activity_rows` are the activities before the horizon as they were exported."""
     out = dict(tables)
+    # The rows as exported, for the one grouped pass (activities.py), which places groups, not rows.
+    activities = tables["activities"]
+    out["activity_rows"] = activities.filter(ctx.before_horizon(activities.occurred_at))
     resolved = resolve_accounts(tables)
     for name in ("activities", "intent", "change_events"):
         table = resolved[name]

@@ -14,6 +14,7 @@ from whynow.data.contract import TABLES
 from whynow.data.resolve import RESOLVED
 from whynow.model.check import CompiledSignal
 from whynow.model.compile import compile_predicate
+from whynow.pipeline.activities import combine, signal_column, takes_groups
 from whynow.pipeline.context import Context, rounded
 from whynow.pipeline.tables import Tables, attach
 
@@ -56,8 +57,10 @@ def signal_rows(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Tabl
 
 
 def _measure(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
-    rows = signal_rows(ctx, signal, tables)
     id_column = "account_id" if signal.level == "account" else "contact_id"
+    if takes_groups(signal):
+        return _from_groups(ctx, signal, tables["activity_groups"], id_column)
+    rows = signal_rows(ctx, signal, tables)
     kind, column = signal.measure.kind, signal.measure.column
     time_name = TABLES[signal.table].time_column
     assert time_name is not None
@@ -86,6 +89,26 @@ def _measure(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
     if aggregate.type().is_floating():
         aggregate = rounded(aggregate)
     return grouped.aggregate(**{signal.name: aggregate})
+
+
+def _from_groups(ctx: Context, signal: CompiledSignal, groups: ir.Table, id_column: str) -> ir.Table:
+    """A signal the one pass over the activities took per group (`activities.py`), combined per entity."""
+    groups = groups.filter(groups[id_column].notnull())
+    combined = groups.group_by(id_column).aggregate(partial=combine(signal, groups[signal_column(signal)]))
+    kind, value = signal.measure.kind, combined.partial
+    if kind == "exists":
+        return combined.select(id_column, **{signal.name: value > 0})
+    if kind == "count":
+        return combined.select(id_column, **{signal.name: value})
+    # An entity none of whose groups holds a row of the signal has no value (and no days_since).
+    combined = combined.filter(value.notnull())
+    if kind == "days_since":
+        value = ibis.greatest(ctx.days_since(combined.partial.date()), ibis.literal(0)).cast("int64")
+    elif value.type().is_floating():
+        value = rounded(combined.partial)
+    else:
+        value = combined.partial
+    return combined.select(id_column, **{signal.name: value})
 
 
 def _latest(rows: ir.Table, signal: CompiledSignal, id_column: str, time_name: str, column: str) -> ir.Table:

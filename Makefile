@@ -36,7 +36,7 @@ fmt: $(STAMP) ## Format the code with ruff
 docs: $(STAMP) ## Regenerate docs/model.md from the schema and the data contract
 	$(BIN)/python -m whynow.docs > docs/model.md
 
-bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10M activities (BENCH_ARGS=--with-50m adds 50M)
+bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10M activities, and the goals of #21 (BENCH_ARGS=--with-50m adds 50M, --small-only: only --help, check and the explain fixture's run)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 bench-serve: $(STAMP) ## Latency of every dashboard page and API call on a store of the 50M-activity data (builds it once)

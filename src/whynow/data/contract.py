@@ -6,10 +6,12 @@ restates them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-import ibis.expr.datatypes as dt
+if TYPE_CHECKING:
+    import ibis.expr.datatypes as dt
 
 ColumnType = Literal["text", "integer", "number", "boolean", "date", "timestamp"]
 COLUMN_TYPES: tuple[ColumnType, ...] = get_args(ColumnType)
@@ -25,15 +27,32 @@ TableName = Literal[
     "reps",
 ]
 
-# The Ibis type each contract type is read as. Timestamps are UTC instants (SPEC §2).
-IBIS_TYPES: dict[ColumnType, dt.DataType] = {
-    "text": dt.String(),
-    "integer": dt.Int64(),
-    "number": dt.Float64(),
-    "boolean": dt.Boolean(),
-    "date": dt.Date(),
-    "timestamp": dt.Timestamp(timezone="UTC"),
-}
+if TYPE_CHECKING:
+    IBIS_TYPES: dict[ColumnType, dt.DataType]  # made on first use by __getattr__ below
+
+
+@functools.cache
+def _ibis_types() -> dict[ColumnType, dt.DataType]:
+    """The Ibis type each contract type is read as. Timestamps are UTC instants (SPEC §2).
+
+    Made on first use: the model checker reads the contract without Ibis (#21)."""
+    import ibis.expr.datatypes as dt
+
+    return {
+        "text": dt.String(),
+        "integer": dt.Int64(),
+        "number": dt.Float64(),
+        "boolean": dt.Boolean(),
+        "date": dt.Date(),
+        "timestamp": dt.Timestamp(timezone="UTC"),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "IBIS_TYPES":
+        return _ibis_types()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # SPEC §3 "Types": columns not named here are text.
 _TYPED: dict[str, ColumnType] = {
@@ -98,7 +117,8 @@ class Table:
 
     @property
     def schema(self) -> dict[str, dt.DataType]:
-        return {c.name: IBIS_TYPES[c.type] for c in self.columns}
+        types = _ibis_types()
+        return {c.name: types[c.type] for c in self.columns}
 
 
 def _table(

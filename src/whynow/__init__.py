@@ -11,14 +11,46 @@ fresh signals sustain it and is surfaced only while the rep has capacity. The pu
 
 from __future__ import annotations
 
-from whynow.data.source import Source, open_source
-from whynow.data.validate import Validated, validate_source
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from whynow.errors import DataError, ModelError, ModelProblem, WhynowError
-from whynow.model.check import CompiledModel
-from whynow.model.load import load_model, load_model_text
-from whynow.run import open_data
+
+if TYPE_CHECKING:
+    from whynow.data.source import Source, open_source
+    from whynow.data.validate import Validated, validate_source
+    from whynow.model.check import CompiledModel
+    from whynow.model.load import load_model, load_model_text
+    from whynow.run import open_data
 
 __version__ = "0.1.0"
+
+# The API that reads data is imported on first use, not with the package: `whynow --help` and
+# `whynow check` then start without Ibis, DuckDB and PyArrow (#21).
+_LAZY = {
+    "CompiledModel": "whynow.model.check",
+    "Source": "whynow.data.source",
+    "Validated": "whynow.data.validate",
+    "load_model": "whynow.model.load",
+    "load_model_text": "whynow.model.load",
+    "open_data": "whynow.run",
+    "open_source": "whynow.data.source",
+    "validate_source": "whynow.data.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "CompiledModel",

@@ -12,20 +12,26 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from whynow import __version__
-from whynow.alerts.outbox import AlertStatus
 from whynow.crm import Crm
-from whynow.data.validate import OnBadRows
 from whynow.errors import UsageError, WhynowError
-from whynow.run import RUN_STEPS, FileFormat, RunResult
-from whynow.sql import Dialect
 
+if TYPE_CHECKING:
+    from whynow.run import RunResult
+
+# Each command imports the engine (Ibis, DuckDB, PyArrow, FastAPI, scikit-learn, Slack) when it runs,
+# so that `--help` and `check` start fast (#21). The option types below are therefore restated here,
+# not imported from the modules that pull those in; tests/test_cli.py holds them equal to the originals:
+# whynow.alerts.outbox.AlertStatus, whynow.data.validate.OnBadRows, whynow.run.FileFormat, whynow.sql.Dialect.
+AlertStatus = Literal["pending", "sent", "failed", "skipped"]
+OnBadRows = Literal["error", "skip"]
+FileFormat = Literal["parquet", "csv"]
+Dialect = Literal["duckdb", "postgres", "spark", "snowflake", "bigquery"]
 LearnLevel = Literal["account", "contact"]
 
 app = typer.Typer(
@@ -135,7 +141,7 @@ def run_command(
     """Score the data with the model as of a date, resolve badges and queues against the store's last run,
     and write the outputs to the store."""
     from whynow.model.load import load_model
-    from whynow.run import run
+    from whynow.run import RUN_STEPS, run
 
     compiled = load_model(model)
     with _progress(RUN_STEPS) as step:
@@ -311,6 +317,8 @@ def _progress(steps: int) -> Iterator[Callable[[str], None]]:
     if not err.is_terminal:
         yield lambda _: None
         return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("starting", total=steps)
@@ -360,7 +368,7 @@ def backtest(
     from whynow.learn.backtest import run_dates
     from whynow.learn.report import print_backtest, write_report
     from whynow.model.load import load_model
-    from whynow.run import refuse_writing_over_inputs
+    from whynow.run import RUN_STEPS, refuse_writing_over_inputs
 
     refuse_writing_over_inputs(data, store, report, "--report")
     first, last = _date(start, "--from"), _date(end, "--to")
@@ -419,6 +427,7 @@ def learn(
     from whynow.learn.learn import learn_contacts
     from whynow.learn.report import print_learned
     from whynow.model.load import load_model
+    from whynow.run import RUN_STEPS
 
     if write is not None and (write.resolve() == model.resolve() or write.exists()):
         raise typer.BadParameter(f"{write} exists; give a new file for the proposal", param_hint="--write")
@@ -543,7 +552,7 @@ def demo(
     from whynow.examples import reference_model_path
     from whynow.model.load import load_model
     from whynow.report import print_run_summary
-    from whynow.run import run
+    from whynow.run import RUN_STEPS, run
 
     with _progress(1 + RUN_STEPS * weeks) as step:
         step("generating the demo company")

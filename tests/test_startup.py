@@ -89,3 +89,13 @@ def test_the_option_types_restated_in_the_cli_match_their_originals() -> None:
     assert get_args(cli.OnBadRows) == get_args(OnBadRows)
     assert get_args(cli.FileFormat) == get_args(FileFormat)
     assert get_args(cli.Dialect) == get_args(Dialect)
+
+
+def test_the_package_api_resolves_on_first_use() -> None:
+    import whynow
+
+    for name in whynow.__all__:
+        assert getattr(whynow, name) is not None, name
+    assert set(whynow.__all__) <= set(dir(whynow))
+    with pytest.raises(AttributeError):
+        _ = whynow.no_such_name

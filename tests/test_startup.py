@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from typing import get_args
 
 import pytest
 
-from whynow import cli
 from whynow.examples import reference_model_path
 
 # What the engine, the dashboard, learning and alerts bring in: none of it is needed to print help or
@@ -76,19 +74,6 @@ def test_check_loads_the_model_checker_but_not_the_engine() -> None:
     modules = loaded("check", str(reference_model_path()))
     assert modules & set(ENGINE) == set()
     assert set(MODEL_CHECK) <= modules
-
-
-def test_the_option_types_restated_in_the_cli_match_their_originals() -> None:
-    """cli.py restates these Literals so that it need not import the engine to declare its options."""
-    from whynow.alerts.outbox import AlertStatus
-    from whynow.data.validate import OnBadRows
-    from whynow.run import FileFormat
-    from whynow.sql import Dialect
-
-    assert get_args(cli.AlertStatus) == get_args(AlertStatus)
-    assert get_args(cli.OnBadRows) == get_args(OnBadRows)
-    assert get_args(cli.FileFormat) == get_args(FileFormat)
-    assert get_args(cli.Dialect) == get_args(Dialect)
 
 
 def test_the_package_api_resolves_on_first_use() -> None:

@@ -20,18 +20,14 @@ from rich.console import Console
 from whynow import __version__
 from whynow.crm import Crm
 from whynow.errors import UsageError, WhynowError
+from whynow.options import AlertStatus, Dialect, FileFormat, OnBadRows
 
 if TYPE_CHECKING:
     from whynow.run import RunResult
 
 # Each command imports the engine (Ibis, DuckDB, PyArrow, FastAPI, scikit-learn, Slack) when it runs,
-# so that `--help` and `check` start fast (#21). The option types below are therefore restated here,
-# not imported from the modules that pull those in; tests/test_cli.py holds them equal to the originals:
-# whynow.alerts.outbox.AlertStatus, whynow.data.validate.OnBadRows, whynow.run.FileFormat, whynow.sql.Dialect.
-AlertStatus = Literal["pending", "sent", "failed", "skipped"]
-OnBadRows = Literal["error", "skip"]
-FileFormat = Literal["parquet", "csv"]
-Dialect = Literal["duckdb", "postgres", "spark", "snowflake", "bigquery"]
+# so that `--help` and `check` start fast (#21); the option types come from whynow.options, which imports
+# none of it.
 LearnLevel = Literal["account", "contact"]
 
 app = typer.Typer(

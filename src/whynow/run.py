@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import ibis
@@ -42,10 +41,11 @@ from whynow.data.backends import (
 from whynow.data.contract import TABLE_NAMES, TABLES
 from whynow.data.resolve import resolve_accounts
 from whynow.data.source import Source, open_source
-from whynow.data.validate import OnBadRows, Validated, validate_source
+from whynow.data.validate import Validated, validate_source
 from whynow.errors import DataError, UsageError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
+from whynow.options import FileFormat, OnBadRows
 from whynow.outputs import (
     account_status,
     badge_candidates,
@@ -62,7 +62,6 @@ from whynow.pipeline.narrative import narrate
 from whynow.store import DEFAULT_STORE, StaleState, Store, write_files
 from whynow.summary import KINDS, summarize
 
-FileFormat = Literal["parquet", "csv"]
 STATE_ONLY = ("badge_state", "badge_candidates")  # kept in the store for the next run and explain; no files
 RESOLVE_TRIES = 5  # how often a run resolves again when other runs commit to its store first
 RUN_STEPS = 4  # the steps a run reports to `progress`: validate, score, summarise, write

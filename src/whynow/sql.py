@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -21,10 +20,10 @@ import ibis.expr.types as ir
 from whynow.data.backends import spark_compiler
 from whynow.data.contract import IBIS_TYPES, TABLES
 from whynow.model.check import CompiledModel
+from whynow.options import Dialect
 from whynow.outputs import account_status, call_list, contact_status, score_breakdown
 from whynow.pipeline import Context, run_pipeline
 
-Dialect = Literal["duckdb", "postgres", "spark", "snowflake", "bigquery"]
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres", "spark", "snowflake", "bigquery")
 _SQLGLOT = {"spark": "pyspark"}  # Ibis names Spark's compiler after PySpark
 _KEEP = {  # how each engine keeps a stage's table for the statements after it

@@ -6,7 +6,8 @@ import textwrap
 from pathlib import Path
 
 from whynow.data.source import open_source
-from whynow.data.validate import OnBadRows, Validated, validate_source
+from whynow.data.validate import Validated, validate_source
+from whynow.options import OnBadRows
 
 
 def write_csv(folder: Path, table: str, text: str) -> Path:

@@ -18,7 +18,7 @@ import html
 import json
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import duckdb
 import pyarrow as pa
@@ -26,11 +26,11 @@ import pyarrow.compute as pc
 
 from whynow.links import Level, account_path, crm_url, link_columns
 from whynow.model.check import CompiledModel
+from whynow.options import AlertStatus
 from whynow.store import Store
 
 PAYLOAD_VERSION = 1
 EVIDENCE_SHOWN = 3
-AlertStatus = Literal["pending", "sent", "failed", "skipped"]
 STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
 SCHEMA = pa.schema(
     [

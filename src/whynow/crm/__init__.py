@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from whynow.crm.importer import ImportReport
-    from whynow.run import FileFormat
+    from whynow.options import FileFormat
 
 __all__ = ["CRMS", "LINKS", "Crm", "ImportReport", "builtin_mapping", "import_crm", "links_block"]
 

@@ -43,7 +43,7 @@ from whynow.crm.importer import (
 from whynow.crm.mapping import ObjectSpec
 from whynow.data.backends import keep
 from whynow.errors import DataError
-from whynow.run import FileFormat
+from whynow.options import FileFormat
 
 OBJECTS: dict[str, ObjectSpec] = {
     "companies": ObjectSpec("accounts", {}, "accounts"),

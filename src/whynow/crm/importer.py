@@ -35,7 +35,7 @@ from whynow.data.backends import keep
 from whynow.data.contract import IBIS_TYPES, TABLE_NAMES, TABLES, ColumnType
 from whynow.data.source import ROW, csv_header, csv_problem, read_text_csv
 from whynow.errors import DataError
-from whynow.run import FileFormat
+from whynow.options import FileFormat
 
 CRM_TABLES = ("accounts", "contacts", "activities", "opportunities", "reps")  # the tables an import writes
 CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}  # as the CRMs spell themselves

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -25,8 +24,8 @@ from whynow.data.contract import IBIS_TYPES, TABLES, ColumnType
 from whynow.data.resolve import count_orphans_and_unmatched
 from whynow.data.source import RAGGED, ROW, RawTable, Source
 from whynow.errors import DataError, did_you_mean
+from whynow.options import OnBadRows
 
-OnBadRows = Literal["error", "skip"]
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 _INTEGER = r"^[+-]?[0-9]+(\.0*)?$"  # 500 and 500.0 (spreadsheets), never 12.5

@@ -162,7 +162,7 @@ def _run(
         else open_data(model, data, on_bad_rows, count_links=False, memory_limit=memory_limit)
     )
     with opened as validated:
-        ctx = Context(model, as_of)
+        ctx = Context(model, as_of, validated.tables["accounts"]._find_backend().name)
         step("scoring")
         outputs = _outputs(run_id, ctx, validated, history)
         step("summarising")

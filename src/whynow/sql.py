@@ -59,7 +59,7 @@ def unbound_inputs(model: CompiledModel) -> dict[str, ir.Table]:
 
 def compile_model(model: CompiledModel, dialect: Dialect, as_of: dt.date) -> Iterator[str]:
     """One commented SQL statement per output: account_status, contact_status, score_breakdown, call_list."""
-    ctx = Context(model, as_of)
+    ctx = Context(model, as_of, dialect)
     glot = _SQLGLOT.get(dialect, dialect)
     if dialect == "spark":
         spark_compiler()

@@ -18,9 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whynow.data.contract import TABLES
-from whynow.data.resolve import RESOLVED, resolve_accounts
+from whynow.data.resolve import RESOLVED, normalize_domain, resolve_accounts
 from whynow.data.validate import Validated
 from whynow.pipeline import Context
+from whynow.pipeline.context import utc_day_number
 
 KINDS = ("read", "after_horizon", "outside_windows", "unmatched", "orphaned", "rejected", "used")
 Tallies = dict[str, pa.Table]  # per table: day, last_day, no_account, of_orphan, rows
@@ -53,6 +54,8 @@ def tally(validated: Validated) -> Tallies:
     tallies: Tallies = {}
     for name in validated.counts:
         table, spec = tables[name], TABLES[name]
+        if name == "activities":  # the big one: no row is joined, each is looked up in small sets
+            table = validated.tables[name]
         keys: dict[str, ir.Value] = {
             "day": ibis.null("date"),
             "last_day": ibis.null("date"),
@@ -63,15 +66,20 @@ def tally(validated: Validated) -> Tallies:
             keys["of_orphan"] = ~table.account_id.isin(accounts.known_account).fill_null(False)
         elif spec.exists_from is not None:
             start = table[spec.exists_from]
-            keys["day"] = start if name == "technographics" else start.date()  # UTC: the session's time zone
+            keys["day"] = start if name == "technographics" else utc_day_number(start, table._find_backend().name)
             if name == "technographics":
                 keys["last_day"] = table.last_seen
-            account = table.account_id if name == "opportunities" else table[RESOLVED]
-            keys["no_account"] = account.isnull() | ~account.isin(accounts.known_account).fill_null(False)
             if name == "activities":
+                keys["no_account"] = ~_placed(table, tables["accounts"], contacts)
                 keys["of_orphan"] = table.contact_id.isin(orphans.orphan_contact).fill_null(False)
-        counted = table.select(**keys).group_by(*keys).aggregate(rows=ibis._.count())
-        tallies[name] = counted.to_pyarrow().cast(
+            else:
+                account = table.account_id if name == "opportunities" else table[RESOLVED]
+                keys["no_account"] = account.isnull() | ~account.isin(accounts.known_account).fill_null(False)
+        counted = table.select(**keys).group_by(*keys).aggregate(rows=ibis._.count()).to_pyarrow()
+        if pa.types.is_integer(counted.schema.field("day").type):  # a day number: the days since 1970-01-01
+            day = pc.cast(pc.cast(counted["day"], pa.int32()), pa.date32())
+            counted = counted.set_column(counted.schema.get_field_index("day"), "day", day)
+        tallies[name] = counted.cast(
             pa.schema(
                 [
                     ("day", pa.date32()),
@@ -83,6 +91,20 @@ def tally(validated: Validated) -> Tallies:
             )
         )
     return tallies
+
+
+def _placed(activities: ir.Table, accounts: ir.Table, contacts: ir.Table) -> ir.BooleanValue:
+    """Whether each activity belongs to an existing account (SPEC §3), without joining the rows: a row with
+    a contact when the contact's account exists, a row without one when its account_id names an account
+    or its domain one of theirs. The same answer as `resolve.resolve_table`, looked up in small sets."""
+    ids = accounts.select(known_account="account_id")
+    placed_contacts = contacts.filter(contacts.account_id.isin(ids.known_account).fill_null(False))
+    domains = accounts.filter(accounts.domain.notnull()).select(domain_key=normalize_domain(accounts.domain))
+    with_contact = activities.contact_id.isin(placed_contacts.select(placed="contact_id").placed).fill_null(False)
+    by_account = activities.account_id.isin(ids.known_account).fill_null(False)
+    anonymous_domain = ibis.ifelse(activities.contact_id.isnull(), activities.domain, ibis.null("string"))
+    by_domain = normalize_domain(anonymous_domain).isin(domains.domain_key).fill_null(False)  # only theirs
+    return ibis.ifelse(activities.contact_id.notnull(), with_contact, by_account | by_domain)
 
 
 def _kinds(ctx: Context, name: str, counts: pa.Table) -> dict[str, int]:

@@ -26,6 +26,7 @@ DECIMALS = 6  # SPEC §4: every computed number is rounded to 6 decimals before 
 class Context:
     model: CompiledModel
     as_of: dt.date
+    dialect: str = "duckdb"  # the engine the stages' expressions run on (Ibis' backend name)
 
     @property
     def horizon(self) -> dt.datetime:
@@ -44,6 +45,9 @@ class Context:
         return ts < self.horizon_value()
 
     def age_days(self, ts: ir.TimestampValue) -> ir.FloatingValue:
+        if self.dialect == "duckdb":  # the same microseconds, without DuckDB's time-zone-aware date_diff
+            horizon = int((self.horizon - _UNIX_EPOCH) / dt.timedelta(microseconds=1))
+            return (ibis.literal(horizon, type="int64") - _epoch_us(ts)) / MICROSECONDS_PER_DAY
         return self.horizon_value().delta(ts, unit="microsecond") / MICROSECONDS_PER_DAY
 
     def as_of_value(self) -> ir.DateValue:
@@ -54,6 +58,28 @@ class Context:
 
     def days_until(self, day: ir.DateValue) -> ir.IntegerValue:
         return day.delta(self.as_of_value(), unit="day")
+
+
+_UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _epoch_us_builtin(ts: ir.TimestampValue) -> ir.IntegerValue:
+    raise NotImplementedError  # DuckDB's own epoch_us(TIMESTAMPTZ) -> BIGINT, named by Ibis below
+
+
+_epoch_us = ibis.udf.scalar.builtin(_epoch_us_builtin, name="epoch_us", signature=((UTC_TIMESTAMP,), idt.int64))
+
+
+def utc_day_number(ts: ir.TimestampValue, dialect: str) -> ir.IntegerValue:
+    """The UTC day of each instant as days since 1970-01-01, by arithmetic on microseconds: the same day
+    as `ts.date()` in a UTC session (SPEC §2). On DuckDB, both that cast and `date_diff` of zoned
+    timestamps go through the time zone library row by row: 2 to 4 s per 10 million rows on two cores,
+    where `epoch_us` takes 0.1 s."""
+    if dialect == "duckdb":
+        since: ir.IntegerValue = _epoch_us(ts)
+    else:
+        since = ts.delta(ibis.literal(_UNIX_EPOCH, type=UTC_TIMESTAMP), unit="microsecond")
+    return (since / MICROSECONDS_PER_DAY).floor().cast("int64")
 
 
 _SCALE = float(10**DECIMALS)

@@ -15,9 +15,8 @@ After each kill, what a user would notice: `whynow queue`, `changes`, `alerts` a
 store without error and print what they printed before the run, or what they print after the unkilled
 run; every table holds exactly its rows from before, or exactly the unkilled run's (its run id and clock
 times aside); and the next run over a killed one succeeds. The --out files are written after the store
-commits, so a store as it was has its files as they were. A kill while they are written leaves old and
-new files side by side and one cut short: asserted as a known failure (xfail, strict) until
-`write_files` is fixed.
+commits, so a store as it was has its files as they were; they are written aside and moved into place
+(store.write_files), so a kill while they are written leaves them all as they were, none cut short.
 
 PostgreSQL runs when `WHYNOW_TEST_POSTGRES` is set (`make test` starts one); without it those tests are
 skipped, or fail under `WHYNOW_REQUIRE_BACKENDS`, as in test_backends.py. Time only chooses kill points;
@@ -370,16 +369,6 @@ def test_a_run_killed_just_after_commit_is_whole_and_the_next_run_writes_over_it
     assert set(duckdb_history.file_states(out).values()) == {"new"}
 
 
-class HalfWrittenOutFiles(AssertionError):
-    """The --out folder holds files of both runs, or a file cut short (the known #21 failure below)."""
-
-
-@pytest.mark.xfail(
-    raises=HalfWrittenOutFiles,
-    strict=True,
-    reason="#21: write_files writes each --out file in place, one after another, after the store commits: "
-    "a kill meanwhile leaves new and old files side by side, and the file it was writing cut short",
-)
 def test_a_run_killed_while_writing_its_files_leaves_them_all_old_or_all_new(
     company: tuple[Path, Path], duckdb_history: DuckDBHistory, tmp_path: Path
 ) -> None:
@@ -387,8 +376,7 @@ def test_a_run_killed_while_writing_its_files_leaves_them_all_old_or_all_new(
     assert finish(whynow_process(args, kill_at="inside-the-third-file"))[0] == -signal.SIGKILL
     assert duckdb_history.check(store, out) is False  # the store is whole: a real failure if not
     states = duckdb_history.file_states(out)
-    if len(set(states.values())) != 1 or set(states.values()) - {"old", "new"}:
-        raise HalfWrittenOutFiles(f"the --out files after the kill: {states}")
+    assert set(states.values()) == {"old"}, f"the --out files after the kill: {states}"
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import contextlib
 import datetime as dt
 import io
 import re
+import shutil
+import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -555,17 +557,27 @@ def read_contact_badges(db: _Database, as_of: dt.date, account_id: str) -> list[
 
 
 def write_files(outputs: Mapping[str, pa.Table], folder: Path, fmt: str) -> list[Path]:
-    """Each output as `<folder>/<name>.parquet` (or .csv), this run's rows only."""
-    import pyarrow.csv as pacsv
+    """Each output as `<folder>/<name>.parquet` (or .csv), this run's rows only.
+
+    The files are written into a hidden folder inside `folder` first and only then moved into place, each
+    move atomic: a run killed while writing leaves the last run's files as they were, never one cut short."""
     import pyarrow.parquet as pq
 
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in outputs.items():
-        path = folder / f"{name}.{fmt}"
-        if fmt == "csv":
-            pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
-        else:
-            pq.write_table(table, path)
-        written.append(path)
-    return written
+    staging = Path(tempfile.mkdtemp(prefix=".whynow-writing-", dir=folder))
+    try:
+        staged = []
+        for name, table in outputs.items():
+            path = staging / f"{name}.{fmt}"
+            if fmt == "csv":
+                pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
+            else:
+                pq.write_table(table, path)
+            staged.append(path)
+        written = []
+        for path in staged:
+            path.replace(folder / path.name)
+            written.append(folder / path.name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from whynow.data.backends import among, upload_ids
 from whynow.data.contract import TABLES
+from whynow.data.resolve import activities_of
 from whynow.pipeline import Context, Tables
 from whynow.pipeline.narrative import format_value
 from whynow.pipeline.signals import signal_rows
@@ -117,6 +118,11 @@ def _sources(
 
 def _newest_rows(ctx: Context, tables: Tables, name: str, ids: ir.Table) -> ir.Table:
     signal = ctx.model.signals[name]
+    if signal.table == "activities":  # only the held entities' rows are placed, not every activity
+        rows = tables["activity_rows"]
+        if signal.level == "account":
+            rows = activities_of(rows, ids, tables["accounts"], tables["contacts"])
+        tables = {**tables, "activities": rows}
     rows = among(signal_rows(ctx, signal, tables), "signal_entity", ids)
     spec = TABLES[signal.table]
     time = rows[spec.time_column or ""]

@@ -60,6 +60,32 @@ def resolve_table(name: str, t: ir.Table, accounts: ir.Table, contacts: ir.Table
     return joined.select(*t.columns, **{RESOLVED: resolved})
 
 
+def activities_of(rows: ir.Table, ids: ir.Table, accounts: ir.Table, contacts: ir.Table) -> ir.Table:
+    """The activities (unresolved `rows`) that belong to the accounts `ids` (one column, `listed_id`), with
+    `resolved_account_id`: looked up in small sets first — the contacts of those accounts, their ids, the
+    domains that resolve to them — so that only those rows are joined to be placed (`resolve_table`).
+    Rows placed already (`run.shared_inputs`) are only filtered."""
+    if RESOLVED in rows.columns:
+        return rows.filter(rows[RESOLVED].isin(ids.listed_id).fill_null(False))
+    known = accounts.select(known_id="account_id")
+    theirs = contacts.filter(contacts.account_id.isin(ids.listed_id).fill_null(False)).select(their="contact_id")
+    domains = (
+        accounts.filter(accounts.domain.notnull())
+        .group_by(domain_key=normalize_domain(accounts.domain))
+        .aggregate(domain_account=accounts.account_id.min())
+    )
+    their_domains = domains.filter(domains.domain_account.isin(ids.listed_id)).select("domain_key")
+    anonymous_domain = ibis.ifelse(rows.contact_id.isnull(), rows.domain, ibis.null("string"))
+    by_account = rows.account_id.isin(ids.listed_id).fill_null(False)
+    by_domain = ~rows.account_id.isin(known.known_id).fill_null(False) & normalize_domain(anonymous_domain).isin(
+        their_domains.domain_key
+    ).fill_null(False)
+    mine = ibis.ifelse(
+        rows.contact_id.notnull(), rows.contact_id.isin(theirs.their).fill_null(False), by_account | by_domain
+    )
+    return resolve_table("activities", rows.filter(mine), accounts, contacts)
+
+
 def count_orphans_and_unmatched(tables: Mapping[str, ir.Table]) -> dict[str, dict[str, int]]:
     """Per table: rows `orphaned` (a contact without its account, that contact's activities, an
     opportunity of an unknown account) and `unmatched` (no account found)."""

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whynow.data.contract import TABLES
-from whynow.data.resolve import RESOLVED, normalize_domain, resolve_accounts
+from whynow.data.resolve import RESOLVED, account_domains, normalize_domain, resolve_accounts
 from whynow.data.validate import Validated
 from whynow.pipeline import Context
 from whynow.pipeline.context import utc_day_number
@@ -99,7 +99,7 @@ def _placed(activities: ir.Table, accounts: ir.Table, contacts: ir.Table) -> ir.
     or its domain one of theirs. The same answer as `resolve.resolve_table`, looked up in small sets."""
     ids = accounts.select(known_account="account_id")
     placed_contacts = contacts.filter(contacts.account_id.isin(ids.known_account).fill_null(False))
-    domains = accounts.filter(accounts.domain.notnull()).select(domain_key=normalize_domain(accounts.domain))
+    domains = account_domains(accounts)
     with_contact = activities.contact_id.isin(placed_contacts.select(placed="contact_id").placed).fill_null(False)
     by_account = activities.account_id.isin(ids.known_account).fill_null(False)
     anonymous_domain = ibis.ifelse(activities.contact_id.isnull(), activities.domain, ibis.null("string"))

@@ -23,6 +23,13 @@ def normalize_domain(domain: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(folded.startswith("www."), folded.substr(4), folded)
 
 
+def account_domains(accounts: ir.Table) -> ir.Table:
+    """`domain_key` → `domain_account`: each account domain, normalised, and the account it places rows on
+    (a domain shared by accounts goes to the lowest id, in text order: ids compare as text)."""
+    named = accounts.filter(accounts.domain.notnull())
+    return named.group_by(domain_key=normalize_domain(named.domain)).aggregate(domain_account=named.account_id.min())
+
+
 def resolve_accounts(tables: Mapping[str, ir.Table]) -> dict[str, ir.Table]:
     """Each account-resolved table with `resolved_account_id` (NULL when no account matches); a table that
     has it already (`run.shared_inputs`) is taken as it is."""
@@ -37,11 +44,7 @@ def resolve_table(name: str, t: ir.Table, accounts: ir.Table, contacts: ir.Table
     """`t` (rows of table `name`, or rows grouped by the columns that place them: `contact_id`, `account_id`
     and `domain`) with `resolved_account_id`."""
     ids = accounts.select(known_id=accounts.account_id)
-    by_domain = (
-        accounts.filter(accounts.domain.notnull())
-        .group_by(domain_key=normalize_domain(accounts.domain))
-        .aggregate(domain_account=accounts.account_id.min())  # text order: ids compare as text
-    )
+    by_domain = account_domains(accounts)
     domain, account = normalize_domain(t.domain), t.account_id
     if name == "activities":  # only rows without a contact are placed by their account_id or domain
         domain = ibis.ifelse(t.contact_id.isnull(), domain, ibis.null("string"))
@@ -69,11 +72,7 @@ def activities_of(rows: ir.Table, ids: ir.Table, accounts: ir.Table, contacts: i
         return rows.filter(rows[RESOLVED].isin(ids.listed_id).fill_null(False))
     known = accounts.select(known_id="account_id")
     theirs = contacts.filter(contacts.account_id.isin(ids.listed_id).fill_null(False)).select(their="contact_id")
-    domains = (
-        accounts.filter(accounts.domain.notnull())
-        .group_by(domain_key=normalize_domain(accounts.domain))
-        .aggregate(domain_account=accounts.account_id.min())
-    )
+    domains = account_domains(accounts)
     their_domains = domains.filter(domains.domain_account.isin(ids.listed_id)).select("domain_key")
     anonymous_domain = ibis.ifelse(rows.contact_id.isnull(), rows.domain, ibis.null("string"))
     by_account = rows.account_id.isin(ids.listed_id).fill_null(False)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiled plans (`whynow.plan`) are cached in a folder of the test session's own, not the user's."""
+    os.environ.setdefault("WHYNOW_CACHE", tempfile.mkdtemp(prefix="whynow-plans-"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

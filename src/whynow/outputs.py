@@ -212,3 +212,31 @@ def score_breakdown(ctx: Context, tables: Tables) -> ir.Table:
     """Fit rows that held and engagement rows that matched (SPEC §5): the parts every score adds up from."""
     rows = ibis.union(tables["fit_breakdown"], tables["engagement_breakdown"])
     return rows.select(as_of=ctx.as_of_value(), **{c: rows[c] for c in rows.columns})
+
+
+CHANGE_COLUMNS = ("entity_type", "entity_id", "change", "old", "new", "reason")
+
+
+def output_queries(ctx: Context, tables: Tables) -> dict[str, ir.Table]:
+    """Every query a run fetches after the pipeline, in order: the outputs, the badge state (in entity
+    order: the evidence's order), the change log's entries, the narratives' values and the last run's
+    narratives (`previous_whys`, when there was a last run)."""
+    from whynow.changes import log_changes
+
+    logged = ibis.union(badge_changes(ctx, tables), log_changes(tables)).select(*CHANGE_COLUMNS)
+    queries = {
+        "account_status": account_status(ctx, tables).order_by("account_id"),
+        "contact_status": contact_status(ctx, tables).order_by("contact_id"),
+        "call_list": call_list(ctx, tables).order_by("account_id", "rank"),
+        "score_breakdown": score_breakdown(ctx, tables).order_by("entity_type", "entity_id", "part", "rule"),
+        "badge_state": badge_state(ctx, tables).order_by("entity_type", "entity_id"),
+        "badge_candidates": badge_candidates(ctx, tables),
+        "opportunities": opportunities(ctx, tables).order_by("opportunity_id"),
+        "reps": reps(ctx, tables).order_by("rep_id"),
+        "changes": logged.order_by("entity_type", "entity_id", "change"),
+        "account_narratives": tables["account_narratives"],
+        "contact_narratives": tables["contact_narratives"],
+    }
+    if "previous_badges" in tables:
+        queries["previous_whys"] = tables["previous_badges"].select("entity_type", "entity_id", "why")
+    return queries

@@ -3,8 +3,9 @@
     open_data(model, location) -> Validated       the source, checked against the contract and the model
     run(model, location, as_of, ...) -> RunResult  the pipeline at an as-of date, written to the store
 
-The pipeline builds Ibis expressions; this module is where they execute: each output is fetched as
-Arrow once, then written to the store in one transaction and, when asked, to files.
+The pipeline runs as its compiled plan (`whynow.plan`: SQL compiled once per model, engine and inputs,
+the date bound here); each output is fetched as Arrow once, then written to the store in one transaction
+and, when asked, to files.
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from whynow.alerts.outbox import outbox
-from whynow.changes import log_changes
 from whynow.data.backends import (
     close,
     first_line,
@@ -46,20 +45,12 @@ from whynow.errors import DataError, UsageError, did_you_mean
 from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
-from whynow.outputs import (
-    account_status,
-    badge_candidates,
-    badge_changes,
-    badge_state,
-    call_list,
-    contact_status,
-    opportunities,
-    reps,
-    score_breakdown,
-)
-from whynow.pipeline import Context, Tables, run_pipeline
+from whynow.outputs import CHANGE_COLUMNS
+from whynow.pipeline import Context
+from whynow.pipeline.horizon import apply_horizon
 from whynow.pipeline.narrative import narrate
-from whynow.store import DEFAULT_STORE, StaleState, Store, write_files
+from whynow.plan import Kept, execute, plan_for, relations
+from whynow.store import DEFAULT_STORE, Previous, StaleState, Store, write_files
 from whynow.summary import KINDS, summarize
 
 STATE_ONLY = ("badge_state", "badge_candidates")  # kept in the store for the next run and explain; no files
@@ -164,14 +155,15 @@ def _run(
     with opened as validated:
         ctx = Context(model, as_of, validated.tables["accounts"]._find_backend().name)
         step("scoring")
-        outputs = _outputs(run_id, ctx, validated, history)
+        previous = history.previous(as_of, PREVIOUS_READS)  # read once, after `seen`
+        outputs = _outputs(run_id, ctx, validated, previous)
         step("summarising")
         summary = summarize(ctx, validated)
     outputs["runs"] = _runs_row(run_id, ctx, started, summary)
     if on_bad_rows == "skip":
         outputs["rejected"] = _rejected(as_of, validated)
     step("writing")
-    alerts = outbox(model, outputs, first_run=history.previous(as_of, "runs", "run_id") is None)
+    alerts = outbox(model, outputs, first_run=previous.run is None)
     history.write_run(as_of, outputs, (model.hash, model.name, model.text), alerts, resolved_against=seen)
     files: list[Path] = []
     if out is not None:
@@ -182,24 +174,33 @@ def _run(
     return RunResult(run_id, as_of, model, summary, outputs, files, removed)
 
 
-def _outputs(run_id: str, ctx: Context, validated: Validated, history: Store) -> dict[str, pa.Table]:
-    """Every output of the run as Arrow: the pipeline over the inputs and the store's last state."""
-    inputs = dict(validated.tables) | _previous_state(history, ctx.as_of, validated)
-    tables = run_pipeline(ctx, inputs, keep=keep)
-    state = badge_state(ctx, tables).order_by("entity_type", "entity_id").to_pyarrow()  # the evidence's order
-    whys = _narratives(ctx, tables, state, inputs)
+def _outputs(run_id: str, ctx: Context, validated: Validated, previous: Previous) -> dict[str, pa.Table]:
+    """Every output of the run as Arrow: the compiled plan (`whynow.plan`) over the inputs and the store's
+    last state, executed at the run's date; then the narratives, the change log and the evidence."""
+    inputs = dict(validated.tables) | _previous_state(previous, validated)
+    con = validated.tables["accounts"]._find_backend()
+    plan = plan_for(ctx.model, ctx.dialect, relations(con, inputs))
+    fetched = execute(con, plan, ctx.as_of)
+    state = fetched["badge_state"]
+    whys = narrate(
+        ctx.model.templates,
+        state.to_pylist(),
+        {level: fetched[f"{level}_narratives"].to_pylist() for level in ("account", "contact")},
+        {(r["entity_type"], r["entity_id"]): r["why"] for r in fetched["previous_whys"].to_pylist()}
+        if "previous_whys" in fetched
+        else {},
+    )
+    tables = Kept(con, plan, apply_horizon(ctx, inputs))
     return {
-        "account_status": _with_why(account_status(ctx, tables).order_by("account_id").to_pyarrow(), whys, "account"),
-        "contact_status": _with_why(contact_status(ctx, tables).order_by("contact_id").to_pyarrow(), whys, "contact"),
-        "call_list": _with_why(call_list(ctx, tables).order_by("account_id", "rank").to_pyarrow(), whys, "contact"),
-        "score_breakdown": score_breakdown(ctx, tables)
-        .order_by("entity_type", "entity_id", "part", "rule")
-        .to_pyarrow(),
-        "changes": _changes(run_id, ctx, tables, history),
-        "evidence": gather_evidence(ctx, tables, state, history.previous(ctx.as_of, "evidence")),
-        "badge_candidates": badge_candidates(ctx, tables).to_pyarrow(),
-        "opportunities": opportunities(ctx, tables).order_by("opportunity_id").to_pyarrow(),
-        "reps": reps(ctx, tables).order_by("rep_id").to_pyarrow(),
+        "account_status": _with_why(fetched["account_status"], whys, "account"),
+        "contact_status": _with_why(fetched["contact_status"], whys, "contact"),
+        "call_list": _with_why(fetched["call_list"], whys, "contact"),
+        "score_breakdown": fetched["score_breakdown"],
+        "changes": _changes(run_id, ctx, fetched["changes"], previous),
+        "evidence": gather_evidence(ctx, tables, state, previous.get("previous_evidence")),
+        "badge_candidates": fetched["badge_candidates"],
+        "opportunities": fetched["opportunities"],
+        "reps": fetched["reps"],
         "badge_state": _state_with_why(state, whys),
     }
 
@@ -272,34 +273,22 @@ def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
     return 0
 
 
-def _previous_state(store: Store, as_of: dt.date, validated: Validated) -> dict[str, ir.Table]:
-    """The last run's badge state and queue, as tables on the run's own backend."""
+# What a run reads of the last run before its date (SPEC §4.10), in one connection: the state the badge,
+# queue, lead status and change log stages resolve against, and the evidence a badge in grace keeps.
+PREVIOUS_READS = {
+    "previous_badges": ("badge_state", "entity_type, entity_id, badge, badge_since, last_held, why"),
+    "previous_queue": ("account_status", "account_id, queue = 'surfaced' AS was_surfaced"),
+    "previous_accounts": ("account_status", "account_id, stage, queue, route_to"),
+    "previous_contacts": ("contact_status", "contact_id, lead_status"),
+    "previous_evidence": ("evidence", "*"),
+}
+STATE = ("previous_badges", "previous_queue", "previous_accounts", "previous_contacts")  # pipeline inputs
+
+
+def _previous_state(previous: Previous, validated: Validated) -> dict[str, ir.Table]:
+    """The last run's state, as tables on the run's own backend."""
     backend = validated.tables["accounts"]._find_backend()
-    wanted = {
-        "previous_badges": ("badge_state", "entity_type, entity_id, badge, badge_since, last_held, why"),
-        "previous_queue": ("account_status", "account_id, queue = 'surfaced' AS was_surfaced"),
-        "previous_accounts": ("account_status", "account_id, stage, queue, route_to"),
-        "previous_contacts": ("contact_status", "contact_id, lead_status"),
-    }
-    tables: dict[str, ir.Table] = {}
-    for name, (table, columns) in wanted.items():
-        rows = store.previous(as_of, table, columns)
-        if rows is not None:
-            tables[name] = upload(backend, name, rows)
-    return tables
-
-
-def _narratives(
-    ctx: Context, tables: Tables, state: pa.Table, inputs: Mapping[str, ir.Table]
-) -> dict[tuple[str, str], str]:
-    """Each active badge's `why` (SPEC §4.8): the pipeline's `*_narratives` values rendered, or for a badge in
-    grace the narrative it was given when it last held."""
-    previous = {}
-    if "previous_badges" in inputs:
-        rows = inputs["previous_badges"].select("entity_type", "entity_id", "why").to_pyarrow().to_pylist()
-        previous = {(r["entity_type"], r["entity_id"]): r["why"] for r in rows}
-    values = {level: tables[f"{level}_narratives"].to_pyarrow().to_pylist() for level in ("account", "contact")}
-    return narrate(ctx.model.templates, state.to_pylist(), values, previous)
+    return {name: upload(backend, name, previous.tables[name]) for name in STATE if name in previous.tables}
 
 
 def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:
@@ -316,13 +305,11 @@ def _state_with_why(state: pa.Table, whys: Mapping[tuple[str, str], str]) -> pa.
     return state.append_column("why", pa.array([whys.get(k) for k in keys], type=pa.string()))
 
 
-def _changes(run_id: str, ctx: Context, tables: Tables, store: Store) -> pa.Table:
-    """This run's change log entries (SPEC §4.10); the first run of a history logs against nothing."""
-    columns = ("entity_type", "entity_id", "change", "old", "new", "reason")
-    logged = ibis.union(badge_changes(ctx, tables), log_changes(tables)).select(*columns)
-    entries = logged.order_by("entity_type", "entity_id", "change").to_pyarrow()
-    previous_model = store.previous(ctx.as_of, "runs", "model_hash")
-    old_hash = previous_model.column("model_hash")[0].as_py() if previous_model and previous_model.num_rows else None
+def _changes(run_id: str, ctx: Context, entries: pa.Table, previous: Previous) -> pa.Table:
+    """This run's change log entries (SPEC §4.10), with the model's change when it changed; the first run
+    of a history logs against nothing."""
+    columns = CHANGE_COLUMNS
+    old_hash = previous.run["model_hash"] if previous.run is not None else None
     schema = pa.schema([(c, pa.string()) for c in columns])
     entries = entries.cast(schema)
     if old_hash != ctx.model.hash:

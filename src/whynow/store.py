@@ -16,6 +16,7 @@ import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +242,18 @@ class _Postgres(_Database):
         self.con.close()
 
 
+@dataclass(frozen=True)
+class Previous:
+    """The last run before a date, as a run reads it once (SPEC §4.10): its `runs` row (None: there is
+    none, this run starts a history) and the tables it asked for."""
+
+    run: Mapping[str, Any] | None = None
+    tables: Mapping[str, pa.Table] = field(default_factory=dict)
+
+    def get(self, name: str) -> pa.Table | None:
+        return self.tables.get(name)
+
+
 class StaleState(Exception):
     """Another run committed to the store after this run read its state: the run must be resolved again
     (SPEC §4.10), or be refused when its as-of date is now before the store's last."""
@@ -357,19 +370,31 @@ class Store:
             db.close()
         return found[0]["last"] if found else None  # type: ignore[return-value]
 
-    def previous(self, as_of: dt.date, table: str, columns: str = "*") -> pa.Table | None:
-        """A table's rows of the last run before `as_of` (the state a run resolves against), or None."""
+    def previous(self, as_of: dt.date, reads: Mapping[str, tuple[str, str]]) -> Previous:
+        """The last run before `as_of`, read in one connection: its runs row and, for each name of `reads`,
+        the rows of (table, columns) of that run (a table the store does not hold is left out). Nothing
+        before `as_of`: an empty `Previous`."""
         db = self._read()
         if db is None:
-            return None
+            return Previous()
         try:
             have = db.tables()
-            if "runs" not in have or table not in have:
-                return None
-            found = db.query("SELECT max(as_of) AS last FROM runs WHERE as_of < ?", [as_of])
-            if not found or found[0]["last"] is None:
-                return None
-            return db.query_arrow(f"SELECT {columns} FROM {_quote(table)} WHERE as_of = ?", [found[0]["last"]])
+            if "runs" not in have:
+                return Previous()
+            found = db.query_arrow(
+                "SELECT * FROM runs WHERE as_of = (SELECT max(as_of) FROM runs WHERE as_of < ?) "
+                "ORDER BY finished_at DESC, run_id LIMIT 1",
+                [as_of],
+            ).to_pylist()
+            if not found:
+                return Previous()
+            last = found[0]["as_of"]
+            tables = {
+                name: db.query_arrow(f"SELECT {columns} FROM {_quote(table)} WHERE as_of = ?", [last])
+                for name, (table, columns) in reads.items()
+                if table in have
+            }
+            return Previous(found[0], tables)
         finally:
             db.close()
 
@@ -512,9 +537,9 @@ class Store:
         """The table, created like `table`, with any column it lacks added (old rows read NULL)."""
         db.create_like(name, table)
         have = db.columns(name)
-        for field in table.schema:
-            if field.name not in have:  # a model with a new signal or column adds it
-                db.add_column(name, field.name, field.type)
+        for column in table.schema:
+            if column.name not in have:  # a model with a new signal or column adds it
+                db.add_column(name, column.name, column.type)
 
     @staticmethod
     def _replace(db: _Database, name: str, table: pa.Table, as_of: dt.date) -> None:

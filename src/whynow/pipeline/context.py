@@ -4,16 +4,24 @@ horizon          as_of + 1 day at 00:00 UTC; only rows strictly before it exist
 window_start(N)  horizon − N days: a window of N days is [window_start(N), horizon)
 age_days(ts)     (horizon − ts) in fractional days, to the microsecond
 days_since(d)    whole calendar days from a row's UTC date to the as-of date
+
+With `parameters`, the date's literals are written as parameters (`WHYNOW_AS_OF()`, `WHYNOW_HORIZON()`,
+`WHYNOW_WINDOW_START(30)` …) that `whynow.plan.bind` replaces: the SQL compiles once for every date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
+import ibis.expr.datashape as ds
 import ibis.expr.datatypes as idt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
+import sqlglot.expressions as sge
+from ibis.backends.sql.compilers.base import SQLGlotCompiler
 
 from whynow.model.check import CompiledModel
 
@@ -27,18 +35,25 @@ class Context:
     model: CompiledModel
     as_of: dt.date
     dialect: str = "duckdb"  # the engine the stages' expressions run on (Ibis' backend name)
+    parameters: bool = False  # the as-of date as parameters of the SQL, not as literals (whynow.plan)
 
     @property
     def horizon(self) -> dt.datetime:
         return dt.datetime.combine(self.as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
     def horizon_value(self) -> ir.TimestampValue:
+        if self.parameters:
+            return _parameter("whynow_horizon", UTC_TIMESTAMP)
         return ibis.literal(self.horizon, type=UTC_TIMESTAMP)
 
-    def window_start(self, days: float) -> ir.TimestampValue:
+    def window_start(self, days: int) -> ir.TimestampValue:
+        if self.parameters:
+            return _parameter("whynow_window_start", UTC_TIMESTAMP, days)
         return ibis.literal(self.horizon - dt.timedelta(days=days), type=UTC_TIMESTAMP)
 
-    def window_start_date(self, days: float) -> ir.DateValue:
+    def window_start_date(self, days: int) -> ir.DateValue:
+        if self.parameters:
+            return _parameter("whynow_window_start_date", idt.date, days)
         return ibis.literal((self.horizon - dt.timedelta(days=days)).date())
 
     def before_horizon(self, ts: ir.TimestampValue) -> ir.BooleanValue:
@@ -46,11 +61,17 @@ class Context:
 
     def age_days(self, ts: ir.TimestampValue) -> ir.FloatingValue:
         if self.dialect == "duckdb":  # the same microseconds, without DuckDB's time-zone-aware date_diff
-            horizon = int((self.horizon - _UNIX_EPOCH) / dt.timedelta(microseconds=1))
-            return (ibis.literal(horizon, type="int64") - _epoch_us(ts)) / MICROSECONDS_PER_DAY
+            horizon: ir.IntegerValue = (
+                _parameter("whynow_horizon_us", idt.int64)
+                if self.parameters
+                else ibis.literal(int((self.horizon - _UNIX_EPOCH) / dt.timedelta(microseconds=1)), type="int64")
+            )
+            return (horizon - _epoch_us(ts)) / MICROSECONDS_PER_DAY
         return self.horizon_value().delta(ts, unit="microsecond") / MICROSECONDS_PER_DAY
 
     def as_of_value(self) -> ir.DateValue:
+        if self.parameters:
+            return _parameter("whynow_as_of", idt.date)
         return ibis.literal(self.as_of)
 
     def days_since(self, day: ir.DateValue) -> ir.IntegerValue:
@@ -61,6 +82,29 @@ class Context:
 
 
 _UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class Parameter(ops.Scalar):  # type: ignore[misc]
+    """A parameter of the compiled SQL, written as a call of an engine function that no engine has,
+    `WHYNOW_WINDOW_START(30)`, which `whynow.plan.bind` replaces with its literal before the SQL runs. Not
+    a UDF: Ibis takes a UDF for impure and would keep every query that reads one from being merged."""
+
+    name: str
+    days: int
+    dtype: idt.DataType
+    shape = ds.scalar
+
+
+def _visit_parameter(compiler: Any, op: Parameter, **_: Any) -> Any:
+    arguments = [sge.convert(op.days)] if op.name.startswith("whynow_window_start") else []
+    return sge.Anonymous(this=op.name.upper(), expressions=arguments)
+
+
+SQLGlotCompiler.visit_Parameter = _visit_parameter  # every engine's compiler derives from it
+
+
+def _parameter(name: str, returns: idt.DataType, days: int = 0) -> Any:
+    return Parameter(name=name, days=days, dtype=returns).to_expr()
 
 
 def _epoch_us_builtin(ts: ir.TimestampValue) -> ir.IntegerValue:

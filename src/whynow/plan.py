@@ -7,6 +7,7 @@ builds no Ibis expression for them. `whynow compile` prints the same statements,
                                                then the outputs (`outputs.output_queries`)
     bind(sql, as_of, dialect) -> str           the as-of date's literals in place of the parameters
     execute(con, plan, as_of) -> outputs       each step kept as a temporary table, each output fetched as Arrow
+    run_plan(ctx, inputs) -> outputs, tables   a run's: its plan found or compiled, then executed
 
 The date enters the SQL only through `Context`'s parameters, written `WHYNOW_AS_OF()`, `WHYNOW_HORIZON()`,
 `WHYNOW_HORIZON_US()`, `WHYNOW_WINDOW_START(30)` and `WHYNOW_WINDOW_START_DATE(30)`; `bind` replaces each
@@ -44,6 +45,7 @@ from ibis.backends import BaseBackend
 from whynow.model.check import CompiledModel
 from whynow.pipeline import Context, run_pipeline
 from whynow.pipeline.context import UTC_TIMESTAMP
+from whynow.pipeline.horizon import apply_horizon
 
 PLAN_VERSION = 1  # bumped when the file's layout changes
 GLOT = {"spark": "pyspark"}  # Ibis names Spark's compiler after PySpark
@@ -268,6 +270,14 @@ def _view(con: BaseBackend, name: str, table: ir.Table) -> None:
         properties=temporary,
     )
     _execute(con, create.sql(compiler.dialect))
+
+
+def run_plan(ctx: Context, inputs: Mapping[str, ir.Table]) -> tuple[dict[str, pa.Table], Kept]:
+    """The plan of the run's model over `inputs` (on one backend), executed at the run's date: every output
+    query's rows, and the pipeline's tables as they were kept."""
+    con = inputs["accounts"]._find_backend()
+    plan = plan_for(ctx.model, ctx.dialect, relations(con, inputs))
+    return execute(con, plan, ctx.as_of), Kept(con, plan, apply_horizon(ctx, inputs))
 
 
 def execute(con: BaseBackend, plan: Plan, as_of: dt.date) -> dict[str, pa.Table]:

@@ -3,9 +3,10 @@
     open_data(model, location) -> Validated       the source, checked against the contract and the model
     run(model, location, as_of, ...) -> RunResult  the pipeline at an as-of date, written to the store
 
-The pipeline runs as its compiled plan (`whynow.plan`: SQL compiled once per model, engine and inputs,
-the date bound here); each output is fetched as Arrow once, then written to the store in one transaction
-and, when asked, to files.
+A run opens the data and the last run's state (read once), runs the plan (`whynow.plan`: the scoring
+stages' SQL, compiled once per model, engine and inputs, the date bound here), then the output stages
+(`pipeline/finish.py`), and commits: every output to the store in one transaction and, when asked, to
+files.
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ import datetime as dt
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import ibis.expr.types as ir
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from whynow.alerts.outbox import outbox
 from whynow.data.backends import (
     close,
     first_line,
@@ -42,16 +41,12 @@ from whynow.data.resolve import resolve_accounts
 from whynow.data.source import Source, open_source
 from whynow.data.validate import Validated, validate_source
 from whynow.errors import DataError, UsageError, did_you_mean
-from whynow.evidence import gather_evidence
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
-from whynow.outputs import CHANGE_COLUMNS
 from whynow.pipeline import Context
-from whynow.pipeline.horizon import apply_horizon
-from whynow.pipeline.narrative import narrate
-from whynow.plan import Kept, execute, plan_for, relations
+from whynow.pipeline.finish import OUTBOX, Finishing, finish
+from whynow.plan import run_plan
 from whynow.store import DEFAULT_STORE, Previous, StaleState, Store, write_files
-from whynow.summary import KINDS, summarize
 
 STATE_ONLY = ("badge_state", "badge_candidates")  # kept in the store for the next run and explain; no files
 RESOLVE_TRIES = 5  # how often a run resolves again when other runs commit to its store first
@@ -154,16 +149,14 @@ def _run(
     )
     with opened as validated:
         ctx = Context(model, as_of, validated.tables["accounts"]._find_backend().name)
-        step("scoring")
         previous = history.previous(as_of, PREVIOUS_READS)  # read once, after `seen`
-        outputs = _outputs(run_id, ctx, validated, previous)
+        step("scoring")
+        planned, tables = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated))
         step("summarising")
-        summary = summarize(ctx, validated)
-    outputs["runs"] = _runs_row(run_id, ctx, started, summary)
-    if on_bad_rows == "skip":
-        outputs["rejected"] = _rejected(as_of, validated)
+        finishing = Finishing(ctx, run_id, started, validated, previous, planned, tables, on_bad_rows == "skip")
+        outputs = finish(finishing)
     step("writing")
-    alerts = outbox(model, outputs, first_run=previous.run is None)
+    alerts = outputs.pop(OUTBOX)
     history.write_run(as_of, outputs, (model.hash, model.name, model.text), alerts, resolved_against=seen)
     files: list[Path] = []
     if out is not None:
@@ -171,38 +164,7 @@ def _run(
         if "rejected" in for_files:
             for_files["rejected"] = for_files["rejected"].drop_columns(["as_of"])
         files = write_files(for_files, out, fmt)
-    return RunResult(run_id, as_of, model, summary, outputs, files, removed)
-
-
-def _outputs(run_id: str, ctx: Context, validated: Validated, previous: Previous) -> dict[str, pa.Table]:
-    """Every output of the run as Arrow: the compiled plan (`whynow.plan`) over the inputs and the store's
-    last state, executed at the run's date; then the narratives, the change log and the evidence."""
-    inputs = dict(validated.tables) | _previous_state(previous, validated)
-    con = validated.tables["accounts"]._find_backend()
-    plan = plan_for(ctx.model, ctx.dialect, relations(con, inputs))
-    fetched = execute(con, plan, ctx.as_of)
-    state = fetched["badge_state"]
-    whys = narrate(
-        ctx.model.templates,
-        state.to_pylist(),
-        {level: fetched[f"{level}_narratives"].to_pylist() for level in ("account", "contact")},
-        {(r["entity_type"], r["entity_id"]): r["why"] for r in fetched["previous_whys"].to_pylist()}
-        if "previous_whys" in fetched
-        else {},
-    )
-    tables = Kept(con, plan, apply_horizon(ctx, inputs))
-    return {
-        "account_status": _with_why(fetched["account_status"], whys, "account"),
-        "contact_status": _with_why(fetched["contact_status"], whys, "contact"),
-        "call_list": _with_why(fetched["call_list"], whys, "contact"),
-        "score_breakdown": fetched["score_breakdown"],
-        "changes": _changes(run_id, ctx, fetched["changes"], previous),
-        "evidence": gather_evidence(ctx, tables, state, previous.get("previous_evidence")),
-        "badge_candidates": fetched["badge_candidates"],
-        "opportunities": fetched["opportunities"],
-        "reps": fetched["reps"],
-        "badge_state": _state_with_why(state, whys),
-    }
+    return RunResult(run_id, as_of, model, finishing.summary, outputs, files, removed)
 
 
 def refuse_writing_over_inputs(
@@ -289,65 +251,6 @@ def _previous_state(previous: Previous, validated: Validated) -> dict[str, ir.Ta
     """The last run's state, as tables on the run's own backend."""
     backend = validated.tables["accounts"]._find_backend()
     return {name: upload(backend, name, previous.tables[name]) for name in STATE if name in previous.tables}
-
-
-def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:
-    """`table` with each entity's narrative in `why` (NULL without an active badge), looked up by id in
-    Arrow: only entities with a badge are in `whys`."""
-    mine = {entity: why for (kind, entity), why in whys.items() if kind == level}
-    at = pc.index_in(table.column(f"{level}_id"), value_set=pa.array(list(mine), pa.string()))
-    values = pc.take(pa.array(list(mine.values()), pa.string()), at)
-    return table.set_column(table.schema.get_field_index("why"), "why", values)
-
-
-def _state_with_why(state: pa.Table, whys: Mapping[tuple[str, str], str]) -> pa.Table:
-    keys = zip(state.column("entity_type").to_pylist(), state.column("entity_id").to_pylist(), strict=True)
-    return state.append_column("why", pa.array([whys.get(k) for k in keys], type=pa.string()))
-
-
-def _changes(run_id: str, ctx: Context, entries: pa.Table, previous: Previous) -> pa.Table:
-    """This run's change log entries (SPEC §4.10), with the model's change when it changed; the first run
-    of a history logs against nothing."""
-    columns = CHANGE_COLUMNS
-    old_hash = previous.run["model_hash"] if previous.run is not None else None
-    schema = pa.schema([(c, pa.string()) for c in columns])
-    entries = entries.cast(schema)
-    if old_hash != ctx.model.hash:
-        model_row = {"entity_type": "model", "entity_id": ctx.model.name, "change": "model_changed",
-                     "old": old_hash, "new": ctx.model.hash, "reason": None}  # fmt: skip
-        entries = pa.concat_tables([pa.Table.from_pylist([model_row], schema=schema), entries])
-    rows = entries.num_rows
-    entries = entries.add_column(0, "as_of", pa.array([ctx.as_of] * rows, pa.date32()))
-    return entries.add_column(0, "run_id", pa.array([run_id] * rows, pa.string()))
-
-
-def _runs_row(run_id: str, ctx: Context, started: dt.datetime, summary: dict[str, dict[str, int]]) -> pa.Table:
-    row: dict[str, object] = {
-        "run_id": run_id,
-        "as_of": ctx.as_of,
-        "model": ctx.model.name,
-        "model_hash": ctx.model.hash,
-        "started_at": started,
-        "finished_at": dt.datetime.now(dt.UTC),
-    }
-    for table in TABLE_NAMES:
-        for kind in KINDS:
-            row[f"{table}_{kind}"] = summary.get(table, {}).get(kind, 0)
-    return pa.Table.from_pylist([row])
-
-
-def _rejected(as_of: dt.date, validated: Validated) -> pa.Table:
-    schema = pa.schema(
-        [
-            ("as_of", pa.date32()),
-            ("table", pa.string()),
-            ("row", pa.int64()),
-            ("reason", pa.string()),
-            ("values", pa.string()),
-        ]
-    )
-    rows = [{"as_of": as_of, **r} for r in validated.rejected]
-    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def open_data(

@@ -6,6 +6,13 @@
 
 The activities are read once, by `group_activities`: grouped by what places a row, then placed.
 
+A run (`whynow.run`) is these stages from the inputs to the store's rows:
+
+    the inputs and the last run's state  →  STAGES (below), compiled into one plan of SQL (`whynow.plan`)
+    and executed by the engine  →  the output queries (`whynow.outputs.output_queries`)  →  OUTPUT_STAGES
+    (`pipeline/finish.py`): narrate → log_changes → add_evidence → summarize → reject → fill_outbox
+    →  one transaction into the store, then the files
+
 Signals come first because account fit rules may use them; roles before lead status because lead
 conditions may use `committee_role`. Every stage has the shape of `Stage`; the order is written once,
 here. Python loops only over stages, rules and signals, never over rows.

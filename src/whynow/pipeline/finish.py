@@ -1,0 +1,172 @@
+"""The output stages (SPEC §4.8, §4.10, §5, §7): after the plan ran, the rows a run writes, in one list.
+
+    narrate        each active badge's `why` into account_status, contact_status, call_list, badge_state
+    log_changes    the change log: the plan's entries, the model's own change, the run's id and date
+    add_evidence   each active badge's evidence; a badge in grace keeps the last run's
+    summarize      the run summary, one `runs` row
+    reject         with `--on-bad-rows skip`, the rows left out
+    fill_outbox    one pending alert per change a channel alerts on
+
+Each stage reads the run (`Finishing`: the plan's results, the last run's state read once, the validated
+inputs) and returns the output tables it adds, as Arrow; the next stage sees them in `outputs`. Python
+loops here run over badges and rules, or over the few rows Arrow cannot take in one call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from whynow.data.contract import TABLE_NAMES
+from whynow.data.validate import Validated
+from whynow.outputs import CHANGE_COLUMNS
+from whynow.pipeline.context import Context
+from whynow.pipeline.narrative import narrate as render_narratives
+from whynow.store import Previous
+
+OUTBOX = "outbox"  # the output the store adds to its outbox (SPEC §7), not a table of its own per run
+WRITTEN = ("account_status", "contact_status", "call_list", "score_breakdown", "changes", "evidence",
+           "badge_candidates", "opportunities", "reps", "badge_state", "runs", "rejected", OUTBOX)  # fmt: skip
+
+
+@dataclass
+class Finishing:
+    """One run between its plan and its commit."""
+
+    ctx: Context
+    run_id: str
+    started: dt.datetime
+    validated: Validated
+    previous: Previous
+    planned: Mapping[str, pa.Table]  # what the plan fetched (`outputs.output_queries`)
+    tables: Mapping[str, ir.Table]  # the pipeline's tables, for the evidence's own queries
+    skip_bad_rows: bool = False
+    outputs: dict[str, pa.Table] = field(default_factory=dict)
+
+    @cached_property
+    def whys(self) -> dict[tuple[str, str], str]:
+        """Each active badge's narrative, by (entity_type, entity_id)."""
+        planned = self.planned
+        before = planned["previous_whys"].to_pylist() if "previous_whys" in planned else []
+        return render_narratives(
+            self.ctx.model.templates,
+            planned["badge_state"].to_pylist(),
+            {level: planned[f"{level}_narratives"].to_pylist() for level in ("account", "contact")},
+            {(r["entity_type"], r["entity_id"]): r["why"] for r in before},
+        )
+
+    @cached_property
+    def summary(self) -> dict[str, dict[str, int]]:
+        from whynow.summary import summarize as count
+
+        return count(self.ctx, self.validated)
+
+
+OutputStage = Callable[[Finishing], dict[str, pa.Table]]
+
+
+def narrate(run: Finishing) -> dict[str, pa.Table]:
+    """The plan's outputs as they are written, each active badge's narrative in `why`."""
+    planned, whys = run.planned, run.whys
+    kept = ("score_breakdown", "badge_candidates", "opportunities", "reps")
+    return {
+        "account_status": _with_why(planned["account_status"], whys, "account"),
+        "contact_status": _with_why(planned["contact_status"], whys, "contact"),
+        "call_list": _with_why(planned["call_list"], whys, "contact"),
+        **{name: planned[name] for name in kept},
+        "badge_state": _state_with_why(planned["badge_state"], whys),
+    }
+
+
+def log_changes(run: Finishing) -> dict[str, pa.Table]:
+    """This run's change log entries (SPEC §4.10), with the model's change when it changed; the first run
+    of a history logs against nothing."""
+    ctx = run.ctx
+    old_hash = run.previous.run["model_hash"] if run.previous.run is not None else None
+    schema = pa.schema([(c, pa.string()) for c in CHANGE_COLUMNS])
+    entries = run.planned["changes"].cast(schema)
+    if old_hash != ctx.model.hash:
+        model_row = {"entity_type": "model", "entity_id": ctx.model.name, "change": "model_changed",
+                     "old": old_hash, "new": ctx.model.hash, "reason": None}  # fmt: skip
+        entries = pa.concat_tables([pa.Table.from_pylist([model_row], schema=schema), entries])
+    rows = entries.num_rows
+    entries = entries.add_column(0, "as_of", pa.array([ctx.as_of] * rows, pa.date32()))
+    return {"changes": entries.add_column(0, "run_id", pa.array([run.run_id] * rows, pa.string()))}
+
+
+def add_evidence(run: Finishing) -> dict[str, pa.Table]:
+    from whynow.evidence import gather_evidence
+
+    state = run.planned["badge_state"]
+    return {"evidence": gather_evidence(run.ctx, run.tables, state, run.previous.get("previous_evidence"))}
+
+
+def summarize(run: Finishing) -> dict[str, pa.Table]:
+    """The run's `runs` row: its id, date, model, clock and the summary's counts (SPEC §3)."""
+    from whynow.summary import KINDS
+
+    ctx = run.ctx
+    row: dict[str, Any] = {
+        "run_id": run.run_id,
+        "as_of": ctx.as_of,
+        "model": ctx.model.name,
+        "model_hash": ctx.model.hash,
+        "started_at": run.started,
+        "finished_at": dt.datetime.now(dt.UTC),
+    }
+    for table in TABLE_NAMES:
+        for kind in KINDS:
+            row[f"{table}_{kind}"] = run.summary.get(table, {}).get(kind, 0)
+    return {"runs": pa.Table.from_pylist([row])}
+
+
+REJECTED_SCHEMA = pa.schema(
+    [("as_of", pa.date32()), ("table", pa.string()), ("row", pa.int64()), ("reason", pa.string()),
+     ("values", pa.string())]
+)  # fmt: skip
+
+
+def reject(run: Finishing) -> dict[str, pa.Table]:
+    """With `--on-bad-rows skip`: the rows validation left out, with why (SPEC §3)."""
+    if not run.skip_bad_rows:
+        return {}
+    rows = [{"as_of": run.ctx.as_of, **r} for r in run.validated.rejected]
+    return {"rejected": pa.Table.from_pylist(rows, schema=REJECTED_SCHEMA)}
+
+
+def fill_outbox(run: Finishing) -> dict[str, pa.Table]:
+    from whynow.alerts.outbox import outbox
+
+    return {OUTBOX: outbox(run.ctx.model, run.outputs, first_run=run.previous.run is None)}
+
+
+OUTPUT_STAGES: tuple[OutputStage, ...] = (narrate, log_changes, add_evidence, summarize, reject, fill_outbox)
+
+
+def finish(run: Finishing) -> dict[str, pa.Table]:
+    """Every output stage in order; the result is every table the run writes (and its outbox), in the
+    order it writes them."""
+    for stage in OUTPUT_STAGES:
+        run.outputs.update(stage(run))
+    return {name: run.outputs[name] for name in WRITTEN if name in run.outputs}
+
+
+def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:
+    """`table` with each entity's narrative in `why` (NULL without an active badge), looked up by id in
+    Arrow: only entities with a badge are in `whys`."""
+    mine = {entity: why for (kind, entity), why in whys.items() if kind == level}
+    at = pc.index_in(table.column(f"{level}_id"), value_set=pa.array(list(mine), pa.string()))
+    values = pc.take(pa.array(list(mine.values()), pa.string()), at)
+    return table.set_column(table.schema.get_field_index("why"), "why", values)
+
+
+def _state_with_why(state: pa.Table, whys: Mapping[tuple[str, str], str]) -> pa.Table:
+    keys = zip(state.column("entity_type").to_pylist(), state.column("entity_id").to_pylist(), strict=True)
+    return state.append_column("why", pa.array([whys.get(k) for k in keys], type=pa.string()))

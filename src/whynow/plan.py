@@ -7,7 +7,7 @@ builds no Ibis expression for them. `whynow compile` prints the same statements,
                                                then the outputs (`outputs.output_queries`)
     bind(sql, as_of, dialect) -> str           the as-of date's literals in place of the parameters
     execute(con, plan, as_of) -> outputs       each step kept as a temporary table, each output fetched as Arrow
-    run_plan(ctx, inputs) -> outputs, tables   a run's: its plan found or compiled, then executed
+    run_plan(ctx, inputs) -> Executed          a run's: its plan found or compiled, then executed
 
 The date enters the SQL only through `Context`'s parameters, written `WHYNOW_AS_OF()`, `WHYNOW_HORIZON()`,
 `WHYNOW_HORIZON_US()`, `WHYNOW_WINDOW_START(30)` and `WHYNOW_WINDOW_START_DATE(30)`; `bind` replaces each
@@ -28,7 +28,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -47,7 +47,7 @@ from whynow.pipeline import Context, run_pipeline
 from whynow.pipeline.context import UTC_TIMESTAMP
 from whynow.pipeline.horizon import apply_horizon
 
-PLAN_VERSION = 1  # bumped when the file's layout changes
+PLAN_VERSION = 2  # bumped when the file's layout changes
 GLOT = {"spark": "pyspark"}  # Ibis names Spark's compiler after PySpark
 KEEP = {  # how each engine keeps a step's table for the statements after it
     "duckdb": "CREATE OR REPLACE TEMPORARY TABLE {name} AS\n{sql};",
@@ -79,6 +79,7 @@ class Plan:
     dialect: str
     steps: tuple[Step, ...]
     outputs: tuple[Step, ...]
+    tallies: tuple[Step, ...] = ()  # the run summary's counts per table (`summary.tally_queries`): no date
 
     def bound(self, as_of: dt.date) -> Iterator[tuple[Step, str]]:
         """Each step, then each output, with its SELECT bound to `as_of`."""
@@ -97,6 +98,7 @@ class Plan:
                 "dialect": self.dialect,
                 "steps": [vars(s) for s in self.steps],
                 "outputs": [vars(s) for s in self.outputs],
+                "tallies": [vars(s) for s in self.tallies],
             }
         )
 
@@ -106,13 +108,15 @@ class Plan:
         if data.get("version") != PLAN_VERSION:
             raise ValueError("another layout")
         steps = tuple(Step(**s) for s in data["steps"])
-        return cls(data["dialect"], steps, tuple(Step(**s) for s in data["outputs"]))
+        outputs, tallies = (tuple(Step(**s) for s in data[part]) for part in ("outputs", "tallies"))
+        return cls(data["dialect"], steps, outputs, tallies)
 
 
 def compile_plan(model: CompiledModel, dialect: str, inputs: Inputs) -> Plan:
     """The pipeline over unbound tables named after the relations the run reads; every table it keeps
     becomes a step (`whynow_<name>`), every output a query."""
     from whynow.outputs import output_queries  # outputs.py reads the pipeline's tables
+    from whynow.summary import tally_queries
 
     ctx = Context(model, dt.date(2000, 1, 1), dialect, parameters=True)  # the date is never read
     glot = GLOT.get(dialect, dialect)
@@ -130,7 +134,8 @@ def compile_plan(model: CompiledModel, dialect: str, inputs: Inputs) -> Plan:
     tables = run_pipeline(ctx, unbound, keep=kept)
     queries = output_queries(ctx, {**unbound, **tables})
     outputs = tuple(_step(name, "", table, glot) for name, table in queries.items())
-    return Plan(glot, tuple(steps), outputs)
+    tallies = tuple(_step(name, "", table, glot) for name, table in tally_queries(unbound, dialect).items())
+    return Plan(glot, tuple(steps), outputs, tallies)
 
 
 def _step(name: str, relation: str, table: ir.Table, glot: str) -> Step:
@@ -272,26 +277,45 @@ def _view(con: BaseBackend, name: str, table: ir.Table) -> None:
     _execute(con, create.sql(compiler.dialect))
 
 
-def run_plan(ctx: Context, inputs: Mapping[str, ir.Table]) -> tuple[dict[str, pa.Table], Kept]:
-    """The plan of the run's model over `inputs` (on one backend), executed at the run's date: every output
-    query's rows, and the pipeline's tables as they were kept."""
+@dataclass(frozen=True)
+class Executed:
+    """A plan run at a date: every output query's rows, the pipeline's tables as they were kept, and the
+    run summary's tallies when asked for (a backtest's runs share one validated source's)."""
+
+    con: BaseBackend
+    plan: Plan
+    outputs: dict[str, pa.Table]
+    tables: Kept
+
+    def tallies(self, names: Iterable[str]) -> dict[str, pa.Table]:
+        steps = {step.name: step for step in self.plan.tallies}
+        return {name: _fetch_typed(self.con, steps[name].sql, steps[name]) for name in names}
+
+
+def run_plan(ctx: Context, inputs: Mapping[str, ir.Table]) -> Executed:
+    """The plan of the run's model over `inputs` (on one backend), found or compiled, executed at the run's
+    date."""
     con = inputs["accounts"]._find_backend()
     plan = plan_for(ctx.model, ctx.dialect, relations(con, inputs))
-    return execute(con, plan, ctx.as_of), Kept(con, plan, apply_horizon(ctx, inputs))
+    return Executed(con, plan, execute(con, plan, ctx.as_of), Kept(con, plan, apply_horizon(ctx, inputs)))
 
 
 def execute(con: BaseBackend, plan: Plan, as_of: dt.date) -> dict[str, pa.Table]:
     """Run `plan` at `as_of` on `con`: each step kept as a temporary table, then every output fetched
     as Arrow in the types the plan gives it (as Ibis' `to_pyarrow` would)."""
-    from ibis.formats.pyarrow import PyArrowData
-
     fetched: dict[str, pa.Table] = {}
     for step, sql in plan.bound(as_of):
         if step.relation:
             _keep(con, step, sql)
         else:
-            fetched[step.name] = PyArrowData.convert_table(_fetch(con, sql), step.ibis_schema())
+            fetched[step.name] = _fetch_typed(con, sql, step)
     return fetched
+
+
+def _fetch_typed(con: BaseBackend, sql: str, step: Step) -> pa.Table:
+    from ibis.formats.pyarrow import PyArrowData
+
+    return PyArrowData.convert_table(_fetch(con, sql), step.ibis_schema())
 
 
 def _keep(con: BaseBackend, step: Step, sql: str) -> None:

@@ -151,9 +151,9 @@ def _run(
         ctx = Context(model, as_of, validated.tables["accounts"]._find_backend().name)
         previous = history.previous(as_of, PREVIOUS_READS)  # read once, after `seen`
         step("scoring")
-        planned, tables = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated))
+        executed = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated))
         step("summarising")
-        finishing = Finishing(ctx, run_id, started, validated, previous, planned, tables, on_bad_rows == "skip")
+        finishing = Finishing(ctx, run_id, started, validated, previous, executed, on_bad_rows == "skip")
         outputs = finish(finishing)
     step("writing")
     alerts = outputs.pop(OUTBOX)

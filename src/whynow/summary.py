@@ -1,16 +1,18 @@
 """The run summary (SPEC §3): per table, rows read, after the horizon, outside every window, unmatched,
 orphaned, rejected and used.
 
-Two steps, so that the runs of a backtest share the work. `tally` reads each table once, in one grouped
-query, and counts its rows by what does not depend on the as-of date: the UTC day the row exists from
-(and, for technographics, the day it was last seen), whether it names no account, whether it belongs to
-an orphaned contact. `summarize` then answers for one as-of date from those small tallies: the horizon
-and the windows are midnights (SPEC §2), so a row's day decides on which side of them it falls.
+Two steps, so that the runs of a backtest share the work. `tally_queries` read each table once, in one
+grouped query (compiled into the run's plan, executed once per validated source), and count its rows by
+what does not depend on the as-of date: the UTC day the row exists from (and, for technographics, the
+day it was last seen), whether it names no account, whether it belongs to an orphaned contact.
+`summarize` then answers for one as-of date from those small tallies: the horizon and the windows are
+midnights (SPEC §2), so a row's day decides on which side of them it falls.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import ibis
 import ibis.expr.types as ir
@@ -27,35 +29,32 @@ KINDS = ("read", "after_horizon", "outside_windows", "unmatched", "orphaned", "r
 Tallies = dict[str, pa.Table]  # per table: day, last_day, no_account, of_orphan, rows
 
 
-def summarize(ctx: Context, validated: Validated) -> dict[str, dict[str, int]]:
-    """{table: {kind: rows}} for every table the source holds; `used` is what is left of `read`.
-
-    The tallies are taken once per validated source and kept on it (`Validated.tallies`)."""
-    if validated.tallies is None:
-        validated.tallies = tally(validated)
+def summarize(ctx: Context, validated: Validated, tallies: Tallies) -> dict[str, dict[str, int]]:
+    """{table: {kind: rows}} for every table the source holds; `used` is what is left of `read`."""
     summary: dict[str, dict[str, int]] = {}
     for name, counted in validated.counts.items():
-        kinds = _kinds(ctx, name, validated.tallies[name])
+        kinds = _kinds(ctx, name, tallies[name])
         kinds["read"], kinds["rejected"] = counted["read"], counted.get("rejected", 0)
         kinds["used"] = kinds["read"] - sum(v for k, v in kinds.items() if k != "read")
         summary[name] = {kind: kinds.get(kind, 0) for kind in KINDS}
     return summary
 
 
-def tally(validated: Validated) -> Tallies:
-    """Per table the source holds, its rows counted by day, last day, no account and orphaned contact."""
-    tables = dict(validated.tables)
+def tally_queries(inputs: Mapping[str, ir.Table], dialect: str) -> dict[str, ir.Table]:
+    """Per table of the contract, the query that counts its rows by day, last day, no account and orphaned
+    contact (`TALLY` columns); it reads no date, so a compiled plan holds it once."""
+    tables = {name: inputs[name] for name in TABLES}
     tables.update(resolve_accounts(tables))
     accounts = tables["accounts"].select(known_account="account_id")
     contacts = tables["contacts"]
     orphans = contacts.filter(~contacts.account_id.isin(accounts.known_account).fill_null(False)).select(
         orphan_contact="contact_id"
     )
-    tallies: Tallies = {}
-    for name in validated.counts:
-        table, spec = tables[name], TABLES[name]
+    queries: dict[str, ir.Table] = {}
+    for name, spec in TABLES.items():
+        table = tables[name]
         if name == "activities":  # the big one: no row is joined, each is looked up in small sets
-            table = validated.tables[name]
+            table = inputs[name]
         keys: dict[str, ir.Value] = {
             "day": ibis.null("date"),
             "last_day": ibis.null("date"),
@@ -66,7 +65,7 @@ def tally(validated: Validated) -> Tallies:
             keys["of_orphan"] = ~table.account_id.isin(accounts.known_account).fill_null(False)
         elif spec.exists_from is not None:
             start = table[spec.exists_from]
-            keys["day"] = start if name == "technographics" else utc_day_number(start, table._find_backend().name)
+            keys["day"] = start if name == "technographics" else utc_day_number(start, dialect)
             if name == "technographics":
                 keys["last_day"] = table.last_seen
             if name == "activities":
@@ -75,22 +74,22 @@ def tally(validated: Validated) -> Tallies:
             else:
                 account = table.account_id if name == "opportunities" else table[RESOLVED]
                 keys["no_account"] = account.isnull() | ~account.isin(accounts.known_account).fill_null(False)
-        counted = table.select(**keys).group_by(*keys).aggregate(rows=ibis._.count()).to_pyarrow()
-        if pa.types.is_integer(counted.schema.field("day").type):  # a day number: the days since 1970-01-01
-            day = pc.cast(pc.cast(counted["day"], pa.int32()), pa.date32())
-            counted = counted.set_column(counted.schema.get_field_index("day"), "day", day)
-        tallies[name] = counted.cast(
-            pa.schema(
-                [
-                    ("day", pa.date32()),
-                    ("last_day", pa.date32()),
-                    ("no_account", pa.bool_()),
-                    ("of_orphan", pa.bool_()),
-                    ("rows", pa.int64()),
-                ]
-            )
-        )
-    return tallies
+        queries[name] = table.select(**keys).group_by(*keys).aggregate(rows=ibis._.count())
+    return queries
+
+
+TALLY = pa.schema(
+    [("day", pa.date32()), ("last_day", pa.date32()), ("no_account", pa.bool_()), ("of_orphan", pa.bool_()),
+     ("rows", pa.int64())]
+)  # fmt: skip
+
+
+def as_tally(counted: pa.Table) -> pa.Table:
+    """A tally query's rows in `TALLY`'s types: a day number (days since 1970-01-01) as its date."""
+    if pa.types.is_integer(counted.schema.field("day").type):
+        day = pc.cast(pc.cast(counted["day"], pa.int32()), pa.date32())
+        counted = counted.set_column(counted.schema.get_field_index("day"), "day", day)
+    return counted.cast(TALLY)
 
 
 def _placed(activities: ir.Table, accounts: ir.Table, contacts: ir.Table) -> ir.BooleanValue:

@@ -56,7 +56,7 @@ class Validated:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     source: Source | None = None
-    tallies: dict[str, pa.Table] | None = None  # the run summary's counts, taken once (summary.tally)
+    tallies: dict[str, pa.Table] | None = None  # the run summary's counts, taken once (summary.tally_queries)
 
     def close(self) -> None:
         """Let go of the source's connection (a Spark session stays for the next run of the process)."""

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,6 +28,7 @@ from whynow.data.validate import Validated
 from whynow.outputs import CHANGE_COLUMNS
 from whynow.pipeline.context import Context
 from whynow.pipeline.narrative import narrate as render_narratives
+from whynow.plan import Executed
 from whynow.store import Previous
 
 OUTBOX = "outbox"  # the output the store adds to its outbox (SPEC §7), not a table of its own per run
@@ -45,10 +45,13 @@ class Finishing:
     started: dt.datetime
     validated: Validated
     previous: Previous
-    planned: Mapping[str, pa.Table]  # what the plan fetched (`outputs.output_queries`)
-    tables: Mapping[str, ir.Table]  # the pipeline's tables, for the evidence's own queries
+    executed: Executed  # the plan's outputs (`outputs.output_queries`), tables and tallies
     skip_bad_rows: bool = False
     outputs: dict[str, pa.Table] = field(default_factory=dict)
+
+    @property
+    def planned(self) -> Mapping[str, pa.Table]:
+        return self.executed.outputs
 
     @cached_property
     def whys(self) -> dict[tuple[str, str], str]:
@@ -64,9 +67,14 @@ class Finishing:
 
     @cached_property
     def summary(self) -> dict[str, dict[str, int]]:
+        """The run summary (SPEC §3); its tallies are taken once per validated source."""
+        from whynow.summary import as_tally
         from whynow.summary import summarize as count
 
-        return count(self.ctx, self.validated)
+        validated = self.validated
+        if validated.tallies is None:
+            validated.tallies = {n: as_tally(t) for n, t in self.executed.tallies(validated.counts).items()}
+        return count(self.ctx, validated, validated.tallies)
 
 
 OutputStage = Callable[[Finishing], dict[str, pa.Table]]
@@ -105,7 +113,8 @@ def add_evidence(run: Finishing) -> dict[str, pa.Table]:
     from whynow.evidence import gather_evidence
 
     state = run.planned["badge_state"]
-    return {"evidence": gather_evidence(run.ctx, run.tables, state, run.previous.get("previous_evidence"))}
+    previous = run.previous.get("previous_evidence")
+    return {"evidence": gather_evidence(run.ctx, run.executed.tables, state, previous)}
 
 
 def summarize(run: Finishing) -> dict[str, pa.Table]:

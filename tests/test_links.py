@@ -13,7 +13,7 @@ from whynow.examples import reference_model_path
 from whynow.links import LINKED, crm_url, link_columns
 from whynow.model.check import CompiledModel
 from whynow.model.load import load_model_text
-from whynow.outputs import ACCOUNT_HEAD, CONTACT_HEAD
+from whynow.outputs.queries import ACCOUNT_HEAD, CONTACT_HEAD
 from whynow.run import run
 from whynow.store import Store
 

@@ -19,7 +19,7 @@ from whynow.demo import DEMO_AS_OF, generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.check import CompiledModel
 from whynow.model.load import load_model, load_model_text
-from whynow.outputs import output_queries
+from whynow.outputs.queries import output_queries
 from whynow.pipeline import Context, run_pipeline
 from whynow.plan import GLOT, bind, compile_plan, plan_for, plan_key
 from whynow.run import RunResult, run

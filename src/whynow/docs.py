@@ -1,4 +1,5 @@
-"""Reference docs generated from the code's single sources of truth: the model schema and the contract.
+"""Reference docs generated from the code's single sources of truth: the model schema, the data contract
+and the output contract.
 
 python -m whynow.docs > docs/model.md      (what `make docs` runs; a test fails when it is stale)
 """
@@ -15,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from whynow.data.contract import TABLES
 from whynow.model.schema import Model
+from whynow.outputs.contract import OUTPUTS
 
 
 def model_reference() -> str:
@@ -22,8 +24,9 @@ def model_reference() -> str:
     lines = [
         "# Model and data reference",
         "",
-        "Generated from `src/whynow/model/schema.py` and `src/whynow/data/contract.py` by `make docs`;",
-        "do not edit by hand. The behaviour behind each key is SPEC.md §4; the tables are SPEC.md §3.",
+        "Generated from `src/whynow/model/schema.py`, `src/whynow/data/contract.py` and",
+        "`src/whynow/outputs/contract.py` by `make docs`; do not edit by hand. The behaviour behind each key",
+        "is SPEC.md §4; the input tables are SPEC.md §3, the outputs §5.",
         "",
         "## The model file",
         "",
@@ -34,6 +37,16 @@ def model_reference() -> str:
         required = ", ".join(f"{c.name} ({c.type})" for c in table.columns if c.required)
         optional = ", ".join(f"{c.name} ({c.type})" for c in table.columns if not c.required)
         lines.append(f"| {table.name} | {required} | {optional} |")
+    lines += ["", "## The outputs", ""]
+    lines += ["Written to the store by every run, and with `--out` as files (but the store's own tables).", ""]
+    lines += ["| output | columns, in order | then | file |", "|---|---|---|---|"]
+    for output in OUTPUTS.values():
+        listed = ", ".join(f"{c.name} ({c.type})" for c in output.columns)
+        lines.append(f"| {output.name} | {listed} | {output.then or '–'} | {'yes' if output.file else 'no'} |")
+    lines += ["", "Column notes:", ""]
+    for output in OUTPUTS.values():
+        lines += [f"* `{output.name}`: {output.doc}"]
+        lines += [f"  * `{c.name}`: {c.doc}" for c in output.columns if c.doc]
     return "\n".join(lines) + "\n"
 
 

@@ -11,8 +11,8 @@ import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 
+from whynow.outputs.contract import KINDS
 from whynow.run import RunResult
-from whynow.summary import KINDS
 
 if TYPE_CHECKING:
     from whynow.crm.importer import ImportReport

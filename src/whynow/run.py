@@ -43,12 +43,13 @@ from whynow.data.validate import Validated, validate_source
 from whynow.errors import DataError, UsageError, did_you_mean
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
+from whynow.outputs.contract import OUTPUTS
 from whynow.pipeline import Context
 from whynow.pipeline.finish import OUTBOX, Finishing, finish
 from whynow.plan import run_plan
 from whynow.store import DEFAULT_STORE, Previous, StaleState, Store, write_files
 
-STATE_ONLY = ("badge_state", "badge_candidates")  # kept in the store for the next run and explain; no files
+STATE_ONLY = tuple(name for name, output in OUTPUTS.items() if not output.file)  # the store's alone
 RESOLVE_TRIES = 5  # how often a run resolves again when other runs commit to its store first
 RUN_STEPS = 4  # the steps a run reports to `progress`: validate, score, summarise, write
 Progress = Callable[[str], None]

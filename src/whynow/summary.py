@@ -22,10 +22,10 @@ import pyarrow.compute as pc
 from whynow.data.contract import TABLES
 from whynow.data.resolve import RESOLVED, account_domains, normalize_domain, resolve_accounts
 from whynow.data.validate import Validated
+from whynow.outputs.contract import KINDS
 from whynow.pipeline import Context
 from whynow.pipeline.context import utc_day_number
 
-KINDS = ("read", "after_horizon", "outside_windows", "unmatched", "orphaned", "rejected", "used")
 Tallies = dict[str, pa.Table]  # per table: day, last_day, no_account, of_orphan, rows
 
 

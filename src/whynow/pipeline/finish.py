@@ -25,15 +25,14 @@ import pyarrow.compute as pc
 
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.validate import Validated
-from whynow.outputs import CHANGE_COLUMNS
+from whynow.outputs.contract import OUTPUTS, arrow_schema
+from whynow.outputs.queries import CHANGE_COLUMNS
 from whynow.pipeline.context import Context
 from whynow.pipeline.narrative import narrate as render_narratives
 from whynow.plan import Executed
 from whynow.store import Previous
 
 OUTBOX = "outbox"  # the output the store adds to its outbox (SPEC §7), not a table of its own per run
-WRITTEN = ("account_status", "contact_status", "call_list", "score_breakdown", "changes", "evidence",
-           "badge_candidates", "opportunities", "reps", "badge_state", "runs", "rejected", OUTBOX)  # fmt: skip
 
 
 @dataclass
@@ -119,7 +118,7 @@ def add_evidence(run: Finishing) -> dict[str, pa.Table]:
 
 def summarize(run: Finishing) -> dict[str, pa.Table]:
     """The run's `runs` row: its id, date, model, clock and the summary's counts (SPEC §3)."""
-    from whynow.summary import KINDS
+    from whynow.outputs.contract import KINDS
 
     ctx = run.ctx
     row: dict[str, Any] = {
@@ -136,18 +135,12 @@ def summarize(run: Finishing) -> dict[str, pa.Table]:
     return {"runs": pa.Table.from_pylist([row])}
 
 
-REJECTED_SCHEMA = pa.schema(
-    [("as_of", pa.date32()), ("table", pa.string()), ("row", pa.int64()), ("reason", pa.string()),
-     ("values", pa.string())]
-)  # fmt: skip
-
-
 def reject(run: Finishing) -> dict[str, pa.Table]:
     """With `--on-bad-rows skip`: the rows validation left out, with why (SPEC §3)."""
     if not run.skip_bad_rows:
         return {}
     rows = [{"as_of": run.ctx.as_of, **r} for r in run.validated.rejected]
-    return {"rejected": pa.Table.from_pylist(rows, schema=REJECTED_SCHEMA)}
+    return {"rejected": pa.Table.from_pylist(rows, schema=arrow_schema(run.ctx.model, "rejected"))}
 
 
 def fill_outbox(run: Finishing) -> dict[str, pa.Table]:
@@ -160,11 +153,17 @@ OUTPUT_STAGES: tuple[OutputStage, ...] = (narrate, log_changes, add_evidence, su
 
 
 def finish(run: Finishing) -> dict[str, pa.Table]:
-    """Every output stage in order; the result is every table the run writes (and its outbox), in the
-    order it writes them."""
+    """Every output stage in order; the result is every table the run writes, in the order and with the
+    columns and types of the output contract (`outputs/contract.py`), and its outbox."""
     for stage in OUTPUT_STAGES:
         run.outputs.update(stage(run))
-    return {name: run.outputs[name] for name in WRITTEN if name in run.outputs}
+    written = {name: _as_contracted(run, name) for name in OUTPUTS if name in run.outputs}
+    return written | {OUTBOX: run.outputs[OUTBOX]}
+
+
+def _as_contracted(run: Finishing, name: str) -> pa.Table:
+    schema = arrow_schema(run.ctx.model, name)
+    return run.outputs[name].select(schema.names).cast(schema)
 
 
 def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:

@@ -1,9 +1,11 @@
-"""The output tables of SPEC §5, column by column, from the pipeline's tables (no computing here).
+"""The output tables of SPEC §5, column by column, from the pipeline's tables (no computing here); the
+columns and their order are `outputs/contract.py`'s.
 
-    account_status  contact_status  score_breakdown  call_list
+    account_status  contact_status  call_list  score_breakdown  badge_state  badge_candidates
+    opportunities  reps  changes (the entries the pipeline logs)  and `output_queries`, all of them
 
-Badge, queue and narrative columns exist with their types and stay NULL until badges resolve
-(issue #4), so readers and files keep one shape.
+Badge, queue and narrative columns exist with their types and stay NULL until badges resolve, so readers
+and files keep one shape; `why` is NULL here and rendered by the output stages (`pipeline/finish.py`).
 """
 
 from __future__ import annotations
@@ -13,72 +15,22 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
+from whynow.data.contract import IBIS_TYPES
 from whynow.model.schema import BadgeDefinition
+from whynow.outputs.contract import OUTPUTS
 from whynow.pipeline import Context, Tables
 from whynow.pipeline.tables import attach, person_name
 
-# SPEC §5: the badge columns, in order, with their types.
-ACCOUNT_BADGE_COLUMNS: dict[str, str] = {
-    "badge": "string",
-    "archetype": "string",
-    "badge_label": "string",
-    "motion": "string",
-    "play": "string",
-    "why": "string",
-    "badge_since": "date",
-    "badge_expires_on": "date",
-    "route_to": "string",
-    "queue": "string",
-    "queue_rank": "int64",
-    "held_reason": "string",
-}
-CONTACT_BADGE_COLUMNS: dict[str, str] = {
-    "badge": "string",
-    "archetype": "string",
-    "why": "string",
-    "badge_since": "date",
-    "badge_expires_on": "date",
-}
-ACCOUNT_HEAD = [
-    "account_id",
-    "name",
-    "owner_id",
-    "tier",
-    "fit",
-    "fit_grade",
-    "engagement",
-    "engaged_contacts",
-    "activities",
-    "anonymous_activities",
-    "committee_roles_engaged",
-    "target",
-    "mqa",
-    "sqa",
-    "stage",
-]
-ACCOUNT_TAIL = [
-    "has_open_opportunity",
-    "open_pipeline",
-    "days_since_last_activity",
-    "days_to_renewal",
-    "mql_contacts",
-    "top_contact_id",
-]
-CONTACT_HEAD = [
-    "contact_id",
-    "account_id",
-    "name",
-    "fit",
-    "fit_grade",
-    "engagement",
-    "lead_status",
-    "committee_role",
-    "engaged",
-]
-CONTACT_TAIL = ["hand_raised", "recent_activities", "days_since_last_activity"]
-CALL_HEAD = ["account_id", "rank", "contact_id", "name", "title", "committee_role", "email", "reason", "badge"]
-CALL_HEAD += ["badge_label"]
-CALL_TAIL = ["recent_activities", "days_since_last_activity"]
+_ACCOUNT, _CONTACT, _CALL = OUTPUTS["account_status"], OUTPUTS["contact_status"], OUTPUTS["call_list"]
+ACCOUNT_HEAD = _ACCOUNT.names("account_id", "badge")
+ACCOUNT_BADGE_COLUMNS = {c: IBIS_TYPES[kind] for c, kind in _ACCOUNT.types("badge", "has_open_opportunity").items()}
+ACCOUNT_TAIL = _ACCOUNT.names("has_open_opportunity")
+CONTACT_HEAD = _CONTACT.names("contact_id", "badge")
+CONTACT_BADGE_COLUMNS = {c: IBIS_TYPES[kind] for c, kind in _CONTACT.types("badge", "hand_raised").items()}
+CONTACT_TAIL = _CONTACT.names("hand_raised")
+CALL_HEAD = _CALL.names("account_id", "why")
+CALL_TAIL = _CALL.names("recent_activities")
+CHANGE_COLUMNS = tuple(OUTPUTS["changes"].names("entity_type"))
 
 
 def account_status(ctx: Context, tables: Tables) -> ir.Table:
@@ -212,9 +164,6 @@ def score_breakdown(ctx: Context, tables: Tables) -> ir.Table:
     """Fit rows that held and engagement rows that matched (SPEC §5): the parts every score adds up from."""
     rows = ibis.union(tables["fit_breakdown"], tables["engagement_breakdown"])
     return rows.select(as_of=ctx.as_of_value(), **{c: rows[c] for c in rows.columns})
-
-
-CHANGE_COLUMNS = ("entity_type", "entity_id", "change", "old", "new", "reason")
 
 
 def output_queries(ctx: Context, tables: Tables) -> dict[str, ir.Table]:

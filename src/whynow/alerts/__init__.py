@@ -4,6 +4,7 @@
     deliver.py  sending what is due, recording each outcome as it is known
     slack.py    Slack: an incoming webhook, or a bot that DMs the rep
     webhook.py  any HTTP endpoint: versioned JSON, signed
+    channel.py  what every channel shares: its outcome, its timeout, the check of its URL
 
 httpx and slack_sdk load only when something is sent.
 """

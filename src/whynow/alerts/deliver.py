@@ -24,29 +24,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
+from whynow.alerts.channel import Channel, Outcome
 from whynow.model.check import CompiledModel
 from whynow.store import Row, Store
 
-TIMEOUT_S = 10.0
 BACKOFF_S = (60, 300, 900, 3600)  # after the 1st, 2nd, 3rd, later transient failure (without Retry-After)
-ERROR_CHARS = 300
-UNUSABLE_URL = (
-    "{setting} is not an http(s) URL (not shown: it may hold a secret); fix it, then `whynow alerts retry --failed`"
-)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt came to."""
-
-    status: Literal["sent", "pending", "failed"]
-    error: str | None = None
-    retry_after_s: float | None = None
-    message_id: str | None = None
 
 
 class Outcomes(Counter[str]):
@@ -56,14 +39,6 @@ class Outcomes(Counter[str]):
     def __init__(self) -> None:
         super().__init__()
         self.unusable: dict[str, str] = {}
-
-
-class Channel(Protocol):
-    problem: str | None  # why it cannot send at all (a URL that does not parse), naming the setting
-
-    def deliver(self, alert: Mapping[str, object]) -> Outcome: ...
-
-    def deliver_digest(self, key: str, alerts: Sequence[Mapping[str, object]]) -> Outcome: ...
 
 
 def channels(model: CompiledModel, store: Store) -> dict[str, Channel]:
@@ -83,25 +58,6 @@ def channels(model: CompiledModel, store: Store) -> dict[str, Channel]:
     if "webhook" in on and alerts.webhook is not None:
         found["webhook"] = Webhook(alerts.webhook.url, alerts.webhook.secret, alerts.webhook.timeout_s)
     return found
-
-
-def unusable_url(url: str, setting: str) -> str | None:
-    """Why `url` cannot be sent to, naming its setting and never the URL (it may hold a secret); None
-    when it parses as an http(s) URL with a host.
-
-    >>> unusable_url("https://hooks.example/T0/B0", "alerts.webhook.url") is None
-    True
-    >>> unusable_url("http://[::1/hook", "alerts.webhook.url")[:50]
-    'alerts.webhook.url is not an http(s) URL (not show'
-    """
-    try:
-        parts = urlsplit(url)
-        _ = parts.port, (parts.hostname or "").encode("idna")
-    except ValueError:  # an unclosed [IPv6 address, a port not a number, an empty or too long host label
-        return UNUSABLE_URL.format(setting=setting)
-    printable = all(c.isprintable() and not c.isspace() for c in url)
-    usable = parts.scheme in ("http", "https") and parts.hostname and printable
-    return None if usable else UNUSABLE_URL.format(setting=setting)
 
 
 def send(

@@ -27,7 +27,7 @@ from slack_sdk.http_retry import RetryHandler
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
+from whynow.alerts.channel import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
 from whynow.pipeline.calls import call_reason
 
 # Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,

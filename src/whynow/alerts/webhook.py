@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from whynow.alerts.deliver import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
+from whynow.alerts.channel import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
 
 WEBHOOK_VERSION = 1
 SIGNATURE_HEADER = "X-Whynow-Signature"

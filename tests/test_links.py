@@ -10,8 +10,9 @@ import pytest
 from whynow.data.contract import TABLES
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
-from whynow.links import LINKED, crm_url, link_columns
+from whynow.links import crm_url, link_columns
 from whynow.model.check import CompiledModel
+from whynow.model.links import LINKED
 from whynow.model.load import load_model_text
 from whynow.outputs.queries import ACCOUNT_HEAD, CONTACT_HEAD
 from whynow.run import run

@@ -24,8 +24,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from whynow.links import Level, account_path, crm_url, link_columns
+from whynow.links import account_path, crm_url, link_columns
 from whynow.model.check import CompiledModel
+from whynow.model.links import Level
 from whynow.options import AlertStatus
 from whynow.store import Store
 

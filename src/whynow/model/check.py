@@ -19,8 +19,8 @@ from whynow.data.contract import (
     canonical_type,
 )
 from whynow.errors import ModelProblem, did_you_mean
-from whynow.links import LEVELS, Level, LinkInvalid, LinkTemplate, check_link
 from whynow.model.conditions import Condition, ConditionInvalid, Expect, check_condition
+from whynow.model.links import LEVELS, Level, LinkInvalid, LinkTemplate, check_link
 from whynow.model.locate import Locator
 from whynow.model.locate import Path as KeyPath
 from whynow.model.measures import Measure, MeasureSyntaxError, parse_measure

@@ -18,8 +18,8 @@ from whynow.data.backends import among, upload_ids
 from whynow.data.contract import TABLES
 from whynow.data.resolve import activities_of
 from whynow.pipeline import Context, Tables
-from whynow.pipeline.narrative import format_value
 from whynow.pipeline.signals import signal_rows
+from whynow.presentation import format_value
 
 SOURCE_ROWS = 5
 SCHEMA = pa.schema(

@@ -9,7 +9,8 @@ import pytest
 
 from whynow.model.scope import Scope
 from whynow.model.templates import check_template
-from whynow.pipeline.narrative import format_value, render
+from whynow.pipeline.narrative import render
+from whynow.presentation import format_value
 
 
 @pytest.mark.parametrize(

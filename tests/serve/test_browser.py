@@ -18,7 +18,7 @@ import pytest
 from tests.serve.conftest import BACKTEST_ID, XSS, Demo, Server
 from whynow.examples import reference_model_path
 from whynow.model.load import load_model
-from whynow.pipeline.narrative import format_value
+from whynow.presentation import format_value
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -5,20 +5,19 @@
     narrate                   those rows rendered, and a badge in grace keeping the narrative it was given
 
 Rendering is the one place Python touches rows: only badged rows, after the set-based work.
-Numbers print with at most two decimals, rounded half away from zero on their shortest decimal form,
-without trailing zeros or exponent (`2.675` → `2.68`, `30.0` → `30`, `-0` → `0`); booleans as yes/no;
-dates as YYYY-MM-DD; timestamps as YYYY-MM-DD HH:MM (UTC); NULL as `unknown`, with or without a spec,
-unless the placeholder has a fallback. Segments without a value are left out, plurals print a word, and
-the text is tidied: runs of spaces become one, no space before , . ; : and none at either end.
+Values print as whynow prints them everywhere (`presentation.format_value`: numbers with at most two
+decimals, rounded half away from zero, `2.675` → `2.68`, `30.0` → `30`; booleans as yes/no; dates as
+YYYY-MM-DD), and NULL as `unknown`, with or without a spec, unless the placeholder has a fallback.
+Segments without a value are left out, plurals print a word, and the text is tidied: runs of spaces
+become one, no space before , . ; : and none at either end.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 import ibis.expr.types as ir
@@ -26,6 +25,7 @@ import ibis.expr.types as ir
 from whynow.model.templates import Placeholder, Segment, Template
 from whynow.pipeline.context import Context
 from whynow.pipeline.tables import Tables, person_name
+from whynow.presentation import format_value
 
 Whys = dict[tuple[str, str], str]  # (entity_type, entity_id) -> the badge's narrative
 
@@ -77,52 +77,6 @@ def narrate(
             template = templates[row.pop("badge_id")]
             whys[(level, str(row["entity_key"]))] = render(template, row)
     return whys
-
-
-def format_value(value: Any, spec: str = "") -> str:
-    """One value as a narrative prints it.
-
-    >>> [format_value(v) for v in (2.675, 30.0, -0.0, 12.5, 59.61, 1e21, True, None)]
-    ['2.68', '30', '0', '12.5', '59.61', '1000000000000000000000', 'yes', 'unknown']
-    >>> format_value(1750000.6, ",.0f")
-    '1,750,001'
-    """
-    if value is None:
-        return "unknown"
-    if isinstance(value, bool):
-        text = "yes" if value else "no"
-    elif isinstance(value, int | float):
-        return _number(value, spec)
-    elif isinstance(value, dt.datetime):
-        text = value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value.tzinfo else value.strftime("%Y-%m-%d %H:%M")
-    elif isinstance(value, dt.date):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return format(text, spec) if spec else text
-
-
-def _number(value: int | float, spec: str = "") -> str:
-    """Half away from zero on the shortest decimal form, in a context wide enough for any float; a
-    format spec (`,.0f`) rounds the same way, and never prints `-0`."""
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return "unknown"
-    with localcontext() as context:
-        context.prec = 400
-        context.rounding = ROUND_HALF_UP
-        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        if spec:
-            try:
-                text = format(exact, spec)
-            except ValueError:  # a spec Decimal does not take (`d`): Python's own formatting
-                text = format(value, spec)
-        else:
-            text = format(exact.quantize(Decimal("0.01")), "f")
-            if "." in text:
-                text = text.rstrip("0").rstrip(".")
-    if text.startswith("-") and not any(c in "123456789" for c in text):
-        text = text[1:]  # -0, -0.00
-    return text
 
 
 def render(template: Template, values: Mapping[str, Any]) -> str:

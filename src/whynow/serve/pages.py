@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from whynow import __version__
 from whynow.links import account_path
 from whynow.pipeline.calls import engaged_text
-from whynow.pipeline.narrative import format_value
+from whynow.presentation import format_value
 from whynow.serve import query, schemas
 from whynow.serve import queues as queue_reads
 from whynow.serve.api import store_of

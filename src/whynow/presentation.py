@@ -3,13 +3,23 @@ the evidence and the narratives print a value the same way.
 
     format_value(value, spec="") -> str    one value as text: numbers rounded half away from zero, booleans as
                                            yes/no, dates as YYYY-MM-DD, NULL as `unknown`
+    script_json(value) -> Markup           a chart's plotly.js figure for a `<script type="application/json">`
+                                           block, drawn by APP_JS (static/app.js): no page runs inline script
+    plotly_js() -> Path                    plotly.js, served by the dashboard and copied beside a report
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from importlib import resources
+from pathlib import Path
 from typing import Any
+
+import markupsafe
+
+APP_JS = Path(str(resources.files("whynow") / "serve" / "static" / "app.js"))  # draws the charts of every page
 
 
 def format_value(value: Any, spec: str = "") -> str:
@@ -59,3 +69,19 @@ def _number(value: int | float, spec: str = "") -> str:
     if text.startswith("-") and not any(c in "123456789" for c in text):
         text = text[1:]  # -0, -0.00
     return text
+
+
+def plotly_js() -> Path:
+    """plotly.js as the installed `plotly` package ships it."""
+    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+def script_json(value: Any) -> markupsafe.Markup:
+    """JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so that no text in
+    the data can close the block.
+
+    >>> str(script_json({"name": "</script><b>"}))
+    '{"name":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(value, default=str, separators=(",", ":"))
+    return markupsafe.Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))

@@ -15,8 +15,7 @@ from rich.table import Table
 
 from whynow.learn.backtest import Backtest
 from whynow.learn.learn import Learned
-from whynow.presentation import format_value
-from whynow.serve.charts import APP_JS, plotly_js, script_json
+from whynow.presentation import APP_JS, format_value, plotly_js, script_json
 
 SHOWN = ("surfaced_per_run", "precision", "lift", "win_rate", "pipeline", "median_days")
 HEADERS = {

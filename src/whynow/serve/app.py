@@ -30,9 +30,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
-from whynow import __version__
+from whynow import __version__, presentation
 from whynow.errors import DataError, WhynowError
-from whynow.serve import api, charts, pages
+from whynow.serve import api, pages
 from whynow.serve.login import SESSION_S, Clock, Locked, Sessions, Throttle
 from whynow.serve.query import Busy, NotFound
 from whynow.store import Store
@@ -164,7 +164,7 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True, cl
     def plotly_js() -> FileResponse:
         """plotly.js as the installed `plotly` package ships it (nothing from a CDN)."""
         return FileResponse(
-            charts.plotly_js(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+            presentation.plotly_js(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
         )
 
     app.include_router(api.router)

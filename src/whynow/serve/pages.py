@@ -19,11 +19,10 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from whynow import __version__
 from whynow.links import account_path
 from whynow.pipeline.calls import engaged_text
-from whynow.presentation import format_value
+from whynow.presentation import format_value, script_json
 from whynow.serve import query, schemas
 from whynow.serve import queues as queue_reads
 from whynow.serve.api import store_of
-from whynow.serve.charts import script_json
 from whynow.spreadsheet import stream_csv
 from whynow.store import Store
 

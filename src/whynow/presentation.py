@@ -3,15 +3,24 @@ the evidence and the narratives print a value the same way.
 
     format_value(value, spec="") -> str    one value as text: numbers rounded half away from zero, booleans as
                                            yes/no, dates as YYYY-MM-DD, NULL as `unknown`
+    share(value) -> str                    a fraction as a whole percentage; – for none
     script_json(value) -> Markup           a chart's plotly.js figure for a `<script type="application/json">`
                                            block, drawn by APP_JS (static/app.js): no page runs inline script
     plotly_js() -> Path                    plotly.js, served by the dashboard and copied beside a report
+
+A backtest's figures as `whynow backtest`, its HTML report and the dashboard's Backtest page show them:
+
+    BACKTEST_COLUMNS, BACKTEST_HEADERS     the figures shown, in order, and each one's header
+    backtest_cell(column, value) -> str    one figure: shares as whole percentages, pipeline in whole units
+    backtest_charts(models, figures, per_run)    plotly.js figures: lift per badge, surfaced vs capacity and
+                                           precision per run
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from importlib import resources
 from pathlib import Path
@@ -20,6 +29,16 @@ from typing import Any
 import markupsafe
 
 APP_JS = Path(str(resources.files("whynow") / "serve" / "static" / "app.js"))  # draws the charts of every page
+
+BACKTEST_COLUMNS = ("surfaced_per_run", "precision", "lift", "win_rate", "pipeline", "median_days")
+BACKTEST_HEADERS = {
+    "surfaced_per_run": "surfaced/run",
+    "precision": "precision",
+    "lift": "lift",
+    "win_rate": "win rate",
+    "pipeline": "pipeline",
+    "median_days": "median days",
+}
 
 
 def format_value(value: Any, spec: str = "") -> str:
@@ -71,6 +90,15 @@ def _number(value: int | float, spec: str = "") -> str:
     return text
 
 
+def share(value: float | None) -> str:
+    """A fraction as a whole percentage; – for none.
+
+    >>> share(0.125), share(None)
+    ('12%', '–')
+    """
+    return "–" if value is None else f"{value:.0%}"
+
+
 def plotly_js() -> Path:
     """plotly.js as the installed `plotly` package ships it."""
     return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
@@ -85,3 +113,60 @@ def script_json(value: Any) -> markupsafe.Markup:
     """
     text = json.dumps(value, default=str, separators=(",", ":"))
     return markupsafe.Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def backtest_cell(column: str, value: Any) -> str:
+    """One figure of a backtest (a column of BACKTEST_COLUMNS, or `base_rate` as a precision) as its tables
+    show it.
+
+    >>> backtest_cell("precision", 0.25), backtest_cell("pipeline", 1750000.5), backtest_cell("lift", None)
+    ('25%', '1,750,001', '–')
+    """
+    if value is None:
+        return "–"
+    if column in ("precision", "win_rate"):
+        return share(value)
+    if column == "pipeline":
+        return format_value(value, ",.0f")
+    return format_value(value)
+
+
+def backtest_charts(
+    models: Sequence[str], figures: Sequence[Mapping[str, Any]], per_run: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """plotly.js figures of a backtest from its figure and per-run rows: lift per badge, surfaced vs capacity
+    and precision per run (the report and the dashboard's Backtests page)."""
+    layout = {"margin": {"l": 60, "r": 20, "t": 30, "b": 60}, "height": 320, "font": {"size": 12}}
+    lift = {
+        "data": [
+            {
+                "type": "bar",
+                "name": m,
+                "x": [f["name"] for f in figures if f["model"] == m and f["group"] == "badge"],
+                "y": [f["lift"] for f in figures if f["model"] == m and f["group"] == "badge"],
+            }
+            for m in models
+        ],
+        "layout": {**layout, "title": {"text": "Lift per badge"}, "barmode": "group"},
+    }
+
+    def over_time(column: str, title: str) -> dict[str, Any]:
+        data: list[dict[str, Any]] = [
+            {"type": "scatter", "mode": "lines+markers", "name": f"{m} {column}",
+             "x": [str(r["as_of"]) for r in per_run if r["model"] == m],
+             "y": [r[column] for r in per_run if r["model"] == m]}
+            for m in models
+        ]  # fmt: skip
+        if column == "surfaced":
+            data.append(
+                {"type": "scatter", "mode": "lines", "name": "capacity", "line": {"dash": "dot"},
+                 "x": [str(r["as_of"]) for r in per_run if r["model"] == models[0]],
+                 "y": [r["capacity"] for r in per_run if r["model"] == models[0]]}
+            )  # fmt: skip
+        return {"data": data, "layout": {**layout, "title": {"text": title}}}
+
+    return {
+        "lift": lift,
+        "surfaced": over_time("surfaced", "Surfaced vs capacity per run"),
+        "precision": over_time("precision", "Precision per run"),
+    }

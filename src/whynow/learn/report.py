@@ -4,9 +4,7 @@ charts (lift per badge, surfaced vs capacity over time, precision over time) and
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import pyarrow.csv as pacsv
@@ -15,28 +13,19 @@ from rich.table import Table
 
 from whynow.learn.backtest import Backtest
 from whynow.learn.learn import Learned
-from whynow.presentation import APP_JS, format_value, plotly_js, script_json
+from whynow.presentation import (
+    APP_JS,
+    BACKTEST_COLUMNS,
+    BACKTEST_HEADERS,
+    backtest_cell,
+    backtest_charts,
+    format_value,
+    plotly_js,
+    script_json,
+    share,
+)
 
-SHOWN = ("surfaced_per_run", "precision", "lift", "win_rate", "pipeline", "median_days")
-HEADERS = {
-    "surfaced_per_run": "surfaced/run",
-    "precision": "precision",
-    "lift": "lift",
-    "win_rate": "win rate",
-    "pipeline": "pipeline",
-    "median_days": "median days",
-}
 COMPARED = ("surfaced_per_run", "precision", "lift")  # with --against: the difference, second minus first
-
-
-def cell(column: str, value: Any) -> str:
-    if value is None:
-        return "–"
-    if column in ("precision", "win_rate"):
-        return f"{value:.0%}"
-    if column == "pipeline":
-        return format_value(value, ",.0f")
-    return format_value(value)
 
 
 def print_backtest(console: Console, result: Backtest) -> None:
@@ -48,8 +37,8 @@ def print_backtest(console: Console, result: Backtest) -> None:
     first = rows[0] if rows else {}
     console.print(
         f"Backtest over {len(result.dates)} runs ({result.dates[0]} … {result.dates[-1]}), outcomes within "
-        f"{result.window} days; capacity {cell('surfaced_per_run', first.get('capacity_per_run'))} per run; "
-        f"base rate {cell('precision', first.get('base_rate'))} of target account-dates",
+        f"{result.window} days; capacity {backtest_cell('surfaced_per_run', first.get('capacity_per_run'))} per run; "
+        f"base rate {backtest_cell('precision', first.get('base_rate'))} of target account-dates",
         markup=False,
     )
     if not rows:
@@ -61,20 +50,21 @@ def print_backtest(console: Console, result: Backtest) -> None:
         return
     table = Table(show_lines=False)
     table.add_column("group")
-    for column in SHOWN:
+    for column in BACKTEST_COLUMNS:
+        header = BACKTEST_HEADERS[column]
         for model in models:
-            table.add_column(f"{HEADERS[column]}\n{model}" if len(models) > 1 else HEADERS[column], justify="right")
+            table.add_column(f"{header}\n{model}" if len(models) > 1 else header, justify="right")
         if len(models) == 2 and column in COMPARED:
-            table.add_column(f"{HEADERS[column]}\nΔ", justify="right")
+            table.add_column(f"{header}\nΔ", justify="right")
     keys = list(dict.fromkeys((r["group"], r["name"]) for r in rows))
     found = {(r["model"], r["group"], r["name"]): r for r in rows}
     for group, name in keys:
         cells = [name if group != "overall" else "all surfaced"]
         if group == "badge":
             cells[0] = f"  {name}"
-        for column in SHOWN:
+        for column in BACKTEST_COLUMNS:
             values = [found.get((m, group, name), {}).get(column) for m in models]
-            cells += [cell(column, v) for v in values]
+            cells += [backtest_cell(column, v) for v in values]
             if len(models) == 2 and column in COMPARED:
                 a, b = values
                 cells.append("–" if a is None or b is None else _signed(column, b - a))
@@ -109,68 +99,23 @@ def write_report(result: Backtest, folder: Path) -> list[Path]:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("whynow.learn", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    figures = result.figures.to_pylist()
+    drawn = backtest_charts(result.models, figures, result.per_run.to_pylist())
     html = environment.get_template("backtest.html").render(
         result=result,
-        figures=result.figures.to_pylist(),
-        charts={
-            name: script_json(spec)
-            for name, spec in charts(result.models, result.figures.to_pylist(), result.per_run.to_pylist()).items()
-        },
-        cell=cell,
-        shown=SHOWN,
-        headers=HEADERS,
+        figures=figures,
+        charts={name: script_json(spec) for name, spec in drawn.items()},
+        cell=backtest_cell,
+        shown=BACKTEST_COLUMNS,
+        headers=BACKTEST_HEADERS,
     )
     (folder / "report.html").write_text(html, encoding="utf-8")
     written.append(folder / "report.html")
     return written
 
 
-def charts(
-    models: Sequence[str], figures: Sequence[Mapping[str, Any]], per_run: Sequence[Mapping[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """plotly.js figures of a backtest from its figure and per-run rows: lift per badge, surfaced vs capacity
-    and precision per run (the report and the dashboard's Backtests page)."""
-    layout = {"margin": {"l": 60, "r": 20, "t": 30, "b": 60}, "height": 320, "font": {"size": 12}}
-    lift = {
-        "data": [
-            {
-                "type": "bar",
-                "name": m,
-                "x": [f["name"] for f in figures if f["model"] == m and f["group"] == "badge"],
-                "y": [f["lift"] for f in figures if f["model"] == m and f["group"] == "badge"],
-            }
-            for m in models
-        ],
-        "layout": {**layout, "title": {"text": "Lift per badge"}, "barmode": "group"},
-    }
-
-    def over_time(column: str, title: str) -> dict[str, Any]:
-        data: list[dict[str, Any]] = [
-            {"type": "scatter", "mode": "lines+markers", "name": f"{m} {column}",
-             "x": [str(r["as_of"]) for r in per_run if r["model"] == m],
-             "y": [r[column] for r in per_run if r["model"] == m]}
-            for m in models
-        ]  # fmt: skip
-        if column == "surfaced":
-            data.append(
-                {"type": "scatter", "mode": "lines", "name": "capacity", "line": {"dash": "dot"},
-                 "x": [str(r["as_of"]) for r in per_run if r["model"] == models[0]],
-                 "y": [r["capacity"] for r in per_run if r["model"] == models[0]]}
-            )  # fmt: skip
-        return {"data": data, "layout": {**layout, "title": {"text": title}}}
-
-    return {
-        "lift": lift,
-        "surfaced": over_time("surfaced", "Surfaced vs capacity per run"),
-        "precision": over_time("precision", "Precision per run"),
-    }
-
-
 def print_learned(console: Console, learned: Learned) -> None:
     """The test figures, the calibration, the weights per feature and the proposal as a diff."""
-
-    def share(value: float | None) -> str:
-        return "–" if value is None else f"{value:.0%}"
 
     def number(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"

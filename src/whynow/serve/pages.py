@@ -19,7 +19,14 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from whynow import __version__
 from whynow.links import account_path
 from whynow.pipeline.calls import engaged_text
-from whynow.presentation import format_value, script_json
+from whynow.presentation import (
+    BACKTEST_COLUMNS,
+    BACKTEST_HEADERS,
+    backtest_cell,
+    backtest_charts,
+    format_value,
+    script_json,
+)
 from whynow.serve import query, schemas
 from whynow.serve import queues as queue_reads
 from whynow.serve.api import store_of
@@ -241,14 +248,20 @@ def backtests_page(request: Request) -> HTMLResponse:
 
 @router.get("/backtests/{backtest_id}", response_class=HTMLResponse)
 def backtest_page(request: Request, backtest_id: str) -> HTMLResponse:
-    from whynow.learn.report import HEADERS, SHOWN, cell, charts
-
     with query.reading(store_of(request)) as r:
         view = query.backtest(r, backtest_id)
-    drawn = charts(
+    drawn = backtest_charts(
         view.backtest.models, [f.model_dump() for f in view.figures], [row.model_dump() for row in view.per_run]
     )
-    return render(request, "backtest.html", view=view, charts=drawn, cell=cell, shown=SHOWN, headers=HEADERS)
+    return render(
+        request,
+        "backtest.html",
+        view=view,
+        charts=drawn,
+        cell=backtest_cell,
+        shown=BACKTEST_COLUMNS,
+        headers=BACKTEST_HEADERS,
+    )
 
 
 @router.get("/model", response_class=HTMLResponse)

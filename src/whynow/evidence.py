@@ -15,27 +15,15 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from whynow.data.backends import among, upload_ids
-from whynow.data.contract import TABLES
+from whynow.data.contract import IBIS_TYPES, TABLES
 from whynow.data.resolve import activities_of
+from whynow.outputs.contract import arrow_schema
 from whynow.pipeline import Context, Tables
 from whynow.pipeline.signals import signal_rows
 from whynow.presentation import format_value
 
 SOURCE_ROWS = 5
-SCHEMA = pa.schema(
-    [
-        ("as_of", pa.date32()),
-        ("entity_type", pa.string()),
-        ("entity_id", pa.string()),
-        ("badge", pa.string()),
-        ("signal", pa.string()),
-        ("value", pa.string()),
-        ("source_table", pa.string()),
-        ("source_id", pa.string()),
-        ("occurred_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-SCHEMA_TIME = ibis.dtype(SCHEMA.field("occurred_at").type)
+SCHEMA_TIME = IBIS_TYPES["timestamp"]  # occurred_at's, in the output contract
 
 
 def gather_evidence(ctx: Context, tables: Tables, state: pa.Table, previous: pa.Table | None) -> pa.Table:
@@ -52,7 +40,7 @@ def gather_evidence(ctx: Context, tables: Tables, state: pa.Table, previous: pa.
         # the store returns rows in no set order: each signal's value row, then its sources newest first
         kept.sort(key=lambda r: (r["entity_type"], r["entity_id"], r["signal"], r["value"] is None))
         rows += [{**r, "as_of": ctx.as_of} for r in _newest_first(kept)]
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
+    return pa.Table.from_pylist(rows, schema=arrow_schema(ctx.model, "evidence"))
 
 
 def _newest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

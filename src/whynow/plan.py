@@ -115,7 +115,7 @@ class Plan:
 def compile_plan(model: CompiledModel, dialect: str, inputs: Inputs) -> Plan:
     """The pipeline over unbound tables named after the relations the run reads; every table it keeps
     becomes a step (`whynow_<name>`), every output a query."""
-    from whynow.outputs.queries import output_queries  # outputs.py reads the pipeline's tables
+    from whynow.outputs.queries import output_queries  # the outputs read the pipeline's tables
     from whynow.summary import tally_queries
 
     ctx = Context(model, dt.date(2000, 1, 1), dialect, parameters=True)  # the date is never read

@@ -28,7 +28,7 @@ Level = Literal["account", "contact", "opportunity"]
 LEVELS: tuple[Level, ...] = get_args(Level)
 
 # Level → (its table, the canonical columns of that table its output carries: account_status and
-# contact_status (whynow/outputs.py ACCOUNT_HEAD, CONTACT_HEAD) and opportunities, the rows as read).
+# contact_status (whynow/outputs/contract.py) and opportunities, the rows as read).
 # The model's declared columns of the table are carried as well (SPEC §5).
 LINKED: dict[Level, tuple[str, tuple[str, ...]]] = {
     "account": ("accounts", ("account_id", "name", "owner_id", "tier")),

@@ -123,13 +123,14 @@ def result(activities: int, whynow_wall: float, hand_wall: float, peak_mb: float
                   Measure(hand_wall, 1.0, 100.0), Comparison(differences=differences))  # fmt: skip
 
 
-SMALL = {"explain": Measure(0.8, 0.7, 200), "help": Measure(0.39, 0.3, 90), "check": Measure(0.41, 0.4, 95)}
+SMALL = {"explain": Measure(0.8, 0.7, 200), "explain_cold": Measure(2.5, 2.4, 250), "help": Measure(0.39, 0.3, 90),
+         "check": Measure(0.41, 0.4, 95)}  # fmt: skip
 
 
 def by_goal(rows: list[list[str]]) -> dict[str, tuple[str, str]]:
     """{measure: (measured, verdict)}, with each measure's goal checked against the issue's."""
     goals = {row[0]: row[1] for row in rows}
-    assert list(goals.values()) == ["≤ 2× (stretch 1.3×)"] * 2 + ["≤ 1 GB", "≤ 1 s", "≤ 0.4 s", "≤ 0.4 s"]
+    assert list(goals.values()) == ["≤ 2× (stretch 1.3×)"] * 2 + ["≤ 1 GB", "≤ 1 s", "≤ 1 s", "≤ 0.4 s", "≤ 0.4 s"]
     return {row[0]: (row[2], row[3]) for row in rows}
 
 
@@ -137,6 +138,7 @@ RATIO_10M = "`whynow run` / `bench/reference.sql`, wall, at 10M"
 RATIO_50M = "`whynow run` / `bench/reference.sql`, wall, at 50M"
 PEAK_50M = "peak memory of `whynow run` at 50M, DuckDB's default limit"
 EXPLAIN = "a whole `whynow run` of `tests/fixtures/explain`, wall"
+EXPLAIN_COLD = "the same, its plan not yet cached, wall"
 HELP, CHECK = "`whynow --help`, wall", "`whynow check` on the reference model, wall"
 
 
@@ -148,6 +150,7 @@ def test_every_goal_is_met_not_met_or_met_with_its_stretch():
         RATIO_50M: ("3.00×", "not met"),
         PEAK_50M: ("999 MB", "met"),
         EXPLAIN: ("0.80 s", "met"),
+        EXPLAIN_COLD: ("2.50 s", "not met"),
         HELP: ("0.39 s", "met"),
         CHECK: ("0.41 s", "not met"),
     }
@@ -158,7 +161,7 @@ def test_a_measure_not_taken_at_this_run_says_not_measured_and_why():
     default = by_goal(goal_rows([result(1_000_000, 9.0, 1.0), result(10_000_000, 19.0, 10.0)], {}))
     assert default[RATIO_10M] == ("1.90×", "met")
     assert default[RATIO_50M] == default[PEAK_50M] == ("— (no 50M run; add --with-50m)", "not measured")
-    assert default[EXPLAIN] == default[HELP] == default[CHECK] == ("—", "not measured")
+    assert default[EXPLAIN] == default[EXPLAIN_COLD] == default[HELP] == default[CHECK] == ("—", "not measured")
     small_only = by_goal(goal_rows([], SMALL))
     assert small_only[RATIO_10M] == ("— (no 10M run)", "not measured")
     assert small_only[EXPLAIN] == ("0.80 s", "met")

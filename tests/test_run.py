@@ -199,9 +199,9 @@ def test_skip_writes_the_rejected_rows(tmp_path, source):
 
 def test_a_run_that_fails_while_writing_is_rolled_back(tmp_path, source, monkeypatch):
     whole_run(tmp_path, source)
-    from whynow.store import Store
+    from whynow.store import write
 
-    real = Store._replace
+    real = write._replace
     written: list[str] = []
 
     def fail_on_the_third(con, name, table, as_of):
@@ -210,7 +210,7 @@ def test_a_run_that_fails_while_writing_is_rolled_back(tmp_path, source, monkeyp
             raise OSError("disk full")
         real(con, name, table, as_of)
 
-    monkeypatch.setattr(Store, "_replace", staticmethod(fail_on_the_third))
+    monkeypatch.setattr(write, "_replace", fail_on_the_third)
     with pytest.raises(OSError, match="disk full"):
         whole_run(tmp_path, source, as_of=dt.date(2026, 11, 27))
     with duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True) as con:
@@ -223,13 +223,13 @@ def test_fresh_starts_a_new_history_only_when_the_run_succeeds(tmp_path, source,
     whole_run(tmp_path, source, as_of=dt.date(2026, 11, 27))
     with pytest.raises(DataError, match="is before it"):
         whole_run(tmp_path, source)  # 11-20 after 11-27: refused
-    from whynow.store import Store
+    from whynow.store import Store, write
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
     with monkeypatch.context() as patched:
-        patched.setattr(Store, "_replace", staticmethod(broken))
+        patched.setattr(write, "_replace", broken)
         with pytest.raises(OSError):
             whole_run(tmp_path, source, fresh=True)
     assert Store(tmp_path / "store.duckdb").latest_as_of() == dt.date(2026, 11, 27)  # nothing lost

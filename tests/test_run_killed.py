@@ -63,7 +63,7 @@ runner = CliRunner()
 KILL_AT = """
 import os, signal, sys
 import pyarrow.parquet as pq
-import whynow.store as store
+import whynow.store.database as database
 from whynow.cli import main
 
 point = sys.argv.pop(1)
@@ -80,8 +80,8 @@ def around_commit(execute):
             die()
     return wrapped
 
-store._DuckDB.execute = around_commit(store._DuckDB.execute)
-store._Postgres.execute = around_commit(store._Postgres.execute)
+database.DuckDB.execute = around_commit(database.DuckDB.execute)
+database.Postgres.execute = around_commit(database.Postgres.execute)
 close, closed = pq.ParquetWriter.close, []
 
 def close_then(self):

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-import whynow.store
+import whynow.store.database
 from whynow.errors import DataError
 from whynow.store import Store
 
@@ -39,7 +39,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_a_busy_store_fails_after_the_wait_naming_who_holds_it(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(whynow.store, "BUSY_WAIT_S", 0.5)
+    monkeypatch.setattr(whynow.store.database, "BUSY_WAIT_S", 0.5)
     with _held(Path(store.location), 30) as holder:
         started = time.monotonic()
         with pytest.raises(DataError) as error:
@@ -50,7 +50,7 @@ def test_a_busy_store_fails_after_the_wait_naming_who_holds_it(store: Store, mon
 
 
 def test_a_store_let_go_within_the_wait_opens(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(whynow.store, "BUSY_WAIT_S", 20)
+    monkeypatch.setattr(whynow.store.database, "BUSY_WAIT_S", 20)
     with _held(Path(store.location), 1.0):
         started = time.monotonic()
         assert str(store.latest_as_of()) == "2026-11-06"  # read once the writer let go

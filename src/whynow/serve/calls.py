@@ -1,5 +1,5 @@
 """Who to call (SPEC §4.11) and the contacts' own badges, for the Queues page, the account page and their
-JSON: the store's one read path of each (`store.read_call_lists`, `store.read_contact_badges`), with every
+JSON: the store's one read path of each (`Reading.call_lists`, `Reading.contact_badges`), with every
 person's CRM page (SPEC §5 `links`)."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from whynow.links import crm_url, link_columns
 from whynow.model.check import CompiledModel
 from whynow.serve import schemas as s
-from whynow.store import read_call_lists, read_contact_badges
 
 if TYPE_CHECKING:
     from whynow.serve.query import Reader
@@ -25,7 +24,7 @@ def call_lists(
 ) -> dict[str, list[s.CallEntry]]:
     """{account_id: its call list in rank order} of these accounts, in one read of `call_list`; an account
     without one is absent."""
-    found = read_call_lists(r.db, as_of, account_ids)
+    found = r.call_lists(as_of, account_ids)
     links = contact_links(r, model, as_of, [person for people in found.values() for person in people])
     return {
         account_id: [
@@ -39,7 +38,7 @@ def call_lists(
 def contact_badges(r: Reader, model: CompiledModel, as_of: dt.date, account_id: str) -> list[s.ContactBadge]:
     """The account's contacts with a badge of their own, labelled as the model defines their badge."""
     labels = {d.id: d.label for d in model.spec.badges.definitions}
-    rows = [{**row, "account_id": account_id} for row in read_contact_badges(r.db, as_of, account_id)]
+    rows = [{**row, "account_id": account_id} for row in r.contact_badges(as_of, account_id)]
     links = contact_links(r, model, as_of, rows)
     return [
         s.ContactBadge(

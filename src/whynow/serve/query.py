@@ -1,10 +1,11 @@
 """The one query layer of the dashboard and the JSON API (SPEC §8): every page and every `/api` answer is
 built here, read from the store's outputs (never recomputed), as the pydantic objects of `schemas.py`.
 
-Each request opens its own read-only connection and closes it (`reading`), so no lock is held between
-requests and `whynow run` can write while the dashboard is up. The SQL is fixed text with `?` parameters:
-user input only ever reaches a query as a parameter, and a sort column only from a closed list. It is
-written once, in DuckDB's dialect, and translated by sqlglot for a PostgreSQL store.
+Each request reads through the store's read side over a read-only connection of its own, closed at its end
+(`reading`), so no lock is held between requests and `whynow run` can write while the dashboard is up. The
+SQL is fixed text with `?` parameters: user input only ever reaches a query as a parameter, and a sort column
+only from a closed list. It is written once, in DuckDB's dialect, and translated by the read side
+(`Reading.query`) for a PostgreSQL store.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import math
 from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
-import sqlglot
 
 from whynow.errors import DataError, WhynowError
 from whynow.explain import mqa_criterion, stage_steps, why_it_won
@@ -28,7 +28,7 @@ from whynow.model.describe import describe_model
 from whynow.model.load import load_model_text, mask_secrets
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
-from whynow.store import Row, Store, _Database
+from whynow.store import Database, Reading, Row, Store
 
 WAIT_S = 5.0  # how long a request waits for a store a run is writing before it answers "busy"
 IN_LIST = 200  # contacts per score_breakdown query of an account page (thousands in one IN list are slow in DuckDB)
@@ -42,30 +42,18 @@ class Busy(WhynowError):
     """The store is held by a writer longer than WAIT_S (HTTP 503)."""
 
 
-@functools.lru_cache(maxsize=256)
-def postgres_sql(sql: str) -> str:
-    return sqlglot.transpile(sql, read="duckdb", write="postgres")[0]
-
-
 @functools.lru_cache(maxsize=8)
 def _compiled(text: str, name: str) -> CompiledModel:
     """A stored model, loaded for showing: its alert secrets are neither read nor needed (SPEC §8)."""
     return load_model_text(text, f"the model {name} in the store", display=True)
 
 
-class Reader:
-    """One read-only connection to a store, for one request."""
+class Reader(Reading):
+    """The store's read side for one request, and what every page asks of it first: the run, its model."""
 
-    def __init__(self, store: Store, db: _Database) -> None:
+    def __init__(self, store: Store, db: Database) -> None:
+        super().__init__(store.name, db)
         self.store = store
-        self.db = db
-        self.tables = db.tables()
-
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        return self.db.query(postgres_sql(sql) if self.store.postgres else sql, params)
-
-    def has(self, table: str) -> bool:
-        return table in self.tables
 
     def runs(self) -> list[Row]:
         if not self.has("runs"):
@@ -179,7 +167,7 @@ def accounts(r: Reader, f: s.AccountFilter) -> s.AccountPage:
 def account_batches(r: Reader, f: s.AccountFilter) -> pa.RecordBatchReader:
     """Every account a filter matches, sorted, all pages, in batches as they are read (the CSV download)."""
     sql, params = _account_sql(f, r.as_of(f.as_of))
-    return r.db.batches(postgres_sql(sql) if r.store.postgres else sql, params)
+    return r.batches(sql, params)
 
 
 def _facets(r: Reader, as_of: dt.date) -> s.Facets:

@@ -13,7 +13,7 @@ from whynow.errors import did_you_mean
 from whynow.links import crm_url, link_columns
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
-from whynow.serve.query import NotFound, Reader, page_count, postgres_sql
+from whynow.serve.query import NotFound, Reader, page_count
 from whynow.store import Row
 
 
@@ -124,4 +124,4 @@ def queue_batches(r: Reader, f: s.QueueChoice) -> pa.RecordBatchReader:
         "ORDER BY a.route_to NULLS LAST, CASE WHEN a.queue = 'surfaced' THEN 0 ELSE 1 END, "
         "a.queue_rank NULLS LAST, a.account_id"
     )
-    return r.db.batches(postgres_sql(sql) if r.store.postgres else sql, params)
+    return r.batches(sql, params)

@@ -1,0 +1,232 @@
+"""The store's read side (SPEC §5, §8): `Reading`, one connection opened for one use and closed after it, with
+the queries that read a store's outputs back — for a run (the last run, the state it resolves against), the
+alerts, `whynow explain`, `whynow queue` and `changes`, and the dashboard, which extends it (`serve/query.py`).
+
+Its own queries are fixed text written so that both engines read them as they are, with `?` parameters. The
+dashboard's are written once in DuckDB's dialect and go through `query` and `batches`, which translate them
+with sqlglot for a PostgreSQL store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from whynow.errors import DataError
+from whynow.store.database import Database, Row, quote
+
+OUTBOX = "alerts"  # the alert outbox (SPEC §7): kept across runs and --fresh
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The last run before a date, as a run reads it once (SPEC §4.10): its `runs` row (None: there is
+    none, this run starts a history) and the tables it asked for."""
+
+    run: Mapping[str, Any] | None = None
+    tables: Mapping[str, pa.Table] = field(default_factory=dict)
+
+    def get(self, name: str) -> pa.Table | None:
+        return self.tables.get(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _translated(sql: str, dialect: str) -> str:
+    import sqlglot  # only a PostgreSQL store's dashboard needs it
+
+    return str(sqlglot.transpile(sql, read="duckdb", write=dialect)[0])
+
+
+class Reading:
+    """One use's reads of a store, over one connection: read-only (`Store.reading`, the dashboard's
+    `reading`), or the writer's own in its transaction. Over no connection, the store reads as holding
+    nothing: one not there yet (`missing`), or one read as if it held no history (a `--fresh` run's)."""
+
+    def __init__(self, name: str, db: Database | None, *, missing: bool = False) -> None:
+        self.name = name
+        self._db = db
+        self.missing = missing
+
+    @functools.cached_property
+    def tables(self) -> set[str]:
+        return self._db.tables() if self._db is not None else set()
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """The rows of `sql`, written in DuckDB's dialect."""
+        db = self._connection()
+        return db.query(self._in_dialect(db, sql), params)
+
+    def batches(self, sql: str, params: Sequence[object] = ()) -> pa.RecordBatchReader:
+        """The rows of `sql`, written in DuckDB's dialect, in batches read as they are consumed."""
+        db = self._connection()
+        return db.batches(self._in_dialect(db, sql), params)
+
+    # --- the runs ------------------------------------------------------------------------------------------
+
+    def last_run(self) -> tuple[object, ...]:
+        """What identifies the store's committed history: how many runs, and the id of the last one."""
+        found = self._select(
+            "runs",
+            "SELECT (SELECT count(*) FROM runs) AS n, (SELECT run_id FROM runs ORDER BY as_of DESC, "
+            "finished_at DESC, run_id LIMIT 1) AS last",
+        )
+        return (int(str(found[0]["n"])), found[0]["last"]) if found else (0, None)
+
+    def latest_as_of(self) -> dt.date | None:
+        """The as-of date of the store's last run, or None for an empty store."""
+        found = self._select("runs", "SELECT max(as_of) AS last FROM runs")
+        return found[0]["last"] if found else None  # type: ignore[return-value]
+
+    def count_runs(self) -> int:
+        """How many runs the store holds (what `--fresh` will remove)."""
+        found = self._select("runs", "SELECT count(*) AS n FROM runs")
+        return int(found[0]["n"]) if found else 0  # type: ignore[call-overload]
+
+    def previous(self, as_of: dt.date, reads: Mapping[str, tuple[str, str]]) -> Previous:
+        """The last run before `as_of`: its runs row and, for each name of `reads`, the rows of (table,
+        columns) of that run (a table the store does not hold is left out). Nothing before `as_of`: an
+        empty `Previous`."""
+        if not self.has("runs"):
+            return Previous()
+        db = self._connection()
+        found = db.query_arrow(
+            "SELECT * FROM runs WHERE as_of = (SELECT max(as_of) FROM runs WHERE as_of < ?) "
+            "ORDER BY finished_at DESC, run_id LIMIT 1",
+            [as_of],
+        ).to_pylist()
+        if not found:
+            return Previous()
+        last = found[0]["as_of"]
+        tables = {
+            name: db.query_arrow(f"SELECT {columns} FROM {quote(table)} WHERE as_of = ?", [last])
+            for name, (table, columns) in reads.items()
+            if self.has(table)
+        }
+        return Previous(found[0], tables)
+
+    def last_model(self) -> tuple[str, str] | None:
+        """(name, text) of the model of the store's last run."""
+        found = self._select(
+            "runs",
+            "SELECT m.name, m.text FROM runs r JOIN models m ON m.hash = r.model_hash "
+            "ORDER BY r.as_of DESC, r.finished_at DESC LIMIT 1",
+        )
+        return (str(found[0]["name"]), str(found[0]["text"])) if found else None
+
+    def model_text(self, model_hash: str) -> str | None:
+        """The text of a model that ran (the store keeps every one)."""
+        found = self._select("models", "SELECT text FROM models WHERE hash = ?", [model_hash])
+        return str(found[0]["text"]) if found else None
+
+    # --- the outputs ---------------------------------------------------------------------------------------
+
+    def rows(self, table: str, as_of: dt.date, **equal: str) -> list[Row]:
+        """The rows of one output at an as-of date whose columns equal the given values."""
+        self._must_exist()
+        where = "".join(f" AND {quote(column)} = ?" for column in equal)
+        return self._select(table, f"SELECT * FROM {quote(table)} WHERE as_of = ?{where}", [as_of, *equal.values()])
+
+    def breakdown(self, as_of: dt.date, account_id: str) -> list[Row]:
+        """The score_breakdown rows of an account and of its contacts."""
+        return self._select(
+            "score_breakdown",
+            "SELECT b.* FROM score_breakdown b WHERE b.as_of = ? AND ((b.entity_type = 'account' AND "
+            "b.entity_id = ?) OR (b.entity_type = 'contact' AND b.entity_id IN (SELECT contact_id FROM "
+            "contact_status WHERE as_of = ? AND account_id = ?)))",
+            [as_of, account_id, as_of, account_id],
+        )
+
+    def history(self, table: str, account_id: str, until: dt.date) -> list[Row]:
+        """An account's rows of every run up to `until`, oldest first."""
+        sql = f"SELECT * FROM {quote(table)} WHERE account_id = ? AND as_of <= ? ORDER BY as_of"
+        return self._select(table, sql, [account_id, until])
+
+    def changes(self, since: dt.date | None = None, account: str | None = None) -> list[Row]:
+        """The change log from `since` on (of one account, if given), by as-of date."""
+        self._must_exist()
+        query = "SELECT as_of, entity_type, entity_id, change, old, new, reason FROM changes WHERE as_of >= ?"
+        params: list[object] = [since or dt.date(1900, 1, 1)]
+        if account is not None:
+            query += " AND entity_type = 'account' AND entity_id = ?"
+            params.append(account)
+        return self._select("changes", query + " ORDER BY as_of, entity_type, entity_id, change", params)
+
+    def call_lists(self, as_of: dt.date, account_ids: Sequence[str]) -> dict[str, list[Row]]:
+        """{account_id: its call list in rank order} for these accounts at an as-of date, from the store's
+        `call_list` (SPEC §4.11): the one read path of who to call for `whynow queue`, `explain`, the
+        dashboard and the API. An account without a list (no badge, no one to call) is absent."""
+        if not account_ids or not self.has("call_list"):
+            return {}
+        db = self._connection()
+        found: dict[str, list[Row]] = {}
+        for start in range(0, len(account_ids), 1000):  # bounded IN lists, whatever the page size
+            chunk = list(account_ids[start : start + 1000])
+            marks = ", ".join("?" for _ in chunk)
+            rows = db.query(
+                f"SELECT * FROM call_list WHERE as_of = ? AND account_id IN ({marks}) ORDER BY account_id, rank",
+                [as_of, *chunk],
+            )
+            for row in rows:
+                found.setdefault(str(row["account_id"]), []).append(row)
+        return found
+
+    def contact_badges(self, as_of: dt.date, account_id: str) -> list[Row]:
+        """An account's contacts with a badge of their own at an as-of date (the contact stories: badge, why,
+        badge_since, badge_expires_on), the most engaged first."""
+        return self._select(
+            "contact_status",
+            "SELECT contact_id, name, committee_role, engagement, lead_status, badge, archetype, why, badge_since, "
+            "badge_expires_on FROM contact_status WHERE as_of = ? AND account_id = ? AND badge IS NOT NULL "
+            "ORDER BY engagement DESC, contact_id",
+            [as_of, account_id],
+        )
+
+    def last_reps(self) -> list[Row]:
+        """The reps as the store's last run read them."""
+        last = self.latest_as_of()
+        return self._select("reps", "SELECT * FROM reps WHERE as_of = ?", [last]) if last else []
+
+    # --- the alerts ----------------------------------------------------------------------------------------
+
+    def alerts(self, status: str | None = None) -> list[Row]:
+        """The outbox, newest first (of one status, if given)."""
+        self._must_exist()
+        where, params = (" WHERE status = ?", [status]) if status else ("", [])
+        sql = f"SELECT * FROM {OUTBOX}{where} ORDER BY as_of DESC, channel, entity_type, entity_id, change"
+        return self._select(OUTBOX, sql, params)
+
+    def active_badges(self) -> set[tuple[object, object, object, object]]:
+        """(entity_type, entity_id, badge, badge_since) of every badge active at the store's last run."""
+        last = self.latest_as_of()
+        rows = self._select(
+            "badge_state", "SELECT entity_type, entity_id, badge, badge_since FROM badge_state WHERE as_of = ?", [last]
+        )
+        return {(r["entity_type"], r["entity_id"], r["badge"], r["badge_since"]) for r in rows}
+
+    # ---
+
+    def _select(self, table: str, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Rows of a query over `table`, as written; none where the store or the table is not there."""
+        return self._connection().query(sql, params) if self.has(table) else []
+
+    def _must_exist(self) -> None:
+        if self.missing:
+            raise DataError(f"{self.name}: no store here yet; run `whynow run` first")
+
+    def _connection(self) -> Database:
+        self._must_exist()
+        if self._db is None:
+            raise DataError(f"{self.name}: read as holding no history (--fresh): there is nothing to query")
+        return self._db
+
+    @staticmethod
+    def _in_dialect(db: Database, sql: str) -> str:
+        return sql if db.dialect == "duckdb" else _translated(sql, db.dialect)

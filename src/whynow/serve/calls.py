@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from whynow.links import crm_url, link_columns
 from whynow.model.check import CompiledModel
 from whynow.serve import schemas as s
-
-if TYPE_CHECKING:
-    from whynow.serve.query import Reader
+from whynow.store import Reading
 
 IN_LIST = 200  # contacts per query of their link columns
 CARRIED = frozenset({"contact_id", "account_id"})  # what a call list row and a contact badge row hold
 
 
 def call_lists(
-    r: Reader, model: CompiledModel, as_of: dt.date, account_ids: Sequence[str]
+    r: Reading, model: CompiledModel, as_of: dt.date, account_ids: Sequence[str]
 ) -> dict[str, list[s.CallEntry]]:
     """{account_id: its call list in rank order} of these accounts, in one read of `call_list`; an account
     without one is absent."""
@@ -35,7 +32,7 @@ def call_lists(
     }
 
 
-def contact_badges(r: Reader, model: CompiledModel, as_of: dt.date, account_id: str) -> list[s.ContactBadge]:
+def contact_badges(r: Reading, model: CompiledModel, as_of: dt.date, account_id: str) -> list[s.ContactBadge]:
     """The account's contacts with a badge of their own, labelled as the model defines their badge."""
     labels = {d.id: d.label for d in model.spec.badges.definitions}
     rows = [{**row, "account_id": account_id} for row in r.contact_badges(as_of, account_id)]
@@ -51,7 +48,7 @@ def contact_badges(r: Reader, model: CompiledModel, as_of: dt.date, account_id: 
 
 
 def contact_links(
-    r: Reader, model: CompiledModel, as_of: dt.date, people: Sequence[Mapping[str, object]]
+    r: Reading, model: CompiledModel, as_of: dt.date, people: Sequence[Mapping[str, object]]
 ) -> dict[str, str | None]:
     """{contact_id: their CRM page} of these people, from their rows; a template that names a declared
     contacts column reads it from `contact_status` (one query per IN_LIST people)."""

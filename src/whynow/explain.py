@@ -1,5 +1,5 @@
 """`whynow explain ACCOUNT_ID`: why an account scores, qualifies and stands where it does, read back from
-a run's outputs in the store (never recomputed), so every number traces to rules and rows.
+a run's outputs through the store's read side (never recomputed), so every number traces to rules and rows.
 """
 
 from __future__ import annotations
@@ -16,30 +16,33 @@ from whynow.model.compile import COMPARE
 from whynow.model.describe import describe_condition
 from whynow.model.load import load_model_text
 from whynow.pipeline.calls import call_reason
-from whynow.store import Store
+from whynow.store import Reading, Store
 
 Row = Mapping[str, Any]
 _HOLDS: Mapping[type[Any], Callable[[Any, Any], Any]] = COMPARE
 
 
 def explain_account(store: Store, account_id: str, as_of: dt.date | None = None) -> list[str]:
-    """The explanation as lines of text."""
-    as_of = as_of or store.latest_as_of()
+    """The explanation as lines of text, read through one connection."""
+    with store.reading() as r:
+        return _explain(r, account_id, as_of)
+
+
+def _explain(r: Reading, account_id: str, as_of: dt.date | None) -> list[str]:
+    as_of = as_of or r.latest_as_of()
     if as_of is None:
-        raise DataError(f"{store.name}: the store has no runs yet; run `whynow run` first")
-    accounts = store.rows("account_status", as_of, account_id=account_id)
+        raise DataError(f"{r.name}: the store has no runs yet; run `whynow run` first")
+    accounts = r.rows("account_status", as_of, account_id=account_id)
     if not accounts:
-        known = [str(r["account_id"]) for r in store.rows("account_status", as_of)]
-        raise DataError(
-            f"no account {account_id} in the run of {as_of} in {store.name}{did_you_mean(account_id, known)}"
-        )
+        known = [str(row["account_id"]) for row in r.rows("account_status", as_of)]
+        raise DataError(f"no account {account_id} in the run of {as_of} in {r.name}{did_you_mean(account_id, known)}")
     account = accounts[0]
-    run = store.rows("runs", as_of)[0]
-    text = store.model_text(str(run["model_hash"]))
+    run = r.rows("runs", as_of)[0]
+    text = r.model_text(str(run["model_hash"]))
     # Explaining needs no alert secret: the model is loaded to be shown, its secrets unread (SPEC §8).
     model = load_model_text(text or "", f"the model of {as_of} ({run['model']})", display=True)
-    contacts = sorted(store.rows("contact_status", as_of, account_id=account_id), key=lambda r: str(r["contact_id"]))
-    breakdown = store.breakdown(as_of, account_id)
+    contacts = sorted(r.rows("contact_status", as_of, account_id=account_id), key=lambda c: str(c["contact_id"]))
+    breakdown = r.breakdown(as_of, account_id)
     lines = [
         f"Account {account_id} {account['name'] or ''} — as of {as_of}, model {run['model']} "
         f"(run {str(run['run_id'])[:12]})",
@@ -47,8 +50,8 @@ def explain_account(store: Store, account_id: str, as_of: dt.date | None = None)
         f"target {_yes(account['target'])} · MQA {_yes(account['mqa'])} · SQA {_yes(account['sqa'])}",
         "",
     ]
-    lines += _badge(model, store, as_of, account)
-    lines += _people(model, store, as_of, account)
+    lines += _badge(model, r, as_of, account)
+    lines += _people(model, r, as_of, account)
     lines += _fit(account, [b for b in breakdown if b["entity_type"] == "account" and b["part"] == "fit"])
     lines += _engagement(model, account, contacts, breakdown)
     lines += _committee(model, account, contacts, breakdown)
@@ -57,11 +60,11 @@ def explain_account(store: Store, account_id: str, as_of: dt.date | None = None)
     return lines
 
 
-def _badge(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> Iterator[str]:
+def _badge(model: CompiledModel, r: Reading, as_of: dt.date, account: Row) -> Iterator[str]:
     """The badge story: candidates that held, the winner and why it won, evidence, the history."""
     account_id = str(account["account_id"])
-    candidates = [str(r["badge"]) for r in store.rows("badge_candidates", as_of, entity_type="account",
-                                                        entity_id=account_id)]  # fmt: skip
+    candidates = [str(c["badge"]) for c in r.rows("badge_candidates", as_of, entity_type="account",
+                                                    entity_id=account_id)]  # fmt: skip
     if account["badge"] is None:
         yield "Badge: none" + (
             f" (held today: {', '.join(candidates)})" if candidates else " — no definition held today"
@@ -79,28 +82,28 @@ def _badge(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> 
         elif queue == "held":
             yield f"  held ({account['held_reason']}), routed to {account['route_to'] or 'nobody'}"
         yield "  " + why_it_won(model, str(account["badge"]), candidates)
-        for row in store.rows("evidence", as_of, entity_type="account", entity_id=account_id):
+        for row in r.rows("evidence", as_of, entity_type="account", entity_id=account_id):
             if row["source_table"] is None:
                 yield f"  evidence: {row['signal']} = {row['value']}"
             else:
                 yield f"    {row['source_table']} {row['source_id']} at {row['occurred_at']}"
-    history = store.history("account_status", account_id, as_of)
+    history = r.history("account_status", account_id, as_of)
     if len(history) > 1:
         yield "  history: " + "; ".join(
-            f"{r['as_of']} {r['badge'] or '—'} ({r['queue'] or 'no queue'})" for r in history
+            f"{h['as_of']} {h['badge'] or '—'} ({h['queue'] or 'no queue'})" for h in history
         )
     yield ""
 
 
-def _people(model: CompiledModel, store: Store, as_of: dt.date, account: Row) -> Iterator[str]:
+def _people(model: CompiledModel, r: Reading, as_of: dt.date, account: Row) -> Iterator[str]:
     """Who to call (SPEC §4.11) and the contacts' own badges: the people behind the account's story."""
     account_id = str(account["account_id"])
-    calls = store.call_lists(as_of, [account_id]).get(account_id, [])
+    calls = r.call_lists(as_of, [account_id]).get(account_id, [])
     if calls:
         yield "Who to call:"
         yield from call_lines(calls, "  ")
         yield ""
-    badged = store.contact_badges(as_of, account_id)
+    badged = r.contact_badges(as_of, account_id)
     if badged:
         labels = {d.id: d.label for d in model.spec.badges.definitions}
         yield "Contacts' own badges:"

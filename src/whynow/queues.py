@@ -1,14 +1,15 @@
-"""`whynow queue` and `whynow changes`: the last run's queues and the change log, read from the store."""
+"""`whynow queue` and `whynow changes`: the last run's queues and the change log, read through the store's
+read side (the queues as the dashboard's query layer builds them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from whynow.errors import DataError
 from whynow.explain import call_lines
-from whynow.store import Store
+from whynow.store import Reading, Row, Store
 
 
 def queue_lines(
@@ -56,9 +57,13 @@ def queue_lines(
 def change_lines(
     store: Store, since: dt.date | None = None, account: str | None = None, model_diff: bool = False
 ) -> Iterator[str]:
-    """The change log by as-of date, oldest first; with `model_diff`, each model change as a unified diff."""
+    """The change log by as-of date, oldest first; with `model_diff`, each model change as a unified diff.
+    All is read through one connection, closed before the first line."""
+    with store.reading() as r:
+        changes = r.changes(since, account)
+        models = _models(r, changes) if model_diff else {}
     day = None
-    for row in store.changes(since, account):
+    for row in changes:
         as_of, entity_type, entity_id, change, reason = (
             row[k] for k in ("as_of", "entity_type", "entity_id", "change", "reason")
         )
@@ -69,15 +74,21 @@ def change_lines(
         if change == "model_changed":
             yield f"  model {entity_id}: model_changed {(old or 'none')[:12]} → {(new or '')[:12]}"
             if model_diff:
-                yield from _model_diff(store, old, new or "")
+                yield from _model_diff(models, old, new or "")
             continue
         move = f"{old or '–'} → {new or '–'}"
         yield f"  {entity_type} {entity_id}: {change} {move}" + (f" ({reason})" if reason else "")
 
 
-def _model_diff(store: Store, old: str | None, new: str) -> Iterator[str]:
-    before = (store.model_text(old) or "") if old else ""
-    after = store.model_text(new) or ""
+def _models(r: Reading, changes: list[Row]) -> dict[str, str]:
+    """{hash: text} of each model a model_changed entry names (empty where the store has no such model)."""
+    hashes = {str(row[k]) for row in changes if row["change"] == "model_changed" for k in ("old", "new") if row[k]}
+    return {digest: r.model_text(digest) or "" for digest in sorted(hashes)}
+
+
+def _model_diff(models: Mapping[str, str], old: str | None, new: str) -> Iterator[str]:
+    before = models.get(old, "") if old else ""
+    after = models.get(new, "")
     diff = difflib.unified_diff(
         before.splitlines(), after.splitlines(), f"model {(old or 'none')[:12]}", f"model {new[:12]}", lineterm=""
     )

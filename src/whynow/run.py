@@ -5,7 +5,7 @@
 
 A run opens the data and the last run's state (read once), runs the plan (`whynow.plan`: the scoring
 stages' SQL, compiled once per model, engine and inputs, the date bound here), then the output stages
-(`pipeline/finish.py`), and commits: every output to the store in one transaction and, when asked, to
+(`finish.py`), and commits: every output to the store in one transaction and, when asked, to
 files.
 """
 
@@ -41,11 +41,11 @@ from whynow.data.resolve import resolve_accounts
 from whynow.data.source import Source, open_source
 from whynow.data.validate import Validated, validate_source
 from whynow.errors import DataError, UsageError, did_you_mean
+from whynow.finish import OUTBOX, Finishing, finish
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
 from whynow.outputs.contract import OUTPUTS
 from whynow.pipeline import Context
-from whynow.pipeline.finish import OUTBOX, Finishing, finish
 from whynow.plan import run_plan
 from whynow.store import DEFAULT_STORE, Previous, StaleState, Store, write_files
 

@@ -7,7 +7,7 @@
     arrow_schema(model, name)   the same as an Arrow schema: what the store and the files hold
 
 The output queries (`outputs/queries.py`) select the columns named here; the output stages
-(`pipeline/finish.py`) build the rest to these schemas; the reference docs (`make docs`) are generated
+(`finish.py`) build the rest to these schemas; the reference docs (`make docs`) are generated
 from it, and a test holds every table a run writes to it.
 """
 

@@ -5,7 +5,7 @@ columns and their order are `outputs/contract.py`'s.
     opportunities  reps  changes (the entries the pipeline logs)  and `output_queries`, all of them
 
 Badge, queue and narrative columns exist with their types and stay NULL until badges resolve, so readers
-and files keep one shape; `why` is NULL here and rendered by the output stages (`pipeline/finish.py`).
+and files keep one shape; `why` is NULL here and rendered by the output stages (`finish.py`).
 """
 
 from __future__ import annotations

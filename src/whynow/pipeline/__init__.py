@@ -10,7 +10,7 @@ A run (`whynow.run`) is these stages from the inputs to the store's rows:
 
     the inputs and the last run's state  →  STAGES (below), compiled into one plan of SQL (`whynow.plan`)
     and executed by the engine  →  the output queries (`whynow.outputs.queries.output_queries`)  →  OUTPUT_STAGES
-    (`pipeline/finish.py`): narrate → log_changes → add_evidence → summarize → reject → fill_outbox
+    (`whynow/finish.py`): narrate → log_changes → add_evidence → summarize → reject → fill_outbox
     →  one transaction into the store, then the files
 
 Signals come first because account fit rules may use them; roles before lead status because lead

@@ -112,21 +112,12 @@ def reps(ctx: Context, tables: Tables) -> ir.Table:
 
 def badge_changes(ctx: Context, tables: Tables) -> ir.Table:
     """badge_assigned, badge_replaced (outranked | expired) and badge_expired entries (SPEC §4.10)."""
-    parts = []
-    for level in ("account", "contact"):
-        badges = tables[f"{level}_badges"]
-        changed = badges.filter(badges.change.notnull())
-        parts.append(
-            changed.select(
-                entity_type=ibis.literal(level),
-                entity_id=changed[f"{level}_id"],
-                change=changed.change,
-                old=changed.old_badge,
-                new=changed.badge,
-                reason=changed.change_reason,
-            )
-        )
-    return ibis.union(*parts)
+    return _both_levels(
+        tables,
+        lambda badges: badges.change.notnull(),
+        lambda t, level: {"entity_type": ibis.literal(level), "entity_id": t[f"{level}_id"], "change": t.change,
+                          "old": t.old_badge, "new": t.badge, "reason": t.change_reason},
+    )  # fmt: skip
 
 
 def badge_candidates(ctx: Context, tables: Tables) -> ir.Table:
@@ -142,21 +133,26 @@ def badge_candidates(ctx: Context, tables: Tables) -> ir.Table:
 
 def badge_state(ctx: Context, tables: Tables) -> ir.Table:
     """What the next run resolves against: every active badge with its episode and last_held."""
+    return _both_levels(
+        tables,
+        lambda badges: badges.badge.notnull(),
+        lambda t, level: {"as_of": ctx.as_of_value(), "entity_type": ibis.literal(level),
+                          "entity_id": t[f"{level}_id"], "badge": t.badge, "badge_since": t.badge_since,
+                          "last_held": t.last_held, "candidate": t.candidate},
+    )  # fmt: skip
+
+
+def _both_levels(
+    tables: Tables,
+    where: Callable[[ir.Table], ir.BooleanValue],
+    columns: Callable[[ir.Table, str], dict[str, ir.Value]],
+) -> ir.Table:
+    """The account badges' rows and the contact badges' rows that `where` keeps, as `columns`, in one table."""
     parts = []
     for level in ("account", "contact"):
         badges = tables[f"{level}_badges"]
-        active = badges.filter(badges.badge.notnull())
-        parts.append(
-            active.select(
-                as_of=ctx.as_of_value(),
-                entity_type=ibis.literal(level),
-                entity_id=active[f"{level}_id"],
-                badge=active.badge,
-                badge_since=active.badge_since,
-                last_held=active.last_held,
-                candidate=active.candidate,
-            )
-        )
+        kept = badges.filter(where(badges))
+        parts.append(kept.select(**columns(kept, level)))
     return ibis.union(*parts)
 
 

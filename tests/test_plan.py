@@ -144,6 +144,23 @@ def test_a_cache_that_cannot_be_written_costs_only_time(
     assert blocked.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_the_cache_keeps_the_plans_used_last(
+    model: CompiledModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WHYNOW_CACHE", str(tmp_path))
+    monkeypatch.setattr(whynow.plan, "KEPT_PLANS", 2)
+    whynow.plan._MEMORY.clear()
+    inputs = _inputs(model)
+    keys = [plan_key(model, dialect, inputs) for dialect in ("duckdb", "postgres")]
+    for dialect in ("duckdb", "postgres"):
+        plan_for(model, dialect, inputs)
+    whynow.plan._MEMORY.clear()
+    plan_for(model, "duckdb", inputs)  # read again: used last
+    plan_for(model, "pyspark", inputs)  # a third plan: the one used longest ago goes
+    kept = {p.stem for p in tmp_path.glob("*.json")}
+    assert kept == {keys[0], plan_key(model, "pyspark", inputs)}
+
+
 def test_the_plan_is_the_models_the_engines_and_the_inputs(model: CompiledModel) -> None:
     inputs = _inputs(model)
     key = plan_key(model, "duckdb", inputs)

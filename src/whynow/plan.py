@@ -15,8 +15,8 @@ with the literal Ibis would have written there, so a bound plan is the SQL a run
 
 The cache holds one JSON file per plan in `$WHYNOW_CACHE` (default `~/.cache/whynow/plans`), named by a
 hash of whynow's own source, Ibis' and sqlglot's versions, the model, the engine and the inputs' names and
-types. A file that is missing or does not read is compiled again; a folder that cannot be written only
-means the next run compiles again.
+types; it keeps the 64 plans used last. A file that is missing or does not read is compiled again; a
+folder that cannot be written only means the next run compiles again.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from whynow.pipeline.context import UTC_TIMESTAMP
 from whynow.pipeline.horizon import apply_horizon
 
 PLAN_VERSION = 2  # bumped when the file's layout changes
+KEPT_PLANS = 64  # the cache keeps the plans used last; a model edited often leaves no trail of old ones
 GLOT = {"spark": "pyspark"}  # Ibis names Spark's compiler after PySpark
 KEEP = {  # how each engine keeps a step's table for the statements after it
     "duckdb": "CREATE OR REPLACE TEMPORARY TABLE {name} AS\n{sql};",
@@ -156,6 +157,7 @@ def plan_for(model: CompiledModel, dialect: str, inputs: Inputs) -> Plan:
     if file is not None and file.is_file():
         try:
             plan = Plan.from_json(file.read_text(encoding="utf-8"))
+            os.utime(file)  # used now: the last to go when the cache is pruned
         except (OSError, ValueError, KeyError, TypeError):
             plan = None  # compiled again below, and written over
     if plan is None:
@@ -182,12 +184,16 @@ def cache_folder() -> Path | None:
 
 
 def _write(file: Path, text: str) -> None:
-    """The plan written beside its final name and moved there: a reader never sees half a file."""
+    """The plan written beside its final name and moved there (a reader never sees half a file); then
+    the cache pruned to the `KEPT_PLANS` used last."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=file.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
             f.write(text)
         os.replace(f.name, file)
+        plans = sorted(file.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in plans[KEPT_PLANS:]:
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # a folder that cannot be written: the next run compiles again
 

@@ -59,8 +59,8 @@ class Finishing:
         before = planned["previous_whys"].to_pylist() if "previous_whys" in planned else []
         return render_narratives(
             self.ctx.model.templates,
-            planned["badge_state"].to_pylist(),
-            {level: planned[f"{level}_narratives"].to_pylist() for level in ("account", "contact")},
+            planned["badge_state"],
+            {level: planned[f"{level}_narratives"] for level in ("account", "contact")},
             {(r["entity_type"], r["entity_id"]): r["why"] for r in before},
         )
 

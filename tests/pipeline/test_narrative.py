@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from whynow.model.scope import Scope
 from whynow.model.templates import check_template
-from whynow.pipeline.narrative import render
+from whynow.pipeline.narrative import render, render_table
 from whynow.presentation import format_value
 
 
@@ -200,3 +203,36 @@ def test_templates_render_as_the_golden_file_says(golden):
     ]
     text = "".join(f"{t}\n  → {render(check_template(t, SCOPE), values)}\n" for t, values in cases)
     golden("narratives.txt", text)
+
+
+# `render_table` renders a badge's rows at once in Arrow; it must give each row what `render` gives it.
+_SCOPE = Scope(
+    "t",
+    {"account": "text", "people": "integer", "views": "integer", "score": "number", "rival": "text",
+     "hot": "boolean", "since": "date"},
+)  # fmt: skip
+_TEMPLATES = [
+    "{account} is growing: {people} {people:plural:person:people} engaged[, {views} views] [({rival|no rival}).]",
+    "[{hot} hot ]{score:,.1f} points, {score} again[ since {since}] — {rival|unknown rival}:{views:>4}",
+    "  {account|someone}  ,  [{people:plural:one:many} ]{people|none} ;[ {score}] .",
+]
+_VALUES = {
+    "account": st.one_of(st.none(), st.sampled_from(["", "Acme", "Beta, Inc", "  spaced  "])),
+    "people": st.one_of(st.none(), st.integers(-3, 3), st.integers(-(2**63), 2**63 - 1)),
+    "views": st.one_of(st.none(), st.sampled_from([0, 1, 7, 1200])),
+    "score": st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([2.675, -0.0, 1.0])),
+    "rival": st.one_of(st.none(), st.sampled_from(["", "Rival", "Gong"])),
+    "hot": st.one_of(st.none(), st.booleans()),
+    "since": st.one_of(st.none(), st.dates(dt.date(2020, 1, 1), dt.date(2030, 1, 1))),
+}
+_TYPES = {"account": pa.string(), "people": pa.int64(), "views": pa.int64(), "score": pa.float64(),
+          "rival": pa.string(), "hot": pa.bool_(), "since": pa.date32()}  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries(_VALUES), min_size=1, max_size=25))
+def test_rendering_a_badges_rows_at_once_gives_each_row_what_rendering_it_alone_gives(rows):
+    table = pa.Table.from_pylist(rows, schema=pa.schema(list(_TYPES.items())))
+    for text in _TEMPLATES:
+        template = check_template(text, _SCOPE)
+        assert render_table(template, table).to_pylist() == [render(template, row) for row in rows], text

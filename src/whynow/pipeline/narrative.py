@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from whynow.model.templates import Placeholder, Segment, Template
 from whynow.pipeline.context import Context
@@ -60,23 +62,100 @@ def select_narrative_values(ctx: Context, tables: Tables) -> Tables:
 
 def narrate(
     templates: Mapping[str, Template],
-    state: list[dict[str, Any]],
-    values: Mapping[str, list[dict[str, Any]]],
+    state: pa.Table,
+    values: Mapping[str, pa.Table],
     previous: Mapping[tuple[str, str], str | None],
 ) -> Whys:
     """Each active badge's `why`: `values` (a level's `*_narratives` rows) rendered with their badge's
-    template; a badge of `state` (the run's badge state) that did not hold today keeps its `previous`
-    narrative (SPEC §4.8: the reason it was given, not today's blanks)."""
+    template, a badge's rows at a time (`render_table`); a badge of `state` (the run's badge state) that
+    did not hold today keeps its `previous` narrative (SPEC §4.8: the reason it was given, not today's
+    blanks)."""
     whys: Whys = {}
-    for row in state:
-        if not row["candidate"]:
-            entity = (str(row["entity_type"]), str(row["entity_id"]))
-            whys[entity] = previous.get(entity) or ""
+    waiting = state.filter(pc.invert(state["candidate"]))
+    for kind, entity in zip(waiting["entity_type"].to_pylist(), waiting["entity_id"].to_pylist(), strict=True):
+        whys[(str(kind), str(entity))] = previous.get((str(kind), str(entity))) or ""
     for level, rows in values.items():
-        for row in rows:
-            template = templates[row.pop("badge_id")]
-            whys[(level, str(row["entity_key"]))] = render(template, row)
+        for badge in pc.unique(rows["badge_id"]).to_pylist():
+            mine = rows.filter(pc.equal(rows["badge_id"], badge))
+            rendered = render_table(templates[badge], mine).to_pylist()
+            whys.update(zip(((level, str(k)) for k in mine["entity_key"].to_pylist()), rendered, strict=True))
     return whys
+
+
+def render_table(template: Template, rows: pa.Table) -> pa.Array:
+    """`render` for every row of `rows` at once, in Arrow: each placeholder's distinct values formatted
+    once, the parts joined column-wise, then tidied. The same text as `render` gives each row."""
+    if rows.num_rows == 0:
+        return pa.array([], pa.string())
+    text = _parts_table(template.parts, rows)
+    text = pc.replace_substring_regex(text, _SPACES.pattern, " ")
+    text = pc.replace_substring_regex(text, r" +([,.;:])", r"\1")  # _SPACES_BEFORE_PUNCTUATION, in RE2
+    return pc.utf8_trim(text, " ")
+
+
+def _parts_table(parts: Sequence[str | Placeholder | Segment], rows: pa.Table) -> pa.Array:
+    pieces = [_part_table(part, rows) for part in parts]
+    return pc.binary_join_element_wise(*pieces, pa.array([""] * rows.num_rows, pa.string()))
+
+
+def _part_table(part: str | Placeholder | Segment, rows: pa.Table) -> pa.Array:
+    if isinstance(part, str):
+        return pa.array([part] * rows.num_rows, pa.string())
+    if isinstance(part, Placeholder):
+        return _placeholder_table(part, _column(rows, part.name))
+    left_out = pa.array([False] * rows.num_rows)
+    for inner in part.parts:
+        if isinstance(inner, Placeholder):
+            left_out = pc.or_(left_out, _leaves_out_table(inner, _column(rows, inner.name)))
+    return pc.if_else(left_out, "", _parts_table(part.parts, rows))
+
+
+def _column(rows: pa.Table, name: str) -> pa.Array:
+    if name not in rows.column_names:
+        return pa.nulls(rows.num_rows, pa.string())
+    return rows[name].combine_chunks()
+
+
+def _placeholder_table(placeholder: Placeholder, values: pa.Array) -> pa.Array:
+    if placeholder.plural:
+        one, many = placeholder.plural
+        if not _numeric(values.type):
+            return pa.array([many] * len(values), pa.string())
+        is_one = pc.or_(pc.equal(values, 1), pc.equal(values, -1))
+        return pc.if_else(pc.fill_null(is_one, False), one, many)
+    distinct = pc.unique(values)
+    shown = pa.array([format_value(v, placeholder.format_spec) for v in distinct.to_pylist()], pa.string())
+    formatted = pc.take(shown, pc.index_in(values, value_set=distinct, skip_nulls=False))
+    if placeholder.fallback is None:
+        return formatted
+    return pc.if_else(_blank_table(values), placeholder.fallback, formatted)
+
+
+def _leaves_out_table(placeholder: Placeholder, values: pa.Array) -> pa.Array:
+    """`_leaves_out` of every value."""
+    blank = _blank_table(values)
+    if pa.types.is_boolean(values.type):
+        falsy = pc.fill_null(pc.invert(values), False)
+    elif _numeric(values.type):
+        falsy = pc.fill_null(pc.equal(values, 0), False)
+    else:
+        falsy = pa.array([False] * len(values))
+    leaves = pc.and_(blank, pa.scalar(placeholder.fallback is None))
+    return pc.or_(leaves, pc.and_(pc.invert(blank), falsy))
+
+
+def _blank_table(values: pa.Array) -> pa.Array:
+    """`_blank` of every value: NULL, empty text, NaN or an infinity."""
+    blank = pc.is_null(values, nan_is_null=True)
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        blank = pc.or_(blank, pc.fill_null(pc.equal(values, ""), False))
+    elif pa.types.is_floating(values.type):
+        blank = pc.or_(blank, pc.fill_null(pc.invert(pc.is_finite(values)), False))
+    return blank
+
+
+def _numeric(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind))
 
 
 def render(template: Template, values: Mapping[str, Any]) -> str:

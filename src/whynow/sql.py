@@ -1,10 +1,11 @@
 """`whynow compile`: the SQL a model compiles to, per engine (SPEC §10), for a data team to read or schedule.
 
 It prints the plan `whynow run` executes (`whynow.plan`), built over unbound tables named after the data
-contract (with the model's declared columns, typed as the contract says) and the badge state of the last
-run (`previous_badges`, `previous_queue`), with the as-of date's literals in place. Each table a stage adds
-becomes a temporary table of its own, so the script reads and runs stage by stage (`CREATE … TEMPORARY
-TABLE whynow_account_signals AS …`; on Spark a cached temporary view), then the outputs' queries.
+contract (with the model's declared columns, typed as the contract says) and the state of the last run
+(`previous_badges`, `previous_queue`, `previous_accounts`, `previous_contacts`), with the as-of date's
+literals in place. Each table a stage adds becomes a temporary table of its own, so the script reads and
+runs stage by stage (`CREATE … TEMPORARY TABLE whynow_account_signals AS …`; on Spark a cached temporary
+view), then the outputs' queries.
 What SQL does not do: the `why` narratives are rendered in Python from the `*_narratives` rows (NULL
 here), and the evidence and run summary are written by the runner.
 """
@@ -17,13 +18,14 @@ from collections.abc import Iterator
 import ibis
 import ibis.expr.types as ir
 
+from whynow.changes import PREVIOUS_ACCOUNTS, PREVIOUS_CONTACTS
 from whynow.data.contract import IBIS_TYPES, TABLES
 from whynow.model.check import CompiledModel
 from whynow.options import Dialect
 from whynow.plan import GLOT, plan_for
 
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres", "spark", "snowflake", "bigquery")
-PREVIOUS = {  # the last run's state the badge and queue stages resolve against (SPEC §4.10)
+PREVIOUS = {  # the last run's state the badge, queue and change log stages resolve against (SPEC §4.10)
     "previous_badges": {
         "entity_type": "string",
         "entity_id": "string",
@@ -33,6 +35,8 @@ PREVIOUS = {  # the last run's state the badge and queue stages resolve against 
         "why": "string",
     },
     "previous_queue": {"account_id": "string", "was_surfaced": "boolean"},
+    "previous_accounts": PREVIOUS_ACCOUNTS,
+    "previous_contacts": PREVIOUS_CONTACTS,
 }
 
 
@@ -55,8 +59,8 @@ def compile_model(model: CompiledModel, dialect: Dialect, as_of: dt.date) -> Ite
     plan = plan_for(model, glot, inputs)
     yield (
         f"-- whynow {model.name} ({model.hash[:12]}) compiled for {dialect}, as of {as_of}.\n"
-        f"-- Inputs: the tables {', '.join(TABLES)} (SPEC §3), and {', '.join(PREVIOUS)}: the badge state\n"
-        "-- and queue of the last run before the as-of date (empty tables on the first run).\n"
+        f"-- Inputs: the tables {', '.join(TABLES)} (SPEC §3), and {', '.join(PREVIOUS)}:\n"
+        "-- the state of the last run before the as-of date (empty tables on the first run).\n"
         "-- `why` is NULL here: whynow renders narratives from the *_narratives rows; `whynow run` also writes\n"
         "-- the evidence and the run summary."
     )

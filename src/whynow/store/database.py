@@ -16,35 +16,57 @@ from typing import Any, ClassVar
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import sqlglot
+from sqlglot import exp
 
 from whynow.data.backends import first_line, hide_password, split_schema
 from whynow.errors import DataError
 
 Row = dict[str, object]
+Sql = str | exp.Expr  # a statement: fixed text, with `?` parameters, or built with sqlglot (`param()` for each)
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def ident(text: str) -> exp.Identifier:
+    """A table's or column's name, quoted: whatever it holds (a quote, a space, a keyword) stays a name."""
+    return exp.to_identifier(text, quoted=True)
+
+
+def table_ref(text: str) -> exp.Table:
+    return exp.Table(this=ident(text))
+
+
+def column_ref(text: str) -> exp.Column:
+    return exp.column(ident(text))
+
+
+def param() -> exp.Placeholder:
+    """A bound parameter: `?`, or `%s` in PostgreSQL's rendering. A value never goes into the SQL text."""
+    return exp.Placeholder()
 
 
 class Database(ABC):
-    """One open connection to a store's engine: the few operations the store needs, with `?` parameters."""
+    """One open connection to a store's engine: the few operations the store needs, on statements that are
+    fixed text with `?` parameters or built with sqlglot and rendered in the engine's dialect."""
 
     dialect: ClassVar[str]  # its SQL dialect, as sqlglot names it
 
-    @abstractmethod
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
+    def render(self, sql: Sql) -> str:
+        """The text the engine runs: fixed text as it is, a built statement in the engine's dialect."""
+        return sql if isinstance(sql, str) else sql.sql(dialect=self.dialect)
 
     @abstractmethod
-    def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table: ...
+    def query(self, sql: Sql, params: Sequence[object] = ()) -> list[Row]: ...
 
-    def batches(self, sql: str, params: Sequence[object] = (), size: int = 10_000) -> pa.RecordBatchReader:
+    @abstractmethod
+    def query_arrow(self, sql: Sql, params: Sequence[object] = ()) -> pa.Table: ...
+
+    def batches(self, sql: Sql, params: Sequence[object] = (), size: int = 10_000) -> pa.RecordBatchReader:
         """The result in batches of up to `size` rows, read as they are consumed where the engine can."""
         table = self.query_arrow(sql, params)
         return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(size))
 
     @abstractmethod
-    def execute(self, sql: str, params: Sequence[object] = ()) -> None: ...
+    def execute(self, sql: Sql, params: Sequence[object] = ()) -> None: ...
 
     @abstractmethod
     def create_like(self, name: str, table: pa.Table) -> None:
@@ -77,6 +99,11 @@ class Database(ABC):
         return {str(r["column_name"]) for r in rows}
 
 
+def _add_column(name: str, column: str, kind: exp.DataType) -> exp.Alter:
+    """ALTER TABLE name ADD COLUMN column kind."""
+    return exp.Alter(this=table_ref(name), kind="TABLE", actions=[exp.ColumnDef(this=ident(column), kind=kind)])
+
+
 BUSY_WAIT_S = 30.0  # how long opening a DuckDB store waits for another process to let go of it (SPEC §8)
 _HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
@@ -106,37 +133,41 @@ class DuckDB(Database):
             except duckdb.Error as e:
                 raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        result = self.con.execute(sql, list(params))
+    def query(self, sql: Sql, params: Sequence[object] = ()) -> list[Row]:
+        result = self.con.execute(self.render(sql), list(params))
         names = [d[0] for d in result.description]
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
-    def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        return self.con.execute(sql, list(params)).to_arrow_table()
+    def query_arrow(self, sql: Sql, params: Sequence[object] = ()) -> pa.Table:
+        return self.con.execute(self.render(sql), list(params)).to_arrow_table()
 
-    def batches(self, sql: str, params: Sequence[object] = (), size: int = 10_000) -> pa.RecordBatchReader:
-        return self.con.execute(sql, list(params)).to_arrow_reader(size)
+    def batches(self, sql: Sql, params: Sequence[object] = (), size: int = 10_000) -> pa.RecordBatchReader:
+        return self.con.execute(self.render(sql), list(params)).to_arrow_reader(size)
 
-    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
-        self.con.execute(sql, list(params))
+    def execute(self, sql: Sql, params: Sequence[object] = ()) -> None:
+        self.con.execute(self.render(sql), list(params))
 
-    def _with(self, table: pa.Table, sql: str) -> list[tuple[Any, ...]]:
+    def _with(self, table: pa.Table, sql: Sql) -> list[tuple[Any, ...]]:
         """Run `sql` with `table` readable as `incoming`."""
         self.con.register("incoming", table)
         try:
-            return self.con.execute(sql).fetchall()
+            return self.con.execute(self.render(sql)).fetchall()
         finally:
             self.con.unregister("incoming")
 
     def create_like(self, name: str, table: pa.Table) -> None:
-        self._with(table, f"CREATE TABLE IF NOT EXISTS {quote(name)} AS SELECT * FROM incoming LIMIT 0")
+        empty = sqlglot.select(exp.Star()).from_("incoming").limit(0)
+        self._with(table, exp.Create(this=table_ref(name), kind="TABLE", exists=True, expression=empty))
 
     def add_column(self, name: str, column: str, kind: pa.DataType) -> None:
+        # DuckDB names the type of an Arrow column (DESCRIBE); sqlglot reads that name back as a type.
         found = self._with(pa.schema([(column, kind)]).empty_table(), "DESCRIBE SELECT * FROM incoming")
-        self.con.execute(f"ALTER TABLE {quote(name)} ADD COLUMN {quote(column)} {found[0][1]}")
+        type_ = exp.DataType.build(found[0][1], dialect=self.dialect, udt=True)
+        self.execute(_add_column(name, column, type_))
 
     def append(self, name: str, table: pa.Table) -> None:
-        self._with(table, f"INSERT INTO {quote(name)} BY NAME SELECT * FROM incoming")
+        everything = sqlglot.select(exp.Star()).from_("incoming")
+        self._with(table, exp.Insert(this=table_ref(name), by_name=True, expression=everything))
 
     def lock_writers(self) -> None:
         """Nothing to do: a DuckDB file takes one writer at a time (its file lock)."""
@@ -145,7 +176,11 @@ class DuckDB(Database):
         self.con.close()
 
 
-def _postgres_type(kind: pa.DataType) -> str:
+def _postgres_type(kind: pa.DataType) -> exp.DataType:
+    return exp.DataType.build(_postgres_type_name(kind), dialect="postgres")
+
+
+def _postgres_type_name(kind: pa.DataType) -> str:
     if pa.types.is_timestamp(kind):
         return "TIMESTAMPTZ" if kind.tz else "TIMESTAMP"
     for test, name in (
@@ -158,6 +193,15 @@ def _postgres_type(kind: pa.DataType) -> str:
         if test(kind):
             return name
     return "TEXT"
+
+
+def _percent_doubled(node: exp.Expr) -> exp.Expr:
+    """A name or text with `%` in it, as psycopg reads it in a statement with parameters."""
+    if isinstance(node, exp.Identifier) and "%" in node.name:
+        return exp.to_identifier(node.name.replace("%", "%%"), quoted=node.quoted)
+    if isinstance(node, exp.Literal) and node.is_string and "%" in node.this:
+        return exp.Literal.string(node.this.replace("%", "%%"))
+    return node
 
 
 _ARROW_TYPES = {  # PostgreSQL type OIDs (pg_type.oid) of the store's columns
@@ -186,20 +230,28 @@ class Postgres(Database):
         self.execute("SET TIME ZONE 'UTC'")
         if schema:
             if not read_only:
-                self.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
-            self.execute(f"SET search_path TO {quote(schema)}")
+                self.execute(exp.Create(this=exp.Table(db=ident(schema)), kind="SCHEMA", exists=True))
+            search_path = exp.EQ(this=exp.column("search_path"), expression=ident(schema))
+            self.execute(exp.Set(expressions=[exp.SetItem(this=search_path)]))
         if read_only:
             self.execute("SET default_transaction_read_only TO on")
 
-    def _cursor(self, sql: str, params: Sequence[object]) -> Any:
-        return self.con.execute(sql.replace("?", "%s").encode(), list(params))  # psycopg's placeholders
+    def render(self, sql: Sql) -> str:
+        """The text psycopg runs, its parameters `%s`: fixed text's `?` turned into `%s`; a built statement
+        rendered with `%s` for its parameters and every other `%` doubled (psycopg reads `%%` as `%`)."""
+        if isinstance(sql, str):
+            return sql.replace("?", "%s")
+        return sql.transform(_percent_doubled).sql(dialect=self.dialect)
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+    def _cursor(self, sql: Sql, params: Sequence[object]) -> Any:
+        return self.con.execute(self.render(sql).encode(), list(params))
+
+    def query(self, sql: Sql, params: Sequence[object] = ()) -> list[Row]:
         cursor = self._cursor(sql, params)
         names = [d.name for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+    def query_arrow(self, sql: Sql, params: Sequence[object] = ()) -> pa.Table:
         cursor = self._cursor(sql, params)
         rows = cursor.fetchall()
         columns = {
@@ -208,15 +260,15 @@ class Postgres(Database):
         }
         return pa.table(columns)
 
-    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+    def execute(self, sql: Sql, params: Sequence[object] = ()) -> None:
         self._cursor(sql, params)
 
     def create_like(self, name: str, table: pa.Table) -> None:
-        columns = ", ".join(f"{quote(f.name)} {_postgres_type(f.type)}" for f in table.schema)
-        self.execute(f"CREATE TABLE IF NOT EXISTS {quote(name)} ({columns})")
+        columns = [exp.ColumnDef(this=ident(f.name), kind=_postgres_type(f.type)) for f in table.schema]
+        self.execute(exp.Create(this=exp.Schema(this=table_ref(name), expressions=columns), kind="TABLE", exists=True))
 
     def add_column(self, name: str, column: str, kind: pa.DataType) -> None:
-        self.execute(f"ALTER TABLE {quote(name)} ADD COLUMN {quote(column)} {_postgres_type(kind)}")
+        self.execute(_add_column(name, column, _postgres_type(kind)))
 
     def append(self, name: str, table: pa.Table) -> None:
         """COPY in PostgreSQL's CSV form, written by Arrow: every value quoted, so that an unquoted empty
@@ -225,8 +277,10 @@ class Postgres(Database):
             return
         text = io.BytesIO()
         pacsv.write_csv(table, text, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-        columns = ", ".join(quote(c) for c in table.column_names)
-        with self.con.cursor().copy(f"COPY {quote(name)} ({columns}) FROM STDIN (FORMAT csv)".encode()) as copy:
+        into = exp.Schema(this=table_ref(name), expressions=[ident(c) for c in table.column_names])
+        csv = exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("csv"))
+        statement = exp.Copy(this=into, kind=True, files=[exp.var("STDIN")], params=[csv])
+        with self.con.cursor().copy(statement.sql(dialect=self.dialect).encode()) as copy:  # no parameters
             copy.write(text.getvalue())
 
     def lock_writers(self) -> None:

@@ -2,7 +2,8 @@
 the queries that read a store's outputs back — for a run (the last run, the state it resolves against), the
 alerts, `whynow explain`, `whynow queue` and `changes`, and the dashboard, which extends it (`serve/query.py`).
 
-Its own queries are fixed text written so that both engines read them as they are, with `?` parameters. The
+Its own queries are fixed text written so that both engines read them as they are, with `?` parameters, or,
+where a table's or column's name is given, built with sqlglot and rendered in the engine's dialect. The
 dashboard's are written once in DuckDB's dialect and go through `query` and `batches`, which translate them
 with sqlglot for a PostgreSQL store.
 """
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from whynow.errors import DataError
-from whynow.store.database import Database, Row, quote
+from whynow.store.database import Database, Row, column_ref, param, table_ref
 
 OUTBOX = "alerts"  # the alert outbox (SPEC §7): kept across runs and --fresh
 
@@ -37,9 +40,16 @@ class Previous:
 
 @functools.lru_cache(maxsize=256)
 def _translated(sql: str, dialect: str) -> str:
-    import sqlglot  # only a PostgreSQL store's dashboard needs it
-
     return str(sqlglot.transpile(sql, read="duckdb", write=dialect)[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _select_list(columns: str) -> list[exp.Expr]:
+    """A select list, such as `a, b = 'x' AS c`, written in DuckDB's dialect, as expressions."""
+    parsed = sqlglot.parse_one("SELECT " + columns, read="duckdb")
+    if not isinstance(parsed, exp.Select) or any(v for k, v in parsed.args.items() if k != "expressions"):
+        raise ValueError(f"not a list of columns: {columns!r}")
+    return list(parsed.expressions)
 
 
 class Reading:
@@ -106,7 +116,9 @@ class Reading:
             return Previous()
         last = found[0]["as_of"]
         tables = {
-            name: db.query_arrow(f"SELECT {columns} FROM {quote(table)} WHERE as_of = ?", [last])
+            name: db.query_arrow(
+                sqlglot.select(*_select_list(columns)).from_(table_ref(table)).where(_as_of_is(param())), [last]
+            )
             for name, (table, columns) in reads.items()
             if self.has(table)
         }
@@ -131,8 +143,9 @@ class Reading:
     def rows(self, table: str, as_of: dt.date, **equal: str) -> list[Row]:
         """The rows of one output at an as-of date whose columns equal the given values."""
         self._must_exist()
-        where = "".join(f" AND {quote(column)} = ?" for column in equal)
-        return self._select(table, f"SELECT * FROM {quote(table)} WHERE as_of = ?{where}", [as_of, *equal.values()])
+        conditions = [_as_of_is(param()), *(column_ref(column).eq(param()) for column in equal)]
+        sql = sqlglot.select(exp.Star()).from_(table_ref(table)).where(*conditions)
+        return self._select(table, sql, [as_of, *equal.values()])
 
     def breakdown(self, as_of: dt.date, account_id: str) -> list[Row]:
         """The score_breakdown rows of an account and of its contacts."""
@@ -146,8 +159,16 @@ class Reading:
 
     def history(self, table: str, account_id: str, until: dt.date) -> list[Row]:
         """An account's rows of every run up to `until`, oldest first."""
-        sql = f"SELECT * FROM {quote(table)} WHERE account_id = ? AND as_of <= ? ORDER BY as_of"
-        return self._select(table, sql, [account_id, until])
+        if not self.has(table):
+            return []
+        db = self._connection()
+        sql = (
+            sqlglot.select(exp.Star())
+            .from_(table_ref(table))
+            .where(exp.column("account_id").eq(param()), exp.column("as_of") <= param())
+            .order_by("as_of", dialect=db.dialect)  # read in the engine's dialect: its own order of NULLs
+        )
+        return db.query(sql, [account_id, until])
 
     def changes(self, since: dt.date | None = None, account: str | None = None) -> list[Row]:
         """The change log from `since` on (of one account, if given), by as-of date."""
@@ -169,11 +190,13 @@ class Reading:
         found: dict[str, list[Row]] = {}
         for start in range(0, len(account_ids), 1000):  # bounded IN lists, whatever the page size
             chunk = list(account_ids[start : start + 1000])
-            marks = ", ".join("?" for _ in chunk)
-            rows = db.query(
-                f"SELECT * FROM call_list WHERE as_of = ? AND account_id IN ({marks}) ORDER BY account_id, rank",
-                [as_of, *chunk],
+            sql = (
+                sqlglot.select(exp.Star())
+                .from_("call_list")
+                .where(_as_of_is(param()), exp.column("account_id").isin(*(param() for _ in chunk)))
+                .order_by("account_id", "rank", dialect=db.dialect)
             )
+            rows = db.query(sql, [as_of, *chunk])
             for row in rows:
                 found.setdefault(str(row["account_id"]), []).append(row)
         return found
@@ -199,9 +222,14 @@ class Reading:
     def alerts(self, status: str | None = None) -> list[Row]:
         """The outbox, newest first (of one status, if given)."""
         self._must_exist()
-        where, params = (" WHERE status = ?", [status]) if status else ("", [])
-        sql = f"SELECT * FROM {OUTBOX}{where} ORDER BY as_of DESC, channel, entity_type, entity_id, change"
-        return self._select(OUTBOX, sql, params)
+        if not self.has(OUTBOX):
+            return []
+        db = self._connection()
+        order = ("as_of DESC", "channel", "entity_type", "entity_id", "change")
+        sql = sqlglot.select(exp.Star()).from_(OUTBOX).order_by(*order, dialect=db.dialect)
+        if status:
+            sql = sql.where(exp.column("status").eq(param()))
+        return db.query(sql, [status] if status else [])
 
     def active_badges(self) -> set[tuple[object, object, object, object]]:
         """(entity_type, entity_id, badge, badge_since) of every badge active at the store's last run."""
@@ -213,7 +241,7 @@ class Reading:
 
     # ---
 
-    def _select(self, table: str, sql: str, params: Sequence[object] = ()) -> list[Row]:
+    def _select(self, table: str, sql: str | exp.Expr, params: Sequence[object] = ()) -> list[Row]:
         """Rows of a query over `table`, as written; none where the store or the table is not there."""
         return self._connection().query(sql, params) if self.has(table) else []
 
@@ -230,3 +258,7 @@ class Reading:
     @staticmethod
     def _in_dialect(db: Database, sql: str) -> str:
         return sql if db.dialect == "duckdb" else _translated(sql, db.dialect)
+
+
+def _as_of_is(value: exp.Expr) -> exp.Expr:
+    return exp.column("as_of").eq(value)

@@ -18,8 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import sqlglot
+from sqlglot import exp
 
-from whynow.store.database import Database, quote
+from whynow.store.database import Database, column_ref, param, table_ref
 from whynow.store.read import OUTBOX, Reading
 
 BACKTESTS = ("backtests", "backtest_figures", "backtest_runs")  # recorded backtests (SPEC §9): kept by --fresh
@@ -66,7 +68,7 @@ def write_run(
         raise StaleState(store_name)
     if forget:  # every table of the store's schema but the outbox and backtests is the history
         for table in db.tables() - {OUTBOX, *BACKTESTS}:
-            db.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+            db.execute(exp.Drop(this=table_ref(table), kind="TABLE", exists=True))
     db.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
     db.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))
     for name, table in outputs.items():
@@ -84,23 +86,25 @@ def record(db: Database, tables: Mapping[str, pa.Table]) -> None:
 
 def record_alert(db: Database, key: str, **fields: object) -> None:
     """Write one alert's delivery state."""
-    assignments = ", ".join(f"{quote(column)} = ?" for column in fields)
-    db.execute(f"UPDATE {OUTBOX} SET {assignments} WHERE key = ?", [*fields.values(), key])
+    assignments = [column_ref(column).eq(param()) for column in fields]
+    where = exp.Where(this=column_ref("key").eq(param()))
+    db.execute(exp.Update(this=exp.to_table(OUTBOX), expressions=assignments, where=where), [*fields.values(), key])
 
 
 def retry_failed(db: Database) -> int:
     """Put every failed alert back to pending, its attempts kept; how many."""
     if OUTBOX not in db.tables():
         return 0
-    found = db.query(f"SELECT count(*) AS n FROM {OUTBOX} WHERE status = 'failed'")
-    db.execute(f"UPDATE {OUTBOX} SET status = 'pending', next_try = NULL WHERE status = 'failed'")
+    failed = exp.column("status").eq(exp.Literal.string("failed"))
+    found = db.query(sqlglot.select(exp.Count(this=exp.Star()).as_("n")).from_(OUTBOX).where(failed))
+    db.execute(exp.update(OUTBOX, {"status": exp.Literal.string("pending"), "next_try": exp.null()}, where=failed))
     return int(str(found[0]["n"]))
 
 
 def _add_alerts(db: Database, alerts: pa.Table) -> None:
     """Insert the alerts whose key is new: a re-run logs the same changes, and adds nothing."""
     _create_or_widen(db, OUTBOX, alerts)
-    held = db.query_arrow(f"SELECT key FROM {OUTBOX}").column("key")
+    held = db.query_arrow(sqlglot.select(column_ref("key")).from_(OUTBOX)).column("key")
     new = alerts.filter(pc.invert(pc.is_in(alerts.column("key"), value_set=held.combine_chunks())))
     db.append(OUTBOX, new)
 
@@ -117,7 +121,7 @@ def _create_or_widen(db: Database, name: str, table: pa.Table) -> None:
 def _replace(db: Database, name: str, table: pa.Table, as_of: dt.date) -> None:
     _create_or_widen(db, name, table)
     if "as_of" in table.column_names:  # re-running an as-of date replaces its rows (idempotent)
-        db.execute(f"DELETE FROM {quote(name)} WHERE as_of = ?", [as_of])
+        db.execute(exp.delete(table_ref(name), where=exp.column("as_of").eq(param())), [as_of])
     db.append(name, table)
 
 

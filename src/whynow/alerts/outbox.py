@@ -23,6 +23,8 @@ from typing import Any, get_args
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlglot
+from sqlglot import exp
 
 from whynow.links import account_path, crm_url, link_columns
 from whynow.model.check import CompiledModel
@@ -206,10 +208,10 @@ def _crm_urls(
     if not columns or not ids:
         return {}
     key = f"{level}_id"
-    selected = ", ".join(f'"{c}"' for c in dict.fromkeys([key, *columns]))
-    rows = con.execute(
-        f"SELECT {selected} FROM {level}_status WHERE {key} IN (SELECT unnest(?))", [sorted(ids)]
-    ).to_arrow_table()
+    selected = [exp.column(exp.to_identifier(c, quoted=True)) for c in dict.fromkeys([key, *columns])]
+    ids_given = sqlglot.select(exp.Unnest(expressions=[exp.Placeholder()]))  # the ids: one list parameter
+    sql = sqlglot.select(*selected).from_(f"{level}_status").where(exp.column(key).isin(query=ids_given))
+    rows = con.execute(sql.sql(dialect="duckdb"), [sorted(ids)]).to_arrow_table()
     return {str(row[key]): crm_url(model, level, row) for row in rows.to_pylist()}
 
 

@@ -217,25 +217,26 @@ def _source_hash() -> str:
 
 def bind(sql: str, as_of: dt.date, dialect: str) -> str:
     """`sql` with each parameter replaced by its literal for `as_of`, written as Ibis writes it."""
-    horizon = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    rendered: dict[str, str] = {}
 
     def value(match: re.Match[str]) -> str:
-        text = match.group(0).lower()
-        if text not in rendered:
-            kind, days = match.group(1).lower(), int(match.group(2) or 0)
-            start = horizon - dt.timedelta(days=days)
-            literal: tuple[Any, idt.DataType] = {
-                "as_of": (as_of, idt.date),
-                "horizon": (horizon, UTC_TIMESTAMP),
-                "horizon_us": ((horizon - _EPOCH) // dt.timedelta(microseconds=1), idt.int64),
-                "window_start": (start, UTC_TIMESTAMP),
-                "window_start_date": (start.date(), idt.date),
-            }[kind]
-            rendered[text] = _literal_sql(*literal, dialect)
-        return rendered[text]
+        return _parameter_sql(match.group(1).lower(), int(match.group(2) or 0), as_of, dialect)
 
     return _PARAMETER.sub(value, sql)
+
+
+@functools.cache
+def _parameter_sql(kind: str, days: int, as_of: dt.date, dialect: str) -> str:
+    """One parameter's literal, rendered once per run for all the plan's statements."""
+    horizon = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    start = horizon - dt.timedelta(days=days)
+    literal: tuple[Any, idt.DataType] = {
+        "as_of": (as_of, idt.date),
+        "horizon": (horizon, UTC_TIMESTAMP),
+        "horizon_us": ((horizon - _EPOCH) // dt.timedelta(microseconds=1), idt.int64),
+        "window_start": (start, UTC_TIMESTAMP),
+        "window_start_date": (start.date(), idt.date),
+    }[kind]
+    return _literal_sql(*literal, dialect)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

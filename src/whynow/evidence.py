@@ -17,9 +17,10 @@ import pyarrow as pa
 from whynow.data.backends import among, upload_ids
 from whynow.data.contract import IBIS_TYPES, TABLES
 from whynow.data.resolve import activities_of
+from whynow.model.check import CompiledSignal
 from whynow.outputs.contract import arrow_schema
 from whynow.pipeline import Context, Tables
-from whynow.pipeline.signals import signal_rows
+from whynow.pipeline.signals import signal_conditions, signal_rows
 from whynow.presentation import format_value
 
 SOURCE_ROWS = 5
@@ -93,10 +94,14 @@ def _sources(
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Up to 5 newest rows that fed each signal, per signal and held entity (ties: the highest id), in
     one query over every signal."""
-    parts = [_newest_rows(ctx, tables, name, ids) for name in names]
-    top = ibis.union(*parts).order_by("signal", "signal_entity", "evidence_rank")
+    signals = [ctx.model.signals[name] for name in names]
+    held = {
+        level: {**tables, "activities": _held_activities(ctx, tables, [s for s in signals if s.level == level], ids)}
+        for level in {s.level for s in signals}
+    }
+    top = ibis.union(*[_newest_rows(ctx, held[s.level], s, ids) for s in signals])
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in top.to_pyarrow().to_pylist():
+    for row in top.order_by("signal", "signal_entity", "evidence_rank").to_pyarrow().to_pylist():
         found.setdefault((row["signal"], str(row["signal_entity"])), []).append(
             {"value": None, "source_table": row["source_table"], "source_id": row["evidence_id"],
              "occurred_at": row["evidence_time"]}
@@ -104,13 +109,25 @@ def _sources(
     return found
 
 
-def _newest_rows(ctx: Context, tables: Tables, name: str, ids: ir.Table) -> ir.Table:
-    signal = ctx.model.signals[name]
-    if signal.table == "activities":  # only the held entities' rows are placed, not every activity
-        rows = tables["activity_rows"]
-        if signal.level == "account":
-            rows = activities_of(rows, ids, tables["accounts"], tables["contacts"])
-        tables = {**tables, "activities": rows}
+def _held_activities(ctx: Context, tables: Tables, signals: list[CompiledSignal], ids: ir.Table) -> ir.Table:
+    """The activities any of `signals` reads, of the held entities `ids`, placed on their accounts: only
+    those rows are placed, not every activity, and the activity signals read them from one scan."""
+    rows = tables["activity_rows"]
+    reading = [s for s in signals if s.table == "activities"]
+    if not reading:
+        return rows
+    windows = [s.within_days for s in reading]
+    if None not in windows:  # the widest window, on its own, is read straight from the scan
+        rows = rows.filter(rows.occurred_at >= ctx.window_start(max(d for d in windows if d is not None)))
+    mine = [signal_conditions(ctx, s, rows) for s in reading]
+    if all(mine):  # a signal without window nor `where` reads every row
+        rows = rows.filter(ibis.or_(*[ibis.and_(*conditions) for conditions in mine]))
+    if signals[0].level == "account":  # `signals` are of one level
+        rows = activities_of(rows, ids, tables["accounts"], tables["contacts"])
+    return rows
+
+
+def _newest_rows(ctx: Context, tables: Tables, signal: CompiledSignal, ids: ir.Table) -> ir.Table:
     rows = among(signal_rows(ctx, signal, tables), "signal_entity", ids)
     spec = TABLES[signal.table]
     time = rows[spec.time_column or ""]
@@ -118,7 +135,7 @@ def _newest_rows(ctx: Context, tables: Tables, name: str, ids: ir.Table) -> ir.T
     source_id: ir.StringValue = rows.technology if signal.table == "technographics" else rows[spec.id_column or ""]
     order = [instant.isnull().desc(), instant.desc(nulls_first=False), source_id.desc(nulls_first=False)]
     ranked = rows.select(
-        signal=ibis.literal(name),
+        signal=ibis.literal(signal.name),
         source_table=ibis.literal(signal.table),
         signal_entity=rows.signal_entity.cast("string"),
         evidence_rank=ibis.row_number().over(group_by=rows.signal_entity, order_by=order),

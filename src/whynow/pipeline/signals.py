@@ -40,20 +40,34 @@ def compute_signals(ctx: Context, tables: Tables) -> Tables:
 
 def signal_rows(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:
     """The signal's rows: its table at the horizon, inside its window, matching its `where`."""
-    table = tables[signal.table]
+    table = inside_signal(ctx, signal, tables[signal.table])
+    key = _KEY[signal.level]
+    return table.filter(table[key].notnull()).mutate(signal_entity=table[key])
+
+
+def inside_signal(ctx: Context, signal: CompiledSignal, table: ir.Table) -> ir.Table:
+    """The rows of `table` (the signal's table, or part of it) inside the signal's window that match its
+    `where`."""
+    conditions = signal_conditions(ctx, signal, table)
+    return table.filter(*conditions) if conditions else table
+
+
+def signal_conditions(ctx: Context, signal: CompiledSignal, table: ir.Table) -> list[ir.BooleanValue]:
+    """What a row of `table` meets to be inside the signal's window and match its `where` (none: every
+    row is)."""
     time = TABLES[signal.table].time_column
     assert time is not None
+    conditions: list[ir.BooleanValue] = []
     if signal.within_days is not None:
         if signal.table == "technographics":
             # SPEC §4.7: last_seen NULL is still in use; a last_seen after the as-of date is inside.
             since = ctx.window_start_date(signal.within_days)
-            table = table.filter(table.last_seen.isnull() | (table.last_seen >= since))
+            conditions.append(table.last_seen.isnull() | (table.last_seen >= since))
         else:
-            table = table.filter(table[time] >= ctx.window_start(signal.within_days))
+            conditions.append(table[time] >= ctx.window_start(signal.within_days))
     if signal.where is not None:
-        table = table.filter(compile_predicate(signal.where, table))
-    key = _KEY[signal.level]
-    return table.filter(table[key].notnull()).mutate(signal_entity=table[key])
+        conditions.append(compile_predicate(signal.where, table))
+    return conditions
 
 
 def _measure(ctx: Context, signal: CompiledSignal, tables: Tables) -> ir.Table:

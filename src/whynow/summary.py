@@ -47,14 +47,11 @@ def tally_queries(inputs: Mapping[str, ir.Table], dialect: str) -> dict[str, ir.
     tables.update(resolve_accounts(tables))
     accounts = tables["accounts"].select(known_account="account_id")
     contacts = tables["contacts"]
-    orphans = contacts.filter(~contacts.account_id.isin(accounts.known_account).fill_null(False)).select(
-        orphan_contact="contact_id"
-    )
     queries: dict[str, ir.Table] = {}
     for name, spec in TABLES.items():
         table = tables[name]
-        if name == "activities":  # the big one: no row is joined, each is looked up in small sets
-            table = inputs[name]
+        if name == "activities":  # the big one: placed by its keys' joins to small tables (`_placing`)
+            table = _placing(inputs[name], tables["accounts"], contacts)
         keys: dict[str, ir.Value] = {
             "day": ibis.null("date"),
             "last_day": ibis.null("date"),
@@ -69,8 +66,8 @@ def tally_queries(inputs: Mapping[str, ir.Table], dialect: str) -> dict[str, ir.
             if name == "technographics":
                 keys["last_day"] = table.last_seen
             if name == "activities":
-                keys["no_account"] = ~_placed(table, tables["accounts"], contacts)
-                keys["of_orphan"] = table.contact_id.isin(orphans.orphan_contact).fill_null(False)
+                keys["no_account"] = ~table.placed
+                keys["of_orphan"] = table.of_orphan
             else:
                 account = table.account_id if name == "opportunities" else table[RESOLVED]
                 keys["no_account"] = account.isnull() | ~account.isin(accounts.known_account).fill_null(False)
@@ -92,18 +89,34 @@ def as_tally(counted: pa.Table) -> pa.Table:
     return counted.cast(TALLY)
 
 
-def _placed(activities: ir.Table, accounts: ir.Table, contacts: ir.Table) -> ir.BooleanValue:
-    """Whether each activity belongs to an existing account (SPEC §3), without joining the rows: a row with
-    a contact when the contact's account exists, a row without one when its account_id names an account
-    or its domain one of theirs. The same answer as `resolve.resolve_table`, looked up in small sets."""
-    ids = accounts.select(known_account="account_id")
-    placed_contacts = contacts.filter(contacts.account_id.isin(ids.known_account).fill_null(False))
-    domains = account_domains(accounts)
-    with_contact = activities.contact_id.isin(placed_contacts.select(placed="contact_id").placed).fill_null(False)
-    by_account = activities.account_id.isin(ids.known_account).fill_null(False)
-    anonymous_domain = ibis.ifelse(activities.contact_id.isnull(), activities.domain, ibis.null("string"))
-    by_domain = normalize_domain(anonymous_domain).isin(domains.domain_key).fill_null(False)  # only theirs
-    return ibis.ifelse(activities.contact_id.notnull(), with_contact, by_account | by_domain)
+def _placing(activities: ir.Table, accounts: ir.Table, contacts: ir.Table) -> ir.Table:
+    """The activities' `occurred_at` with `placed`, whether the row belongs to an existing account (SPEC
+    §3), and `of_orphan`, whether its contact is one whose account does not exist. A row with a contact is
+    placed when its contact's account exists; a row without one when its account_id names an account or
+    its domain one of theirs: the same answer as `resolve.resolve_table`, from one join per key to a small
+    table (a NULL key joins nothing)."""
+    known = accounts.select(known_account="account_id")
+    people = contacts.select(
+        contact_key="contact_id",
+        contact_placed=contacts.account_id.isin(known.known_account).fill_null(False),
+    )
+    domains = account_domains(accounts).select(known_domain="domain_key")
+    anonymous = activities.contact_id.isnull()
+    rows = activities.select(
+        "occurred_at",
+        "contact_id",
+        account_key=ibis.ifelse(anonymous, activities.account_id, ibis.null("string")),
+        domain_key=normalize_domain(ibis.ifelse(anonymous, activities.domain, ibis.null("string"))),
+    )
+    rows = rows.left_join(people, rows.contact_id == people.contact_key)
+    rows = rows.left_join(known, rows.account_key == known.known_account)
+    rows = rows.left_join(domains, rows.domain_key == domains.known_domain)
+    by_account = rows.known_account.notnull() | rows.known_domain.notnull()
+    return rows.select(
+        "occurred_at",
+        placed=ibis.ifelse(rows.contact_id.notnull(), rows.contact_placed.fill_null(False), by_account),
+        of_orphan=rows.contact_key.notnull() & ~rows.contact_placed,
+    )
 
 
 def _kinds(ctx: Context, name: str, counts: pa.Table) -> dict[str, int]:

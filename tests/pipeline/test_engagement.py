@@ -145,3 +145,19 @@ def test_hand_raised_and_days_since_last_activity(tmp_path):
     measures = by_id(tables, "contact_measures", "contact_id", "hand_raised", "days_since_last_activity")
     assert measures["C1"] == {"hand_raised": True, "days_since_last_activity": 2}  # 2026-11-18 → 2026-11-20
     assert measures["C2"] == {"hand_raised": False, "days_since_last_activity": None}
+
+
+def test_a_signal_window_wider_than_the_lookback_leaves_older_rows_out_of_engagement(tmp_path):
+    # The 90-day signal reads X2 (70 days old); engagement's 60-day lookback does not: only X1's 20 points,
+    # last active 9 days before the as-of date. (With the lookback the widest window, rows are cut before
+    # grouping instead.)
+    activities = (
+        "activity_id,occurred_at,type,contact_id\n"
+        "X1,2026-11-11 00:00:00,demo_request,C1\n"
+        "X2,2026-09-12 00:00:00,demo_request,C1\n"
+    )
+    model = MODEL + "signals:\n  demos: {from: activities, within_days: 90, measure: count, level: contact}\n"
+    tables = run(tmp_path, activities, model)
+    assert column(tables, "contact_measures", "contact_id", "engagement")["C1"] == 20
+    assert column(tables, "contact_signals", "contact_id", "demos")["C1"] == 2
+    assert column(tables, "contact_measures", "contact_id", "days_since_last_activity")["C1"] == 9

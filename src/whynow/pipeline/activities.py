@@ -48,11 +48,14 @@ def group_activities(ctx: Context, tables: Tables) -> Tables:
     spec = ctx.model.spec.engagement
     signals = [s for s in ctx.model.signals.values() if takes_groups(s)]
     windows = [spec.lookback_days] + [s.within_days for s in signals]
-    if all(days is not None for days in windows):  # nothing older than the widest window is read
-        rows = rows.filter(rows.occurred_at >= ctx.window_start(max(d for d in windows if d is not None)))
+    widest = None if None in windows else max(d for d in windows if d is not None)
+    if widest is not None:  # nothing older than the widest window is read
+        rows = rows.filter(rows.occurred_at >= ctx.window_start(widest))
     half_life = spec.half_life_days
     decay = ibis.literal(0.5) ** (ctx.age_days(rows.occurred_at) / half_life) if half_life else ibis.literal(1.0)
     rows = rows.mutate(decay=decay)  # a column even when it is the constant 1
+    # Every row left is inside the lookback when it is the widest window: no aggregate tests it then.
+    whole = widest == spec.lookback_days
     in_lookback = rows.occurred_at >= ctx.window_start(spec.lookback_days)
     recent = rows.occurred_at >= ctx.window_start(ctx.model.spec.buying_committee.engaged_within_days)
     aggregates: dict[str, ir.Value] = {}
@@ -60,17 +63,18 @@ def group_activities(ctx: Context, tables: Tables) -> Tables:
     hand_raiser: ir.BooleanValue = ibis.literal(False)
     for i, rule in enumerate(spec.rules):
         condition = ctx.model.conditions[("engagement", "rules", i, "when")]
-        matched = in_lookback & compile_predicate(condition, rows).fill_null(False)
+        matched = compile_predicate(condition, rows)  # NULL reads as false already
+        matched = matched if whole else in_lookback & matched
         aggregates[f"raw_{i}"] = (rows.decay * float(rule.points)).sum(where=matched)
         aggregates[f"rows_{i}"] = matched.sum()
         if rule.points > 0:
             engaging = engaging | matched
         if rule.hand_raiser:
             hand_raiser = hand_raiser | matched
-    aggregates["lookback_rows"] = in_lookback.sum()
+    aggregates["lookback_rows"] = rows.count() if whole else in_lookback.sum()
     aggregates["recent_activities"] = (engaging & recent).sum()
-    aggregates["hand_raised"] = (hand_raiser & in_lookback).any()
-    aggregates["last_activity_at"] = rows.occurred_at.max(where=in_lookback)
+    aggregates["hand_raised"] = (hand_raiser & in_lookback).any()  # a column, with no hand-raising rule too
+    aggregates["last_activity_at"] = rows.occurred_at.max() if whole else rows.occurred_at.max(where=in_lookback)
     for signal in signals:
         aggregates[signal_column(signal)] = _partial(ctx, signal, rows)
     keys = {name: ibis.ifelse(rows.contact_id.isnull(), rows[name], ibis.null("string")) for name in KEY[1:]}

@@ -18,8 +18,9 @@ from whynow.cli import app
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.load import load_model
+from whynow.outputs.previous import STATE, ibis_schema
 from whynow.run import open_data, run
-from whynow.sql import DIALECTS, PREVIOUS, compile_model
+from whynow.sql import DIALECTS, compile_model
 
 AS_OF = dt.date(2026, 11, 20)
 OUTPUTS = ("account_status", "contact_status", "call_list")
@@ -50,7 +51,7 @@ def _statements(dialect: str) -> list[tuple[str | None, str]]:
 def _empty_previous() -> dict[str, pa.Table]:
     import ibis
 
-    return {name: ibis.schema(schema).to_pyarrow().empty_table() for name, schema in PREVIOUS.items()}
+    return {name: ibis.schema(ibis_schema(name)).to_pyarrow().empty_table() for name in STATE}
 
 
 def test_duckdb_sql_gives_what_the_run_gives(company: tuple[dict[str, pa.Table], dict[str, pa.Table]]) -> None:

@@ -15,18 +15,16 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from whynow.outputs.previous import ibis_schema
 from whynow.pipeline import Tables
 from whynow.pipeline.tables import empty_table
-
-PREVIOUS_ACCOUNTS = {"account_id": "string", "stage": "string", "queue": "string", "route_to": "string"}
-PREVIOUS_CONTACTS = {"contact_id": "string", "lead_status": "string"}
 
 
 def log_changes(tables: Tables) -> ir.Table:
     """entity_type, entity_id, change, old, new, reason for queue, stage and status changes."""
     accounts = tables["accounts"]
     before = tables.get("previous_accounts")
-    before = before if before is not None else empty_table(accounts, PREVIOUS_ACCOUNTS)
+    before = before if before is not None else empty_table(accounts, ibis_schema("previous_accounts"))
     before = before.select(prev_id="account_id", prev_stage="stage", prev_queue="queue", prev_route="route_to")
     now = tables["account_measures"].select("account_id", "stage")
     queue = tables["account_queue"].rename(queue_id="account_id")
@@ -55,7 +53,7 @@ def log_changes(tables: Tables) -> ir.Table:
 def _status_changes(tables: Tables) -> ir.Table:
     contacts = tables["contact_measures"].select("contact_id", "lead_status")
     before = tables.get("previous_contacts")
-    before = before if before is not None else empty_table(contacts, PREVIOUS_CONTACTS)
+    before = before if before is not None else empty_table(contacts, ibis_schema("previous_contacts"))
     before = before.select(prev_id="contact_id", prev_status="lead_status")
     both = contacts.join(before, contacts.contact_id == before.prev_id)
     changed = both.filter(both.prev_status != both.lead_status)

@@ -45,6 +45,7 @@ from whynow.finish import OUTBOX, Finishing, finish
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
 from whynow.outputs.contract import OUTPUTS
+from whynow.outputs.previous import STATE, reads
 from whynow.pipeline import Context
 from whynow.plan import run_plan
 from whynow.store import DEFAULT_STORE, Previous, StaleState, Store, write_files
@@ -150,7 +151,7 @@ def _run(
     )
     with opened as validated:
         ctx = Context(model, as_of, validated.tables["accounts"]._find_backend().name)
-        previous = history.previous(as_of, PREVIOUS_READS)  # read once, after `seen`
+        previous = history.previous(as_of, reads())  # read once, after `seen`
         step("scoring")
         executed = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated))
         step("summarising")
@@ -234,18 +235,6 @@ def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
             "Use --fresh to start a new history (it removes the store's runs), or another --store"
         )
     return 0
-
-
-# What a run reads of the last run before its date (SPEC §4.10), in one connection: the state the badge,
-# queue, lead status and change log stages resolve against, and the evidence a badge in grace keeps.
-PREVIOUS_READS = {
-    "previous_badges": ("badge_state", "entity_type, entity_id, badge, badge_since, last_held, why"),
-    "previous_queue": ("account_status", "account_id, queue = 'surfaced' AS was_surfaced"),
-    "previous_accounts": ("account_status", "account_id, stage, queue, route_to"),
-    "previous_contacts": ("contact_status", "contact_id, lead_status"),
-    "previous_evidence": ("evidence", "*"),
-}
-STATE = ("previous_badges", "previous_queue", "previous_accounts", "previous_contacts")  # pipeline inputs
 
 
 def _previous_state(previous: Previous, validated: Validated) -> dict[str, ir.Table]:

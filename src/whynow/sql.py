@@ -18,26 +18,13 @@ from collections.abc import Iterator
 import ibis
 import ibis.expr.types as ir
 
-from whynow.changes import PREVIOUS_ACCOUNTS, PREVIOUS_CONTACTS
 from whynow.data.contract import IBIS_TYPES, TABLES
 from whynow.model.check import CompiledModel
 from whynow.options import Dialect
+from whynow.outputs.previous import STATE, ibis_schema
 from whynow.plan import GLOT, plan_for
 
 DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres", "spark", "snowflake", "bigquery")
-PREVIOUS = {  # the last run's state the badge, queue and change log stages resolve against (SPEC §4.10)
-    "previous_badges": {
-        "entity_type": "string",
-        "entity_id": "string",
-        "badge": "string",
-        "badge_since": "date",
-        "last_held": "date",
-        "why": "string",
-    },
-    "previous_queue": {"account_id": "string", "was_surfaced": "boolean"},
-    "previous_accounts": PREVIOUS_ACCOUNTS,
-    "previous_contacts": PREVIOUS_CONTACTS,
-}
 
 
 def unbound_inputs(model: CompiledModel) -> dict[str, ir.Table]:
@@ -46,8 +33,8 @@ def unbound_inputs(model: CompiledModel) -> dict[str, ir.Table]:
     for name, spec in TABLES.items():
         declared = {c: IBIS_TYPES[t] for c, t in model.declared_columns.get(name, {}).items()}
         tables[name] = ibis.table(ibis.schema({**spec.schema, **declared}), name=name)
-    for name, schema in PREVIOUS.items():
-        tables[name] = ibis.table(ibis.schema(schema), name=name)
+    for name in STATE:
+        tables[name] = ibis.table(ibis.schema(ibis_schema(name)), name=name)
     return tables
 
 
@@ -59,7 +46,7 @@ def compile_model(model: CompiledModel, dialect: Dialect, as_of: dt.date) -> Ite
     plan = plan_for(model, glot, inputs)
     yield (
         f"-- whynow {model.name} ({model.hash[:12]}) compiled for {dialect}, as of {as_of}.\n"
-        f"-- Inputs: the tables {', '.join(TABLES)} (SPEC §3), and {', '.join(PREVIOUS)}:\n"
+        f"-- Inputs: the tables {', '.join(TABLES)} (SPEC §3), and {', '.join(STATE)}:\n"
         "-- the state of the last run before the as-of date (empty tables on the first run).\n"
         "-- `why` is NULL here: whynow renders narratives from the *_narratives rows; `whynow run` also writes\n"
         "-- the evidence and the run summary."

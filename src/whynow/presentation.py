@@ -3,6 +3,7 @@ the evidence and the narratives print a value the same way.
 
     format_value(value, spec="") -> str    one value as text: numbers rounded half away from zero, booleans as
                                            yes/no, dates as YYYY-MM-DD, NULL as `unknown`
+    format_array(values, spec="")          each value of an Arrow array so, each distinct value formatted once
     share(value) -> str                    a fraction as a whole percentage; – for none
     script_json(value) -> Markup           a chart's plotly.js figure for a `<script type="application/json">`
                                            block, drawn by APP_JS (static/app.js): no page runs inline script
@@ -24,9 +25,12 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import markupsafe
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 APP_JS = Path(str(resources.files("whynow") / "serve" / "static" / "app.js"))  # draws the charts of every page
 
@@ -65,6 +69,17 @@ def format_value(value: Any, spec: str = "") -> str:
     else:
         text = str(value)
     return format(text, spec) if spec else text
+
+
+def format_array(values: pa.Array | pa.ChunkedArray, spec: str = "") -> pa.Array:
+    """`format_value` of every value, as a string array: each distinct value is formatted once, then
+    looked up, so the work grows with the values there are, not with the rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    distinct = pc.unique(values)
+    shown = pa.array([format_value(v, spec) for v in distinct.to_pylist()], pa.string())
+    return pc.take(shown, pc.index_in(values, value_set=distinct, skip_nulls=False))
 
 
 def _number(value: int | float, spec: str = "") -> str:

@@ -183,6 +183,32 @@ def test_evidence_lists_each_signal_value_then_its_newest_source_rows(tmp_path):
     assert all(r["badge"] == "first-change" and r["source_table"] in (None, "change_events") for r in rows)
 
 
+def test_a_badge_in_grace_keeps_the_evidence_of_the_run_it_last_held_in(tmp_path):
+    # A1 holds first-change on 11-01 (two rows that day) and is in grace on 11-02: no row that day.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "accounts.csv").write_text(ACCOUNTS)
+    (data / "intent.csv").write_text(
+        "intent_id,observed_at,topic,score,account_id\n"
+        "I1,2026-11-01 08:00:00,change,1,A1\nI2,2026-11-01 17:00:00,change,1,A1\nI3,2026-11-01 12:00:00,change,1,A1\n"
+    )
+    compiled = load_model_text(MODEL, "m.yaml")
+    evidence = {}
+    for day in ("2026-11-01", "2026-11-02"):
+        result = run(compiled, str(data), dt.date.fromisoformat(day), store=tmp_path / "s.duckdb")
+        evidence[day] = [
+            (str(r["as_of"]), r["badge"], r["signal"], r["value"], r["source_id"])
+            for r in result.outputs["evidence"].to_pylist()
+        ]
+    assert evidence["2026-11-02"] == [
+        ("2026-11-02", "first-change", "change", "3", None),
+        ("2026-11-02", "first-change", "change", None, "I2"),  # 17:00, the newest
+        ("2026-11-02", "first-change", "change", None, "I3"),
+        ("2026-11-02", "first-change", "change", None, "I1"),
+    ]
+    assert [row[1:] for row in evidence["2026-11-02"]] == [row[1:] for row in evidence["2026-11-01"]]
+
+
 def test_a_customer_badge_comes_first_in_a_queue_whatever_its_rank(tmp_path):
     accounts = "account_id,name,owner_id,csm_id,employees\nA1,Acme,R1,R1,1\nA2,Beta,R1,,9000\n"
     model = MODEL.replace("rank_by: fit + engagement", "rank_by: employees")

@@ -211,9 +211,11 @@ def among(table: ir.Table, column: str, ids: ir.Table) -> ir.Table:
     return table.semi_join(ids, table[column] == ids.listed_id)
 
 
-def upload_ids(con: BaseBackend, name: str, ids: list[str]) -> ir.Table:
-    """A list of ids as table `name` (one column, `listed_id`) of the engine, for `among`."""
-    return upload(con, name, pa.table({"listed_id": pa.array(ids, pa.string())}))
+def upload_ids(con: BaseBackend, name: str, ids: list[str] | pa.Array) -> ir.Table:
+    """Ids (a list, or an Arrow string array) as table `name` (one column, `listed_id`) of the engine, for
+    `among`."""
+    listed = ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())
+    return upload(con, name, pa.table({"listed_id": listed}))
 
 
 def _spark_schema(schema: pa.Schema) -> Any:

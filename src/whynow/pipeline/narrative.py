@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from whynow.model.templates import Placeholder, Segment, Template
 from whynow.pipeline.context import Context
 from whynow.pipeline.tables import Tables, person_name
-from whynow.presentation import format_value
+from whynow.presentation import format_array, format_value
 
 Whys = dict[tuple[str, str], str]  # (entity_type, entity_id) -> the badge's narrative
 
@@ -123,9 +123,7 @@ def _placeholder_table(placeholder: Placeholder, values: pa.Array) -> pa.Array:
             return pa.array([many] * len(values), pa.string())
         is_one = pc.or_(pc.equal(values, 1), pc.equal(values, -1))
         return pc.if_else(pc.fill_null(is_one, False), one, many)
-    distinct = pc.unique(values)
-    shown = pa.array([format_value(v, placeholder.format_spec) for v in distinct.to_pylist()], pa.string())
-    formatted = pc.take(shown, pc.index_in(values, value_set=distinct, skip_nulls=False))
+    formatted = format_array(values, placeholder.format_spec)
     if placeholder.fallback is None:
         return formatted
     return pc.if_else(_blank_table(values), placeholder.fallback, formatted)

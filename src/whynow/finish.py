@@ -21,7 +21,6 @@ from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.validate import Validated
@@ -29,6 +28,7 @@ from whynow.outputs.contract import OUTPUTS, arrow_schema
 from whynow.outputs.queries import CHANGE_COLUMNS
 from whynow.pipeline.context import Context
 from whynow.pipeline.narrative import narrate as render_narratives
+from whynow.pipeline.narrative import why_of
 from whynow.plan import Executed
 from whynow.store import Previous
 
@@ -53,15 +53,14 @@ class Finishing:
         return self.executed.outputs
 
     @cached_property
-    def whys(self) -> dict[tuple[str, str], str]:
-        """Each active badge's narrative, by (entity_type, entity_id)."""
+    def whys(self) -> pa.Table:
+        """Each active badge's narrative: entity_type, entity_id, why."""
         planned = self.planned
-        before = planned["previous_whys"].to_pylist() if "previous_whys" in planned else []
         return render_narratives(
             self.ctx.model.templates,
             planned["badge_state"],
             {level: planned[f"{level}_narratives"] for level in ("account", "contact")},
-            {(r["entity_type"], r["entity_id"]): r["why"] for r in before},
+            planned.get("previous_whys"),
         )
 
     @cached_property
@@ -166,15 +165,11 @@ def _as_contracted(run: Finishing, name: str) -> pa.Table:
     return run.outputs[name].select(schema.names).cast(schema)
 
 
-def _with_why(table: pa.Table, whys: Mapping[tuple[str, str], str], level: str) -> pa.Table:
-    """`table` with each entity's narrative in `why` (NULL without an active badge), looked up by id in
-    Arrow: only entities with a badge are in `whys`."""
-    mine = {entity: why for (kind, entity), why in whys.items() if kind == level}
-    at = pc.index_in(table.column(f"{level}_id"), value_set=pa.array(list(mine), pa.string()))
-    values = pc.take(pa.array(list(mine.values()), pa.string()), at)
+def _with_why(table: pa.Table, whys: pa.Table, level: str) -> pa.Table:
+    """`table` with each entity's narrative in `why` (NULL without an active badge)."""
+    values = why_of(whys, level, table[f"{level}_id"])
     return table.set_column(table.schema.get_field_index("why"), "why", values)
 
 
-def _state_with_why(state: pa.Table, whys: Mapping[tuple[str, str], str]) -> pa.Table:
-    keys = zip(state.column("entity_type").to_pylist(), state.column("entity_id").to_pylist(), strict=True)
-    return state.append_column("why", pa.array([whys.get(k) for k in keys], type=pa.string()))
+def _state_with_why(state: pa.Table, whys: pa.Table) -> pa.Table:
+    return state.append_column("why", why_of(whys, state["entity_type"], state["entity_id"]))

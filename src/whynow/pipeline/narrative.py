@@ -29,7 +29,7 @@ from whynow.pipeline.context import Context
 from whynow.pipeline.tables import Tables, person_name
 from whynow.presentation import format_array, format_value
 
-Whys = dict[tuple[str, str], str]  # (entity_type, entity_id) -> the badge's narrative
+WHY_KEYS = ["entity_type", "entity_id"]
 
 _SPACES = re.compile(r" {2,}")
 _SPACES_BEFORE_PUNCTUATION = re.compile(r" +(?=[,.;:])")
@@ -61,25 +61,44 @@ def select_narrative_values(ctx: Context, tables: Tables) -> Tables:
 
 
 def narrate(
-    templates: Mapping[str, Template],
-    state: pa.Table,
-    values: Mapping[str, pa.Table],
-    previous: Mapping[tuple[str, str], str | None],
-) -> Whys:
-    """Each active badge's `why`: `values` (a level's `*_narratives` rows) rendered with their badge's
-    template, a badge's rows at a time (`render_table`); a badge of `state` (the run's badge state) that
-    did not hold today keeps its `previous` narrative (SPEC §4.8: the reason it was given, not today's
-    blanks)."""
-    whys: Whys = {}
-    waiting = state.filter(pc.invert(state["candidate"]))
-    for kind, entity in zip(waiting["entity_type"].to_pylist(), waiting["entity_id"].to_pylist(), strict=True):
-        whys[(str(kind), str(entity))] = previous.get((str(kind), str(entity))) or ""
+    templates: Mapping[str, Template], state: pa.Table, values: Mapping[str, pa.Table], previous: pa.Table | None
+) -> pa.Table:
+    """Each active badge's `why`, one row per entity (entity_type, entity_id, why): `values` (a level's
+    `*_narratives` rows) rendered with their badge's template, a badge's rows at a time (`render_table`); a
+    badge of `state` (the run's badge state) that did not hold today keeps its `previous` narrative (the
+    last run's entity_type, entity_id and why; SPEC §4.8: the reason it was given, not today's blanks)."""
+    rendered = []
     for level, rows in values.items():
         for badge in pc.unique(rows["badge_id"]).to_pylist():
             mine = rows.filter(pc.equal(rows["badge_id"], badge))
-            rendered = render_table(templates[badge], mine).to_pylist()
-            whys.update(zip(((level, str(k)) for k in mine["entity_key"].to_pylist()), rendered, strict=True))
-    return whys
+            rendered.append(
+                pa.table({
+                    "entity_type": pa.repeat(pa.scalar(level, pa.string()), mine.num_rows),
+                    "entity_id": pc.cast(mine["entity_key"], pa.string()),
+                    "why": render_table(templates[badge], mine),
+                })
+            )  # fmt: skip
+    held = (
+        pa.concat_tables(rendered) if rendered else pa.table({k: pa.array([], pa.string()) for k in [*WHY_KEYS, "why"]})
+    )
+    waiting = state.filter(pc.invert(state["candidate"])).select(WHY_KEYS)
+    waiting = waiting.join(held, keys=WHY_KEYS, join_type="left anti")  # today's narrative wins
+    if previous is not None:
+        waiting = waiting.join(previous.select([*WHY_KEYS, "why"]), keys=WHY_KEYS, join_type="left outer")
+        kept = pc.fill_null(waiting["why"], "")
+    else:
+        kept = pa.repeat(pa.scalar("", pa.string()), waiting.num_rows)
+    waiting = pa.table({"entity_type": waiting["entity_type"], "entity_id": waiting["entity_id"], "why": kept})
+    return pa.concat_tables([waiting.cast(held.schema), held])
+
+
+def why_of(
+    whys: pa.Table, entity_type: pa.Array | pa.ChunkedArray | str, entity_id: pa.Array | pa.ChunkedArray
+) -> pa.Array:
+    """Each entity's narrative from `narrate`'s rows (NULL without an active badge), looked up in Arrow."""
+    keys = pc.binary_join_element_wise(whys["entity_type"], whys["entity_id"], "\x1f")
+    wanted = pc.binary_join_element_wise(entity_type, entity_id, "\x1f")
+    return pc.take(whys["why"], pc.index_in(wanted, value_set=keys))
 
 
 def render_table(template: Template, rows: pa.Table) -> pa.Array:

@@ -103,8 +103,8 @@ def log_changes(run: Finishing) -> dict[str, pa.Table]:
                      "old": old_hash, "new": ctx.model.hash, "reason": None}  # fmt: skip
         entries = pa.concat_tables([pa.Table.from_pylist([model_row], schema=schema), entries])
     rows = entries.num_rows
-    entries = entries.add_column(0, "as_of", pa.array([ctx.as_of] * rows, pa.date32()))
-    return {"changes": entries.add_column(0, "run_id", pa.array([run.run_id] * rows, pa.string()))}
+    entries = entries.add_column(0, "as_of", pa.repeat(pa.scalar(ctx.as_of, pa.date32()), rows))
+    return {"changes": entries.add_column(0, "run_id", pa.repeat(pa.scalar(run.run_id, pa.string()), rows))}
 
 
 def add_evidence(run: Finishing) -> dict[str, pa.Table]:

@@ -4,8 +4,8 @@ alerts, `whynow explain`, `whynow queue` and `changes`, and the dashboard, which
 
 Its own queries are fixed text written so that both engines read them as they are, with `?` parameters, or,
 where a table's or column's name is given, built with sqlglot and rendered in the engine's dialect. The
-dashboard's are written once in DuckDB's dialect and go through `query` and `batches`, which translate them
-with sqlglot for a PostgreSQL store.
+dashboard's go through `query` and `batches`: built with sqlglot, rendered in the engine's dialect, or fixed
+text written once in DuckDB's dialect, which sqlglot translates for a PostgreSQL store.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlglot
 from sqlglot import exp
 
 from whynow.errors import DataError
-from whynow.store.database import Database, Row, column_ref, param, table_ref
+from whynow.store.database import Database, Row, Sql, column_ref, param, table_ref
 
 OUTBOX = "alerts"  # the alert outbox (SPEC §7): kept across runs and --fresh
 
@@ -69,13 +69,14 @@ class Reading:
     def has(self, table: str) -> bool:
         return table in self.tables
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        """The rows of `sql`, written in DuckDB's dialect."""
+    def query(self, sql: Sql, params: Sequence[object] = ()) -> list[Row]:
+        """The rows of `sql`: built with sqlglot, or text written in DuckDB's dialect."""
         db = self._connection()
         return db.query(self._in_dialect(db, sql), params)
 
-    def batches(self, sql: str, params: Sequence[object] = ()) -> pa.RecordBatchReader:
-        """The rows of `sql`, written in DuckDB's dialect, in batches read as they are consumed."""
+    def batches(self, sql: Sql, params: Sequence[object] = ()) -> pa.RecordBatchReader:
+        """The rows of `sql` (built with sqlglot, or text written in DuckDB's dialect), in batches read as
+        they are consumed."""
         db = self._connection()
         return db.batches(self._in_dialect(db, sql), params)
 
@@ -256,8 +257,12 @@ class Reading:
         return self._db
 
     @staticmethod
-    def _in_dialect(db: Database, sql: str) -> str:
-        return sql if db.dialect == "duckdb" else _translated(sql, db.dialect)
+    def _in_dialect(db: Database, sql: Sql) -> Sql:
+        """`sql` as `db` reads it: text in DuckDB's dialect translated for another engine; a built statement
+        as it is (`db` renders it in its own dialect)."""
+        if isinstance(sql, exp.Expr) or db.dialect == "duckdb":
+            return sql
+        return _translated(sql, db.dialect)
 
 
 def _as_of_is(value: exp.Expr) -> exp.Expr:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+import sqlglot
+from sqlglot import exp
+
 from whynow.links import crm_url, link_columns
 from whynow.model.check import CompiledModel
 from whynow.serve import schemas as s
-from whynow.store import Reading
+from whynow.store import Reading, Row
+from whynow.store.database import column_ref, param, table_ref
 
-IN_LIST = 200  # contacts per query of their link columns
+IN_LIST = 200  # ids per query of `rows_of` (thousands in one IN list are slow in DuckDB)
 CARRIED = frozenset({"contact_id", "account_id"})  # what a call list row and a contact badge row hold
 
 
@@ -58,13 +62,18 @@ def contact_links(
     if CARRIED.issuperset(columns):
         return {str(p["contact_id"]): crm_url(model, "contact", p) for p in people}
     ids = sorted({str(p["contact_id"]) for p in people})
-    selected = ", ".join(f'"{c}"' for c in dict.fromkeys(["contact_id", *columns]))
-    links: dict[str, str | None] = {}
+    selected = [column_ref(column) for column in dict.fromkeys(["contact_id", *columns])]
+    sql = sqlglot.select(*selected).from_(table_ref("contact_status")).where(column_ref("as_of").eq(param()))
+    return {
+        str(row["contact_id"]): crm_url(model, "contact", row) for row in rows_of(r, sql, [as_of], "contact_id", ids)
+    }
+
+
+def rows_of(r: Reading, sql: exp.Select, params: Sequence[object], column: str, ids: Sequence[str]) -> list[Row]:
+    """The rows of `sql` (its parameters `params`) whose `column` is one of `ids`, in order of the ids' chunks:
+    one query per IN_LIST ids, a short IN list each, which DuckDB filters its scan with."""
+    found: list[Row] = []
     for start in range(0, len(ids), IN_LIST):
         chunk = ids[start : start + IN_LIST]
-        rows = r.query(
-            f"SELECT {selected} FROM contact_status WHERE as_of = ? AND contact_id IN ({', '.join('?' * len(chunk))})",
-            [as_of, *chunk],
-        )
-        links |= {str(row["contact_id"]): crm_url(model, "contact", row) for row in rows}
-    return links
+        found += r.query(sql.where(column_ref(column).isin(*(param() for _ in chunk))), [*params, *chunk])
+    return found

@@ -2,10 +2,13 @@
 built here, read from the store's outputs (never recomputed), as the pydantic objects of `schemas.py`.
 
 Each request reads through the store's read side over a read-only connection of its own, closed at its end
-(`reading`), so no lock is held between requests and `whynow run` can write while the dashboard is up. The
-SQL is fixed text with `?` parameters: user input only ever reaches a query as a parameter, and a sort column
-only from a closed list. It is written once, in DuckDB's dialect, and translated by the read side
-(`Reading.query`) for a PostgreSQL store.
+(`reading`), so no lock is held between requests and `whynow run` can write while the dashboard is up.
+
+User input only ever reaches a query as a parameter, and a sort column only from a closed list. A statement
+whose shape depends on the request (its filters, its columns, a sort) is built with sqlglot, every name a
+quoted identifier and every value a parameter (`param()`), and rendered in the store's engine's dialect by
+the read side (`Reading.query`); the others are fixed text with `?` parameters, written once in DuckDB's
+dialect, which the read side translates for a PostgreSQL store.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import difflib
 import functools
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from whynow.errors import DataError, WhynowError
 from whynow.explain import mqa_criterion, stage_steps, why_it_won
@@ -29,9 +34,9 @@ from whynow.model.load import load_model_text, mask_secrets
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
 from whynow.store import Database, Reading, Row, Store
+from whynow.store.database import column_ref, param, table_ref
 
 WAIT_S = 5.0  # how long a request waits for a store a run is writing before it answers "busy"
-IN_LIST = 200  # contacts per score_breakdown query of an account page (thousands in one IN list are slow in DuckDB)
 
 
 class NotFound(WhynowError):
@@ -101,58 +106,91 @@ def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
 
 
+# --- the statements' shapes: built with sqlglot, each name quoted, each value a parameter ------------------
+
+
+def select_from(table: str, columns: Iterable[str]) -> exp.Select:
+    """SELECT the columns FROM the table, each a quoted name."""
+    return sqlglot.select(*(column_ref(column) for column in columns)).from_(table_ref(table))
+
+
+def equals(column: str) -> exp.Expr:
+    """column = ?"""
+    return column_ref(column).eq(param())
+
+
+def not_null(value: exp.Expr) -> exp.Expr:
+    """value IS NOT NULL"""
+    return value.is_(exp.null()).not_()
+
+
+def nulls_last(value: exp.Expr, desc: bool = False) -> exp.Ordered:
+    """`value` in an ORDER BY, its NULLs last either way, as DuckDB orders them: PostgreSQL puts them first
+    in a descending order, so its rendering says NULLS LAST."""
+    return exp.Ordered(this=value, desc=desc, nulls_first=False)
+
+
+def _count(r: Reader, table: str, where: Sequence[exp.Expr], params: Sequence[object]) -> int:
+    """How many rows of the table hold every condition of `where`."""
+    sql = sqlglot.select(exp.Count(this=exp.Star()).as_("n")).from_(table_ref(table)).where(*where)
+    return int(str(r.query(sql, params)[0]["n"]))
+
+
+def _page(r: Reader, sql: exp.Select, params: Sequence[object], f: s.Paging) -> list[Row]:
+    """The page of `sql`'s rows that `f` asks for, in `sql`'s order."""
+    return r.query(sql.limit(param()).offset(param()), [*params, f.per_page, (f.page - 1) * f.per_page])
+
+
 # --- accounts ----------------------------------------------------------------------------------------------
 
 
-def _account_where(f: s.AccountFilter, as_of: dt.date) -> tuple[str, list[object]]:
-    """The WHERE clause of an account filter: fixed text, the values as parameters."""
-    where, params = ["as_of = ?"], list[object]([as_of])
-    if f.badge is not None:
-        if f.badge == "none":
-            where.append("badge IS NULL")
-        else:
-            where.append("badge = ?")
-            params.append(f.badge)
-    for column in ("motion", "stage"):
-        value = getattr(f, column)
+def _account_where(f: s.AccountFilter, as_of: dt.date) -> tuple[list[exp.Expr], list[object]]:
+    """The conditions of an account filter, all to hold, and their parameters, in order."""
+    where, params = [equals("as_of")], list[object]([as_of])
+
+    def equal(column: str, value: object) -> None:
         if value is not None:
-            where.append(f"{column} = ?")
+            where.append(equals(column))
             params.append(value)
-    if f.grade is not None:
-        where.append("fit_grade = ?")
-        params.append(f.grade)
+
+    if f.badge == "none":
+        where.append(column_ref("badge").is_(exp.null()))
+    else:
+        equal("badge", f.badge)
+    equal("motion", f.motion)
+    equal("stage", f.stage)
+    equal("fit_grade", f.grade)
     if f.rep is not None:
-        where.append("(owner_id = ? OR route_to = ?)")
+        where.append(exp.or_(equals("owner_id"), equals("route_to")))
         params += [f.rep, f.rep]
-    if f.mqa is not None:
-        where.append("mqa = ?")
-        params.append(f.mqa)
-    if f.queue is not None:
-        where.append("queue = ?")
-        params.append(f.queue)
-    if f.q:
-        where.append("(strpos(lower(account_id), ?) > 0 OR strpos(lower(coalesce(name, '')), ?) > 0)")
+    equal("mqa", f.mqa)
+    equal("queue", f.queue)
+    if f.q:  # the text in the id or the name, whatever its case
+        name = exp.Coalesce(this=column_ref("name"), expressions=[exp.Literal.string("")])
+        where.append(exp.or_(_contains(column_ref("account_id")), _contains(name)))
         params += [f.q.lower(), f.q.lower()]
-    return " AND ".join(where), params
+    return where, params
 
 
-def _account_sql(f: s.AccountFilter, as_of: dt.date) -> tuple[str, list[object]]:
-    """The SELECT of the accounts a filter matches, sorted, without paging."""
+def _contains(text: exp.Expr) -> exp.Expr:
+    """strpos(lower(text), ?) > 0: the parameter, in lower case, is in the text."""
+    return exp.StrPosition(this=exp.Lower(this=text), substr=param()) > 0
+
+
+def _account_sql(f: s.AccountFilter, as_of: dt.date) -> tuple[exp.Select, list[object]]:
+    """The SELECT of the accounts a filter matches, sorted, without paging. `f.sort` is one of the closed
+    list of `s.SortColumn` (the filter's validation holds it to them), and a quoted name here."""
     where, params = _account_where(f, as_of)
-    columns = ", ".join(s.ACCOUNT_COLUMNS)
-    order = "DESC" if f.order == "desc" else "ASC"
-    return (
-        f"SELECT {columns} FROM account_status WHERE {where} ORDER BY {f.sort} {order} NULLS LAST, account_id",
-        params,
-    )
+    order = [nulls_last(column_ref(f.sort), desc=f.order == "desc"), nulls_last(column_ref("account_id"))]
+    return select_from("account_status", s.ACCOUNT_COLUMNS).where(*where).order_by(*order), params
 
 
 def accounts(r: Reader, f: s.AccountFilter) -> s.AccountPage:
     as_of = r.as_of(f.as_of)
     where, params = _account_where(f, as_of)
-    total = int(str(r.query(f"SELECT count(*) AS n FROM account_status WHERE {where}", params)[0]["n"]))
+    total = _count(r, "account_status", where, params)
     sql, params = _account_sql(f, as_of)
-    rows = r.query(f"{sql} LIMIT ? OFFSET ?", [*params, f.per_page, (f.page - 1) * f.per_page])
+    rows = _page(r, sql, params, f)
     return s.AccountPage(
         as_of=as_of,
         total=total,
@@ -173,10 +211,14 @@ def account_batches(r: Reader, f: s.AccountFilter) -> pa.RecordBatchReader:
 def _facets(r: Reader, as_of: dt.date) -> s.Facets:
     values: dict[str, list[str]] = {}
     for facet, column in (("badges", "badge"), ("motions", "motion"), ("stages", "stage"), ("grades", "fit_grade")):
-        rows = r.query(
-            f"SELECT DISTINCT {column} AS v FROM account_status WHERE as_of = ? AND {column} IS NOT NULL ORDER BY v",
-            [as_of],
+        sql = (
+            sqlglot.select(column_ref(column).as_("v"))
+            .distinct()
+            .from_(table_ref("account_status"))
+            .where(equals("as_of"), not_null(column_ref(column)))
+            .order_by(nulls_last(exp.column("v")))
         )
+        rows = r.query(sql, [as_of])
         values[facet] = [str(row["v"]) for row in rows]
     reps = r.query(
         "SELECT v FROM (SELECT owner_id AS v FROM account_status WHERE as_of = ? UNION "
@@ -265,24 +307,17 @@ def changes(r: Reader, f: s.ChangeFilter) -> s.ChangePage:
     """The change log, newest first."""
     if not r.has("changes"):
         return s.ChangePage(total=0, page=f.page, per_page=f.per_page, pages=1, kinds=[], changes=[])
-    where, params = ["TRUE"], []
-    for column, op in (("since", ">="), ("until", "<=")):
-        value = getattr(f, column)
-        if value is not None:
-            where.append(f"as_of {op} ?")
-            params.append(value)
-    for column in ("entity_type", "change", "entity_id"):
-        value = getattr(f, column)
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    clause = " AND ".join(where)
-    total = int(str(r.query(f"SELECT count(*) AS n FROM changes WHERE {clause}", params)[0]["n"]))
-    rows = r.query(
-        f"SELECT as_of, entity_type, entity_id, change, old, new, reason FROM changes WHERE {clause} "
-        "ORDER BY as_of DESC, entity_type, entity_id, change LIMIT ? OFFSET ?",
-        [*params, f.per_page, (f.page - 1) * f.per_page],
-    )
+    conditions: list[tuple[exp.Expr, object]] = [
+        (column_ref("as_of") >= param(), f.since),
+        (column_ref("as_of") <= param(), f.until),
+        *((equals(column), getattr(f, column)) for column in ("entity_type", "change", "entity_id")),
+    ]
+    where = [condition for condition, value in conditions if value is not None]
+    params = [value for _, value in conditions if value is not None]
+    total = _count(r, "changes", where, params)
+    order = [nulls_last(column_ref("as_of"), desc=True)]  # newest first
+    order += [nulls_last(column_ref(column)) for column in ("entity_type", "entity_id", "change")]
+    rows = _page(r, select_from("changes", s.Change.model_fields).where(*where).order_by(*order), params, f)
     kinds = [str(row["change"]) for row in r.query("SELECT DISTINCT change FROM changes ORDER BY change")]
     return s.ChangePage(
         total=total,
@@ -413,19 +448,9 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
         "ORDER BY engaged DESC NULLS LAST, engagement DESC NULLS LAST, contact_id LIMIT ? OFFSET ?"
     )
     contacts = r.query(first, [as_of, account_id, q.people, (q.people_page - 1) * q.people])
-    columns = "entity_type, entity_id, part, rule, points, rows, capped"
-    breakdown = r.query(
-        f"SELECT {columns} FROM score_breakdown WHERE as_of = ? AND entity_type = 'account' AND entity_id = ?",
-        [as_of, account_id],
-    )
+    breakdown = r.query(_breakdown("account").where(equals("entity_id")), [as_of, account_id])
     ids = [str(c["contact_id"]) for c in contacts]
-    for start in range(0, len(ids), IN_LIST):  # a short IN list each: DuckDB filters the scan with it
-        chunk = ids[start : start + IN_LIST]
-        breakdown += r.query(
-            f"SELECT {columns} FROM score_breakdown WHERE as_of = ? AND entity_type = 'contact' "
-            f"AND entity_id IN ({', '.join('?' * len(chunk))})",
-            [as_of, *chunk],
-        )
+    breakdown += who_to_call.rows_of(r, _breakdown("contact"), [as_of], "entity_id", ids)
     grouped: dict[tuple[str, str, str], list[s.RuleRow]] = {}
     for b in breakdown:
         key = (str(b["entity_type"]), str(b["entity_id"]), str(b["part"]))
@@ -449,8 +474,9 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
         history=[
             s.HistoryPoint.model_validate(h)
             for h in r.query(
-                f"SELECT {', '.join(s.HistoryPoint.model_fields)} FROM account_status "
-                "WHERE account_id = ? AND as_of <= ? ORDER BY as_of DESC",
+                select_from("account_status", s.HistoryPoint.model_fields)
+                .where(equals("account_id"), column_ref("as_of") <= param())
+                .order_by(nulls_last(column_ref("as_of"), desc=True)),
                 [account_id, as_of],
             )
         ],
@@ -495,6 +521,13 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
             )
         ],
     )
+
+
+def _breakdown(entity_type: str) -> exp.Select:
+    """The score_breakdown rows of a run (as_of = ?) of one kind of entity, `entity_type` a constant."""
+    columns = ("entity_type", "entity_id", "part", "rule", "points", "rows", "capped")
+    of_kind = column_ref("entity_type").eq(exp.Literal.string(entity_type))
+    return select_from("score_breakdown", columns).where(equals("as_of"), of_kind)
 
 
 def backtests(r: Reader) -> s.Backtests:

@@ -8,13 +8,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from whynow.errors import did_you_mean
 from whynow.links import crm_url, link_columns
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
-from whynow.serve.query import NotFound, Reader, page_count
+from whynow.serve.query import NotFound, Reader, equals, not_null, nulls_last, page_count, select_from
 from whynow.store import Row
+from whynow.store.database import column_ref, ident, param, table_ref
 
 
 def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
@@ -29,18 +32,17 @@ def queues(r: Reader, f: s.QueueFilter) -> s.Queues:
     targets = _targets(r, as_of, f.rep, everyone)
     shown = targets[(f.page - 1) * f.per_page : f.page * f.per_page]
     named = [t for t in shown if t is not None]
-    columns = ", ".join(
-        f'"{c}"' for c in dict.fromkeys(["route_to", "queue", *s.QUEUE_COLUMNS, *link_columns(compiled, "account")])
-    )
-    conditions = [f"route_to IN ({', '.join('?' * len(named))})"] if named else []
+    columns = dict.fromkeys(["route_to", "queue", *s.QUEUE_COLUMNS, *link_columns(compiled, "account")])
+    route_to = column_ref("route_to")
+    targeted: list[exp.Expr] = [route_to.isin(*(param() for _ in named))] if named else []
     if None in shown:
-        conditions.append("route_to IS NULL")
-    rows = r.query(
-        f"SELECT {columns} FROM account_status WHERE as_of = ? AND queue IS NOT NULL "
-        f"AND ({' OR '.join(conditions) or 'FALSE'}) "
-        "ORDER BY queue_rank NULLS LAST, account_id",
-        [as_of, *named],
+        targeted.append(route_to.is_(exp.null()))
+    sql = (
+        select_from("account_status", columns)
+        .where(equals("as_of"), not_null(column_ref("queue")), exp.or_(*targeted) if targeted else exp.false())
+        .order_by(nulls_last(column_ref("queue_rank")), nulls_last(column_ref("account_id")))
     )
+    rows = r.query(sql, [as_of, *named])
     calls = who_to_call.call_lists(r, compiled, as_of, [str(row["account_id"]) for row in rows])
 
     def item(row: Row) -> s.QueueItem:
@@ -110,18 +112,37 @@ def queue_choice(r: Reader, f: s.QueueChoice) -> s.QueueChoice:
     return f.model_copy(update={"as_of": as_of})
 
 
+# The download's columns of an account (of account_status, `a`), after its rep's id and name.
+_DOWNLOADED = (
+    "queue", "queue_rank", "account_id", "name", "badge", "badge_label", "archetype", "motion", "play", "why",
+    "badge_expires_on", "held_reason",
+)  # fmt: skip
+
+
 def queue_batches(r: Reader, f: s.QueueChoice) -> pa.RecordBatchReader:
     """Every queued account of a run (or of one rep) in the Queues page's order, in batches as they are
-    read (the CSV download): by rep, the unassigned last; surfaced in rank order, then held with the reason."""
-    where, params = "a.as_of = ? AND a.queue IS NOT NULL", list[object]([r.as_of(f.as_of)])
+    read (the CSV download): by rep, the unassigned last; surfaced in rank order, then held with the reason.
+    Each account (`a`) with the rep it is routed to (`p`), if the run's reps hold them."""
+    where, params = [_of("a", "as_of").eq(param()), not_null(_of("a", "queue"))], list[object]([r.as_of(f.as_of)])
     if f.rep is not None:
-        where += " AND a.route_to = ?"
+        where.append(_of("a", "route_to").eq(param()))
         params.append(f.rep)
+    surfaced = _of("a", "queue").eq(exp.Literal.string("surfaced"))
+    held_last = exp.case().when(surfaced, exp.Literal.number(0)).else_(exp.Literal.number(1))
+    order = [_of("a", "route_to"), held_last, _of("a", "queue_rank"), _of("a", "account_id")]
+    rep = exp.and_(_of("p", "rep_id").eq(_of("a", "route_to")), _of("p", "as_of").eq(_of("a", "as_of")))
     sql = (
-        "SELECT a.route_to AS rep, p.name AS rep_name, a.queue, a.queue_rank, a.account_id, a.name, a.badge, "
-        "a.badge_label, a.archetype, a.motion, a.play, a.why, a.badge_expires_on, a.held_reason "
-        f"FROM account_status a LEFT JOIN reps p ON p.rep_id = a.route_to AND p.as_of = a.as_of WHERE {where} "
-        "ORDER BY a.route_to NULLS LAST, CASE WHEN a.queue = 'surfaced' THEN 0 ELSE 1 END, "
-        "a.queue_rank NULLS LAST, a.account_id"
+        sqlglot.select(
+            _of("a", "route_to").as_("rep"), _of("p", "name").as_("rep_name"), *(_of("a", c) for c in _DOWNLOADED)
+        )
+        .from_(exp.alias_(table_ref("account_status"), "a", table=True))
+        .join(exp.alias_(table_ref("reps"), "p", table=True), on=rep, join_type="left")
+        .where(*where)
+        .order_by(*map(nulls_last, order))
     )
     return r.batches(sql, params)
+
+
+def _of(table: str, column: str) -> exp.Column:
+    """table.column, the table by its alias in the query."""
+    return exp.column(ident(column), table=table)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import csv
+import functools
 import re
 import shutil
 import tempfile
@@ -20,8 +21,10 @@ from typing import Literal
 import duckdb
 import ibis
 import ibis.expr.types as ir
+import sqlglot
 from ibis.backends import BaseBackend
 from ibis.backends.duckdb import Backend as DuckDBBackend
+from sqlglot import exp
 
 from whynow.data.backends import (
     connect_postgres,
@@ -34,6 +37,7 @@ from whynow.data.backends import (
 )
 from whynow.data.contract import TABLE_NAMES
 from whynow.errors import DataError
+from whynow.store.database import column_ref, ident, table_ref
 
 ROW = "_row"  # data-row number of a CSV row, counted from 1 (row N is line N+1); Parquet and DuckDB rows too
 Format = Literal["csv", "parquet", "duckdb", "postgres", "spark"]
@@ -90,15 +94,21 @@ def _connect(memory_limit: str | None = None) -> DuckDBBackend:
     con.raw_sql("SET TimeZone = 'UTC'")  # SPEC §2: naive timestamps are UTC
     if memory_limit:
         try:
-            con.con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+            con.con.execute(_set("memory_limit", memory_limit.replace("'", "")))  # quotes dropped, as ever
         except duckdb.Error:
             raise DataError(
                 f"--memory-limit {memory_limit!r} is not an amount of memory; give one such as 1GB or 512MB"
             ) from None
         spill = tempfile.mkdtemp(prefix="whynow-spill-")  # past the limit DuckDB writes here
         atexit.register(shutil.rmtree, spill, ignore_errors=True)
-        con.con.execute(f"SET temp_directory = '{spill}'")
+        con.con.execute(_set("temp_directory", spill))
     return con
+
+
+def _set(setting: str, value: str) -> str:
+    """SET setting = 'value', the value a literal."""
+    assignment = exp.EQ(this=exp.var(setting), expression=exp.Literal.string(value))
+    return exp.Set(expressions=[exp.SetItem(this=assignment)]).sql(dialect="duckdb")
 
 
 def _open_folder(folder: Path, memory_limit: str | None) -> Source:
@@ -176,27 +186,15 @@ def read_text_csv(
     that holds anything, or a NULL header column (padding), marks a ragged row. A long line, quoted new
     lines with padding on (not in DuckDB's parallel reader) and rows with more fields than the spares
     are read again with what they need."""
-    header = {column or f"column{i + 1}": "VARCHAR" for i, column in enumerate(names)}
+    header = list(dict.fromkeys(column or f"column{i + 1}" for i, column in enumerate(names)))
     own = sorted({ROW, RAGGED} & set(header))
     if own:
         raise DataError(f"{file}: the column {', '.join(own)} is a name whynow keeps for itself; rename it")
     attempt = _CsvRead()
     while True:
-        spares = {f"{SPARE}{i + 1}": "VARCHAR" for i in range(attempt.spares)}
+        spares = [f"{SPARE}{i + 1}" for i in range(attempt.spares)]
         try:
-            con.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {_quote(view)} AS SELECT {_shaped_columns(list(header), list(spares))} "
-                "FROM read_csv($file, columns = $columns, header = true, auto_detect = false, delim = ',', "
-                "quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8', null_padding = true, "
-                "nullstr = $nullstr, allow_quoted_nulls = false, parallel = $parallel, max_line_size = $line)",
-                {
-                    "file": str(file),
-                    "columns": header | spares,
-                    "nullstr": _NO_NULL,
-                    "parallel": attempt.parallel,
-                    "line": attempt.max_line,
-                },
-            )
+            con.con.execute(_read_csv_statement(file, view, header, spares, attempt))
         except duckdb.Error as e:
             if not attempt.again(e, len(header)):
                 raise DataError(f"{file}: cannot read it as a CSV file: {csv_problem(e, attempt.spares)}") from None
@@ -249,30 +247,114 @@ class _CsvRead:
         return False
 
 
-def _shaped_columns(header: list[str], spares: list[str]) -> str:
-    """The select list of a CSV read: the row number, each header column (an empty field is NULL, SPEC
-    §3) and RAGGED, from the fields as read."""
-    count = len(header)
-    fields = " + ".join(f"({_quote(c)} IS NOT NULL)::INTEGER" for c in header)
-    extra = ", ".join(_quote(c) for c in spares)
-    ragged = (
-        f"CASE WHEN {_quote(spares[0])} IS NOT NULL THEN 'has more fields than the header''s {count} (extra fields: ' "
-        f"|| to_json(list_filter([{extra}], x -> x IS NOT NULL))::VARCHAR || '); quote values that "
-        f"contain commas' WHEN {_quote(header[-1])} IS NULL THEN 'has ' || ({fields}) || ' field(s), the header "
-        f"{count}; quote values that contain commas or new lines' END"
+def _read_csv_statement(file: Path, view: str, header: list[str], spares: list[str], attempt: _CsvRead) -> str:
+    """CREATE OR REPLACE TEMP TABLE view AS the file's fields as read (every column text, in a strict
+    comma-separated dialect), shaped by `_shaped_columns`."""
+    columns = exp.Struct(
+        expressions=[exp.PropertyEQ(this=ident(c), expression=exp.Literal.string("VARCHAR")) for c in header + spares]
     )
-    values = ", ".join(f"NULLIF({_quote(c)}, '') AS {_quote(c)}" for c in header)
-    return f"row_number() OVER () AS {ROW}, {values}, {ragged} AS {RAGGED}"
+    read = call(
+        "read_csv",
+        str(file),
+        columns=columns,
+        header=True,
+        auto_detect=False,
+        delim=",",
+        quote='"',
+        escape='"',
+        strict_mode=True,
+        encoding="utf-8",
+        null_padding=True,
+        nullstr=_NO_NULL,
+        allow_quoted_nulls=False,
+        parallel=attempt.parallel,
+        max_line_size=attempt.max_line,
+    )
+    return temp_table(view, exp.Select(expressions=_shaped_columns(header, spares)).from_(read, copy=False))
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _shaped_columns(header: list[str], spares: list[str]) -> list[exp.Expr]:
+    """The select list of a CSV read: the row number, each header column (an empty field is NULL, SPEC
+    §3) and RAGGED, from the fields as read. Built node by node, without the builders' copies: a file of
+    many columns makes a long statement."""
+    count = len(header)
+    fields = _chained(exp.Add, [_as_integer(_not_null(c)) for c in header])
+    x = exp.to_identifier("x")
+    held = exp.Lambda(this=_not_null(x), expressions=[x])  # x -> x IS NOT NULL
+    extra = call("list_filter", exp.Array(expressions=[column_ref(c) for c in spares]), held)
+    too_many = _joined(
+        f"has more fields than the header's {count} (extra fields: ",
+        exp.Cast(this=call("to_json", extra), to=exp.DataType(this=exp.DType.VARCHAR)),
+        "); quote values that contain commas",
+    )
+    too_few = _joined(
+        "has ", exp.Paren(this=fields), f" field(s), the header {count}; quote values that contain commas or new lines"
+    )
+    ragged = exp.Case(
+        ifs=[
+            exp.If(this=_not_null(spares[0]), true=too_many),
+            exp.If(this=exp.Is(this=column_ref(header[-1]), expression=exp.Null()), true=too_few),
+        ]
+    )
+    values = [named(exp.Nullif(this=column_ref(c), expression=exp.Literal.string("")), c) for c in header]
+    return [named(row_number(), ROW), *values, named(ragged, RAGGED)]
+
+
+def named(value: exp.Expr, name: str) -> exp.Alias:
+    """value AS "name"."""
+    return exp.Alias(this=value, alias=ident(name))
+
+
+def row_number() -> exp.Window:
+    """row_number() OVER (): the rows numbered from 1 as they are read."""
+    return exp.Window(this=exp.RowNumber())
+
+
+def _not_null(value: str | exp.Expr) -> exp.Expr:
+    """value IS NOT NULL; a text is a column's name."""
+    return exp.Not(this=exp.Is(this=column_ref(value) if isinstance(value, str) else value, expression=exp.Null()))
+
+
+def _as_integer(value: exp.Expr) -> exp.Cast:
+    return exp.Cast(this=value, to=exp.DataType(this=exp.DType.INT))
+
+
+def _joined(*parts: str | exp.Expr) -> exp.Expr:
+    """The parts, texts as literals, joined with ||."""
+    return _chained(exp.DPipe, [exp.convert(p) for p in parts])
+
+
+def _chained(kind: type[exp.Binary], parts: list[exp.Expr]) -> exp.Expr:
+    """parts[0] kind parts[1] kind …: `a + b + c`, `a || b || c`."""
+    return functools.reduce(lambda a, b: kind(this=a, expression=b), parts)
+
+
+def call(function: str, *args: object, **options: object) -> exp.Anonymous:
+    """`function(arg, …, option = value, …)`, as DuckDB calls a function with named parameters: a Python value
+    a literal (sqlglot escapes it), an expression as it is."""
+    given = [exp.convert(a) for a in args]
+    return exp.Anonymous(
+        this=function,
+        expressions=given + [exp.EQ(this=exp.var(k), expression=exp.convert(v)) for k, v in options.items()],
+    )
+
+
+def temp_table(name: str, query: exp.Query, kind: Literal["TABLE", "VIEW"] = "TABLE") -> str:
+    """CREATE OR REPLACE TEMP TABLE (or VIEW) name AS query, in DuckDB's SQL."""
+    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+    create = exp.Create(this=table_ref(name), kind=kind, replace=True, properties=temporary, expression=query)
+    return create.sql(dialect="duckdb")
 
 
 def _open_duckdb(file: Path, memory_limit: str | None) -> Source:
     con = _connect(memory_limit)
     try:
-        con.attach(str(file), name="src", read_only=True)
+        # Not con.attach(): ibis 12 writes the path into the statement unescaped.
+        attach = exp.Attach(
+            this=exp.Alias(this=exp.Literal.string(str(file)), alias=ident("src")),
+            expressions=[exp.AttachOption(this=exp.var("READ_ONLY"))],
+        )
+        con.con.execute(attach.sql(dialect="duckdb"))
         # Not con.list_tables(): ibis 12 fetches it with DuckDB's deprecated fetch_arrow_table().
         listed = con.con.execute(
             "SELECT table_name, table_type FROM information_schema.tables "
@@ -288,9 +370,10 @@ def _open_duckdb(file: Path, memory_limit: str | None) -> Source:
     for name in TABLE_NAMES:
         if name in present:
             # A table's own row ids: a row_number() window would make every read of the view serial.
-            number = "rowid + 1" if present[name] == "BASE TABLE" else "row_number() OVER ()"
+            number = exp.column("rowid") + 1 if present[name] == "BASE TABLE" else row_number()
+            table_in = exp.Table(this=ident(name), db=ident("main"), catalog=ident("src"))
             con.raw_sql(
-                f'CREATE OR REPLACE TEMP VIEW "raw_{name}" AS SELECT {number} AS {ROW}, * FROM src.main."{name}"'
+                temp_table(f"raw_{name}", sqlglot.select(named(number, ROW), exp.Star()).from_(table_in), "VIEW")
             )
             table = con.table(f"raw_{name}")
             source.tables[name] = RawTable(name, table, f"{file} (table {name})", "duckdb")

@@ -25,6 +25,7 @@ import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import sqlglot
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from whynow.crm import formats
@@ -33,9 +34,10 @@ from whynow.crm.formats import email_domain
 from whynow.crm.mapping import CrmMapping, ObjectMapping, ObjectSpec, dump, glob_regex, value_text
 from whynow.data.backends import keep
 from whynow.data.contract import IBIS_TYPES, TABLE_NAMES, TABLES, ColumnType
-from whynow.data.source import ROW, csv_header, csv_problem, read_text_csv
+from whynow.data.source import ROW, call, csv_header, csv_problem, named, read_text_csv, row_number, temp_table
 from whynow.errors import DataError
 from whynow.options import FileFormat
+from whynow.store.database import column_ref, table_ref
 
 CRM_TABLES = ("accounts", "contacts", "activities", "opportunities", "reps")  # the tables an import writes
 CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}  # as the CRMs spell themselves
@@ -189,13 +191,8 @@ class Importer:
         per sObject type. A record's id is its Id, else its referenceId; `@Ref` references lose the `@`."""
         view = self.view()
         try:  # as JSON text, so that every value reads as the export wrote it (never re-typed by DuckDB)
-            self.con.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT row_number() OVER () AS {ROW}, r AS _record "
-                "FROM (SELECT unnest(from_json(json_extract(json, '$.records'), '[\"JSON\"]')) AS r "
-                "FROM read_json_objects($1, maximum_object_size = 1073741824))",
-                [str(file)],
-            )
-            keys = self.con.con.execute(f"SELECT DISTINCT unnest(json_keys(_record)) AS k FROM {view} ORDER BY k")
+            self.con.con.execute(_tree_statement(file, view))
+            keys = self.con.con.execute(_keys_statement(view))
             fields = [row[0] for row in keys.fetchall() if row[0] != "attributes"]
         except duckdb.Error as e:
             raise DataError(
@@ -544,6 +541,21 @@ def _json_key(text: str, path: str) -> str:  # type: ignore[empty-body]
 @ibis.udf.scalar.builtin(name="json_valid")  # type: ignore[untyped-decorator]
 def _json_valid(text: str) -> bool:  # type: ignore[empty-body]
     """Whether text is well-formed JSON."""
+
+
+def _tree_statement(file: Path, view: str) -> str:
+    """CREATE OR REPLACE TEMP TABLE view AS the file's records, each as JSON, numbered (`_record`, `_row`)."""
+    records = call("from_json", call("json_extract", column_ref("json"), "$.records"), '["JSON"]')
+    objects = call("read_json_objects", str(file), maximum_object_size=1073741824)
+    each = sqlglot.select(named(call("unnest", records), "r")).from_(objects)
+    numbered = sqlglot.select(named(row_number(), ROW), named(column_ref("r"), "_record")).from_(each.subquery())
+    return temp_table(view, numbered)
+
+
+def _keys_statement(view: str) -> str:
+    """The keys the records of `view` hold, each once, in order."""
+    keys = named(call("unnest", call("json_keys", column_ref("_record"))), "k")
+    return sqlglot.select(keys).distinct().from_(table_ref(view)).order_by(column_ref("k")).sql(dialect="duckdb")
 
 
 def _quoted(key: str) -> str:

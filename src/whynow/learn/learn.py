@@ -32,11 +32,14 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from whynow.errors import DataError
 from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, run_dates
 from whynow.model.check import CompiledModel
 from whynow.run import RunResult
+from whynow.store.database import column_ref, ident, table_ref
 
 Label = Literal["opportunity", "won"]
 Level = Literal["account", "contact"]
@@ -89,50 +92,85 @@ def _features_of(
     if level == "account":
         rank_by = model.condition("capacity", "rank_by")
         assert rank_by is not None
-        rank_sql = rank_by.tree.sql(dialect="duckdb")
+        rank: exp.Expr = rank_by.tree
     else:
-        rank_sql = "coalesce(fit, 0) + coalesce(engagement, 0)"
-    key, status = ("account_id", "account_status") if level == "account" else ("contact_id", "contact_status")
-    labelled = f', a."{label}" AS label_value' if label else ""
+        rank = _or_zero(column_ref("fit")) + _or_zero(column_ref("engagement"))
+    key = "account_id" if level == "account" else "contact_id"
+    selected = [_of("a", key), _cast(exp.Paren(this=rank.copy()), "DOUBLE").as_(ident("rank_value"))]
+    if label:
+        selected.append(_of("a", label).as_(ident("label_value")))
+    for i, rule in enumerate(fit_rules):
+        held = _of("b", "part").eq(exp.Literal.string("fit")).and_(_of("b", "rule").eq(exp.Literal.string(rule)))
+        any_held = exp.Coalesce(this=exp.Anonymous(this="bool_or", expressions=[held]), expressions=[exp.false()])
+        selected.append(_cast(any_held, "INTEGER").as_(ident(f"fit {i}")))
+    for i, rule in enumerate(engagement_rules):
+        engaged = _of("b", "part").isin("engagement", "anonymous").and_(_of("b", "rule").eq(exp.Literal.string(rule)))
+        points = exp.Filter(this=exp.Sum(this=_of("b", "points")), expression=exp.Where(this=engaged))
+        selected.append(_or_zero(points).as_(ident(f"engagement {i}")))
+    selected += [_of("a", c) for c in [*signals, *committee, *roles, *declared]]
+    query = (
+        sqlglot.select(*selected)
+        .with_(ident("rows"), as_=_breakdown_rows(level))
+        .from_(_alias(f"{level}_status", "a"))
+        .join(_alias("rows", "b"), on=_of("b", key).eq(_of("a", key)), join_type="LEFT")
+        .group_by(exp.var("ALL"))
+        .order_by(_of("a", key))
+        .sql(dialect="duckdb")
+    )  # built once: every run's outputs are read by the same statement
 
     def collect(result: RunResult) -> pa.Table:
         con = duckdb.connect()
         try:
             for name in ("account_status", "contact_status", "score_breakdown"):
                 con.register(name, result.outputs[name])
-            fit = ", ".join(
-                f"coalesce(bool_or(b.part = 'fit' AND b.rule = $r{i}), FALSE)::INTEGER AS \"fit {i}\""
-                for i in range(len(fit_rules))
-            )
-            points = ", ".join(
-                "coalesce(sum(b.points) FILTER (WHERE b.part IN ('engagement', 'anonymous') "
-                f'AND b.rule = $r{len(fit_rules) + i}), 0) AS "engagement {i}"'
-                for i in range(len(engagement_rules))
-            )
-            parameters = {f"r{i}": rule for i, rule in enumerate([*fit_rules, *engagement_rules])}
-            parts = ", ".join(p for p in (fit, points) if p)
-            columns = ", ".join(f'a."{c}"' for c in [*signals, *committee, *roles, *declared])
-            rows = (
-                "SELECT entity_id AS account_id, part, rule, points FROM score_breakdown WHERE entity_type = 'account' "
-                "UNION ALL SELECT c.account_id, b.part, b.rule, b.points FROM score_breakdown b "
-                "JOIN contact_status c ON c.contact_id = b.entity_id WHERE b.entity_type = 'contact'"
-                if level == "account"
-                else "SELECT entity_id AS contact_id, part, rule, points FROM score_breakdown "
-                "WHERE entity_type = 'contact'"
-            )
-            sql = f"""
-                WITH rows AS ({rows})
-                SELECT a.{key}, CAST(({rank_sql}) AS DOUBLE) AS rank_value{labelled}
-                       {", " + parts if parts else ""}{", " + columns if columns else ""}
-                FROM {status} a LEFT JOIN rows b ON b.{key} = a.{key}
-                GROUP BY ALL
-                ORDER BY a.{key}
-            """
-            return con.execute(sql, parameters).to_arrow_table()
+            return con.execute(query).to_arrow_table()
         finally:
             con.close()
 
     return collect
+
+
+def _breakdown_rows(level: Level) -> exp.Query:
+    """The score_breakdown rows of the level's entities (key, part, rule, points); at the account level its
+    contacts' rows too, each under the contact's account."""
+    key = "account_id" if level == "account" else "contact_id"
+    own = (
+        sqlglot.select(column_ref("entity_id").as_(ident(key)), *map(column_ref, ("part", "rule", "points")))
+        .from_(table_ref("score_breakdown"))
+        .where(_is_entity(column_ref("entity_type"), level))
+    )
+    if level == "contact":
+        return own
+    b, c = _alias("score_breakdown", "b"), _alias("contact_status", "c")
+    contacts = (
+        sqlglot.select(_of("c", "account_id"), *(_of("b", name) for name in ("part", "rule", "points")))
+        .from_(b)
+        .join(c, on=_of("c", "contact_id").eq(_of("b", "entity_id")))
+        .where(_is_entity(_of("b", "entity_type"), "contact"))
+    )
+    return own.union(contacts, distinct=False)
+
+
+def _is_entity(entity_type: exp.Expr, level: Level) -> exp.Expr:
+    return entity_type.eq(exp.Literal.string(level))
+
+
+def _alias(table: str, alias: str) -> exp.Table:
+    """table AS alias."""
+    return exp.Table(this=ident(table), alias=exp.TableAlias(this=ident(alias)))
+
+
+def _of(alias: str, column: str) -> exp.Column:
+    """alias.column."""
+    return exp.column(ident(column), table=ident(alias))
+
+
+def _or_zero(value: exp.Expr) -> exp.Expr:
+    return exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+
+
+def _cast(value: exp.Expr, kind: str) -> exp.Cast:
+    return exp.Cast(this=value, to=exp.DataType.build(kind))
 
 
 def learn(
@@ -343,8 +381,8 @@ def _encode(
     """`base` with the features as x0…xN: the rules' columns as they are, numbers and booleans as numbers
     (NULL as 0), text one-hot for its frequent values."""
     declared = model.spec.columns.get("accounts" if level == "account" else "contacts", {})
-    columns: list[tuple[Feature, str]] = [
-        (f, f'"fit {f.rule}"' if f.kind == "fit" else f'"engagement {f.rule}"') for f in rules
+    columns: list[tuple[Feature, exp.Expr]] = [
+        (f, column_ref(f"fit {f.rule}" if f.kind == "fit" else f"engagement {f.rule}")) for f in rules
     ]
     con.register("base", base)
     for name in numeric:
@@ -353,22 +391,38 @@ def _encode(
             "committee" if name in COMMITTEE or name in CONTACT_MEASURES or name.startswith("engaged_") else
             "column" if name in declared else "signal"
         )  # fmt: skip
+        column = column_ref(name)
         if pa.types.is_string(kind):
-            values = con.execute(
-                f'SELECT "{name}" AS v FROM base WHERE "{name}" IS NOT NULL GROUP BY 1 '
-                f"HAVING count(*) >= ? ORDER BY count(*) DESC, v LIMIT {MOST_VALUES}",
-                [max(1, math.ceil(FREQUENT * base.num_rows))],
-            ).fetchall()
-            for (value,) in values:
-                quoted = str(value).replace("'", "''")
-                columns.append((Feature(f"{group}: {name} = {value}", group), f"(\"{name}\" = '{quoted}')::INTEGER"))
+            at_least = max(1, math.ceil(FREQUENT * base.num_rows))
+            for (value,) in con.execute(_frequent_values(name, at_least)).fetchall():
+                is_value = column.eq(exp.Literal.string(str(value)))
+                columns.append((Feature(f"{group}: {name} = {value}", group), _cast(is_value, "INTEGER")))
         elif pa.types.is_boolean(kind):
-            columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", FALSE)::INTEGER'))
+            held = exp.Coalesce(this=column, expressions=[exp.false()])
+            columns.append((Feature(f"{group}: {name}", group), _cast(held, "INTEGER")))
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            columns.append((Feature(f"{group}: {name}", group), f'coalesce("{name}", 0)::DOUBLE'))
-    selected = ", ".join(f"{sql} AS x{i}" for i, (_, sql) in enumerate(columns))
-    table = con.execute(f"SELECT label::INTEGER AS label, * EXCLUDE (label), {selected} FROM base").to_arrow_table()
+            columns.append((Feature(f"{group}: {name}", group), _cast(_or_zero(column), "DOUBLE")))
+    label = column_ref("label")
+    features = [value.as_(ident(f"x{i}")) for i, (_, value) in enumerate(columns)]
+    everything = sqlglot.select(_cast(label, "INTEGER").as_(ident("label")), exp.Star(except_=[label]), *features)
+    table = con.execute(everything.from_(table_ref("base")).sql(dialect="duckdb")).to_arrow_table()
     return table, [f for f, _ in columns]
+
+
+def _frequent_values(name: str, at_least: int) -> str:
+    """The column's values that at least `at_least` rows of `base` hold, the most held first (at most
+    MOST_VALUES)."""
+    rows = exp.Count(this=exp.Star())
+    return (
+        sqlglot.select(column_ref(name).as_(ident("v")))
+        .from_(table_ref("base"))
+        .where(column_ref(name).is_(exp.null()).not_())
+        .group_by(exp.Literal.number(1))
+        .having(rows >= at_least)
+        .order_by(rows.desc(), column_ref("v"))
+        .limit(MOST_VALUES)
+        .sql(dialect="duckdb")
+    )
 
 
 def _at_capacity(

@@ -345,15 +345,18 @@ def _snapshot_table(
         con.register("units", units)
         con.register("collected", collected)
         con.register("deals", deals)
-        won = "AND coalesce(o.is_won, FALSE)" if label == "won" else ""
-        base = con.execute(f"""
-            SELECT c.*, u.* EXCLUDE (account_id, as_of), EXISTS (
-                SELECT 1 FROM deals o WHERE {IN_WINDOW} {won}
-            ) AS label
-            FROM units u JOIN collected c USING (account_id, as_of)
-            WHERE coalesce(u.target, FALSE) AND NOT coalesce(u.has_open_opportunity, FALSE)
-            ORDER BY as_of, account_id
-        """, {"window": window}).to_arrow_table()  # fmt: skip
+        outcome = sqlglot.condition(IN_WINDOW, dialect="duckdb")
+        if label == "won":
+            outcome = outcome.and_(sqlglot.condition("coalesce(o.is_won, FALSE)", dialect="duckdb"))
+        labelled = exp.Exists(this=sqlglot.select("1").from_("deals AS o").where(outcome)).as_("label")
+        query = (
+            sqlglot.select("c.*", "u.* EXCLUDE (account_id, as_of)", labelled, dialect="duckdb")
+            .from_("units AS u")
+            .join("collected AS c", using=["account_id", "as_of"])
+            .where("coalesce(u.target, FALSE) AND NOT coalesce(u.has_open_opportunity, FALSE)", dialect="duckdb")
+            .order_by("as_of", "account_id", dialect="duckdb")
+        )
+        base = con.execute(query.sql(dialect="duckdb"), {"window": window}).to_arrow_table()
         table, encoded = _encode(con, base, features, numeric, model, "account")
     finally:
         con.close()

@@ -34,10 +34,10 @@ from whynow.crm.formats import email_domain
 from whynow.crm.mapping import CrmMapping, ObjectMapping, ObjectSpec, dump, glob_regex, value_text
 from whynow.data.backends import keep
 from whynow.data.contract import IBIS_TYPES, TABLE_NAMES, TABLES, ColumnType
-from whynow.data.source import ROW, call, csv_header, csv_problem, named, read_text_csv, row_number, temp_table
+from whynow.data.source import ROW, csv_header, csv_problem, read_text_csv
 from whynow.errors import DataError
 from whynow.options import FileFormat
-from whynow.store.database import column_ref, table_ref
+from whynow.statements import call, column_ref, named, row_number, table_ref, temp_table
 
 CRM_TABLES = ("accounts", "contacts", "activities", "opportunities", "reps")  # the tables an import writes
 CRM_NAMES = {"salesforce": "Salesforce", "hubspot": "HubSpot"}  # as the CRMs spell themselves

@@ -37,7 +37,7 @@ from whynow.data.backends import (
 )
 from whynow.data.contract import TABLE_NAMES
 from whynow.errors import DataError
-from whynow.store.database import column_ref, ident, table_ref
+from whynow.statements import call, column_ref, ident, named, row_number, temp_table
 
 ROW = "_row"  # data-row number of a CSV row, counted from 1 (row N is line N+1); Parquet and DuckDB rows too
 Format = Literal["csv", "parquet", "duckdb", "postgres", "spark"]
@@ -300,16 +300,6 @@ def _shaped_columns(header: list[str], spares: list[str]) -> list[exp.Expr]:
     return [named(row_number(), ROW), *values, named(ragged, RAGGED)]
 
 
-def named(value: exp.Expr, name: str) -> exp.Alias:
-    """value AS "name"."""
-    return exp.Alias(this=value, alias=ident(name))
-
-
-def row_number() -> exp.Window:
-    """row_number() OVER (): the rows numbered from 1 as they are read."""
-    return exp.Window(this=exp.RowNumber())
-
-
 def _not_null(value: str | exp.Expr) -> exp.Expr:
     """value IS NOT NULL; a text is a column's name."""
     return exp.Not(this=exp.Is(this=column_ref(value) if isinstance(value, str) else value, expression=exp.Null()))
@@ -327,23 +317,6 @@ def _joined(*parts: str | exp.Expr) -> exp.Expr:
 def _chained(kind: type[exp.Binary], parts: list[exp.Expr]) -> exp.Expr:
     """parts[0] kind parts[1] kind …: `a + b + c`, `a || b || c`."""
     return functools.reduce(lambda a, b: kind(this=a, expression=b), parts)
-
-
-def call(function: str, *args: object, **options: object) -> exp.Anonymous:
-    """`function(arg, …, option = value, …)`, as DuckDB calls a function with named parameters: a Python value
-    a literal (sqlglot escapes it), an expression as it is."""
-    given = [exp.convert(a) for a in args]
-    return exp.Anonymous(
-        this=function,
-        expressions=given + [exp.EQ(this=exp.var(k), expression=exp.convert(v)) for k, v in options.items()],
-    )
-
-
-def temp_table(name: str, query: exp.Query, kind: Literal["TABLE", "VIEW"] = "TABLE") -> str:
-    """CREATE OR REPLACE TEMP TABLE (or VIEW) name AS query, in DuckDB's SQL."""
-    temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
-    create = exp.Create(this=table_ref(name), kind=kind, replace=True, properties=temporary, expression=query)
-    return create.sql(dialect="duckdb")
 
 
 def _open_duckdb(file: Path, memory_limit: str | None) -> Source:

@@ -39,7 +39,7 @@ from whynow.errors import DataError
 from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, run_dates
 from whynow.model.check import CompiledModel
 from whynow.run import RunResult
-from whynow.store.database import column_ref, ident, table_ref
+from whynow.statements import column_ref, ident, table_ref
 
 Label = Literal["opportunity", "won"]
 Level = Literal["account", "contact"]

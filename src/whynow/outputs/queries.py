@@ -166,7 +166,7 @@ def output_queries(ctx: Context, tables: Tables) -> dict[str, ir.Table]:
     """Every query a run fetches after the pipeline, in order: the outputs, the badge state (in entity
     order: the evidence's order), the change log's entries, the narratives' values and the last run's
     narratives (`previous_whys`, when there was a last run)."""
-    from whynow.changes import log_changes
+    from whynow.outputs.changes import log_changes
 
     logged = ibis.union(badge_changes(ctx, tables), log_changes(tables)).select(*CHANGE_COLUMNS)
     queries = {

@@ -13,8 +13,8 @@ from sqlglot import exp
 from whynow.links import crm_url, link_columns
 from whynow.model.check import CompiledModel
 from whynow.serve import schemas as s
+from whynow.statements import column_ref, param, table_ref
 from whynow.store import Reading, Row
-from whynow.store.database import column_ref, param, table_ref
 
 IN_LIST = 200  # ids per query of `rows_of` (thousands in one IN list are slow in DuckDB)
 CARRIED = frozenset({"contact_id", "account_id"})  # what a call list row and a contact badge row hold

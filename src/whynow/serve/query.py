@@ -33,8 +33,8 @@ from whynow.model.describe import describe_model
 from whynow.model.load import load_model_text, mask_secrets
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
+from whynow.statements import column_ref, param, table_ref
 from whynow.store import Database, Reading, Row, Store
-from whynow.store.database import column_ref, param, table_ref
 
 WAIT_S = 5.0  # how long a request waits for a store a run is writing before it answers "busy"
 

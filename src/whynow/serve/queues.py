@@ -16,8 +16,8 @@ from whynow.links import crm_url, link_columns
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
 from whynow.serve.query import NotFound, Reader, equals, not_null, nulls_last, page_count, select_from
+from whynow.statements import column_ref, ident, param, table_ref
 from whynow.store import Row
-from whynow.store.database import column_ref, ident, param, table_ref
 
 
 def queues(r: Reader, f: s.QueueFilter) -> s.Queues:

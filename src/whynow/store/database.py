@@ -21,27 +21,10 @@ from sqlglot import exp
 
 from whynow.data.backends import first_line, hide_password, split_schema
 from whynow.errors import DataError
+from whynow.statements import ident, table_ref
 
 Row = dict[str, object]
 Sql = str | exp.Expr  # a statement: fixed text, with `?` parameters, or built with sqlglot (`param()` for each)
-
-
-def ident(text: str) -> exp.Identifier:
-    """A table's or column's name, quoted: whatever it holds (a quote, a space, a keyword) stays a name."""
-    return exp.to_identifier(text, quoted=True)
-
-
-def table_ref(text: str) -> exp.Table:
-    return exp.Table(this=ident(text))
-
-
-def column_ref(text: str) -> exp.Column:
-    return exp.column(ident(text))
-
-
-def param() -> exp.Placeholder:
-    """A bound parameter: `?`, or `%s` in PostgreSQL's rendering. A value never goes into the SQL text."""
-    return exp.Placeholder()
 
 
 class Database(ABC):

@@ -21,7 +21,8 @@ import sqlglot
 from sqlglot import exp
 
 from whynow.errors import DataError
-from whynow.store.database import Database, Row, Sql, column_ref, param, table_ref
+from whynow.statements import column_ref, param, table_ref
+from whynow.store.database import Database, Row, Sql
 
 OUTBOX = "alerts"  # the alert outbox (SPEC §7): kept across runs and --fresh
 

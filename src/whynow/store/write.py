@@ -21,7 +21,8 @@ import pyarrow.csv as pacsv
 import sqlglot
 from sqlglot import exp
 
-from whynow.store.database import Database, column_ref, param, table_ref
+from whynow.statements import column_ref, param, table_ref
+from whynow.store.database import Database
 from whynow.store.read import OUTBOX, Reading
 
 BACKTESTS = ("backtests", "backtest_figures", "backtest_runs")  # recorded backtests (SPEC §9): kept by --fresh

@@ -81,3 +81,17 @@ def test_odd_names_are_written_and_read_back(store: Store) -> None:
         {"account_id": "a1", "who": "again", "blank": False},
         {"account_id": "a2", "who": "x", "blank": True},
     ]
+
+
+def test_a_table_longer_than_one_copy_batch_arrives_whole(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PostgreSQL takes a table a record batch at a time; 3-row batches for 8 rows: every row, NULL and ''
+    # still told apart. (On DuckDB the batch size is not read: the same rows arrive.)
+    from whynow.store import database
+
+    monkeypatch.setattr(database, "COPY_BATCH", 3)
+    day = WEEKS[0]
+    notes = ["", None, "a,b", 'say "x"', "line\nbreak", "", None, "last"]
+    rows = pa.table({"as_of": pa.array([day] * 8, pa.date32()), "account_id": [f"a{i}" for i in range(8)], NOTE: notes})
+    store.write_run(day, {"runs": _run(day, "x")["runs"], TABLE: rows}, MODEL)
+    found = {r["account_id"]: r[NOTE] for r in store.rows(TABLE, day)}
+    assert found == {f"a{i}": note for i, note in enumerate(notes)}

@@ -198,6 +198,9 @@ _ARROW_TYPES = {  # PostgreSQL type OIDs (pg_type.oid) of the store's columns
 }
 
 
+COPY_BATCH = 50_000  # rows of a table COPYed into PostgreSQL at a time
+
+
 class Postgres(Database):
     dialect = "postgres"
 
@@ -254,17 +257,20 @@ class Postgres(Database):
         self.execute(_add_column(name, column, _postgres_type(kind)))
 
     def append(self, name: str, table: pa.Table) -> None:
-        """COPY in PostgreSQL's CSV form, written by Arrow: every value quoted, so that an unquoted empty
-        field is NULL and "" is the empty text."""
+        """COPY in PostgreSQL's CSV form, written by Arrow a record batch at a time (`COPY_BATCH` rows), so
+        that the text in memory stays one batch's whatever the table's size: every value quoted, so that an
+        unquoted empty field is NULL and "" is the empty text."""
         if not table.num_rows:
             return
-        text = io.BytesIO()
-        pacsv.write_csv(table, text, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
         into = exp.Schema(this=table_ref(name), expressions=[ident(c) for c in table.column_names])
         csv = exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("csv"))
         statement = exp.Copy(this=into, kind=True, files=[exp.var("STDIN")], params=[csv])
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
         with self.con.cursor().copy(statement.sql(dialect=self.dialect).encode()) as copy:  # no parameters
-            copy.write(text.getvalue())
+            for batch in table.to_batches(max_chunksize=COPY_BATCH):
+                text = io.BytesIO()
+                pacsv.write_csv(batch, text, options)
+                copy.write(text.getvalue())
 
     def lock_writers(self) -> None:
         # One advisory lock per schema, held until the transaction ends: whynow's writers take turns.

@@ -31,7 +31,7 @@ from whynow.run import run
 from whynow.store import Store
 
 AS_OF = (dt.date(2026, 11, 13), dt.date(2026, 11, 20))
-COMPARED = ("account_status", "contact_status")
+COMPARED = ("account_status", "contact_status", "evidence")  # evidence: values printed as narratives do
 
 
 def _unavailable(what: str) -> None:
@@ -96,6 +96,7 @@ def test_the_company_has_work_for_every_stage(on_duckdb: list[dict[str, pa.Table
     assert any(a["queue"] == "surfaced" for a in accounts)
     assert any(a["engagement"] and a["engagement"] > 0 for a in accounts)
     assert {a["stage"] for a in accounts} >= {"engaged", "aware"}
+    assert on_duckdb[-1]["evidence"].num_rows > 0
 
 
 def test_postgres_data_and_store_match_duckdb(postgres: str, on_duckdb: list[dict[str, pa.Table]]) -> None:

@@ -363,14 +363,18 @@ class Kept(Mapping[str, ir.Table]):
 
     def __init__(self, con: BaseBackend, plan: Plan, others: Mapping[str, ir.Table]) -> None:
         self._con, self._others = con, others
+        self._steps = {step.name: step for step in plan.steps}
         self._relations = {step.name: step.relation for step in plan.steps}
         self._read: dict[str, ir.Table] = {}
 
     def __getitem__(self, name: str) -> ir.Table:
+        """A kept table in the plan's types: an engine may keep a column in a type of its own (PostgreSQL keeps
+        a sum of counts as numeric), which would print as `6.000000000` in the evidence."""
         if name not in self._relations:
             return self._others[name]
         if name not in self._read:
-            self._read[name] = self._con.table(self._relations[name])
+            table, schema = self._con.table(self._relations[name]), self._steps[name].ibis_schema()
+            self._read[name] = table if table.schema() == schema else table.cast(schema)
         return self._read[name]
 
     def __iter__(self) -> Iterator[str]:

@@ -161,3 +161,19 @@ def test_a_signal_window_wider_than_the_lookback_leaves_older_rows_out_of_engage
     assert column(tables, "contact_measures", "contact_id", "engagement")["C1"] == 20
     assert column(tables, "contact_signals", "contact_id", "demos")["C1"] == 2
     assert column(tables, "contact_measures", "contact_id", "days_since_last_activity")["C1"] == 9
+
+
+def test_a_rule_whose_condition_is_constant_counts_every_row_inside_the_lookback(tmp_path):
+    # `when: TRUE` matches every activity: 2 points each, no decay to speak of at half-life 10_000 days.
+    # Found by the model fuzzer: a constant condition is a scalar, not a column, and was counted as one.
+    model = (
+        "engagement:\n  half_life_days: 10000\n  lookback_days: 60\n"
+        "  rules:\n    - {name: Any, when: 'TRUE', points: 2}\n"
+    )
+    activities = (
+        "activity_id,occurred_at,type,contact_id\n"
+        "X1,2026-11-20 00:00:00,page_view,C1\nX2,2026-11-19 00:00:00,email_open,C1\n"
+        "X3,2026-08-01 00:00:00,page_view,C1\n"  # before the lookback
+    )
+    tables = run(tmp_path, activities, model)
+    assert column(tables, "contact_measures", "contact_id", "engagement")["C1"] == pytest.approx(4, abs=0.01)

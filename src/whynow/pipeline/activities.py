@@ -64,7 +64,10 @@ def group_activities(ctx: Context, tables: Tables) -> Tables:
     for i, rule in enumerate(spec.rules):
         condition = ctx.model.conditions[("engagement", "rules", i, "when")]
         matched = compile_predicate(condition, rows)  # NULL reads as false already
-        matched = matched if whole else in_lookback & matched
+        if not whole:
+            matched = in_lookback & matched
+        elif isinstance(matched, ir.Scalar):  # a constant condition (`TRUE`): a column of it, to count
+            matched = rows.occurred_at.notnull() & matched
         aggregates[f"raw_{i}"] = (rows.decay * float(rule.points)).sum(where=matched)
         aggregates[f"rows_{i}"] = matched.sum()
         if rule.points > 0:

@@ -291,6 +291,45 @@ class Links(Section):
     )
 
 
+FieldMap = dict[str, str]  # CRM field (API name, `:N` its length) -> whynow column or call_list.N.COLUMN
+
+
+class SalesforcePush(Section):
+    """Where `whynow push salesforce` writes (SPEC §12): an org, and the fields of its records it fills."""
+
+    instance_url: str = Field(default="", description="The org's URL, e.g. https://acme.my.salesforce.com.")
+    access_token: str = Field(default="", description="A session's access token (or username, password, token).")
+    username: str = Field(default="", description="An integration user's name, with password and security_token.")
+    password: str = Field(default="", description="That user's password.")
+    security_token: str = Field(default="", description="That user's security token.")
+    account: FieldMap | None = Field(
+        default=None, description="Account field → account_status column or call_list.N.COLUMN; absent: the default."
+    )
+    contact: FieldMap | None = Field(
+        default=None, description="Contact (or Lead) field → contact_status column; absent: the default."
+    )
+
+
+class HubspotPush(Section):
+    """Where `whynow push hubspot` writes (SPEC §12): a portal, and the properties of its records it fills."""
+
+    token: str = Field(default="", description="A private app's access token.")
+    api_base: str = Field(default="https://api.hubapi.com", description="HubSpot's API, or a test server.")
+    account: FieldMap | None = Field(
+        default=None, description="Company property → account_status column or call_list.N.COLUMN; absent: the default."
+    )
+    contact: FieldMap | None = Field(
+        default=None, description="Contact property → contact_status column; absent: the default."
+    )
+
+
+class Push(Section):
+    """Results back into the CRM (SPEC §12): one section per CRM; none: `whynow push` has nowhere to write."""
+
+    salesforce: SalesforcePush | None = Field(default=None, description="A Salesforce org (Bulk API 2.0).")
+    hubspot: HubspotPush | None = Field(default=None, description="A HubSpot portal (CRM v3 batch update).")
+
+
 class Model(Section):
     """A whole model file."""
 
@@ -320,3 +359,4 @@ class Model(Section):
     links: Links = Field(
         default_factory=Links, description='The CRM\'s record pages, shown as "Open in CRM"; none: no CRM links.'
     )
+    push: Push = Field(default_factory=Push, description="Results written onto the CRM's records (SPEC §12).")

@@ -1,1 +1,1 @@
-"""Small HTTP servers on 127.0.0.1 that play the CRM APIs whynow talks to, for tests with the real clients."""
+"""Fake CRM servers on 127.0.0.1 for the tests of the push and the API import (#25): Salesforce (TLS) and HubSpot."""

@@ -1,0 +1,68 @@
+"""Sending a push to Salesforce (SPEC §12) with the real simple-salesforce client's Bulk API 2.0, against the
+fake org of tests/fakes/salesforce.py over checked TLS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pytest
+
+pytest.importorskip("simple_salesforce")
+pytest.importorskip("trustme")
+
+from tests.fakes.salesforce import SalesforceOrg, serve_org
+from whynow.crm.push.records import with_digest
+from whynow.crm.push.salesforce import CLEAR, connect, send
+from whynow.model.schema import SalesforcePush
+
+
+@pytest.fixture
+def org(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceOrg]:
+    with serve_org() as org:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", org.ca_bundle)
+        for sobject in ("Account", "Contact", "Lead"):
+            org.fields[sobject] |= {"Whynow_Badge__c": 20}
+        yield org
+        assert not org.crashes
+
+
+def _by_token(org: SalesforceOrg) -> SalesforcePush:
+    return SalesforcePush(instance_url=org.url, access_token=org.new_session())
+
+
+def _sent(ids: list[str], badges: list[str | None]) -> pa.Table:
+    return with_digest(pa.table({"record_id": ids, "Whynow_Badge__c": pa.array(badges, pa.string())}))
+
+
+def test_accounts_are_updated_by_one_ingest_job_and_a_null_clears_the_field(org: SalesforceOrg) -> None:
+    acme, globex = org.add("Account", Name="Acme", Whynow_Badge__c="old"), org.add("Account", Name="Globex")
+    section = _by_token(org)
+    sent = send(lambda: connect(section, backoff_s=0.01), "account", _sent([acme, globex], [None, "Renewal"]))
+    assert sorted(sent.confirmed) == sorted([acme, globex]) and not sent.failed
+    assert org.records["Account"][globex]["Whynow_Badge__c"] == "Renewal"
+    assert org.records["Account"][acme]["Whynow_Badge__c"] in (None, "", CLEAR)
+
+
+def test_a_contact_that_came_from_a_lead_is_updated_on_the_lead(org: SalesforceOrg) -> None:
+    person, lead = org.add("Contact", LastName="Lee"), org.add("Lead", LastName="Roe", Company="Beta")
+    section = _by_token(org)
+    sent = send(lambda: connect(section), "contact", _sent([person, lead], ["Switching", "Demo"]))
+    assert sorted(sent.confirmed) == sorted([person, lead])
+    assert org.records["Lead"][lead]["Whynow_Badge__c"] == "Demo"
+    assert {seen.path.split("/")[-1] for seen in org.requests_to("/jobs/ingest") if seen.method == "POST"} == {"ingest"}
+
+
+def test_refused_records_keep_salesforces_error_and_an_expired_session_is_renewed_once(org: SalesforceOrg) -> None:
+    kept, gone, long = (org.add("Account", Name=n) for n in ("A", "B", "C"))
+    org.delete(gone)
+    stale = connect(SalesforcePush(instance_url=org.url, access_token="expired"))  # never issued: 401
+    fresh = org.new_session()
+    sent = send(
+        lambda: connect(SalesforcePush(instance_url=org.url, access_token=fresh)),
+        "account",
+        _sent([kept, gone, long], ["x", "y", "z" * 30]),
+        client=stale,
+    )
+    assert sent.confirmed == [kept]
+    assert sent.failed[gone].startswith("ENTITY_IS_DELETED") and sent.failed[long].startswith("STRING_TOO_LONG")

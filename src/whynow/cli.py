@@ -23,6 +23,8 @@ from whynow.errors import UsageError, WhynowError
 from whynow.options import AlertStatus, Dialect, FileFormat, OnBadRows
 
 if TYPE_CHECKING:
+    from whynow.crm.push.push import Sender
+    from whynow.model.check import CompiledModel
     from whynow.run import RunResult
 
 # Each command imports the engine (Ibis, DuckDB, PyArrow, FastAPI, scikit-learn, Slack) when it runs,
@@ -490,6 +492,75 @@ def compile_command(
     compiled = load_model(model)
     for statement in compile_model(compiled, dialect, _as_of(as_of) or dt.datetime.now(dt.UTC).date()):
         out.print(statement + "\n", markup=False)
+
+
+@app.command(name="push")
+@reports_user_errors
+def push_command(
+    crm: Annotated[Crm, typer.Argument(help="The CRM to write into: salesforce or hubspot.", show_default=False)],
+    model: Annotated[Path | None, typer.Option(help="The model file (YAML), with its push: section.")] = None,
+    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count and sample what would be sent; send nothing.")
+    ] = False,
+    full: Annotated[bool, typer.Option("--full", help="Send every record, changed or not.")] = False,
+    print_mapping: Annotated[
+        bool, typer.Option("--print-mapping", help="Print the default mapping as a push: section and exit.")
+    ] = False,
+    print_fields: Annotated[
+        bool, typer.Option("--print-fields", help="Print the custom fields the mapping needs and exit.")
+    ] = False,
+) -> None:
+    """Write the latest run's badges, narratives and who to call onto the CRM's records (SPEC §12): only the
+    records whose values changed since the CRM last confirmed them."""
+    from whynow.crm.push.mapping import fields_to_create
+    from whynow.crm.push.mapping import print_mapping as default_mapping
+
+    if print_mapping:
+        out.print(default_mapping(crm), markup=False)
+        return
+    if model is None:
+        raise typer.BadParameter("give the model: whynow push CRM --model model.yaml", param_hint="--model")
+    from whynow.model.load import load_model
+
+    compiled = load_model(model)
+    if print_fields:
+        out.print(fields_to_create(compiled, crm), markup=False)
+        return
+    from whynow.crm.push.push import push
+    from whynow.store import Store
+
+    sender = None if dry_run else _sender(compiled, crm)
+    report = push(compiled, Store(store), crm, sender, full=full, dry_run=dry_run)
+    verb = "would send" if dry_run else "sent"
+    for level, done in report.levels.items():
+        line = f"{level}: {done.records} records, {done.changed} changed ({verb})"
+        if not dry_run:
+            line += f", {done.confirmed} confirmed, {len(done.failed)} failed"
+        out.print(line, markup=False)
+        for record, message in list(done.failed.items())[:5]:
+            out.print(f"  {record}: {message}", markup=False)
+        if dry_run:
+            for name, samples in done.samples.items():
+                shown = ", ".join(f"{record} = {value!r}" for record, value in samples)
+                out.print(f"  {name}: {shown}", markup=False)
+
+
+def _sender(model: CompiledModel, crm: Crm) -> Sender:
+    """The sender for `crm` from the model's push: section (secrets from the environment, never printed)."""
+    from whynow.errors import UsageError
+
+    section = getattr(model.spec.push, crm)
+    if section is None:
+        raise UsageError(f"the model has no push.{crm} section; whynow push {crm} --print-mapping prints one")
+    if crm == "hubspot":
+        from whynow.crm.push import hubspot
+
+        api = hubspot.client(section.token, section.api_base)
+        return lambda level, sent: hubspot.send(api, level, sent)
+    from whynow.crm.push import salesforce
+
+    return lambda level, sent: salesforce.send(lambda: salesforce.connect(section), level, sent)
 
 
 @app.command(name="import")

@@ -35,8 +35,8 @@ class Sent:
 def client(token: str, api_base: str, backoff_s: float = 1.0) -> Any:
     """The official client, at `api_base`, retrying 429 and 5xx on every method (a batch update is a POST,
     which urllib3 does not retry by default), honouring Retry-After."""
-    from hubspot import HubSpot  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    from urllib3.util.retry import Retry  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    from hubspot import HubSpot
+    from urllib3.util.retry import Retry
 
     retry = Retry(
         total=RETRIES,
@@ -52,8 +52,8 @@ def client(token: str, api_base: str, backoff_s: float = 1.0) -> Any:
 def send(hubspot: Any, level: Level, sent: pa.Table) -> Sent:
     """Update the level's records of `sent` (record_id, a column per property, digest), 100 at a time. A
     NULL is sent as the empty text, which clears a HubSpot property."""
-    from hubspot.crm.companies import ApiException  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    from hubspot.crm.companies import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    from hubspot.crm.companies import ApiException
+    from hubspot.crm.companies import (
         BatchInputSimplePublicObjectBatchInput as Batch,
     )
 

@@ -32,12 +32,10 @@ LEAD_PREFIX = "00Q"  # a Lead's record id starts so; whynow imports a Lead as a 
 def connect(section: SalesforcePush, backoff_s: float = 1.0) -> Any:
     """A client of the org `section` names, over a session that retries 429 and 5xx on every method,
     honouring Retry-After. Certificates are checked (REQUESTS_CA_BUNDLE, or the system's)."""
-    import requests  # type: ignore[import-untyped,unused-ignore]
-    from requests.adapters import HTTPAdapter  # type: ignore[import-untyped,unused-ignore]
-    from simple_salesforce import (  # type: ignore[import-not-found,import-untyped,attr-defined,unused-ignore]
-        Salesforce,
-    )
-    from urllib3.util.retry import Retry  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import requests
+    from requests.adapters import HTTPAdapter
+    from simple_salesforce.api import Salesforce
+    from urllib3.util.retry import Retry
 
     session = requests.Session()
     retry = Retry(
@@ -64,10 +62,7 @@ def connect(section: SalesforcePush, backoff_s: float = 1.0) -> Any:
 def send(connect_again: Callable[[], Any], level: Level, sent: pa.Table, client: Any = None) -> Sent:
     """Update the level's records of `sent` (record_id, a column per field, digest) in one ingest job per
     object (Account; Contact and Lead for contacts)."""
-    from simple_salesforce.exceptions import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
-        SalesforceError,
-        SalesforceExpiredSession,
-    )
+    from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
     sf = client if client is not None else connect_again()
     names = [n for n in sent.column_names if n not in ("record_id", "digest")]

@@ -4,8 +4,8 @@ Why a server and not a mock: issue #25 pushes results into HubSpot and imports f
 `hubspot-api-client`; the tests let that real client build its requests, send them over TCP and parse the
 answers, so a change in the client (a renamed field, a status it no longer accepts) shows up here.
 
-Packages the tests need (not in pyproject.toml yet; the session that builds #25 decides):
-`hubspot-api-client` 12.x (it brings urllib3, which does the retries).
+Packages it needs (declared in pyproject.toml): `hubspot-api-client` 12.x (it brings urllib3, which does the
+retries).
 
 What the fake answers (CRM v3, with the request and response shapes of HubSpot's API reference and of the
 client's generated models, `hubspot/crm/*/models`):

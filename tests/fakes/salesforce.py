@@ -1,9 +1,8 @@
 """A fake Salesforce org for tests: an HTTPS server on 127.0.0.1 that answers the part of Salesforce's API whynow
 uses, so the real `simple-salesforce` client can be tested over the network rather than against a mock of itself.
 
-Packages the tests need (not in pyproject.toml; the session that builds #25 decides where they go):
-    simple-salesforce  (the client under test, 1.12.x)
-    trustme            (a throwaway certificate authority made at test time)
+Packages it needs (declared in pyproject.toml): simple-salesforce (the client under test, 1.12.x) and trustme
+(a throwaway certificate authority made at test time, a dev dependency).
 
 What it answers, with the request and response shapes of Salesforce's documentation (SOAP API `login()`,
 REST API error bodies, Bulk API 2.0 ingest and query) and of what simple-salesforce 1.12 sends:

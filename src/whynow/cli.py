@@ -12,7 +12,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from whynow.crm.push.push import Sender
     from whynow.model.check import CompiledModel
     from whynow.run import RunResult
+    from whynow.store import Store
 
 # Each command imports the engine (Ibis, DuckDB, PyArrow, FastAPI, scikit-learn, Slack) when it runs,
 # so that `--help` and `check` start fast (#21); the option types come from whynow.options, which imports
@@ -135,6 +136,15 @@ def run_command(
             show_default=False,
         ),
     ] = None,
+    push_to: Annotated[
+        Crm | None,
+        typer.Option(
+            "--push",
+            help="After the run is stored, push it into this CRM (salesforce or hubspot; the model's push: "
+            "section). A failed push keeps the run.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score the data with the model as of a date, resolve badges and queues against the store's last run,
     and write the outputs to the store."""
@@ -142,6 +152,8 @@ def run_command(
     from whynow.run import RUN_STEPS, run
 
     compiled = load_model(model)
+    if push_to is not None:
+        _pushable(compiled, push_to)  # before the run: a model that cannot push says so at once
     with _progress(RUN_STEPS) as step:
         result = run(
             compiled,
@@ -161,6 +173,10 @@ def run_command(
     from whynow.report import print_run_summary
 
     print_run_summary(out, result)
+    if push_to is not None:
+        from whynow.store import Store
+
+        _push(compiled, Store(store), push_to)
 
 
 @app.command()
@@ -527,32 +543,37 @@ def push_command(
     if print_fields:
         out.print(fields_to_create(compiled, crm), markup=False)
         return
-    from whynow.crm.push.push import push
     from whynow.store import Store
 
-    sender = None if dry_run else _sender(compiled, crm)
-    report = push(compiled, Store(store), crm, sender, full=full, dry_run=dry_run)
-    verb = "would send" if dry_run else "sent"
-    for level, done in report.levels.items():
-        line = f"{level}: {done.records} records, {done.changed} changed ({verb})"
-        if not dry_run:
-            line += f", {done.confirmed} confirmed, {len(done.failed)} failed"
-        out.print(line, markup=False)
-        for record, message in list(done.failed.items())[:5]:
-            out.print(f"  {record}: {message}", markup=False)
-        if dry_run:
-            for name, samples in done.samples.items():
-                shown = ", ".join(f"{record} = {value!r}" for record, value in samples)
-                out.print(f"  {name}: {shown}", markup=False)
+    _push(compiled, Store(store), crm, full=full, dry_run=dry_run)
 
 
-def _sender(model: CompiledModel, crm: Crm) -> Sender:
-    """The sender for `crm` from the model's push: section (secrets from the environment, never printed)."""
-    from whynow.errors import UsageError
+def _push(model: CompiledModel, store: Store, crm: Crm, full: bool = False, dry_run: bool = False) -> None:
+    """Push the store's latest run into `crm` and print the report; a push the CRM stopped is an error."""
+    from whynow.crm.push.push import push
+    from whynow.crm.push.transport import Unreachable
+
+    report = push(model, store, crm, None if dry_run else _sender(model, crm), full=full, dry_run=dry_run)
+    for line in report.lines():
+        out.print(line, markup=False, highlight=False)
+    if report.stopped:
+        raise Unreachable(f"the push into {crm} stopped: {report.stopped}")
+
+
+def _pushable(model: CompiledModel, crm: Crm) -> Any:
+    """The model's push section for `crm`, its mapping checked; a `UsageError` if it cannot push there."""
+    from whynow.crm.push.mapping import mapping_of
 
     section = getattr(model.spec.push, crm)
     if section is None:
         raise UsageError(f"the model has no push.{crm} section; whynow push {crm} --print-mapping prints one")
+    mapping_of(model, crm)
+    return section
+
+
+def _sender(model: CompiledModel, crm: Crm) -> Sender:
+    """The sender for `crm` from the model's push: section (secrets from the environment, never printed)."""
+    section = _pushable(model, crm)
     if crm == "hubspot":
         from whynow.crm.push import hubspot
 

@@ -55,14 +55,14 @@ def test_a_push_sends_what_changed_since_the_crm_last_confirmed_it(portal: HubSp
     for account in ids:
         portal.add("companies", record_id=account, name=account)
     first = push(model, store, "hubspot", _sender(portal))
-    assert (first.levels["account"].changed, first.levels["account"].confirmed) == (len(ids), len(ids))
+    assert (first.objects["companies"].changed, first.objects["companies"].confirmed) == (len(ids), len(ids))
     assert sorted(_updates(portal)) == sorted(ids)
 
     again = push(model, store, "hubspot", _sender(portal))  # no new run: nothing to send
-    assert again.levels["account"].changed == 0 and len(_updates(portal)) == len(ids)
+    assert again.objects["companies"].changed == 0 and len(_updates(portal)) == len(ids)
 
     full = push(model, store, "hubspot", _sender(portal), full=True)  # --full resends every record
-    assert full.levels["account"].changed == len(ids)
+    assert full.objects["companies"].changed == len(ids)
 
 
 def test_a_refused_record_stays_unpushed_and_is_sent_again_next_time(portal: HubSpotPortal, history) -> None:
@@ -71,16 +71,16 @@ def test_a_refused_record_stays_unpushed_and_is_sent_again_next_time(portal: Hub
         portal.add("companies", record_id=account, name=account)
     portal.fail_records([ids[0]], "no_access")
     first = push(model, store, "hubspot", _sender(portal))
-    assert list(first.levels["account"].failed) == [ids[0]]
-    assert first.levels["account"].confirmed == len(ids) - 1
+    assert list(first.objects["companies"].failed) == [ids[0]]
+    assert first.objects["companies"].confirmed == len(ids) - 1
     portal.clear_record_failures()  # access is granted again
     second = push(model, store, "hubspot", _sender(portal))
-    assert second.levels["account"].changed == 1 and second.levels["account"].confirmed == 1
+    assert second.objects["companies"].changed == 1 and second.objects["companies"].confirmed == 1
 
 
 def test_a_dry_run_counts_and_shows_samples_and_sends_nothing(portal: HubSpotPortal, history) -> None:
     model, store, ids = history
     report = push(model, store, "hubspot", None, dry_run=True)
-    assert not report.sent and report.levels["account"].changed == len(ids)
-    assert set(report.levels["account"].samples) == {"whynow_badge", "whynow_fit"}
+    assert not report.sent and report.objects["companies"].changed == len(ids)
+    assert set(report.objects["companies"].samples) == {"whynow_badge", "whynow_fit"}
     assert portal.received == []

@@ -55,10 +55,11 @@ def test_a_dry_run_sends_nothing_and_a_push_sends_once(setup, portal: HubSpotPor
     model, store = setup
     args = ["push", "hubspot", "--model", str(model), "--store", str(store)]
     dry = CliRunner().invoke(app, [*args, "--dry-run"])
-    assert dry.exit_code == 0 and "account: 2 records, 2 changed (would send)" in dry.stdout
+    assert dry.exit_code == 0 and "companies: 2 records: 2 changed (would be sent), 0 unchanged (skipped)" in dry.stdout
     assert portal.received == []
     sent = CliRunner().invoke(app, args)
-    assert sent.exit_code == 0 and "account: 2 records, 2 changed (sent), 2 confirmed, 0 failed" in sent.stdout
+    assert sent.exit_code == 0
+    assert "companies: 2 records: 2 changed, 2 sent, 2 confirmed, 0 failed, 0 unchanged (skipped)" in sent.stdout
     again = CliRunner().invoke(app, args)
-    assert "account: 2 records, 0 changed (sent)" in again.stdout
+    assert "companies: 2 records: 0 changed, 0 sent, 0 confirmed, 0 failed, 2 unchanged (skipped)" in again.stdout
     assert portal.token not in dry.stdout + sent.stdout + again.stdout

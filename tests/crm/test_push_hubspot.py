@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("hubspot")
 
+from tests.crm.pushing import merged
 from tests.fakes.hubspot import HubSpotPortal
 from whynow.crm.push.hubspot import client, send
 from whynow.crm.push.records import with_digest
@@ -28,7 +29,7 @@ def _sent(ids: list[str], badges: list[str | None]) -> pa.Table:
 def test_every_record_is_updated_100_at_a_time_and_a_null_clears_the_property(portal: HubSpotPortal) -> None:
     ids = [portal.add("companies", name=f"Co {i}", whynow_badge="old") for i in range(250)]
     badges = ["Renewal"] * 249 + [None]
-    sent = send(client(portal.token, portal.url), "account", _sent(ids, badges))
+    sent = merged(send(client(portal.token, portal.url), "account", _sent(ids, badges)))
     assert sorted(sent.confirmed) == sorted(ids) and not sent.failed
     assert [len(r.body["inputs"]) for r in portal.requests_to("POST", "/crm/v3/objects/companies/batch/update")] == [
         100, 100, 50
@@ -41,7 +42,7 @@ def test_records_the_crm_refuses_are_reported_with_its_message_and_not_confirmed
     kept, gone, locked = (portal.add("contacts", email=f"{n}@example.com") for n in "abc")
     portal.delete("contacts", gone)
     portal.fail_records([locked], "no_access")
-    sent = send(client(portal.token, portal.url), "contact", _sent([kept, gone, locked], ["x", "y", "z"]))
+    sent = merged(send(client(portal.token, portal.url), "contact", _sent([kept, gone, locked], ["x", "y", "z"])))
     assert sent.confirmed == [kept]
     assert set(sent.failed) == {gone, locked}
     assert sent.failed[gone].startswith("OBJECT_NOT_FOUND") and sent.failed[locked].startswith("FORBIDDEN")
@@ -52,10 +53,10 @@ def test_a_429_is_retried_after_its_retry_after_and_a_lasting_500_leaves_the_bat
 ) -> None:
     one = portal.add("companies", name="Acme")
     portal.fail_next(429, times=1, retry_after=1)
-    sent = send(client(portal.token, portal.url, backoff_s=0.01), "account", _sent([one], ["Renewal"]))
+    sent = merged(send(client(portal.token, portal.url, backoff_s=0.01), "account", _sent([one], ["Renewal"])))
     assert sent.confirmed == [one]
     assert len(portal.requests_to("POST", "/crm/v3/objects/companies/batch/update")) == 2
     portal.fail_next(500, times=20)
-    sent = send(client(portal.token, portal.url, backoff_s=0.01), "account", _sent([one], ["Other"]))
+    sent = merged(send(client(portal.token, portal.url, backoff_s=0.01), "account", _sent([one], ["Other"])))
     assert not sent.confirmed and sent.failed[one].startswith("HubSpot answered 500")
     assert portal.token not in sent.failed[one]

@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("simple_salesforce")
 pytest.importorskip("trustme")
 
+from tests.crm.pushing import merged
 from tests.fakes.salesforce import SalesforceOrg, serve_org
 from whynow.crm.push.records import with_digest
 from whynow.crm.push.salesforce import CLEAR, connect, send
@@ -38,7 +39,9 @@ def _sent(ids: list[str], badges: list[str | None]) -> pa.Table:
 def test_accounts_are_updated_by_one_ingest_job_and_a_null_clears_the_field(org: SalesforceOrg) -> None:
     acme, globex = org.add("Account", Name="Acme", Whynow_Badge__c="old"), org.add("Account", Name="Globex")
     section = _by_token(org)
-    sent = send(lambda: connect(section, backoff_s=0.01), "account", _sent([acme, globex], [None, "Renewal"]))
+    sent = merged(
+        send(lambda: connect(section, backoff_s=0.01), "account", _sent([acme, globex], [None, "Renewal"]), poll_s=0)
+    )
     assert sorted(sent.confirmed) == sorted([acme, globex]) and not sent.failed
     assert org.records["Account"][globex]["Whynow_Badge__c"] == "Renewal"
     assert org.records["Account"][acme]["Whynow_Badge__c"] in (None, "", CLEAR)
@@ -47,7 +50,7 @@ def test_accounts_are_updated_by_one_ingest_job_and_a_null_clears_the_field(org:
 def test_a_contact_that_came_from_a_lead_is_updated_on_the_lead(org: SalesforceOrg) -> None:
     person, lead = org.add("Contact", LastName="Lee"), org.add("Lead", LastName="Roe", Company="Beta")
     section = _by_token(org)
-    sent = send(lambda: connect(section), "contact", _sent([person, lead], ["Switching", "Demo"]))
+    sent = merged(send(lambda: connect(section), "contact", _sent([person, lead], ["Switching", "Demo"]), poll_s=0))
     assert sorted(sent.confirmed) == sorted([person, lead])
     assert org.records["Lead"][lead]["Whynow_Badge__c"] == "Demo"
     assert {seen.path.split("/")[-1] for seen in org.requests_to("/jobs/ingest") if seen.method == "POST"} == {"ingest"}
@@ -58,11 +61,14 @@ def test_refused_records_keep_salesforces_error_and_an_expired_session_is_renewe
     org.delete(gone)
     stale = connect(SalesforcePush(instance_url=org.url, access_token="expired"))  # never issued: 401
     fresh = org.new_session()
-    sent = send(
-        lambda: connect(SalesforcePush(instance_url=org.url, access_token=fresh)),
-        "account",
-        _sent([kept, gone, long], ["x", "y", "z" * 30]),
-        client=stale,
+    sent = merged(
+        send(
+            lambda: connect(SalesforcePush(instance_url=org.url, access_token=fresh)),
+            "account",
+            _sent([kept, gone, long], ["x", "y", "z" * 30]),
+            client=stale,
+            poll_s=0,
+        )
     )
     assert sent.confirmed == [kept]
     assert sent.failed[gone].startswith("ENTITY_IS_DELETED") and sent.failed[long].startswith("STRING_TOO_LONG")

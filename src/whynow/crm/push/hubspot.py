@@ -1,65 +1,53 @@
 """Sending a push to HubSpot (SPEC §12): the CRM v3 batch update, 100 records a request, through the official
 `hubspot-api-client`.
 
-    send(token, api_base, level, sent) -> Sent    confirmed record ids, and each failed record with the CRM's
-                                                  message
+    client(token, api_base) -> HubSpot             the official client at `api_base`, retrying 429 and 5xx
+    send(hubspot, level, sent) -> Iterator[Sent]   one `Sent` per request: the ids HubSpot confirmed, and each
+                                                   refused id with HubSpot's message
 
 A record is confirmed only when HubSpot's answer says it was updated: a 200 confirms the batch, a 207 names
 the records that failed (deleted, no access, a value too long) and confirms the rest. A 429 or a 5xx is
 retried by the client's urllib3 with backoff, honouring `Retry-After`; a batch still refused after that is
-left, whole, for the next push. The token is never printed: an error names the status and HubSpot's message.
+left, whole, for the next push. A portal that cannot be reached stops the push (`Unreachable`). The token is
+never printed: an error names the status and HubSpot's message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
 
-from whynow.crm.push.mapping import Level
+from whynow.crm.push.mapping import Level, crm_object
+from whynow.crm.push.transport import Sent, Unreachable, retry
 
 BATCH = 100  # records per request: HubSpot's batch update takes at most 100 inputs
-RETRIES = 5  # tries of a batch HubSpot answers with 429 or 5xx, after the first
-_OBJECT: dict[Level, str] = {"account": "companies", "contact": "contacts"}
-
-
-@dataclass
-class Sent:
-    """What the CRM confirmed, and what it refused (record id → its message), of one push of one level."""
-
-    confirmed: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+STOPS = {  # answers no later batch would get past: the push stops, keeping what HubSpot confirmed
+    0: "check api_base and the certificates (REQUESTS_CA_BUNDLE or the system's)",
+    401: "set the push section's token to a private app's token (e.g. HUBSPOT_TOKEN)",
+    403: "give the private app the crm.objects.companies.write and crm.objects.contacts.write scopes",
+}
 
 
 def client(token: str, api_base: str, backoff_s: float = 1.0) -> Any:
-    """The official client, at `api_base`, retrying 429 and 5xx on every method (a batch update is a POST,
-    which urllib3 does not retry by default), honouring Retry-After."""
+    """The official client, at `api_base`, retrying 429 and 5xx on every method, honouring Retry-After.
+    Certificates are checked (the client's verify_ssl stays on)."""
     from hubspot import HubSpot
-    from urllib3.util.retry import Retry
 
-    retry = Retry(
-        total=RETRIES,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=None,
-        backoff_factor=backoff_s,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    return HubSpot(access_token=token, host=api_base.rstrip("/"), retry=retry)
+    return HubSpot(access_token=token, host=api_base.rstrip("/"), retry=retry(backoff_s))
 
 
-def send(hubspot: Any, level: Level, sent: pa.Table) -> Sent:
-    """Update the level's records of `sent` (record_id, a column per property, digest), 100 at a time. A
-    NULL is sent as the empty text, which clears a HubSpot property."""
+def send(hubspot: Any, level: Level, sent: pa.Table) -> Iterator[Sent]:
+    """Update the level's records of `sent` (record_id, a column per property, digest), 100 at a time, one
+    `Sent` per request. A NULL is sent as the empty text, which clears a HubSpot property."""
     from hubspot.crm.companies import ApiException
-    from hubspot.crm.companies import (
-        BatchInputSimplePublicObjectBatchInput as Batch,
-    )
+    from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput as Batch
+    from urllib3.exceptions import HTTPError
 
-    api = getattr(hubspot.crm, _OBJECT[level]).batch_api
+    sobject = crm_object("hubspot", level)
+    api = getattr(hubspot.crm, sobject).batch_api
     names = [n for n in sent.column_names if n not in ("record_id", "digest")]
-    result = Sent()
     for start in range(0, sent.num_rows, BATCH):
         chunk = sent.slice(start, BATCH)
         inputs: list[dict[str, Any]] = [
@@ -67,18 +55,24 @@ def send(hubspot: Any, level: Level, sent: pa.Table) -> Sent:
             for row in chunk.to_pylist()  # the request's JSON: HubSpot's client builds it from these dicts
         ]
         ids = [str(i["id"]) for i in inputs]
+        result = Sent(sobject, sent=len(ids))
         try:
             answer = api.update(Batch(inputs=inputs))
         except ApiException as e:  # after the retries: the batch is left for the next push
-            result.failed.update(dict.fromkeys(ids, f"HubSpot answered {e.status}: {_message(e)}"))
+            if e.status in STOPS:
+                raise Unreachable(
+                    f"HubSpot answered {e.status or 'nothing'}: {_message(e)}; {STOPS[e.status]}"
+                ) from None
+            result.failed = dict.fromkeys(ids, f"HubSpot answered {e.status}: {_message(e)}")
+            yield result
             continue
-        refused: dict[str, str] = {}
+        except HTTPError as e:  # no answer at all, after the retries
+            raise Unreachable(f"HubSpot at {api.api_client.configuration.host} could not be reached: {e}") from None
         for error in getattr(answer, "errors", None) or []:
             for record in (error.context or {}).get("ids", []):
-                refused[str(record)] = f"{error.category}: {error.message}"
-        result.failed.update(refused)
-        result.confirmed += [str(r.id) for r in answer.results if str(r.id) not in refused]
-    return result
+                result.failed[str(record)] = f"{error.category}: {error.message}"
+        result.confirmed = [str(r.id) for r in answer.results if str(r.id) not in result.failed]
+        yield result
 
 
 def _message(error: Any) -> str:

@@ -3,6 +3,7 @@
     DEFAULTS                        the mapping whynow ships per CRM and level (`--print-mapping`)
     mapping_of(model, crm)          the model's `push:` mapping, or the default, as checked `Field`s
     fields_to_create(model, crm)    the custom fields the mapping needs (`--print-fields`)
+    crm_objects(crm, level, ids)    each record's CRM object (Account; Contact or Lead; companies; contacts)
 
 A mapping names, per level (`account`: Salesforce's Account, HubSpot's companies; `contact`: Contact or
 Lead, contacts), a CRM field for each whynow value: a column of `account_status` / `contact_status` of
@@ -15,6 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from whynow.data.contract import ColumnType
 from whynow.errors import UsageError
@@ -129,20 +133,44 @@ def fields_to_create(model: CompiledModel, crm: Crm) -> str:
     lines = []
     for level, fields in mapping_of(model, crm).items():
         for field in fields:
-            if crm == "salesforce":
-                lines.append("\t".join([_SALESFORCE_OBJECT[level], field.name, *_salesforce_type(field)]))
+            if crm == "salesforce":  # a contact's fields on Contact and on Lead: a Lead is pushed as itself
+                lines += ["\t".join([obj, field.name, *_salesforce_type(field)]) for obj in objects_of(crm, level)]
             else:
                 kind, widget = _HUBSPOT_TYPES[field.type]
                 label = field.name.replace("_", " ").capitalize()
-                definition = {"objectType": _HUBSPOT_OBJECT[level], "name": field.name, "label": label}
+                definition = {"objectType": crm_object(crm, level), "name": field.name, "label": label}
                 definition |= {"groupName": "whynow", "type": kind, "fieldType": widget}
                 lines.append(json.dumps(definition))
     header = ["object\tfield\ttype\tlength"] if crm == "salesforce" else []
     return "\n".join(header + lines)
 
 
-_SALESFORCE_OBJECT: dict[Level, str] = {"account": "Account", "contact": "Contact"}
-_HUBSPOT_OBJECT: dict[Level, str] = {"account": "companies", "contact": "contacts"}
+_OBJECT: dict[Crm, dict[Level, str]] = {
+    "salesforce": {"account": "Account", "contact": "Contact"},
+    "hubspot": {"account": "companies", "contact": "contacts"},
+}
+LEAD = "Lead"
+LEAD_PREFIX = "00Q"  # a Salesforce Lead's record id starts so; whynow imports an unconverted Lead as a contact
+
+
+def crm_object(crm: Crm, level: Level) -> str:
+    """The CRM object a level's records are (a Salesforce contact may also be a Lead: `crm_objects`)."""
+    return _OBJECT[crm][level]
+
+
+def crm_objects(crm: Crm, level: Level, record_ids: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Each record's CRM object: a Salesforce contact whose id is a Lead's is a Lead."""
+    main = pa.scalar(crm_object(crm, level), pa.string())
+    if crm == "salesforce" and level == "contact":
+        return pc.if_else(pc.starts_with(record_ids, LEAD_PREFIX), pa.scalar(LEAD, pa.string()), main)
+    return pa.repeat(main, len(record_ids))
+
+
+def objects_of(crm: Crm, level: Level) -> list[str]:
+    """Every CRM object a level's records can be."""
+    return [crm_object(crm, level), *([LEAD] if crm == "salesforce" and level == "contact" else [])]
+
+
 _HUBSPOT_TYPES: dict[ColumnType, tuple[str, str]] = {  # (type, fieldType) of a HubSpot property
     "text": ("string", "text"),
     "integer": ("number", "number"),

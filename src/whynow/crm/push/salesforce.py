@@ -3,7 +3,8 @@
 
     connect(section) -> Salesforce                 a client: a session token, or username, password and
                                                    security token; 429 and 5xx retried honouring Retry-After
-    send(connect, level, sent) -> Sent             confirmed record ids, and each refused record with its error
+    send(connect, level, sent) -> Iterator[Sent]   one `Sent` per job: the ids Salesforce confirmed, and each
+                                                   refused id with Salesforce's error
 
 A contact whose id is a Lead's (prefix 00Q) is updated on the Lead. A record is confirmed only when the job's
 successful results list it; its failed results (deleted, no access, a value too long) are reported with
@@ -16,17 +17,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from whynow.crm.push.hubspot import RETRIES, Sent
-from whynow.crm.push.mapping import Level
+from whynow.crm.push.mapping import Level, crm_objects, objects_of
+from whynow.crm.push.transport import Sent, Unreachable, retry
 from whynow.model.schema import SalesforcePush
 
 CLEAR = "#N/A"  # Bulk API 2.0: this value sets a field to NULL
-LEAD_PREFIX = "00Q"  # a Lead's record id starts so; whynow imports a Lead as a contact
+JOB_ROWS = 100_000  # records per ingest job: what a push killed mid-job sends again (simple-salesforce
+#                    splits a job's upload further to stay under Bulk API 2.0's 150 MB)
+POLL_S = 1.0  # seconds before a job's state is first asked; simple-salesforce then backs off
 
 
 def connect(section: SalesforcePush, backoff_s: float = 1.0) -> Any:
@@ -35,18 +39,9 @@ def connect(section: SalesforcePush, backoff_s: float = 1.0) -> Any:
     import requests
     from requests.adapters import HTTPAdapter
     from simple_salesforce.api import Salesforce
-    from urllib3.util.retry import Retry
 
     session = requests.Session()
-    retry = Retry(
-        total=RETRIES,
-        status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=None,
-        backoff_factor=backoff_s,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session.mount("https://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry(backoff_s)))
     if section.access_token:
         return Salesforce(instance_url=section.instance_url, session_id=section.access_token, session=session)
     domain = section.instance_url.removeprefix("https://").removesuffix(".salesforce.com") or "login"
@@ -59,43 +54,57 @@ def connect(section: SalesforcePush, backoff_s: float = 1.0) -> Any:
     )
 
 
-def send(connect_again: Callable[[], Any], level: Level, sent: pa.Table, client: Any = None) -> Sent:
-    """Update the level's records of `sent` (record_id, a column per field, digest) in one ingest job per
-    object (Account; Contact and Lead for contacts)."""
+def send(
+    connect_again: Callable[[], Any], level: Level, sent: pa.Table, client: Any = None, poll_s: float = POLL_S
+) -> Iterator[Sent]:
+    """Update the level's records of `sent` (record_id, a column per field, digest): one ingest job per object
+    (Account; Contact and Lead for contacts) and JOB_ROWS records, one `Sent` per job."""
     from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
-    sf = client if client is not None else connect_again()
-    names = [n for n in sent.column_names if n not in ("record_id", "digest")]
-    rows = [
-        {"Id": str(row["record_id"]), **{n: CLEAR if row[n] is None else str(row[n]) for n in names}}
-        for row in sent.to_pylist()  # the job's CSV: simple-salesforce writes it from these rows
-    ]
-    result = Sent()
-    for sobject, mine in _by_object(level, rows).items():
-        try:
+    sf = client if client is not None else _reached(connect_again)
+    objects = crm_objects("salesforce", level, sent["record_id"])
+    for sobject in objects_of("salesforce", level):
+        mine = sent.filter(pc.equal(objects, sobject))
+        for start in range(0, mine.num_rows, JOB_ROWS):
+            rows = _rows(mine.slice(start, JOB_ROWS))
+            result = Sent(sobject, sent=len(rows))
             try:
-                jobs = getattr(sf.bulk2, sobject).update(records=mine, wait=0)
-            except SalesforceExpiredSession:  # renewed once; a second expiry is reported
-                sf = connect_again()
-                jobs = getattr(sf.bulk2, sobject).update(records=mine, wait=0)
-        except SalesforceError as e:
-            result.failed.update({r["Id"]: f"Salesforce answered {e.status}: {_message(e)}" for r in mine})
-            continue
-        for job in jobs:
-            _read_job(getattr(sf.bulk2, sobject), job["job_id"], result)
-        seen = set(result.confirmed) | set(result.failed)
-        result.failed.update({r["Id"]: "not processed by the job" for r in mine if r["Id"] not in seen})
-    return result
+                try:
+                    jobs = _reached(getattr(sf.bulk2, sobject).update, records=rows, wait=poll_s)
+                except SalesforceExpiredSession:  # renewed once; a second expiry is reported
+                    sf = _reached(connect_again)
+                    jobs = _reached(getattr(sf.bulk2, sobject).update, records=rows, wait=poll_s)
+                for job in jobs:
+                    _read_job(getattr(sf.bulk2, sobject), job["job_id"], result)
+            except SalesforceExpiredSession as e:
+                raise Unreachable(f"Salesforce refused a session renewed a moment ago: {_message(e)}") from None
+            except SalesforceError as e:  # after the retries: the job's records are left for the next push
+                result.failed.update({r["Id"]: f"Salesforce answered {e.status}: {_message(e)}" for r in rows})
+            seen = set(result.confirmed) | set(result.failed)
+            result.failed.update({r["Id"]: "not processed by the job" for r in rows if r["Id"] not in seen})
+            yield result
 
 
-def _by_object(level: Level, rows: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
-    if level == "account":
-        return {"Account": rows} if rows else {}
-    found = {
-        "Contact": [r for r in rows if not r["Id"].startswith(LEAD_PREFIX)],
-        "Lead": [r for r in rows if r["Id"].startswith(LEAD_PREFIX)],
-    }
-    return {sobject: mine for sobject, mine in found.items() if mine}
+def _reached(call: Callable[..., Any], **arguments: Any) -> Any:
+    """`call(**arguments)`; a login Salesforce refuses, or an org that cannot be reached, stops the push."""
+    from requests.exceptions import RequestException
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    try:
+        return call(**arguments)
+    except SalesforceAuthenticationFailed as e:
+        raise Unreachable(f"Salesforce refused the login ({e.code}); check the push section's user") from None
+    except RequestException as e:  # no answer at all, after the retries
+        raise Unreachable(f"Salesforce could not be reached ({type(e).__name__}); check instance_url") from None
+
+
+def _rows(sent: pa.Table) -> list[dict[str, str]]:
+    """The job's records as simple-salesforce writes its CSV from them; NULL as #N/A, which clears a field."""
+    names = [n for n in sent.column_names if n not in ("record_id", "digest")]
+    return [
+        {"Id": str(row["record_id"]), **{n: CLEAR if row[n] is None else str(row[n]) for n in names}}
+        for row in sent.to_pylist()
+    ]
 
 
 def _read_job(api: Any, job_id: str, result: Sent) -> None:

@@ -21,7 +21,10 @@ from whynow.store import Store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "explain"
 AS_OF = dt.date(2026, 11, 20)
-PUSH = "push:\n  hubspot:\n    token: t\n    account: {whynow_badge: badge_label, whynow_fit: fit}\n    contact: {}\n"
+PUSH = (
+    "push:\n  hubspot:\n    token: ${HUBSPOT_TOKEN:-}\n"
+    "    account: {whynow_badge: badge_label, whynow_fit: fit}\n    contact: {}\n"
+)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def test_the_default_mapping_fills_every_field_it_names_from_this_models_outputs
 
 
 def test_a_models_own_mapping_replaces_the_default_of_that_level_only():
-    model = _with_push("push:\n  hubspot:\n    token: t\n    account: {whynow_score: engagement}\n")
+    model = _with_push("push:\n  hubspot:\n    token: ${HUBSPOT_TOKEN:-}\n    account: {whynow_score: engagement}\n")
     found = mapping_of(model, "hubspot")
     assert [(f.name, f.source, f.type) for f in found["account"]] == [("whynow_score", "engagement", "number")]
     assert [f.name for f in found["contact"]] == ["whynow_lead_status", "whynow_why"]  # the default
@@ -86,3 +86,29 @@ def test_the_printed_mapping_is_a_push_section_a_model_accepts(monkeypatch):
     for crm in ("salesforce", "hubspot"):
         model = load_model_text(REFERENCE + print_mapping(crm) + "\n", "model.yaml")
         assert [f.source for f in mapping_of(model, crm)["contact"]] == list(DEFAULTS[crm]["contact"].values())
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("hubspot:\n    token: pat-na1-1234", "HUBSPOT_TOKEN"),
+        ("hubspot:\n    token: ${HUBSPOT_TOKEN:-pat-na1-1234}", "HUBSPOT_TOKEN"),  # a default that is the secret
+        ("salesforce:\n    password: hunter2", "SALESFORCE_PASSWORD"),
+        ("salesforce:\n    access_token: 00Dxx!AQ", "SALESFORCE_ACCESS_TOKEN"),
+    ],
+)
+def test_a_crm_credential_written_into_the_model_is_refused_without_showing_it(written: str, named: str):
+    from whynow.errors import ModelError
+
+    with pytest.raises(ModelError) as refused:
+        _with_push(f"push:\n  {written}\n")
+    message = str(refused.value)
+    assert f"comes from the environment only; write ${{{named}}}" in message
+    assert not any(secret in message for secret in ("pat-na1-1234", "hunter2", "00Dxx!AQ"))
+
+
+def test_a_credential_named_from_the_environment_is_accepted(monkeypatch):
+    monkeypatch.setenv("HUBSPOT_TOKEN", "pat-na1-1234")
+    model = _with_push("push:\n  hubspot:\n    token: ${HUBSPOT_TOKEN}\n")
+    assert model.spec.push.hubspot.token == "pat-na1-1234"
+    assert "pat-na1-1234" not in model.text  # the text stored with each run names the variable only

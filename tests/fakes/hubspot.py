@@ -53,6 +53,7 @@ import itertools
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -155,6 +156,9 @@ class HubSpotPortal:
         # HubSpot may refuse a whole batch (400) for one invalid value rather than fail that record in a 207:
         # True plays that, so whynow can be tested against both.
         self.too_long_fails_batch = False
+        # called with (method, path) of each request after the portal acted on it and before it answers: a
+        # test kills its client there to play a push cut off between the CRM's change and its answer
+        self.answering: Callable[[str, str], None] | None = None
         self.url = ""
         self._ids = itertools.count(1001)
         self._failures: list[_Failure] = []
@@ -228,6 +232,8 @@ class HubSpotPortal:
                     self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
                 )
                 data = json.dumps(body).encode()
+                if portal.answering is not None:
+                    portal.answering(self.command, urlsplit(self.path).path)
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json;charset=utf-8")

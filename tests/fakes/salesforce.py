@@ -15,7 +15,8 @@ REST API error bodies, Bulk API 2.0 ingest and query) and of what simple-salesfo
 * A session by token: `org.new_session()` gives an access token for `Salesforce(instance_url=org.url,
   session_id=...)`. A token that is not (or no longer) a session answers 401 INVALID_SESSION_ID.
 * Bulk API 2.0 ingest, operation `update` by Id: create, upload CSV, close, poll, abort, delete, and the
-  successfulResults / failedResults / unprocessedrecords CSVs. A completed job changes the records held here.
+  successfulResults / failedResults / unprocessedrecords CSVs. A completed job changes the records held here
+  (an empty value leaves a field as it is; `#N/A` clears it, as Salesforce documents for Bulk API 2.0).
 * Bulk API 2.0 query: create with `SELECT f1, f2 FROM Object [WHERE <date field> >= <datetime>]`, poll, and
   results as CSV in pages (`maxRecords`, `locator`, the `Sforce-Locator` and `Sforce-NumberOfRecords` headers).
 
@@ -429,8 +430,11 @@ class SalesforceOrg:
             if error:
                 job.failed.append([record_id, error, *row])
                 continue
-            changes = {name: value for name, value in values.items() if name != "Id"}
-            records[record_id] |= changes | {"LastModifiedDate": stamp, "SystemModstamp": stamp}
+            # Bulk API 2.0's CSV: an empty value leaves the field as it is, #N/A sets it to null
+            changes = {name: value for name, value in values.items() if name != "Id" and value not in ("", "#N/A")}
+            cleared = [name for name, value in values.items() if value == "#N/A"]
+            kept = {name: value for name, value in records[record_id].items() if name not in cleared}
+            records[record_id] = kept | changes | {"LastModifiedDate": stamp, "SystemModstamp": stamp}
             job.successful.append([record_id, "false", *row])
         job.state = "JobComplete"
 

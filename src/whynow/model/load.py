@@ -321,6 +321,8 @@ class _Reader:
         if isinstance(value, bytes):
             self.deferred.append((path, "binary values (!!binary) are not allowed; write text"))
             return ""
+        if len(path) == 3 and path[0] == "push" and path[2] in _CREDENTIALS and value not in (None, ""):
+            self.environment_only(value, path)
         if isinstance(value, str) and _TOKEN.search(value):
             value = self.interpolate(value, path)
         unsafe = unsafe_character(value) if isinstance(value, str) else None
@@ -330,6 +332,17 @@ class _Reader:
             self.deferred.append((path, f"the text holds {describe_character(unsafe)}; remove it"))
             return "".join(c for c in value if unsafe_character(c) is None)
         return value
+
+    def environment_only(self, value: object, path: KeyPath) -> None:
+        """A CRM credential is `${NAME}` (or `${NAME:-}`), never the secret itself (SPEC §12): the model's text
+        is stored with every run and shown on the dashboard."""
+        written = self.original(value) if isinstance(value, str) else str(value)
+        match = _ENV.fullmatch(written.strip())
+        if match is None or match.group(2):
+            name = f"{path[1]}_{path[2]}".upper()
+            self.deferred.append(
+                (path, f"a CRM credential comes from the environment only; write ${{{name}}} and set {name}")
+            )
 
     def interpolate(self, value: str, path: KeyPath) -> str:
         shown = self.original(value)
@@ -459,6 +472,7 @@ def _without(data: Any, path: KeyPath, locator: Locator, at: KeyPath = ()) -> An
 
 
 _SECRET_KEYS = frozenset({"webhook_url", "bot_token", "secret", "url"})  # SPEC §7: never printed
+_CREDENTIALS = frozenset({"access_token", "password", "security_token", "token"})  # of push.CRM (SPEC §12)
 _TYPE_WORDS = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}
 _EXPECTED = {
     "dict_type": "a mapping (key: value lines)",
@@ -479,7 +493,7 @@ _EXPECTED = {
 
 def _shown(value: Any, loc: KeyPath) -> str:
     """A value quoted in a message: short, and never a secret."""
-    if any(part in _SECRET_KEYS for part in loc):
+    if any(part in _SECRET_KEYS or part in _CREDENTIALS for part in loc):
         return "(hidden)"
     if value is None:
         return "nothing"

@@ -15,6 +15,7 @@ from tests.crm.pushing import merged
 from tests.fakes.salesforce import SalesforceOrg, serve_org
 from whynow.crm.push.records import with_digest
 from whynow.crm.push.salesforce import connect, send
+from whynow.crm.push.transport import Unreachable
 from whynow.model.schema import SalesforcePush
 
 
@@ -72,3 +73,23 @@ def test_refused_records_keep_salesforces_error_and_an_expired_session_is_renewe
     )
     assert sent.confirmed == [kept]
     assert sent.failed[gone].startswith("ENTITY_IS_DELETED") and sent.failed[long].startswith("STRING_TOO_LONG")
+
+
+@pytest.mark.parametrize("failure", ["rate_limited", "server_error"])
+def test_a_429_or_a_500_is_retried_and_the_job_goes_through(org: SalesforceOrg, failure) -> None:
+    one = org.add("Account", Name="Acme")
+    org.answer_next(failure, times=2, retry_after=1)
+    section = _by_token(org)
+    sent = merged(send(lambda: connect(section, backoff_s=0.01), "account", _sent([one], ["Renewal"]), poll_s=0))
+    assert sent.confirmed == [one] and org.records["Account"][one]["Whynow_Badge__c"] == "Renewal"
+    statuses = [seen.status for seen in org.received]
+    assert statuses[:2] == ([429, 429] if failure == "rate_limited" else [500, 500])
+
+
+def test_a_spent_daily_allowance_stops_the_push_and_confirms_nothing(org: SalesforceOrg) -> None:
+    one = org.add("Account", Name="Acme")
+    org.answer_next("limit_exceeded", times=50)
+    section = _by_token(org)
+    with pytest.raises(Unreachable, match="REQUEST_LIMIT_EXCEEDED"):
+        merged(send(lambda: connect(section, backoff_s=0.01), "account", _sent([one], ["Renewal"]), poll_s=0))
+    assert "Whynow_Badge__c" not in org.records["Account"][one]

@@ -79,6 +79,8 @@ def send(
             except SalesforceExpiredSession as e:
                 raise Unreachable(f"Salesforce refused a session renewed a moment ago: {_message(e)}") from None
             except SalesforceError as e:  # after the retries: the job's records are left for the next push
+                if "REQUEST_LIMIT_EXCEEDED" in _message(e):  # the org's daily allowance: no later job would pass
+                    raise Unreachable(f"Salesforce answered {e.status}: {_message(e)}") from None
                 result.failed.update({r["Id"]: f"Salesforce answered {e.status}: {_message(e)}" for r in rows})
             seen = set(result.confirmed) | set(result.failed)
             result.failed.update({r["Id"]: "not processed by the job" for r in rows if r["Id"] not in seen})

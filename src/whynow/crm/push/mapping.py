@@ -198,7 +198,12 @@ def print_mapping(crm: Crm) -> str:
     """The default mapping as a model's `push:` section, to copy into a model and change."""
     lines = ["push:", f"  {crm}:"]
     lines += (
-        ["    instance_url: ${SALESFORCE_INSTANCE_URL}", "    access_token: ${SALESFORCE_ACCESS_TOKEN:-}"]
+        [
+            "    instance_url: ${SALESFORCE_INSTANCE_URL}",
+            "    access_token: ${SALESFORCE_ACCESS_TOKEN:-}",
+            "    # or an integration user: username: ${SALESFORCE_USERNAME}, password: ${SALESFORCE_PASSWORD},",
+            "    # security_token: ${SALESFORCE_SECURITY_TOKEN}, with instance_url https://login.salesforce.com",
+        ]
         if crm == "salesforce"
         else ["    token: ${HUBSPOT_TOKEN}", "    api_base: ${HUBSPOT_API_BASE:-https://api.hubapi.com}"]
     )

@@ -296,21 +296,26 @@ def alerts_retry(
 
 def _send_alerts(location: str, model_file: Path | None, *, retry: bool, failed: bool) -> None:
     from whynow.alerts.deliver import outcome_line, send
-    from whynow.errors import DataError
-    from whynow.model.load import load_model, load_model_text
     from whynow.store import Store
 
     store = Store(location)
-    if model_file is not None:
-        compiled = load_model(model_file)
-    else:
-        last = store.last_model()
-        if last is None:
-            raise DataError(f"{store.name}: no run yet, so no alerts; run `whynow run` first")
-        compiled = load_model_text(last[1], f"the model of the last run ({last[0]})")
+    compiled = _model_or_last(store, model_file, "no alerts")
     if failed:
         store.retry_failed()
     out.print(outcome_line(send(store, compiled, retry=retry)), markup=False)
+
+
+def _model_or_last(store: Store, model_file: Path | None, nothing: str) -> CompiledModel:
+    """The model of `model_file`, else the model of the store's last run (its `${NAME}`s read now)."""
+    from whynow.errors import DataError
+    from whynow.model.load import load_model, load_model_text
+
+    if model_file is not None:
+        return load_model(model_file)
+    last = store.last_model()
+    if last is None:
+        raise DataError(f"{store.name}: no run yet, so {nothing}; run `whynow run` first")
+    return load_model_text(last[1], f"the model of the last run ({last[0]})")
 
 
 def _as_of(text: str | None) -> dt.date | None:
@@ -514,7 +519,12 @@ def compile_command(
 @reports_user_errors
 def push_command(
     crm: Annotated[Crm, typer.Argument(help="The CRM to write into: salesforce or hubspot.", show_default=False)],
-    model: Annotated[Path | None, typer.Option(help="The model file (YAML), with its push: section.")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="The model file (YAML), with its push: section (default: the model of the store's last run)."
+        ),
+    ] = None,
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Count and sample what would be sent; send nothing.")
@@ -535,17 +545,14 @@ def push_command(
     if print_mapping:
         out.print(default_mapping(crm), markup=False)
         return
-    if model is None:
-        raise typer.BadParameter("give the model: whynow push CRM --model model.yaml", param_hint="--model")
-    from whynow.model.load import load_model
+    from whynow.store import Store
 
-    compiled = load_model(model)
+    where = Store(store)
+    compiled = _model_or_last(where, model, "nothing to push")
     if print_fields:
         out.print(fields_to_create(compiled, crm), markup=False)
         return
-    from whynow.store import Store
-
-    _push(compiled, Store(store), crm, full=full, dry_run=dry_run)
+    _push(compiled, where, crm, full=full, dry_run=dry_run)
 
 
 def _push(model: CompiledModel, store: Store, crm: Crm, full: bool = False, dry_run: bool = False) -> None:

@@ -63,3 +63,16 @@ def test_a_dry_run_sends_nothing_and_a_push_sends_once(setup, portal: HubSpotPor
     again = CliRunner().invoke(app, args)
     assert "companies: 2 records: 0 changed, 0 sent, 0 confirmed, 0 failed, 2 unchanged (skipped)" in again.stdout
     assert portal.token not in dry.stdout + sent.stdout + again.stdout
+
+
+def test_without_model_the_push_uses_the_model_of_the_stores_last_run(setup, portal: HubSpotPortal) -> None:
+    _, store = setup
+    sent = CliRunner().invoke(app, ["push", "hubspot", "--store", str(store)])
+    assert sent.exit_code == 0, sent.output
+    assert "companies: 2 records: 2 changed, 2 sent, 2 confirmed" in sent.stdout
+    assert len(portal.requests_to("POST", "/crm/v3/objects/companies/batch/update")) == 1
+
+
+def test_a_push_before_any_run_says_to_run_first(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["push", "hubspot", "--store", str(tmp_path / "none.duckdb")])
+    assert done.exit_code == 1 and "no run yet, so nothing to push; run `whynow run` first" in done.output

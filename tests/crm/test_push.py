@@ -87,3 +87,35 @@ def test_a_dry_run_counts_and_shows_samples_and_sends_nothing(portal: HubSpotPor
     assert not report.sent and report.objects["companies"].changed == len(ids)
     assert set(report.objects["companies"].samples) == {"whynow_badge", "whynow_fit"}
     assert portal.received == []
+
+
+def test_a_postgresql_store_keeps_the_ledger_the_same_way(portal: HubSpotPortal, tmp_path: Path) -> None:
+    import os
+    import uuid
+
+    import ibis
+
+    from tests.test_backends import _unavailable
+
+    url = os.environ.get("WHYNOW_TEST_POSTGRES")
+    if not url:
+        _unavailable("no PostgreSQL (WHYNOW_TEST_POSTGRES is not set)")
+    assert url is not None
+    schema = f"push_{uuid.uuid4().hex[:8]}"
+    model = load_model_text((FIXTURE / "model.yaml").read_text() + PUSH, "model.yaml")
+    store = Store(f"{url}?schema={schema}")
+    try:
+        ids = run(model, str(FIXTURE), AS_OF, store=store.location).outputs["account_status"]["account_id"]
+        for account in ids.to_pylist():
+            portal.add("companies", record_id=account, name=account)
+        portal.fail_records([ids[0].as_py()], "no_access")
+        first = push(model, store, "hubspot", _sender(portal))
+        assert (first.objects["companies"].confirmed, list(first.objects["companies"].failed)) == (1, [ids[0].as_py()])
+        portal.clear_record_failures()
+        second = push(model, store, "hubspot", _sender(portal))  # only the refused record goes again
+        assert (second.objects["companies"].changed, second.objects["companies"].confirmed) == (1, 1)
+        assert push(model, store, "hubspot", _sender(portal)).objects["companies"].changed == 0
+    finally:
+        con = ibis.connect(url)
+        con.raw_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        con.disconnect()

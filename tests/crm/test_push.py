@@ -5,7 +5,6 @@ a record the CRM refuses stays unpushed until it is confirmed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,12 +24,6 @@ PUSH = (
     "push:\n  hubspot:\n    token: ${HUBSPOT_TOKEN:-}\n"
     "    account: {whynow_badge: badge_label, whynow_fit: fit}\n    contact: {}\n"
 )
-
-
-@pytest.fixture
-def portal() -> Iterator[HubSpotPortal]:
-    with HubSpotPortal() as served:
-        yield served
 
 
 @pytest.fixture

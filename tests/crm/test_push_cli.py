@@ -4,7 +4,6 @@ the fake HubSpot portal whose token appears in no output."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ PUSH = (
     "push:\n  hubspot:\n    token: ${HUBSPOT_TOKEN}\n    api_base: ${HUBSPOT_API_BASE}\n"
     "    account: {whynow_badge: badge_label}\n    contact: {}\n"
 )
-
-
-@pytest.fixture
-def portal() -> Iterator[HubSpotPortal]:
-    with HubSpotPortal() as served:
-        yield served
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ tests/fakes/hubspot.py over HTTP: batches of 100, a 207's refused records kept a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pyarrow as pa
 import pytest
 
@@ -14,12 +12,6 @@ from tests.crm.pushing import merged
 from tests.fakes.hubspot import HubSpotPortal
 from whynow.crm.push.hubspot import client, send
 from whynow.crm.push.records import with_digest
-
-
-@pytest.fixture
-def portal() -> Iterator[HubSpotPortal]:
-    with HubSpotPortal() as served:
-        yield served
 
 
 def _sent(ids: list[str], badges: list[str | None]) -> pa.Table:

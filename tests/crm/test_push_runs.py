@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -120,11 +120,11 @@ def _shown(value: object) -> str:
 
 
 @pytest.fixture
-def portal(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubSpotPortal]:
-    with HubSpotPortal() as served:
-        monkeypatch.setenv("HUBSPOT_TOKEN", served.token)
-        monkeypatch.setenv("HUBSPOT_API_BASE", served.url)
-        yield served
+def portal(portal: HubSpotPortal, monkeypatch: pytest.MonkeyPatch) -> HubSpotPortal:
+    """The portal, named by the environment as the model's push section reads it."""
+    monkeypatch.setenv("HUBSPOT_TOKEN", portal.token)
+    monkeypatch.setenv("HUBSPOT_API_BASE", portal.url)
+    return portal
 
 
 def _hubspot_company(portal: HubSpotPortal, size: int) -> tuple[list[str], list[str]]:

@@ -72,3 +72,14 @@ def test_only_records_whose_values_changed_since_the_last_confirmed_push_are_sen
     edited = with_digest(sent.set_column(sent.schema.get_field_index("Badge__c"), "Badge__c", pa.array(cleared)))
     assert changed(edited, confirmed)["record_id"].to_pylist() == [first]
     assert changed(sent, confirmed, full=True).num_rows == sent.num_rows  # --full
+
+
+def test_a_date_time_is_sent_as_iso_8601_in_utc_to_the_second():
+    from whynow.crm.push.mapping import Field
+    from whynow.crm.push.records import _as_sent
+
+    moments = pa.chunked_array(
+        [pa.array([dt.datetime(2026, 11, 20, 9, 5, 3, 730_000), None], pa.timestamp("us", "UTC"))]
+    )
+    field = Field("account", "Last_Seen__c", "last_seen", "last_seen", "timestamp", 255)
+    assert _as_sent(moments, field).to_pylist() == ["2026-11-20T09:05:03Z", None]

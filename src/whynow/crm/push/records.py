@@ -6,9 +6,10 @@ changed since the CRM last confirmed it.
     with_digest(sent)                        the same table with its digests made again
     changed(records, ledger, full=False)     the records whose digest differs from the last confirmed one
 
-Values as SPEC §12 has them: text cut to the field's length, dates as ISO dates, booleans `true`/`false`,
-numbers as whynow prints them, NULL as NULL. The digest is the SHA-256 of the record's values, written by
-the engine (no Python loop over records): the ledger keeps it per CRM, object and record.
+Values as SPEC §12 has them: text cut to the field's length, dates as ISO dates (date-times as ISO 8601 in
+UTC), booleans `true`/`false`, numbers as whynow prints them, NULL as NULL. The digest is the SHA-256 of the
+record's values, written by the engine (no Python loop over records): the ledger keeps it per CRM, object
+and record.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def _as_sent(values: pa.ChunkedArray, field: Field) -> pa.Array:
         return pc.if_else(values, "true", "false")
     if field.type == "date":
         return pc.cast(values, pa.string())
+    if field.type == "timestamp":  # ISO 8601 in UTC, to the second, as both CRMs' date-time fields take it
+        kind = values.type
+        assert isinstance(kind, pa.TimestampType)
+        seconds = pc.cast(values, pa.timestamp("s", kind.tz), safe=False)
+        return pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
     shown = format_array(values)  # numbers and times as whynow prints them
     return pc.if_else(pc.is_null(values), pa.scalar(None, pa.string()), shown)
 

@@ -15,7 +15,7 @@ from whynow.outputs.contract import KINDS
 from whynow.run import RunResult
 
 if TYPE_CHECKING:
-    from whynow.crm.importer import ImportReport
+    from whynow.crm.report import ImportReport
 
 TOP = 5
 _HEADERS = {

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
-    from whynow.crm.importer import ImportReport
+    from whynow.crm.report import ImportReport
     from whynow.options import FileFormat
 
 __all__ = ["CRMS", "LINKS", "Crm", "ImportReport", "builtin_mapping", "import_crm", "links_block"]
@@ -53,7 +53,7 @@ def __getattr__(name: str) -> Any:
     """`ImportReport` on first use: the command line imports this package for `Crm` alone, and every
     `whynow` process pays for what it imports."""
     if name == "ImportReport":
-        from whynow.crm.importer import ImportReport
+        from whynow.crm.report import ImportReport
 
         return ImportReport
     raise AttributeError(name)

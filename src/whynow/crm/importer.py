@@ -49,6 +49,7 @@ class Importer:
         self.mapping = mapping
         self.ids = ids  # Salesforce: 15-character ids to 18
         self.deleted = deleted  # fields that flag a record deleted in the CRM (IsDeleted, _fivetran_deleted)
+        self.api: str | None = None  # read through the CRM's API: how (the report's format of each object)
         self._views = 0
         report.mapping = dump(mapping)
 

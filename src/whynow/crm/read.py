@@ -21,6 +21,8 @@ from whynow.data.source import ROW, csv_header, csv_problem, read_text_csv
 from whynow.errors import DataError
 from whynow.statements import call, column_ref, named, row_number, table_ref, temp_table
 
+TREE = "sObject tree JSON"  # the format of a frame read by read_tree
+
 
 @dataclass
 class Frame:
@@ -29,7 +31,7 @@ class Frame:
     object: str
     table: ir.Table
     file: str
-    format: str  # "CSV", "CSV with a byte-order mark", "sObject tree JSON"
+    format: str  # "CSV, UTF-8", "CSV, UTF-8 with a byte-order mark", TREE, or the API it was read through
     source: str | None = None  # the temporary table it was read into, let go of once shaped
 
     def field(self, name: str) -> str | None:
@@ -75,6 +77,8 @@ def read_csv(imp: Importer, file: Path, obj: str, names: list[str] | None = None
     with file.open("rb") as handle:
         bom = handle.read(3) == b"\xef\xbb\xbf"
     fmt = "CSV, UTF-8 with a byte-order mark" if bom else "CSV, UTF-8"
+    if imp.api is not None:  # pages fetched through the CRM's API: named after what was fetched, not a file
+        return _frame(imp, obj, table, file.stem, imp.api, source=view)
     return _frame(imp, obj, table, file.name, fmt, source=view)
 
 
@@ -117,7 +121,7 @@ def read_tree(imp: Importer, file: Path) -> list[Frame]:
         if sobject is None:
             raise DataError(f"{file}: a record has no attributes.type; it is not sObject-tree JSON")
         one = flat.filter(flat["_sobject"] == sobject).drop("_sobject")
-        frames.append(_frame(imp, str(sobject), one, file.name, "sObject tree JSON"))
+        frames.append(_frame(imp, str(sobject), one, file.name, TREE))
     return frames
 
 

@@ -43,6 +43,7 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     mapping_file: str | None = None
     mapping: str = ""  # the mapping used, as YAML
+    api: str | None = None  # read through the CRM's API (`import --api`): the API's address, else an export folder
 
     @property
     def dropped(self) -> int:

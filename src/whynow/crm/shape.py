@@ -12,7 +12,7 @@ from whynow.crm import formats
 from whynow.crm.checks import check, plausible, refuse_value, unique
 from whynow.crm.importer import CRM_NAMES, Importer, count_rows, typed_null
 from whynow.crm.mapping import glob_regex, value_text
-from whynow.crm.read import Frame, blank_null
+from whynow.crm.read import TREE, Frame, blank_null
 from whynow.crm.report import Style
 from whynow.data.backends import keep
 from whynow.data.contract import TABLES, ColumnType
@@ -97,7 +97,7 @@ def shape(imp: Importer, frame: Frame, id_column: str | None = None) -> ir.Table
             values.setdefault(canonical.name, typed_null(canonical.type))
     for helper, kind in spec.extra.items():  # and the importer's own, even where a mapping drops their field
         values.setdefault(helper, typed_null(kind))
-    imp.report.unmapped[frame.file + ("" if frame.format.startswith("CSV") else f" ({frame.object})")] = [
+    imp.report.unmapped[frame.file + (f" ({frame.object})" if frame.format == TREE else "")] = [
         c for c in t.columns if c != ROW and c not in used
     ]
     shaped = keep(y.select(ROW, **values))

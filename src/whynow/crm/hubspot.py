@@ -82,13 +82,25 @@ def import_hubspot(
     folder: Path, out: Path, mapping_file: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
 ) -> ImportReport:
     """Import a HubSpot export folder into `out`; the report says what was read, written and set aside."""
-    imp = Importer.start("hubspot", folder, OBJECTS, mapping_file, deleted=("is_deleted", "_fivetran_deleted"))
-    frames, links = _find(imp, folder)
+    imp = start(folder, mapping_file)
+    frames, links = find(imp, folder)
     if "companies" not in frames:
         raise DataError(
             f"{folder} holds no HubSpot companies export (a Companies export from the UI, or the connector's "
             "company table); whynow needs the accounts"
         )
+    return import_frames(imp, frames, links, out, fmt, strict)
+
+
+def start(folder: Path, mapping_file: Path | None) -> Importer:
+    """A HubSpot import: the built-in mapping with the user's laid over it; deleted records set aside."""
+    return Importer.start("hubspot", folder, OBJECTS, mapping_file, deleted=("is_deleted", "_fivetran_deleted"))
+
+
+def import_frames(
+    imp: Importer, frames: dict[str, list[Frame]], links: dict[str, Frame], out: Path, fmt: FileFormat, strict: bool
+) -> ImportReport:
+    """The objects read (from export files, or through the API) shaped, placed and written into `out`."""
     reps = _owners(imp, frames.get("owners", []))
     accounts = union("accounts", [_companies(imp, f) for f in frames["companies"]])
     tables: dict[str, ir.Table] = {}
@@ -114,8 +126,8 @@ def import_hubspot(
     return imp.report
 
 
-def _find(imp: Importer, folder: Path) -> tuple[dict[str, list[Frame]], dict[str, Frame]]:
-    """The export's files: connector tables by name, UI exports by their header."""
+def find(imp: Importer, folder: Path) -> tuple[dict[str, list[Frame]], dict[str, Frame]]:
+    """The export's files: connector tables by name, UI exports by their header; and the association tables."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; give the folder that holds the HubSpot export files")
     frames: dict[str, list[Frame]] = {}

@@ -598,7 +598,8 @@ def import_command(
         Crm | None, typer.Argument(help="The CRM the export comes from: salesforce or hubspot.", show_default=False)
     ] = None,
     folder: Annotated[
-        Path | None, typer.Argument(help="The folder of export files, as the CRM wrote them.", show_default=False)
+        Path | None,
+        typer.Argument(help="The folder of export files, as the CRM wrote them (none with --api).", show_default=False),
     ] = None,
     out_dir: Annotated[
         Path | None,
@@ -615,22 +616,46 @@ def import_command(
     print_mapping: Annotated[
         bool, typer.Option("--print-mapping", help="Print the built-in mapping (of CRM, or of both) and exit.")
     ] = False,
+    api: Annotated[
+        bool,
+        typer.Option(
+            "--api",
+            help="Read the CRM through its API instead of export files: Salesforce's Bulk API 2.0 query "
+            "(SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN, or SALESFORCE_USERNAME, SALESFORCE_PASSWORD, "
+            "SALESFORCE_SECURITY_TOKEN), HubSpot's CRM v3 API (HUBSPOT_TOKEN, HUBSPOT_API_BASE).",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="With --api: read only the activities and opportunities changed on or after this date "
+            "(YYYY-MM-DD); accounts and people are read whole."
+        ),
+    ] = None,
 ) -> None:
-    """Turn a Salesforce or HubSpot export into the data contract's tables (SPEC §11), with a report of what
-    was read, written, not placed and not mapped."""
-    from whynow.crm import CRMS, builtin_mapping, import_crm, links_block
+    """Turn a Salesforce or HubSpot export, or the CRM read through its API (--api), into the data contract's
+    tables (SPEC §11, §12), with a report of what was read, written, not placed and not mapped."""
+    from whynow.crm import CRMS, builtin_mapping, import_api, import_crm, links_block
 
     if print_mapping:
         for one in [crm] if crm else CRMS:
             out.print(builtin_mapping(one), markup=False)
         return
-    if crm is None or folder is None:
+    if crm is None or (folder is None and not api):
         raise typer.BadParameter("give the CRM and the export folder: whynow import salesforce|hubspot DIR --out SRC")
+    if api and folder is not None:
+        raise typer.BadParameter(f"--api reads the CRM, not a folder: leave out {folder}", param_hint="--api")
+    if since is not None and not api:
+        raise typer.BadParameter("--since goes with --api (an export holds what was exported)", param_hint="--since")
     if out_dir is None:
         raise typer.BadParameter("give --out SRC, the folder to write the tables to", param_hint="--out")
     from whynow.report import print_import_report
 
-    report = import_crm(crm, folder, out_dir, mapping, file_format, strict)
+    if folder is None:
+        changed = None if since is None else _date(since, "--since")
+        report = import_api(crm, out_dir, mapping, file_format, strict, changed)
+    else:
+        report = import_crm(crm, folder, out_dir, mapping, file_format, strict)
     print_import_report(out, report)
     out.print("\n" + links_block(crm), markup=False)  # SPEC §4.1: "Open in CRM" once pasted into the model
 

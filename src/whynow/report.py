@@ -15,7 +15,7 @@ from whynow.outputs.contract import KINDS
 from whynow.run import RunResult
 
 if TYPE_CHECKING:
-    from whynow.crm.importer import ImportReport
+    from whynow.crm.report import ImportReport
 
 TOP = 5
 _HEADERS = {
@@ -81,7 +81,8 @@ def print_import_report(console: Console, report: ImportReport) -> None:
     """What `whynow import` prints (SPEC §11): rows read and written, rows not placed (with the reason),
     the formats found, the columns not mapped, the files not read, and the mapping used."""
     crm = {"salesforce": "Salesforce", "hubspot": "HubSpot"}.get(report.crm, report.crm)
-    console.print(f"Imported the {crm} export {report.folder} into {report.out} ({report.format} files).", markup=False)
+    source = f"{crm} through its API at {report.api}" if report.api else f"the {crm} export {report.folder}"
+    console.print(f"Imported {source} into {report.out} ({report.format} files).", markup=False)
     read = Table(title="Read", title_justify="left")
     for column in ("file", "object", "rows", "format"):
         read.add_column(column, justify="right" if column == "rows" else "left")

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from whynow.cli import app
 from whynow.crm import ImportReport, import_crm
-from whynow.crm.importer import Style, Unplaced
+from whynow.crm.report import Style, Unplaced
 from whynow.examples import reference_model_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hubspot"

@@ -26,7 +26,10 @@ Failure switches: `fail_next(429 | 500 | 401 | 403, times=N, retry_after=S)` ans
 that error (429 with `Retry-After` and HubSpot's RATE_LIMIT body); `fail_records(ids, reason)` makes those
 records fail inside a batch; `delete` removes a record (a deleted record then fails as OBJECT_NOT_FOUND);
 `max_length` sets a property's longest value (65,536 characters, HubSpot's limit for text, by default), and
-`too_long_fails_batch` makes a too-long value refuse the whole batch with 400 instead.
+`too_long_fails_batch` makes a too-long value refuse the whole batch with 400 instead. `defined` names the
+properties a portal has per object type: a list then leaves out a requested property the portal does not
+have (HubSpot's reference: "If any of the specified properties are not present on the requested object(s),
+they will be ignored"), where an unset one it has is null.
 `received` keeps every request (method, path, query, JSON body, headers without the token).
 
 Point the client at the fake with its configuration's host: `HubSpot(access_token=portal.token,
@@ -153,6 +156,9 @@ class HubSpotPortal:
         self.owners: dict[str, Owner] = {}
         self.received: list[Request] = []
         self.max_length: dict[str, int] = {}  # property -> longest value allowed; TEXT_LIMIT where unset
+        # The properties the portal has, per object type: a list leaves out the ones it has not, as HubSpot
+        # ignores a requested property a portal does not have. A type not named here has every property asked.
+        self.defined: dict[str, set[str]] = {}
         # HubSpot may refuse a whole batch (400) for one invalid value rather than fail that record in a 207:
         # True plays that, so whynow can be tested against both.
         self.too_long_fails_batch = False
@@ -348,9 +354,10 @@ class HubSpotPortal:
 
     def _shape(self, object_type: str, record: Record, wanted: list[str], linked: list[str]) -> JSON:
         """A record as a list answers it: the properties asked for (null where unset) and its associations."""
+        known = self.defined.get(object_type)
         shaped: JSON = {
             "id": record.id,
-            "properties": {name: record.properties.get(name) for name in wanted},
+            "properties": {name: record.properties.get(name) for name in wanted if known is None or name in known},
             "createdAt": record.created_at,
             "updatedAt": record.updated_at,
             "archived": False,

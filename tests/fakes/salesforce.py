@@ -19,6 +19,13 @@ REST API error bodies, Bulk API 2.0 ingest and query) and of what simple-salesfo
   (an empty value leaves a field as it is; `#N/A` clears it, as Salesforce documents for Bulk API 2.0).
 * Bulk API 2.0 query: create with `SELECT f1, f2 FROM Object [WHERE <date field> >= <datetime>]`, poll, and
   results as CSV in pages (`maxRecords`, `locator`, the `Sforce-Locator` and `Sforce-NumberOfRecords` headers).
+  Field and object names are read in any letter case, as SOQL reads them (the results name the fields as the
+  org spells them); a compound field (type address, such as BillingAddress) is refused, as a Bulk query
+  refuses it (the code and message are Bulk API 1.0's FUNCTIONALITY_NOT_ENABLED "Selecting compound data not
+  supported in Bulk Query"; Bulk API 2.0's exact wording is to be checked against a live org).
+* REST describe, GET .../sobjects/<Object>/describe: the object's fields (name, type, length, label), or 404
+  NOT_FOUND for an object the org does not have. `define(sobject, fields)` gives the org another object (an
+  export's header, for instance), and `add` then keeps its records.
 
 Failure switches: `answer_next` (401 INVALID_SESSION_ID, 429 with Retry-After, 403 REQUEST_LIMIT_EXCEEDED, 500),
 `expire_sessions`, `fail_next_jobs` (a job that ends Failed), and per record: `delete` (ENTITY_IS_DELETED),
@@ -59,7 +66,18 @@ XML = {"Content-Type": "text/xml;charset=UTF-8"}
 SECRET_HEADERS = {"authorization", "cookie"}
 
 # Id prefixes Salesforce gives these objects, so Ids look like the ones whynow will meet.
-PREFIXES = {"Account": "001", "Contact": "003", "Lead": "00Q"}
+PREFIXES = {
+    "Account": "001",
+    "Contact": "003",
+    "Lead": "00Q",
+    "Opportunity": "006",
+    "Task": "00T",
+    "Event": "00U",
+    "Campaign": "701",
+    "CampaignMember": "00v",
+    "User": "005",
+}
+COMPOUND_FIELDS = ("Address", "BillingAddress", "ShippingAddress", "MailingAddress", "OtherAddress")
 
 # The fields each object knows, with their maximum text length (None: not a text field, no limit checked).
 # A test adds whynow's own custom fields here, or shortens one to provoke STRING_TOO_LONG.
@@ -174,7 +192,7 @@ class SalesforceOrg:
     """
 
     def __init__(self) -> None:
-        self.records: dict[str, dict[str, dict[str, str]]] = {name: {} for name in PREFIXES}
+        self.records: dict[str, dict[str, dict[str, str]]] = {name: {} for name in DEFAULT_FIELDS}
         self.fields: dict[str, dict[str, int | None]] = {n: dict(f) | SYSTEM_FIELDS for n, f in DEFAULT_FIELDS.items()}
         self.users: dict[str, str] = {"whynow@example.com": "hunter2" + "TOKEN123"}
         self.sessions: set[str] = set()
@@ -199,7 +217,7 @@ class SalesforceOrg:
     def add(self, sobject: str, **values: str) -> str:
         """Keep a new record (its Id made here unless given) and return its Id."""
         with self._lock:
-            record_id = values.pop("Id", "") or self._new_id(PREFIXES[sobject])
+            record_id = values.pop("Id", "") or self._new_id(PREFIXES.get(sobject, "a00"))
             stamp = values.pop("LastModifiedDate", "") or _stamp(self.now())
             self.records[sobject][record_id] = {
                 "Id": record_id,
@@ -208,6 +226,15 @@ class SalesforceOrg:
                 "SystemModstamp": stamp,
             } | values
             return record_id
+
+    def define(self, sobject: str, fields: list[str], system_fields: bool = True) -> None:
+        """The org has `sobject` with these fields only (text, no length checked), and the system fields unless
+        `system_fields` is False (an org that holds just what an export's header shows, so that reading it
+        back gives what the export gives). An object of PREFIXES gets its Ids' prefix, another one 'a00'."""
+        with self._lock:
+            system = SYSTEM_FIELDS if system_fields else {}
+            self.fields[sobject] = dict.fromkeys(["Id", *fields], None) | system
+            self.records.setdefault(sobject, {})
 
     def delete(self, record_id: str) -> None:
         """Move a record to the recycle bin: an update of it then fails with ENTITY_IS_DELETED."""
@@ -283,6 +310,9 @@ class SalesforceOrg:
             bearer = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
             if bearer.removeprefix("Bearer ") not in self.sessions:
                 return _errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            describe = re.match(r"/services/data/v\d+\.\d+/sobjects/(\w+)/describe$", path)
+            if describe and method == "GET":
+                return self._describe(describe.group(1))
             if api is None:
                 return _errors(404, "NOT_FOUND", "The requested resource does not exist")
             version, kind, job_id, tail = api.groups()
@@ -294,6 +324,27 @@ class SalesforceOrg:
             if job is None or job.kind != kind:
                 return _errors(404, "NOT_FOUND", "The requested resource does not exist")
             return self._job_request(job, method, (tail or "").lower(), body, query)
+
+    def _describe(self, sobject: str) -> Reply:
+        """The describe of an sObject: its fields with name, type, length and label (the parts whynow reads)."""
+        name = self._object_name(sobject)
+        if name is None:
+            return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+        fields = [
+            {
+                "name": field_name,
+                "label": field_name,
+                "type": "id" if field_name == "Id" else "address" if field_name in COMPOUND_FIELDS else "string",
+                "length": length or 0,
+                "nillable": field_name != "Id",
+            }
+            for field_name, length in self.fields[name].items()
+        ]
+        return Reply(200, json.dumps({"name": name, "label": name, "queryable": True, "fields": fields}), JSON)
+
+    def _object_name(self, sobject: str) -> str | None:
+        """An sObject's name as the org spells it, found in any letter case."""
+        return next((name for name in self.fields if name.lower() == sobject.lower()), None)
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}FAKE{next(self._ids):08d}AAA"
@@ -463,13 +514,20 @@ class SalesforceOrg:
         )
         if found is None:
             return _errors(400, "MALFORMED_QUERY", f"The fake does not understand this SOQL: {soql}")
-        columns, sobject, where_field, operator, literal = found.groups()
-        if sobject not in self.fields:
-            return _errors(400, "INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
+        columns, asked, where_field, operator, literal = found.groups()
+        sobject = self._object_name(asked)
+        if sobject is None:
+            return _errors(400, "INVALID_TYPE", f"sObject type '{asked}' is not supported.")
+        spelled = {name.lower(): name for name in self.fields[sobject]}
         names = [name.strip() for name in columns.split(",")]
         for name in [*names, *([where_field] if where_field else [])]:
-            if name not in self.fields[sobject]:
+            if name.lower() not in spelled:
                 return _errors(400, "INVALID_FIELD", f"No such column '{name}' on entity '{sobject}'.")
+            if spelled[name.lower()] in COMPOUND_FIELDS:
+                message = "Selecting compound data not supported in Bulk Query"
+                return _errors(400, "FUNCTIONALITY_NOT_ENABLED", message)
+        names = [spelled[name.lower()] for name in names]
+        where_field = spelled[where_field.lower()] if where_field else None
         if where_field is None:
             return sobject, names, None
         if where_field not in SYSTEM_FIELDS:

@@ -192,3 +192,10 @@ def test_engagements_are_read_with_their_associations(portal: HubSpotPortal) -> 
     assert found.properties["hs_call_title"] == "Renewal"
     assert [a.id for a in found.associations["companies"].results] == [acme]
     assert found.associations["contacts"].results[0].type == "call_to_contact"
+
+
+def test_a_property_the_portal_does_not_have_is_left_out_of_a_list(portal: HubSpotPortal) -> None:
+    portal.add("companies", name="Acme")
+    portal.defined["companies"] = {"name", "industry"}
+    page = client(portal).crm.objects.basic_api.get_page("companies", properties=["name", "industry", "no_such"])
+    assert page.results[0].properties == {"name": "Acme", "industry": None}

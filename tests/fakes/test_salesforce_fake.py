@@ -192,3 +192,26 @@ def test_soql_outside_the_subset_is_refused_when_the_job_is_created(org: Salesfo
     with pytest.raises(SalesforceMalformedRequest) as refused:
         next(by_token(org).bulk2.Account.query("SELECT Id FROM Account WHERE Name = 'Acme'", wait=0))
     assert refused.value.status == 400 and refused.value.content[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_describe_lists_an_objects_fields_and_an_unknown_object_is_not_found(org: SalesforceOrg) -> None:
+    from simple_salesforce.exceptions import SalesforceResourceNotFound
+
+    org.define("Opportunity", ["AccountId", "StageName"])
+    sf = by_token(org)
+    fields = {f["name"]: f["type"] for f in sf.Account.describe()["fields"]}
+    assert fields["Id"] == "id" and fields["Name"] == "string" and "LastModifiedDate" in fields
+    assert [f["name"] for f in sf.Opportunity.describe()["fields"]][:3] == ["Id", "AccountId", "StageName"]
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Event.describe()
+
+
+def test_a_query_reads_names_in_any_case_and_refuses_a_compound_field(org: SalesforceOrg) -> None:
+    org.define("Account", ["Name", "BillingAddress"])
+    org.add("Account", Name="Acme", BillingAddress='{"country": "France"}')
+    sf = by_token(org)
+    [page] = sf.bulk2.Account.query("SELECT id, NAME FROM account", wait=0)
+    assert list(rows(page)[0]) == ["Id", "Name"] and "Acme" in [row["Name"] for row in rows(page)]
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        next(sf.bulk2.Account.query("SELECT Id, BillingAddress FROM Account", wait=0))
+    assert refused.value.content[0]["errorCode"] == "FUNCTIONALITY_NOT_ENABLED"

@@ -2,6 +2,7 @@
 contract's tables in a folder that `whynow run --data` reads.
 
     import_crm("salesforce", Path("export"), Path("src"), mapping=None, fmt="csv", strict=False) -> ImportReport
+    import_api("hubspot", Path("src"), since=None) -> ImportReport   the same, read through the CRM's API (§12)
     builtin_mapping("hubspot") -> the YAML text of the built-in mapping (`whynow import --print-mapping`)
     links_block("salesforce") -> the model's `links:` section for the CRM's record pages (printed after an import)
 """
@@ -12,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
-    from whynow.crm.importer import ImportReport
+    import datetime as dt
+
+    from whynow.crm.report import ImportReport
     from whynow.options import FileFormat
 
-__all__ = ["CRMS", "LINKS", "Crm", "ImportReport", "builtin_mapping", "import_crm", "links_block"]
+__all__ = ["CRMS", "LINKS", "Crm", "ImportReport", "builtin_mapping", "import_api", "import_crm", "links_block"]
 
 Crm = Literal["salesforce", "hubspot"]
 CRMS: tuple[Crm, ...] = get_args(Crm)
@@ -53,7 +56,7 @@ def __getattr__(name: str) -> Any:
     """`ImportReport` on first use: the command line imports this package for `Crm` alone, and every
     `whynow` process pays for what it imports."""
     if name == "ImportReport":
-        from whynow.crm.importer import ImportReport
+        from whynow.crm.report import ImportReport
 
         return ImportReport
     raise AttributeError(name)
@@ -70,6 +73,25 @@ def import_crm(
     from whynow.crm.hubspot import import_hubspot
 
     return import_hubspot(folder, out, mapping, fmt, strict)
+
+
+def import_api(
+    crm: Crm,
+    out: Path,
+    mapping: Path | None = None,
+    fmt: FileFormat = "csv",
+    strict: bool = False,
+    since: dt.date | None = None,
+) -> ImportReport:
+    """Read the CRM named by the environment through its API (SPEC §12) and write the contract's tables into
+    `out`, shaped as an export's; `since`: only the activities and opportunities changed since that date."""
+    if crm == "salesforce":
+        from whynow.crm.api.salesforce import import_salesforce_api
+
+        return import_salesforce_api(out, mapping, fmt, strict, since)
+    from whynow.crm.api.hubspot import import_hubspot_api
+
+    return import_hubspot_api(out, mapping, fmt, strict, since)
 
 
 def builtin_mapping(crm: Crm) -> str:

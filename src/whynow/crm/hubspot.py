@@ -27,20 +27,15 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from whynow.crm.checks import require
 from whynow.crm.formats import email_domain
-from whynow.crm.importer import (
-    Frame,
-    Importer,
-    ImportReport,
-    close_deals,
-    count_rows,
-    expect_file,
-    only_written_people,
-    place,
-    union,
-    written,
-)
+from whynow.crm.importer import Importer, count_rows
 from whynow.crm.mapping import ObjectSpec
+from whynow.crm.read import Frame, expect_file, read_csv
+from whynow.crm.report import ImportReport
+from whynow.crm.rules import close_deals, only_written_people, place, union, written
+from whynow.crm.shape import shape
+from whynow.crm.write import write
 from whynow.data.backends import keep
 from whynow.errors import DataError
 from whynow.options import FileFormat
@@ -87,13 +82,25 @@ def import_hubspot(
     folder: Path, out: Path, mapping_file: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
 ) -> ImportReport:
     """Import a HubSpot export folder into `out`; the report says what was read, written and set aside."""
-    imp = Importer.start("hubspot", folder, OBJECTS, mapping_file, deleted=("is_deleted", "_fivetran_deleted"))
-    frames, links = _find(imp, folder)
+    imp = start(folder, mapping_file)
+    frames, links = find(imp, folder)
     if "companies" not in frames:
         raise DataError(
             f"{folder} holds no HubSpot companies export (a Companies export from the UI, or the connector's "
             "company table); whynow needs the accounts"
         )
+    return import_frames(imp, frames, links, out, fmt, strict)
+
+
+def start(folder: Path, mapping_file: Path | None) -> Importer:
+    """A HubSpot import: the built-in mapping with the user's laid over it; deleted records set aside."""
+    return Importer.start("hubspot", folder, OBJECTS, mapping_file, deleted=("is_deleted", "_fivetran_deleted"))
+
+
+def import_frames(
+    imp: Importer, frames: dict[str, list[Frame]], links: dict[str, Frame], out: Path, fmt: FileFormat, strict: bool
+) -> ImportReport:
+    """The objects read (from export files, or through the API) shaped, placed and written into `out`."""
     reps = _owners(imp, frames.get("owners", []))
     accounts = union("accounts", [_companies(imp, f) for f in frames["companies"]])
     tables: dict[str, ir.Table] = {}
@@ -115,12 +122,12 @@ def import_hubspot(
         tables["opportunities"] = deals_table
     if reps is not None:
         tables["reps"] = reps
-    imp.write(tables, out, fmt, strict)
+    write(imp, tables, out, fmt, strict)
     return imp.report
 
 
-def _find(imp: Importer, folder: Path) -> tuple[dict[str, list[Frame]], dict[str, Frame]]:
-    """The export's files: connector tables by name, UI exports by their header."""
+def find(imp: Importer, folder: Path) -> tuple[dict[str, list[Frame]], dict[str, Frame]]:
+    """The export's files: connector tables by name, UI exports by their header; and the association tables."""
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; give the folder that holds the HubSpot export files")
     frames: dict[str, list[Frame]] = {}
@@ -132,7 +139,7 @@ def _find(imp: Importer, folder: Path) -> tuple[dict[str, list[Frame]], dict[str
             continue
         stem = path.stem.lower().removesuffix("_data")
         if stem in _TABLES:
-            frame = imp.read_csv(path, _TABLES[stem])
+            frame = read_csv(imp, path, _TABLES[stem])
             if stem.startswith("engagement_"):  # the table names the kind, where a row does not
                 kind = ibis.literal(stem.split("_", 1)[1].upper())
                 own = frame.field("type")
@@ -194,11 +201,11 @@ def _ui_export(imp: Importer, path: Path) -> Frame | None:
         while name.lower() in (n.lower() for n in names):  # a label repeated within one object
             name += " (again)"
         names.append(name)
-    return imp.read_csv(path, obj, names)
+    return read_csv(imp, path, obj, names)
 
 
 def _link(imp: Importer, path: Path, stem: str) -> Frame:
-    frame = imp.read_csv(path, stem)
+    frame = read_csv(imp, path, stem)
     wanted = _LINKS[stem]
     missing = [c for c in wanted if frame.field(c) is None]
     if missing:
@@ -230,7 +237,7 @@ def _first(links: dict[str, Frame], stem: str, key: str, value: str) -> ir.Table
 
 
 def _companies(imp: Importer, frame: Frame) -> ir.Table:
-    shaped = imp.require(imp.shape(frame, "account_id"), frame, ["account_id", "name"])
+    shaped = require(imp, shape(imp, frame, "account_id"), frame, ["account_id", "name"])
     return written(shaped, OBJECTS["companies"])
 
 
@@ -240,7 +247,7 @@ def _first_of_list(ids: ir.StringValue) -> ir.StringValue:
 
 
 def _contacts(imp: Importer, frame: Frame, accounts: ir.Table, links: dict[str, Frame]) -> ir.Table:
-    shaped = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
+    shaped = require(imp, shape(imp, frame, "contact_id"), frame, ["contact_id"])
     shaped = shaped.mutate(account_id=_first_of_list(shaped.account_id))
     linked = _first(links, "contact_company", "_contact", "_company")
     if linked is not None:
@@ -249,14 +256,14 @@ def _contacts(imp: Importer, frame: Frame, accounts: ir.Table, links: dict[str, 
             "_contact", "_company"
         )
     placed = place(shaped, accounts, by_company=False)
-    kept = imp.require(
-        placed, frame, ["account_id"], reason="no associated company, and no company has the domain of its email"
+    kept = require(
+        imp, placed, frame, ["account_id"], reason="no associated company, and no company has the domain of its email"
     )
     return written(kept, OBJECTS["contacts"])
 
 
 def _deals(imp: Importer, frame: Frame, links: dict[str, Frame], stages: ir.Table | None) -> ir.Table:
-    shaped = imp.shape(frame, "opportunity_id")
+    shaped = shape(imp, frame, "opportunity_id")
     shaped = shaped.mutate(account_id=_first_of_list(shaped.account_id))
     linked = _first(links, "deal_company", "_deal", "_company")
     if linked is not None:
@@ -269,9 +276,9 @@ def _deals(imp: Importer, frame: Frame, links: dict[str, Frame], stages: ir.Tabl
             is_closed=ibis.coalesce(shaped.is_closed_right, shaped.is_closed),
             is_won=ibis.coalesce(shaped.is_won_right, shaped.is_won),
         ).drop("stage_id", "label", "is_closed_right", "is_won_right")
-    kept = imp.require(shaped, frame, ["opportunity_id"])
-    kept = imp.require(kept, frame, ["account_id"], reason="no associated company")
-    kept = imp.require(kept, frame, ["created_at"])
+    kept = require(imp, shaped, frame, ["opportunity_id"])
+    kept = require(imp, kept, frame, ["account_id"], reason="no associated company")
+    kept = require(imp, kept, frame, ["created_at"])
     return written(close_deals(imp, frame, kept), OBJECTS["deals"])
 
 
@@ -280,7 +287,7 @@ def _stages(imp: Importer, frames: list[Frame]) -> ir.Table | None:
     if not frames:
         return None
     columns = ["stage_id", "label", "is_closed", "is_won"]
-    parts = [imp.shape(f, "stage_id").select(*columns) for f in frames]
+    parts = [shape(imp, f, "stage_id").select(*columns) for f in frames]
     return keep(ibis.union(*parts).distinct(on="stage_id", keep="first"))
 
 
@@ -289,7 +296,7 @@ def _owners(imp: Importer, frames: list[Frame]) -> ir.Table | None:
         return None
     parts = []
     for frame in frames:
-        shaped = imp.require(imp.shape(frame, "rep_id"), frame, ["rep_id"])
+        shaped = require(imp, shape(imp, frame, "rep_id"), frame, ["rep_id"])
         full = (shaped.first_name.fill_null("") + " " + shaped.last_name.fill_null("")).strip()
         named = shaped.mutate(name=ibis.coalesce(shaped.name, full.nullif("")))
         parts.append(written(named, OBJECTS["owners"]))
@@ -336,14 +343,14 @@ def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame], co
     for frame in sorted(
         frames, key=lambda f: f.file.lower().startswith("engagement.") or f.file.lower().startswith("engagement_data")
     ):
-        shaped = imp.shape(frame, "activity_id")
+        shaped = shape(imp, frame, "activity_id")
         if seen is not None:  # the base engagement table: only engagements no kind's table holds
             again = shaped.activity_id.isin(seen.activity_id)
             imp.merged(
                 frame.object, frame.file, "also in a kind's table (engagement_call …)", count_rows(shaped.filter(again))
             )
             shaped = shaped.filter(~again)
-        kept = imp.require(shaped, frame, ["activity_id", "occurred_at", "type"])
+        kept = require(imp, shaped, frame, ["activity_id", "occurred_at", "type"])
         parts.append(kept)
         ids = kept.select("activity_id")
         seen = ids if seen is None else ibis.union(seen, ids)
@@ -363,11 +370,11 @@ def _engagements(imp: Importer, frames: list[Frame], links: dict[str, Frame], co
     merged = Frame("engagements", table, ", ".join(f.file for f in frames), "CSV")
     table = only_written_people(imp, table, merged, contacts)
     placed = table.mutate(_either=ibis.coalesce(table.contact_id, table.account_id))
-    return imp.require(placed, merged, ["_either"], reason="no associated contact or company").drop("_either")
+    return require(imp, placed, merged, ["_either"], reason="no associated contact or company").drop("_either")
 
 
 def _email_events(imp: Importer, frame: Frame, contacts: ir.Table | None, links: dict[str, Frame]) -> ir.Table:
-    shaped = imp.require(imp.shape(frame, "activity_id"), frame, ["activity_id", "occurred_at", "type"])
+    shaped = require(imp, shape(imp, frame, "activity_id"), frame, ["activity_id", "occurred_at", "type"])
     if contacts is not None:
         emails = (
             contacts.filter(contacts.email.notnull())
@@ -382,5 +389,5 @@ def _email_events(imp: Importer, frame: Frame, contacts: ir.Table | None, links:
         shaped = shaped.left_join(campaigns, shaped.campaign == campaigns._campaign)
         shaped = shaped.mutate(campaign=ibis.coalesce(shaped._name, shaped.campaign)).drop("_campaign", "_name")
     placed = shaped.mutate(_either=ibis.coalesce(shaped.contact_id, shaped.domain))
-    kept = imp.require(placed, frame, ["_either"], reason="its recipient is no contact's email and has no domain")
+    kept = require(imp, placed, frame, ["_either"], reason="its recipient is no contact's email and has no domain")
     return written(kept.drop("_either"), OBJECTS["email_events"])

@@ -23,20 +23,15 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from whynow.crm.checks import require
 from whynow.crm.formats import sf_id18_expr
-from whynow.crm.importer import (
-    Frame,
-    Importer,
-    ImportReport,
-    close_deals,
-    expect_file,
-    only_written_people,
-    person_of,
-    place,
-    union,
-    written,
-)
+from whynow.crm.importer import Importer
 from whynow.crm.mapping import ObjectSpec
+from whynow.crm.read import Frame, expect_file, read_csv, read_tree
+from whynow.crm.report import ImportReport
+from whynow.crm.rules import close_deals, only_written_people, person_of, place, union, written
+from whynow.crm.shape import shape
+from whynow.crm.write import write
 from whynow.data.backends import keep
 from whynow.errors import DataError
 from whynow.options import FileFormat
@@ -63,13 +58,23 @@ def import_salesforce(
     folder: Path, out: Path, mapping_file: Path | None = None, fmt: FileFormat = "csv", strict: bool = False
 ) -> ImportReport:
     """Import a Salesforce export folder into `out`; the report says what was read, written and set aside."""
-    imp = Importer.start("salesforce", folder, OBJECTS, mapping_file, ids=sf_id18_expr, deleted=("IsDeleted",))
+    imp = start(folder, mapping_file)
     frames = _find(imp, folder)
     if "Account" not in frames:
         raise DataError(
             f"{folder} holds no Salesforce Account export (Account.csv, or sObject-tree JSON with Account records); "
             "whynow needs the accounts"
         )
+    return import_frames(imp, frames, out, fmt, strict)
+
+
+def start(folder: Path, mapping_file: Path | None) -> Importer:
+    """A Salesforce import: the built-in mapping with the user's laid over it, 15-character ids read as 18."""
+    return Importer.start("salesforce", folder, OBJECTS, mapping_file, ids=sf_id18_expr, deleted=("IsDeleted",))
+
+
+def import_frames(imp: Importer, frames: dict[str, Frame], out: Path, fmt: FileFormat, strict: bool) -> ImportReport:
+    """The objects read (from export files, or through the API) shaped, placed and written into `out`."""
     accounts = _accounts(imp, frames["Account"])
     tables: dict[str, ir.Table] = {"accounts": accounts}
     people = _people(imp, frames, accounts)
@@ -77,7 +82,7 @@ def import_salesforce(
         tables["contacts"], persons = people
     else:
         persons = None
-    campaigns = imp.shape(frames["Campaign"], "campaign_id") if "Campaign" in frames else None
+    campaigns = shape(imp, frames["Campaign"], "campaign_id") if "Campaign" in frames else None
     contacts = tables.get("contacts")
     activities = [
         _activities(imp, frames[obj], persons, campaigns, contacts) for obj in _ACTIVITY_OBJECTS if obj in frames
@@ -88,8 +93,8 @@ def import_salesforce(
         tables["opportunities"] = _opportunities(imp, frames["Opportunity"])
     if "User" in frames:
         frame = frames["User"]
-        tables["reps"] = imp.require(imp.shape(frame, "rep_id"), frame, ["rep_id"])
-    imp.write(tables, out, fmt, strict)
+        tables["reps"] = require(imp, shape(imp, frame, "rep_id"), frame, ["rep_id"])
+    write(imp, tables, out, fmt, strict)
     return imp.report
 
 
@@ -102,9 +107,9 @@ def _find(imp: Importer, folder: Path) -> dict[str, Frame]:
     for path in sorted(folder.iterdir()):
         found: list[Frame] = []
         if path.suffix.lower() == ".csv" and path.stem.lower() in known:
-            found = [imp.read_csv(path, known[path.stem.lower()])]
+            found = [read_csv(imp, path, known[path.stem.lower()])]
         elif path.suffix.lower() == ".json" and _is_tree(path):
-            tree = imp.read_tree(path)
+            tree = read_tree(imp, path)
             if not tree:
                 imp.report.not_read.append(f"{path.name} (no records)")
             for frame in tree:
@@ -138,8 +143,8 @@ def _is_tree(path: Path) -> bool:
 
 
 def _accounts(imp: Importer, frame: Frame) -> ir.Table:
-    shaped = imp.shape(frame, "account_id")
-    return written(imp.require(shaped, frame, ["account_id", "name"]), OBJECTS["Account"])
+    shaped = shape(imp, frame, "account_id")
+    return written(require(imp, shaped, frame, ["account_id", "name"]), OBJECTS["Account"])
 
 
 def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tuple[ir.Table, ir.Table] | None:
@@ -150,17 +155,17 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
     contact_ids: ir.Table | None = None
     if "Contact" in frames:
         frame = frames["Contact"]
-        contacts = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
+        contacts = require(imp, shape(imp, frame, "contact_id"), frame, ["contact_id"])
         placed = place(contacts, accounts, by_company=False)
         persons.append(person_of(placed))
-        contacts = imp.require(
-            placed, frame, ["account_id"], reason="no AccountId, and no account has the domain of its Email"
+        contacts = require(
+            imp, placed, frame, ["account_id"], reason="no AccountId, and no account has the domain of its Email"
         )
         parts.append(contacts)
         contact_ids = contacts.select("contact_id")
     if "Lead" in frames:
         frame = frames["Lead"]
-        leads = imp.require(imp.shape(frame, "contact_id"), frame, ["contact_id"])
+        leads = require(imp, shape(imp, frame, "contact_id"), frame, ["contact_id"])
         converted = leads.is_converted.fill_null(False) | leads.converted_contact_id.notnull()
         if contact_ids is not None:
             known = contact_ids.select(converted_to=contact_ids.contact_id)
@@ -181,8 +186,12 @@ def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tupl
         open_leads = leads.filter(~converted)
         placed = place(open_leads, accounts, by_company=True, ids_of=sf_id18_expr)
         persons.append(person_of(placed))
-        placed = imp.require(
-            placed, frame, ["account_id"], reason="no account has the domain of its Email or the name in its Company"
+        placed = require(
+            imp,
+            placed,
+            frame,
+            ["account_id"],
+            reason="no account has the domain of its Email or the name in its Company",
         )
         parts.append(placed)
     if not parts:
@@ -194,7 +203,7 @@ def _activities(
     imp: Importer, frame: Frame, persons: ir.Table | None, campaigns: ir.Table | None, contacts: ir.Table | None
 ) -> ir.Table:
     obj = frame.object
-    shaped = imp.require(imp.shape(frame, "activity_id"), frame, ["activity_id", "occurred_at"])
+    shaped = require(imp, shape(imp, frame, "activity_id"), frame, ["activity_id", "occurred_at"])
     if obj == "CampaignMember":
         shaped = _campaign_members(shaped, campaigns)
     if persons is not None:
@@ -204,7 +213,7 @@ def _activities(
         shaped = keep(shaped.drop("person_id", "placed_as", "found"))
     shaped = only_written_people(imp, shaped, frame, contacts)
     shaped = shaped.mutate(_either=ibis.coalesce(shaped.contact_id, shaped.account_id))
-    kept = imp.require(shaped, frame, ["_either"], reason="its person was not placed and it names no account")
+    kept = require(imp, shaped, frame, ["_either"], reason="its person was not placed and it names no account")
     return written(kept.drop("_either"), OBJECTS[obj])
 
 
@@ -222,5 +231,5 @@ def _campaign_members(members: ir.Table, campaigns: ir.Table | None) -> ir.Table
 
 
 def _opportunities(imp: Importer, frame: Frame) -> ir.Table:
-    deals = imp.require(imp.shape(frame, "opportunity_id"), frame, ["opportunity_id", "account_id", "created_at"])
+    deals = require(imp, shape(imp, frame, "opportunity_id"), frame, ["opportunity_id", "account_id", "created_at"])
     return written(close_deals(imp, frame, deals), OBJECTS["Opportunity"])

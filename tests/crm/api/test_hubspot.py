@@ -22,7 +22,7 @@ pytest.importorskip("hubspot")
 
 from typer.testing import CliRunner, Result
 
-from tests.fakes.hubspot import HubSpotPortal
+from tests.fakes.hubspot import HubSpotPortal, Stage
 from whynow.cli import app
 from whynow.crm.api import hubspot as api
 
@@ -148,6 +148,39 @@ def test_the_api_gives_the_tables_the_connector_tables_give(
     assert portal.token not in by_api.output + "".join(written.values())
     (first, *_) = portal.requests_to("GET", "/crm/v3/objects/contacts")
     assert first.query["associations"] == ["companies"] and "email" in first.query["properties"]
+
+
+def test_a_custom_pipelines_stages_close_and_win_deals_as_the_export_of_its_stage_table_does(
+    portal: HubSpotPortal, tmp_path: Path
+) -> None:
+    acme = portal.add("companies", name="Acme")
+    stages = [Stage("1043", "Signed", 1.0, closed=True), Stage("1044", "Gone dark", 0.0, closed=True)]
+    portal.add_pipeline("Renewals", stages, pipeline_id="7001")
+    for deal, stage in (("501", "1043"), ("502", "1044")):
+        portal.add("deals", deal, dealname=deal, dealstage=stage, pipeline="7001", createdate="2025-01-02T00:00:00Z")
+        portal.associate("deals", deal, "companies", acme)
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "company.csv").write_text(f"id,property_name\n{acme},Acme\n")
+    (export / "deal.csv").write_text(
+        "deal_id,deal_pipeline_id,deal_pipeline_stage_id,property_dealname,property_createdate\n"
+        "501,7001,1043,501,2025-01-02T00:00:00Z\n502,7001,1044,502,2025-01-02T00:00:00Z\n"
+    )
+    (export / "deal_company.csv").write_text(f"deal_id,company_id\n501,{acme}\n502,{acme}\n")
+    (export / "deal_pipeline_stage.csv").write_text(
+        "stage_id,label,is_closed,closed_won,probability,pipeline_id,display_order\n"
+        "1043,Signed,true,true,1.0,7001,0\n1044,Gone dark,true,false,0.0,7001,1\n"
+    )
+
+    by_api = imported("--api", "--out", str(tmp_path / "api"))
+    by_files = imported(str(export), "--out", str(tmp_path / "files"))
+
+    assert by_api.exit_code == 0, by_api.output
+    assert by_files.exit_code == 0, by_files.output
+    deals = {row["opportunity_id"]: row for row in table(tmp_path / "api", "opportunities")}
+    shown = {d: (row["stage"], row["is_closed"], row["is_won"]) for d, row in deals.items()}
+    assert shown == {"501": ("Signed", "true", "true"), "502": ("Gone dark", "true", "false")}
+    assert table(tmp_path / "api", "opportunities") == table(tmp_path / "files", "opportunities")
 
 
 def test_more_records_than_a_page_are_read_page_by_page(portal: HubSpotPortal, tmp_path: Path) -> None:

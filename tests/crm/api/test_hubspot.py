@@ -4,9 +4,10 @@ hubspot-api-client.
 The main check: the connector's tables loaded into the portal, then read through the CRM v3 API, give the very
 files that importing those tables gives. The tables are the repository's connector fixture and, where
 ../shared/data is beside the checkout, Fivetran's seeds they were cut from. The API reads companies,
-contacts, deals, owners and engagements, so the equivalent export is those tables and their associations
-(not email events or pipelines); an association HubSpot could not hold (to a record that is not in the
-portal) is left out of both.
+contacts, deals, owners, engagements and deal pipelines, so the equivalent export is those tables, their
+associations and `deal_pipeline_stage` (not email events); an association HubSpot could not hold (to a record
+that is not in the portal) is left out of both. The portal's pipelines are the connector's stages (its
+default pipeline replaced), so a deal's stage label and whether it is closed and won are checked too.
 """
 
 from __future__ import annotations
@@ -97,10 +98,12 @@ def load(portal: HubSpotPortal, folder: Path, export: Path) -> None:
                 portal.add(plural, row["engagement_id"], **properties(row), **extra)
                 kinds[row["engagement_id"]] = plural
     assert all(row["id"] in kinds for row in table(folder, "engagement")), "an engagement of no kind's table"
+    load_pipelines(portal, table(folder, "deal_pipeline_stage"))
     export.mkdir()
     for path in folder.glob("*.csv"):
         stem = path.stem.removesuffix("_data")
-        read = stem in ("company", "contact", "deal", "owner", "engagement") or stem.startswith("engagement_")
+        read = stem in ("company", "contact", "deal", "owner", "engagement", "deal_pipeline_stage")
+        read = read or stem.startswith("engagement_")
         if read and stem not in LINKS:
             shutil.copy(path, export / path.name)
     for stem, (own_type, own_id, other_type, other_id) in LINKS.items():
@@ -116,6 +119,26 @@ def load(portal: HubSpotPortal, folder: Path, export: Path) -> None:
                 writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
                 writer.writeheader()
                 writer.writerows(held)
+
+
+def load_pipelines(portal: HubSpotPortal, stages: list[dict[str, str]]) -> None:
+    """The connector's pipeline stages as the portal's deal pipelines, in place of its default one (a synced
+    portal's default pipeline is among its stages). A stage is closed and won in HubSpot's terms: closed, at
+    probability 1.0, which is what the connector's closed_won says in these tables."""
+    if not stages:
+        return
+    portal.pipelines.clear()
+    by_pipeline: dict[str, list[dict[str, str]]] = {}
+    for row in sorted(stages, key=lambda r: int(r["display_order"])):
+        closed = row["is_closed"].lower() == "true"
+        assert (row["closed_won"].lower() == "true") == (closed and float(row["probability"]) == 1.0), row
+        if not deleted(row):
+            by_pipeline.setdefault(row["pipeline_id"], []).append(row)
+    for pipeline, rows in by_pipeline.items():
+        kept = [
+            Stage(r["stage_id"], r["label"], float(r["probability"]), r["is_closed"].lower() == "true") for r in rows
+        ]
+        portal.add_pipeline(pipeline, kept, pipeline_id=pipeline)
 
 
 def files(folder: Path) -> dict[str, str]:
@@ -148,6 +171,7 @@ def test_the_api_gives_the_tables_the_connector_tables_give(
     assert portal.token not in by_api.output + "".join(written.values())
     (first, *_) = portal.requests_to("GET", "/crm/v3/objects/contacts")
     assert first.query["associations"] == ["companies"] and "email" in first.query["properties"]
+    assert len(portal.requests_to("GET", "/crm/v3/pipelines/deals")) == 1
 
 
 def test_a_custom_pipelines_stages_close_and_win_deals_as_the_export_of_its_stage_table_does(

@@ -21,6 +21,11 @@ client's generated models, `hubspot/crm/*/models`):
   `paging.next.after` (an opaque cursor). The import reads engagements as these v3 objects, each with
   `associations=contacts,companies`, rather than the legacy /engagements/v1 API the client no longer covers.
 * `GET /crm/v3/owners/` with `limit`, `after`, `email`.
+* `GET /crm/v3/pipelines/deals`: every deal pipeline with its stages, unpaged (`results` only, the client's
+  CollectionResponsePipelineNoPaging). A stage's `metadata` holds text, as HubSpot sends it: `isClosed`
+  ("true"/"false") and `probability` ("0.2", "1.0"). A portal starts with HubSpot's default deal pipeline
+  (id "default", "Sales Pipeline", appointmentscheduled … closedwon, closedlost); `add_pipeline` adds one,
+  `pipelines` holds them all.
 
 Failure switches: `fail_next(429 | 500 | 401 | 403, times=N, retry_after=S)` answers the next N requests with
 that error (429 with `Retry-After` and HubSpot's RATE_LIMIT body); `fail_records(ids, reason)` makes those
@@ -41,13 +46,17 @@ Where each shape comes from. From HubSpot's API reference and the client's model
 fields): the batch update request and its 200/207 bodies (status, results, numErrors, errors with category,
 message, context, links, errors; requestedAt/startedAt/completedAt), a record (id, properties, createdAt,
 updatedAt, archived, associations -> results of {id, type}), list paging (paging.next.after and link), an
-owner (id, email, type PERSON, firstName, lastName, userId, createdAt, updatedAt, archived, teams).
+owner (id, email, type PERSON, firstName, lastName, userId, createdAt, updatedAt, archived, teams), a pipeline
+(id, label, displayOrder, archived, createdAt, updatedAt, stages) and a stage (id, label, displayOrder,
+archived, createdAt, updatedAt, writePermissions, metadata). From HubSpot's legacy Deal Pipelines
+reference: the default pipeline's stage ids, labels and probabilities.
 From HubSpot's published error examples: the 429 body (status, message, errorType RATE_LIMIT, correlationId,
 policyName), the general error body (status, message, correlationId, category), INVALID_AUTHENTICATION's
 message, MISSING_SCOPES. Guessed, to be checked against a live portal: the Retry-After header on 429 (HubSpot
 documents X-HubSpot-RateLimit-* headers; Retry-After is what the issue asks for), the OBJECT_NOT_FOUND message
 of a batch update, the per-record "no access" failure (category FORBIDDEN), the too-long detail's code
-INVALID_STRING_LENGTH, the 100-input 400's message, the 500 body, and the cursor's form.
+INVALID_STRING_LENGTH, the 100-input 400's message, the 500 body, the cursor's form, and a stage's
+`metadata.isClosed` (the v3 reference shows `metadata` as text values and names only `probability`).
 """
 
 from __future__ import annotations
@@ -138,6 +147,41 @@ class Owner:
 
 
 @dataclass
+class Stage:
+    """A deal pipeline's stage: closed or not, and the probability of winning (1.0 is won, 0.0 lost)."""
+
+    id: str
+    label: str
+    probability: float
+    closed: bool = False
+    archived: bool = False
+
+
+@dataclass
+class Pipeline:
+    """A deal pipeline (GET /crm/v3/pipelines/deals): its stages in display order."""
+
+    id: str
+    label: str
+    stages: list[Stage]
+    display_order: int
+    created_at: str
+    archived: bool = False
+
+
+# HubSpot's default deal pipeline, as every portal starts with it (the legacy Deal Pipelines reference).
+DEFAULT_STAGES = (
+    Stage("appointmentscheduled", "Appointment Scheduled", 0.2),
+    Stage("qualifiedtobuy", "Qualified To Buy", 0.4),
+    Stage("presentationscheduled", "Presentation Scheduled", 0.6),
+    Stage("decisionmakerboughtin", "Decision Maker Bought-In", 0.8),
+    Stage("contractsent", "Contract Sent", 0.9),
+    Stage("closedwon", "Closed Won", 1.0, closed=True),
+    Stage("closedlost", "Closed Lost", 0.0, closed=True),
+)
+
+
+@dataclass
 class _Failure:
     status: int
     retry_after: int
@@ -154,6 +198,9 @@ class HubSpotPortal:
         self.token, self.portal_id = token, portal_id
         self.records: dict[str, dict[str, Record]] = {name: {} for name in OBJECT_TYPES}
         self.owners: dict[str, Owner] = {}
+        self.pipelines: dict[str, Pipeline] = {
+            "default": Pipeline("default", "Sales Pipeline", list(DEFAULT_STAGES), 0, _now())
+        }
         self.received: list[Request] = []
         self.max_length: dict[str, int] = {}  # property -> longest value allowed; TEXT_LIMIT where unset
         # The properties the portal has, per object type: a list leaves out the ones it has not, as HubSpot
@@ -195,6 +242,16 @@ class HubSpotPortal:
         with self._lock:
             new_id = owner_id or str(next(self._ids))
             self.owners[new_id] = Owner(new_id, email, first_name, last_name, int(new_id) + 9_000_000, _now())
+            return new_id
+
+    def add_pipeline(
+        self, label: str, stages: list[Stage], pipeline_id: str | None = None, display_order: int | None = None
+    ) -> str:
+        """Add a deal pipeline with these stages (displayed in this order) and answer its id."""
+        with self._lock:
+            new_id = pipeline_id or str(next(self._ids))
+            order = len(self.pipelines) if display_order is None else display_order
+            self.pipelines[new_id] = Pipeline(new_id, label, list(stages), order, _now())
             return new_id
 
     def delete(self, object_type: str, record_id: str) -> None:
@@ -298,6 +355,8 @@ class HubSpotPortal:
         parts = path.strip("/").split("/")
         if method == "GET" and parts == ["crm", "v3", "owners"]:
             return 200, self._owners(query), {}
+        if method == "GET" and parts == ["crm", "v3", "pipelines", "deals"]:
+            return 200, self._pipelines(), {}
         if parts[:3] == ["crm", "v3", "objects"] and len(parts) >= 4:
             object_type = parts[3]
             if object_type not in OBJECT_TYPES:
@@ -484,6 +543,36 @@ class HubSpotPortal:
             after = str(start + limit)
             answer["paging"] = {"next": {"after": after, "link": f"{self.url}/crm/v3/owners/?after={after}"}}
         return answer
+
+    def _pipelines(self) -> JSON:
+        """Every deal pipeline with its stages, in one answer (the endpoint has no paging)."""
+        results = []
+        for pipeline in sorted(self.pipelines.values(), key=lambda p: (p.display_order, p.label)):
+            stages = [
+                {
+                    "id": stage.id,
+                    "label": stage.label,
+                    "displayOrder": order,
+                    "archived": stage.archived,
+                    "createdAt": pipeline.created_at,
+                    "updatedAt": pipeline.created_at,
+                    "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                    "metadata": {"isClosed": str(stage.closed).lower(), "probability": str(float(stage.probability))},
+                }
+                for order, stage in enumerate(pipeline.stages)
+            ]
+            results.append(
+                {
+                    "id": pipeline.id,
+                    "label": pipeline.label,
+                    "displayOrder": pipeline.display_order,
+                    "archived": pipeline.archived,
+                    "createdAt": pipeline.created_at,
+                    "updatedAt": pipeline.created_at,
+                    "stages": stages,
+                }
+            )
+        return {"results": results}
 
 
 def _first(query: dict[str, list[str]], name: str) -> str | None:

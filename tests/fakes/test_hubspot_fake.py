@@ -18,7 +18,7 @@ from hubspot.crm.companies import ApiException, BatchInputSimplePublicObjectBatc
 from hubspot.crm.contacts import BatchResponseSimplePublicObjectWithErrors as ContactsWithErrors
 from urllib3.util.retry import Retry
 
-from tests.fakes.hubspot import HubSpotPortal
+from tests.fakes.hubspot import HubSpotPortal, Stage
 
 
 @pytest.fixture
@@ -199,3 +199,26 @@ def test_a_property_the_portal_does_not_have_is_left_out_of_a_list(portal: HubSp
     portal.defined["companies"] = {"name", "industry"}
     page = client(portal).crm.objects.basic_api.get_page("companies", properties=["name", "industry", "no_such"])
     assert page.results[0].properties == {"name": "Acme", "industry": None}
+
+
+def test_deal_pipelines_are_the_clients_pipelines_with_their_stages(portal: HubSpotPortal) -> None:
+    renewals = portal.add_pipeline(
+        "Renewals", [Stage("1043", "Signed", 1.0, closed=True), Stage("1044", "Gone dark", 0.0, closed=True)]
+    )
+
+    answer = client(portal).crm.pipelines.pipelines_api.get_all("deals")
+
+    by_id = {p.id: p for p in answer.results}
+    assert list(by_id) == ["default", renewals]
+    default = by_id["default"]
+    assert [s.id for s in default.stages][-2:] == ["closedwon", "closedlost"]
+    won = default.stages[5]
+    assert (won.label, won.metadata, won.display_order) == ("Closed Won", {"isClosed": "true", "probability": "1.0"}, 5)
+    assert default.stages[0].metadata == {"isClosed": "false", "probability": "0.2"}
+    assert won.write_permissions == "CRM_PERMISSIONS_ENFORCEMENT"
+    assert [(s.id, s.label, s.metadata["probability"]) for s in by_id[renewals].stages] == [
+        ("1043", "Signed", "1.0"),
+        ("1044", "Gone dark", "0.0"),
+    ]
+    assert by_id[renewals].archived is False and by_id[renewals].created_at is not None
+    assert portal.requests_to("GET", "/crm/v3/pipelines/deals")

@@ -4,9 +4,10 @@ hubspot-api-client.
 The main check: the connector's tables loaded into the portal, then read through the CRM v3 API, give the very
 files that importing those tables gives. The tables are the repository's connector fixture and, where
 ../shared/data is beside the checkout, Fivetran's seeds they were cut from. The API reads companies,
-contacts, deals, owners and engagements, so the equivalent export is those tables and their associations
-(not email events or pipelines); an association HubSpot could not hold (to a record that is not in the
-portal) is left out of both.
+contacts, deals, owners, engagements and deal pipelines, so the equivalent export is those tables, their
+associations and `deal_pipeline_stage` (not email events); an association HubSpot could not hold (to a record
+that is not in the portal) is left out of both. The portal's pipelines are the connector's stages (its
+default pipeline replaced), so a deal's stage label and whether it is closed and won are checked too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ pytest.importorskip("hubspot")
 
 from typer.testing import CliRunner, Result
 
-from tests.fakes.hubspot import HubSpotPortal
+from tests.fakes.hubspot import HubSpotPortal, Stage
 from whynow.cli import app
 from whynow.crm.api import hubspot as api
 
@@ -97,10 +98,12 @@ def load(portal: HubSpotPortal, folder: Path, export: Path) -> None:
                 portal.add(plural, row["engagement_id"], **properties(row), **extra)
                 kinds[row["engagement_id"]] = plural
     assert all(row["id"] in kinds for row in table(folder, "engagement")), "an engagement of no kind's table"
+    load_pipelines(portal, table(folder, "deal_pipeline_stage"))
     export.mkdir()
     for path in folder.glob("*.csv"):
         stem = path.stem.removesuffix("_data")
-        read = stem in ("company", "contact", "deal", "owner", "engagement") or stem.startswith("engagement_")
+        read = stem in ("company", "contact", "deal", "owner", "engagement", "deal_pipeline_stage")
+        read = read or stem.startswith("engagement_")
         if read and stem not in LINKS:
             shutil.copy(path, export / path.name)
     for stem, (own_type, own_id, other_type, other_id) in LINKS.items():
@@ -116,6 +119,26 @@ def load(portal: HubSpotPortal, folder: Path, export: Path) -> None:
                 writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
                 writer.writeheader()
                 writer.writerows(held)
+
+
+def load_pipelines(portal: HubSpotPortal, stages: list[dict[str, str]]) -> None:
+    """The connector's pipeline stages as the portal's deal pipelines, in place of its default one (a synced
+    portal's default pipeline is among its stages). A stage is closed and won in HubSpot's terms: closed, at
+    probability 1.0, which is what the connector's closed_won says in these tables."""
+    if not stages:
+        return
+    portal.pipelines.clear()
+    by_pipeline: dict[str, list[dict[str, str]]] = {}
+    for row in sorted(stages, key=lambda r: int(r["display_order"])):
+        closed = row["is_closed"].lower() == "true"
+        assert (row["closed_won"].lower() == "true") == (closed and float(row["probability"]) == 1.0), row
+        if not deleted(row):
+            by_pipeline.setdefault(row["pipeline_id"], []).append(row)
+    for pipeline, rows in by_pipeline.items():
+        kept = [
+            Stage(r["stage_id"], r["label"], float(r["probability"]), r["is_closed"].lower() == "true") for r in rows
+        ]
+        portal.add_pipeline(pipeline, kept, pipeline_id=pipeline)
 
 
 def files(folder: Path) -> dict[str, str]:
@@ -148,6 +171,40 @@ def test_the_api_gives_the_tables_the_connector_tables_give(
     assert portal.token not in by_api.output + "".join(written.values())
     (first, *_) = portal.requests_to("GET", "/crm/v3/objects/contacts")
     assert first.query["associations"] == ["companies"] and "email" in first.query["properties"]
+    assert len(portal.requests_to("GET", "/crm/v3/pipelines/deals")) == 1
+
+
+def test_a_custom_pipelines_stages_close_and_win_deals_as_the_export_of_its_stage_table_does(
+    portal: HubSpotPortal, tmp_path: Path
+) -> None:
+    acme = portal.add("companies", name="Acme")
+    stages = [Stage("1043", "Signed", 1.0, closed=True), Stage("1044", "Gone dark", 0.0, closed=True)]
+    portal.add_pipeline("Renewals", stages, pipeline_id="7001")
+    for deal, stage in (("501", "1043"), ("502", "1044")):
+        portal.add("deals", deal, dealname=deal, dealstage=stage, pipeline="7001", createdate="2025-01-02T00:00:00Z")
+        portal.associate("deals", deal, "companies", acme)
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "company.csv").write_text(f"id,property_name\n{acme},Acme\n")
+    (export / "deal.csv").write_text(
+        "deal_id,deal_pipeline_id,deal_pipeline_stage_id,property_dealname,property_createdate\n"
+        "501,7001,1043,501,2025-01-02T00:00:00Z\n502,7001,1044,502,2025-01-02T00:00:00Z\n"
+    )
+    (export / "deal_company.csv").write_text(f"deal_id,company_id\n501,{acme}\n502,{acme}\n")
+    (export / "deal_pipeline_stage.csv").write_text(
+        "stage_id,label,is_closed,closed_won,probability,pipeline_id,display_order\n"
+        "1043,Signed,true,true,1.0,7001,0\n1044,Gone dark,true,false,0.0,7001,1\n"
+    )
+
+    by_api = imported("--api", "--out", str(tmp_path / "api"))
+    by_files = imported(str(export), "--out", str(tmp_path / "files"))
+
+    assert by_api.exit_code == 0, by_api.output
+    assert by_files.exit_code == 0, by_files.output
+    deals = {row["opportunity_id"]: row for row in table(tmp_path / "api", "opportunities")}
+    shown = {d: (row["stage"], row["is_closed"], row["is_won"]) for d, row in deals.items()}
+    assert shown == {"501": ("Signed", "true", "true"), "502": ("Gone dark", "true", "false")}
+    assert table(tmp_path / "api", "opportunities") == table(tmp_path / "files", "opportunities")
 
 
 def test_more_records_than_a_page_are_read_page_by_page(portal: HubSpotPortal, tmp_path: Path) -> None:

@@ -1,14 +1,22 @@
-"""`whynow import hubspot --api --out SRC` (SPEC §12, "Through the API"): companies, contacts, deals, owners and
-engagements read through the CRM v3 API, then shaped, placed and written by the same code and mapping as the
-tables a warehouse connector syncs (`crm/hubspot.py`).
+"""`whynow import hubspot --api --out SRC` (SPEC §12, "Through the API"): companies, contacts, deals, owners,
+engagements and deal pipelines read through the CRM v3 API, then shaped, placed and written by the same code
+and mapping as the tables a warehouse connector syncs (`crm/hubspot.py`).
 
 Each object is listed page by page (GET /crm/v3/objects/{type}, 100 records a page, `paging.next.after`),
 asking for the properties the mapping reads as the connector's `property_<name>` columns (HubSpot ignores a
 property a portal does not have) and for the associations that place a record: a contact's and a deal's
 companies, an engagement's contacts and companies. Calls, emails, meetings, notes and tasks are the
-engagements. Owners come from GET /crm/v3/owners/. Each page's JSON is kept as it came in a staging folder;
-DuckDB turns the pages into the connector's tables (`company`, `contact_company`, `engagement_call` …), so no
-row passes through Python.
+engagements. Owners come from GET /crm/v3/owners/, the deal pipelines from GET /crm/v3/pipelines/deals (one
+answer, every pipeline with its stages). Each page's JSON is kept as it came in a staging folder; DuckDB turns
+the pages into the connector's tables (`company`, `contact_company`, `engagement_call` …, `deal_pipeline_stage`),
+so no row passes through Python.
+
+A stage's label names a deal's stage, and the stage closes a deal, as the connector's `deal_pipeline_stage`
+does: `is_closed` is the stage's `metadata.isClosed`, and `closed_won` is a closed stage whose
+`metadata.probability` is 1.0 (HubSpot's reference: "0.0 being Closed Lost and 1.0 being Closed Won"; a stage
+has no won flag of its own, and in Fivetran's sample tables closed_won is exactly this). A custom pipeline's
+stages (ids such as "1043") then close deals as their portal says, where the mapping's `stages` know only the
+default pipeline's `closedwon` and `closedlost`; a stage the pipelines do not list is left to those patterns.
 
 `--since D`: the engagements and deals whose `hs_lastmodifieddate` is on or after D (midnight UTC). The list
 endpoint has no filter (the search API would, but stops at 10,000 results), so every page is read and the
@@ -18,8 +26,7 @@ The token comes from the environment only (HUBSPOT_TOKEN; HUBSPOT_API_BASE, http
 default) and is never printed. The client is the push's (`push/hubspot.py` `client`): 429 and 5xx retried
 honouring Retry-After, certificates checked.
 
-Not read: deal pipelines (a stage's label, and whether it closes a deal, come from the mapping's `stages`,
-which know HubSpot's default pipeline), and marketing email events (not part of the CRM v3 objects).
+Not read: marketing email events (not part of the CRM v3 objects).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +78,14 @@ LINK_COLUMNS = {  # the association tables' columns, as the connector names them
 CHANGED_SINCE = ("deals", *ENGAGEMENTS)
 MODIFIED = "hs_lastmodifieddate"
 OWNER_COLUMNS = {"id": "id", "email": "email", "first_name": "firstName", "last_name": "lastName"}
+# The connector's deal_pipeline_stage columns, as JSON paths in a stage of GET /crm/v3/pipelines/deals.
+STAGE_COLUMNS = {
+    "stage_id": "$.id",
+    "label": "$.label",
+    "is_closed": "$.metadata.isClosed",
+    "probability": "$.metadata.probability",
+    "display_order": "$.displayOrder",
+}
 
 
 def credentials(environ: Mapping[str, str]) -> tuple[str, str]:
@@ -119,6 +134,7 @@ def import_hubspot_api(
                 _stage_links(con, pages, staging / f"{link}.csv", other, LINK_COLUMNS[link], changed)
             owners = _pages(hubspot, "owners", staging, 500, [], [])
             _stage(con, owners, staging / "owner.csv", {k: f"$.{v}" for k, v in OWNER_COLUMNS.items()}, None)
+            _stage_pipelines(con, _pipelines(hubspot, staging), staging / "deal_pipeline_stage.csv")
         finally:
             con.close()
         frames, found = find(imp, staging)
@@ -149,10 +165,6 @@ def _pages(
     hubspot: Any, kind: str, staging: Path, limit: int, properties: list[str], associations: list[str]
 ) -> list[Path]:
     """Every page of a list as the JSON HubSpot sent, one file a page (the client parses nothing)."""
-    from hubspot.crm.objects import ApiException
-    from hubspot.crm.owners import ApiException as OwnersApiException
-    from urllib3.exceptions import HTTPError
-
     folder = staging / kind
     folder.mkdir()
     files: list[Path] = []
@@ -161,24 +173,42 @@ def _pages(
         options: dict[str, Any] = {"limit": limit, "_preload_content": False}
         if after is not None:
             options["after"] = after
-        try:
-            if kind == "owners":
-                answer = hubspot.crm.owners.owners_api.get_page(**options)
-            else:
-                answer = hubspot.crm.objects.basic_api.get_page(
-                    kind, properties=properties or None, associations=associations or None, archived=False, **options
-                )
-        except (ApiException, OwnersApiException) as e:
-            raise DataError(f"HubSpot answered {e.status} while reading {kind}: {_message(e)}") from None
-        except (HTTPError, OSError) as e:  # urllib3's connection and certificate errors
-            raise DataError(f"cannot reach HubSpot while reading {kind}: {type(e).__name__}") from None
-        body = answer.data
+        if kind == "owners":
+            body = _answer(kind, hubspot.crm.owners.owners_api.get_page, **options)
+        else:
+            linked = {"properties": properties or None, "associations": associations or None}
+            body = _answer(kind, hubspot.crm.objects.basic_api.get_page, kind, **linked, archived=False, **options)
         file = folder / f"{len(files):06d}.json"
         file.write_bytes(body)
         files.append(file)
         after = ((json.loads(body).get("paging") or {}).get("next") or {}).get("after")
         if not after:
             return files
+
+
+def _pipelines(hubspot: Any, staging: Path) -> Path:
+    """The deal pipelines with their stages, as the JSON HubSpot sent (one answer: the endpoint has no paging)."""
+    body = _answer("deal pipelines", hubspot.crm.pipelines.pipelines_api.get_all, "deals", _preload_content=False)
+    file = staging / "pipelines.json"
+    file.write_bytes(body)
+    return file
+
+
+def _answer(kind: str, method: Callable[..., Any], *args: Any, **options: Any) -> bytes:
+    """The body of HubSpot's answer to one call of a client's `method` (given `_preload_content=False`); a
+    refusal, or no answer, is a one-line error naming `kind`."""
+    from hubspot.crm.objects import ApiException
+    from hubspot.crm.owners import ApiException as OwnersApiException
+    from hubspot.crm.pipelines import ApiException as PipelinesApiException
+    from urllib3.exceptions import HTTPError
+
+    try:
+        body: bytes = method(*args, **options).data
+    except (ApiException, OwnersApiException, PipelinesApiException) as e:
+        raise DataError(f"HubSpot answered {e.status} while reading {kind}: {_message(e)}") from None
+    except (HTTPError, OSError) as e:  # urllib3's connection and certificate errors
+        raise DataError(f"cannot reach HubSpot while reading {kind}: {type(e).__name__}") from None
+    return body
 
 
 def _records(pages: list[Path]) -> exp.Select:
@@ -227,6 +257,30 @@ def _stage_links(
     query = sqlglot.select(
         named(column_ref("_id"), names[0]), named(call("json_extract_string", column_ref("a"), "$.id"), names[1])
     ).from_(linked.subquery("linked"))
+    _copy(con, query, file)
+
+
+def _stage_pipelines(con: duckdb.DuckDBPyConnection, answer: Path, file: Path) -> None:
+    """The connector's deal_pipeline_stage table from the pipelines: a row per stage, with its pipeline's id;
+    closed and won where the stage is closed at probability 1.0."""
+    stages = call("from_json", call("json_extract", column_ref("r"), "$.stages"), '["JSON"]')
+    each = sqlglot.select(
+        named(call("json_extract_string", column_ref("r"), "$.id"), "pipeline_id"), named(call("unnest", stages), "s")
+    ).from_(_records([answer]).subquery("pipelines"))
+    text = {name: call("json_extract_string", column_ref("s"), path) for name, path in STAGE_COLUMNS.items()}
+    closed = exp.EQ(this=call("lower", text["is_closed"]), expression=exp.Literal.string("true"))
+    certain = exp.EQ(
+        this=exp.TryCast(this=text["probability"], to=exp.DataType.build("double")), expression=exp.Literal.number(1)
+    )
+    query = sqlglot.select(
+        named(text["stage_id"], "stage_id"),
+        named(text["label"], "label"),
+        named(call("lower", text["is_closed"]), "is_closed"),
+        named(exp.and_(closed, certain), "closed_won"),
+        named(text["probability"], "probability"),
+        named(column_ref("pipeline_id"), "pipeline_id"),
+        named(text["display_order"], "display_order"),
+    ).from_(each.subquery("stages"))
     _copy(con, query, file)
 
 

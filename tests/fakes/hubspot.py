@@ -66,12 +66,14 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.fakes.serving import Answer, serving
 
 # The object types the fake holds, by the plural name in the URL, with the singular that association types use.
 OBJECT_TYPES: dict[str, str] = {
@@ -217,8 +219,7 @@ class HubSpotPortal:
         self._failures: list[_Failure] = []
         self._record_failures: dict[str, Reason] = {}
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._stack = ExitStack()
 
     # --- what a test sets up -------------------------------------------------------------------------------
 
@@ -286,48 +287,20 @@ class HubSpotPortal:
     # --- the server ----------------------------------------------------------------------------------------
 
     def __enter__(self) -> HubSpotPortal:
-        portal = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                status, body, headers = portal.handle(
-                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
-                )
-                data = json.dumps(body).encode()
-                if portal.answering is not None:
-                    portal.answering(self.command, urlsplit(self.path).path)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json;charset=utf-8")
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up
-                    pass
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # a short poll interval: shutting the server down at the end of each test waits one interval
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._stack = ExitStack()
+        self.url = self._stack.enter_context(serving(self._respond))
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
+        self._stack.close()
+
+    def _respond(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Answer:
+        status, body, extra = self.handle(method, target, headers, raw)
+        if self.answering is not None:
+            self.answering(method, urlsplit(target).path)
+        return status, json.dumps(body).encode(), {"Content-Type": "application/json;charset=utf-8", **extra}
 
     # --- answering -----------------------------------------------------------------------------------------
 

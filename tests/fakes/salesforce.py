@@ -27,6 +27,8 @@ REST API error bodies, Bulk API 2.0 ingest and query) and of what simple-salesfo
   NOT_FOUND for an object the org does not have. `define(sobject, fields)` gives the org another object (an
   export's header, for instance), and `add` then keeps its records.
 
+Jobs, query pages and the error and CSV bodies are in tests/fakes/bulk.py; the server is tests/fakes/serving.py.
+
 Failure switches: `answer_next` (401 INVALID_SESSION_ID, 429 with Retry-After, 403 REQUEST_LIMIT_EXCEEDED, 500),
 `expire_sessions`, `fail_next_jobs` (a job that ends Failed), and per record: `delete` (ENTITY_IS_DELETED),
 `deny_access` (INSUFFICIENT_ACCESS_OR_READONLY), a value longer than its field's length in `fields`
@@ -35,7 +37,6 @@ Failure switches: `answer_next` (401 INVALID_SESSION_ID, 429 with Retry-After, 4
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import itertools
@@ -43,25 +44,33 @@ import json
 import re
 import secrets
 import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from tests.fakes.bulk import (
+    CSV,
+    JSON,
+    USER_ID,
+    Job,
+    csv_text,
+    error_reply,
+    parse_stamp,
+    query_page,
+    run_query,
+    stamp_of,
+)
+from tests.fakes.serving import Answer, serving
 from tests.receiver import Reply
 
 ORG_ID = "00DFAKE00000000AAA"
-USER_ID = "005FAKE00000000AAA"
-JSON = {"Content-Type": "application/json;charset=UTF-8"}
-CSV = {"Content-Type": "text/csv"}
 XML = {"Content-Type": "text/xml;charset=UTF-8"}
 SECRET_HEADERS = {"authorization", "cookie"}
 
@@ -91,30 +100,6 @@ SYSTEM_FIELDS: dict[str, int | None] = {"CreatedDate": None, "LastModifiedDate":
 Failure = Literal["expired", "rate_limited", "limit_exceeded", "server_error"]
 
 
-def _stamp(moment: datetime) -> str:
-    """A datetime as Salesforce writes it in records and job info: 2024-01-31T09:30:00.000+0000."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-
-
-def _parse_stamp(text: str) -> datetime:
-    """A SOQL datetime literal (2024-01-31T09:30:00Z) or a stored stamp, as an aware datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _errors(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Reply:
-    """The REST API's error body: a JSON list of {message, errorCode}, which simple-salesforce reads as [0]."""
-    return Reply(status, json.dumps([{"message": message, "errorCode": code}]), JSON | (headers or {}))
-
-
-def _csv(header: list[str], rows: list[list[str]]) -> str:
-    """CSV as Bulk API 2.0 returns it: every value quoted, LF line endings."""
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 @dataclass
 class Seen:
     """One request as the fake received it; the body is kept only as a size (a login's body holds a password)."""
@@ -124,63 +109,6 @@ class Seen:
     headers: dict[str, str]
     body_size: int
     status: int = 0
-
-
-@dataclass
-class Job:
-    """A Bulk API 2.0 job (ingest or query) and what came of it."""
-
-    id: str
-    kind: Literal["ingest", "query"]
-    operation: str
-    sobject: str
-    api_version: str
-    created: str
-    state: str
-    query: str = ""
-    data: str = ""
-    polls: int = 0
-    fail_with: str | None = None
-    error_message: str = ""
-    header: list[str] = field(default_factory=list)
-    successful: list[list[str]] = field(default_factory=list)
-    failed: list[list[str]] = field(default_factory=list)
-    unprocessed: list[list[str]] = field(default_factory=list)
-    result_header: list[str] = field(default_factory=list)
-    result_rows: list[list[str]] = field(default_factory=list)
-
-    def summary(self) -> dict[str, object]:
-        """The job's description as Create Job and a change of state (close, abort) answer it."""
-        return {
-            "id": self.id,
-            "operation": self.operation,
-            "object": self.sobject,
-            "createdById": USER_ID,
-            "createdDate": self.created,
-            "systemModstamp": self.created,
-            "state": self.state,
-            "concurrencyMode": "Parallel",
-            "contentType": "CSV",
-            "apiVersion": float(self.api_version),
-            "lineEnding": "LF",
-            "columnDelimiter": "COMMA",
-        }
-
-    def info(self) -> dict[str, object]:
-        """The job info body (Get Job Info): the summary with the job type and the processing counts."""
-        found = self.summary() | {"jobType": "V2Ingest" if self.kind == "ingest" else "V2Query", "retries": 0}
-        found["totalProcessingTime"] = 0
-        if self.kind == "ingest" and self.state == "Open":
-            found["contentUrl"] = f"services/data/v{self.api_version}/jobs/ingest/{self.id}/batches"
-        if self.kind == "ingest":
-            found["numberRecordsProcessed"] = len(self.successful) + len(self.failed)
-            found["numberRecordsFailed"] = len(self.failed)
-            found |= {"apiActiveProcessingTime": 0, "apexProcessingTime": 0}
-        else:
-            found["numberRecordsProcessed"] = len(self.result_rows)
-        if self.state == "Failed":
-            found["errorMessage"] = self.error_message
-        return found
 
 
 class SalesforceOrg:
@@ -218,7 +146,7 @@ class SalesforceOrg:
         """Keep a new record (its Id made here unless given) and return its Id."""
         with self._lock:
             record_id = values.pop("Id", "") or self._new_id(PREFIXES.get(sobject, "a00"))
-            stamp = values.pop("LastModifiedDate", "") or _stamp(self.now())
+            stamp = values.pop("LastModifiedDate", "") or stamp_of(self.now())
             self.records[sobject][record_id] = {
                 "Id": record_id,
                 "CreatedDate": stamp,
@@ -266,12 +194,12 @@ class SalesforceOrg:
         limit_exceeded: 403 REQUEST_LIMIT_EXCEEDED (the org's daily API allowance is spent); server_error: 500.
         """
         replies: dict[Failure, Reply] = {
-            "expired": _errors(401, "INVALID_SESSION_ID", "Session expired or invalid"),
-            "rate_limited": _errors(
+            "expired": error_reply(401, "INVALID_SESSION_ID", "Session expired or invalid"),
+            "rate_limited": error_reply(
                 429, "REQUEST_LIMIT_EXCEEDED", "Too many requests", {"Retry-After": str(retry_after)}
             ),
-            "limit_exceeded": _errors(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
-            "server_error": _errors(
+            "limit_exceeded": error_reply(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."),
+            "server_error": error_reply(
                 500,
                 "UNKNOWN_EXCEPTION",
                 "An unexpected error occurred. Please include this ErrorId if you contact support: 1-2 (-3)",
@@ -309,27 +237,29 @@ class SalesforceOrg:
                 return self._failures.pop(0)
             bearer = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
             if bearer.removeprefix("Bearer ") not in self.sessions:
-                return _errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
+                return error_reply(401, "INVALID_SESSION_ID", "Session expired or invalid")
             describe = re.match(r"/services/data/v\d+\.\d+/sobjects/(\w+)/describe$", path)
             if describe and method == "GET":
                 return self._describe(describe.group(1))
             if api is None:
-                return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+                return error_reply(404, "NOT_FOUND", "The requested resource does not exist")
             version, kind, job_id, tail = api.groups()
             if job_id is None:
                 if method != "POST":
-                    return _errors(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are POST")
+                    return error_reply(
+                        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are POST"
+                    )
                 return self._create_job(kind, version, body)
             job = self.jobs.get(job_id)
             if job is None or job.kind != kind:
-                return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+                return error_reply(404, "NOT_FOUND", "The requested resource does not exist")
             return self._job_request(job, method, (tail or "").lower(), body, query)
 
     def _describe(self, sobject: str) -> Reply:
         """The describe of an sObject: its fields with name, type, length and label (the parts whynow reads)."""
         name = self._object_name(sobject)
         if name is None:
-            return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+            return error_reply(404, "NOT_FOUND", "The requested resource does not exist")
         fields = [
             {
                 "name": field_name,
@@ -387,24 +317,26 @@ class SalesforceOrg:
         try:
             spec = json.loads(body)
         except ValueError:
-            return _errors(400, "JSON_PARSER_ERROR", "The request body is not valid JSON")
+            return error_reply(400, "JSON_PARSER_ERROR", "The request body is not valid JSON")
         if spec.get("contentType", "CSV") != "CSV" or spec.get("columnDelimiter", "COMMA") != "COMMA":
-            return _errors(400, "INVALIDJOB", "The fake takes CSV with COMMA delimiters only")
+            return error_reply(400, "INVALIDJOB", "The fake takes CSV with COMMA delimiters only")
         if spec.get("lineEnding", "LF") != "LF":
-            return _errors(400, "INVALIDJOB", "The fake takes LF line endings only")
+            return error_reply(400, "INVALIDJOB", "The fake takes LF line endings only")
         job_id = self._new_id("750")
-        created = _stamp(self.now())
+        created = stamp_of(self.now())
         if kind == "ingest":
             if spec.get("operation") != "update":
-                return _errors(400, "INVALIDJOB", f"The fake supports operation update, not {spec.get('operation')}")
+                return error_reply(
+                    400, "INVALIDJOB", f"The fake supports operation update, not {spec.get('operation')}"
+                )
             if spec.get("object") not in self.records:
-                return _errors(400, "INVALIDJOB", f"sObject type '{spec.get('object')}' is not supported.")
+                return error_reply(400, "INVALIDJOB", f"sObject type '{spec.get('object')}' is not supported.")
             job = Job(job_id, "ingest", "update", spec["object"], version, created, "Open")
             self.jobs[job_id] = job
             content_url = f"services/data/v{version}/jobs/ingest/{job_id}/batches"
             return Reply(200, json.dumps(job.summary() | {"contentUrl": content_url}), JSON)
         if spec.get("operation") not in ("query", "queryAll"):
-            return _errors(400, "INVALIDJOB", f"Unknown operation {spec.get('operation')} for a query job")
+            return error_reply(400, "INVALIDJOB", f"Unknown operation {spec.get('operation')} for a query job")
         parsed = self._parse_soql(spec.get("query", ""))
         if isinstance(parsed, Reply):
             return parsed
@@ -423,7 +355,7 @@ class SalesforceOrg:
             allowed = {"UploadComplete": job.kind == "ingest" and job.state == "Open"}
             allowed["Aborted"] = job.state in ("Open", "UploadComplete", "InProgress")
             if not allowed.get(state, False):
-                return _errors(400, "INVALIDJOBSTATE", f"Job {job.id} in state {job.state} can't become {state}")
+                return error_reply(400, "INVALIDJOBSTATE", f"Job {job.id} in state {job.state} can't become {state}")
             job.state = state
             if state == "UploadComplete":
                 job.fail_with = self._job_failures.pop(0) if self._job_failures else None
@@ -433,18 +365,18 @@ class SalesforceOrg:
             return Reply(204, "", {})
         if job.kind == "ingest" and tail == "batches" and method == "PUT":
             if job.state != "Open":
-                return _errors(409, "INVALIDJOBSTATE", f"Job {job.id} is not Open; it is {job.state}")
+                return error_reply(409, "INVALIDJOBSTATE", f"Job {job.id} is not Open; it is {job.state}")
             job.data += body.decode("utf-8") if not job.data else body.decode("utf-8").split("\n", 1)[-1]
             return Reply(201, "", {})
         if job.kind == "ingest" and method == "GET" and tail in ("successfulresults", "failedresults"):
             rows = job.successful if tail == "successfulresults" else job.failed
             marker = "sf__Created" if tail == "successfulresults" else "sf__Error"
-            return Reply(200, _csv(["sf__Id", marker, *job.header], rows), CSV)
+            return Reply(200, csv_text(["sf__Id", marker, *job.header], rows), CSV)
         if job.kind == "ingest" and method == "GET" and tail == "unprocessedrecords":
-            return Reply(200, _csv(job.header, job.unprocessed), CSV)
+            return Reply(200, csv_text(job.header, job.unprocessed), CSV)
         if job.kind == "query" and method == "GET" and tail == "results":
             return self._query_page(job, query)
-        return _errors(404, "NOT_FOUND", "The requested resource does not exist")
+        return error_reply(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _advance(self, job: Job) -> None:
         """A poll moves a closed job along: InProgress for `polls_in_progress` polls, then processed."""
@@ -473,7 +405,7 @@ class SalesforceOrg:
             job.state, job.error_message = "Failed", f"InvalidBatch : Field name not found : {unknown[0]}"
             job.unprocessed = body
             return
-        records, stamp = self.records[job.sobject], _stamp(self.now())
+        records, stamp = self.records[job.sobject], stamp_of(self.now())
         for row in body:
             values = dict(zip(job.header, row, strict=False))
             record_id = values.get("Id", "")
@@ -513,29 +445,29 @@ class SalesforceOrg:
             flags=re.IGNORECASE | re.DOTALL,
         )
         if found is None:
-            return _errors(400, "MALFORMED_QUERY", f"The fake does not understand this SOQL: {soql}")
+            return error_reply(400, "MALFORMED_QUERY", f"The fake does not understand this SOQL: {soql}")
         columns, asked, where_field, operator, literal = found.groups()
         sobject = self._object_name(asked)
         if sobject is None:
-            return _errors(400, "INVALID_TYPE", f"sObject type '{asked}' is not supported.")
+            return error_reply(400, "INVALID_TYPE", f"sObject type '{asked}' is not supported.")
         spelled = {name.lower(): name for name in self.fields[sobject]}
         names = [name.strip() for name in columns.split(",")]
         for name in [*names, *([where_field] if where_field else [])]:
             if name.lower() not in spelled:
-                return _errors(400, "INVALID_FIELD", f"No such column '{name}' on entity '{sobject}'.")
+                return error_reply(400, "INVALID_FIELD", f"No such column '{name}' on entity '{sobject}'.")
             if spelled[name.lower()] in COMPOUND_FIELDS:
                 message = "Selecting compound data not supported in Bulk Query"
-                return _errors(400, "FUNCTIONALITY_NOT_ENABLED", message)
+                return error_reply(400, "FUNCTIONALITY_NOT_ENABLED", message)
         names = [spelled[name.lower()] for name in names]
         where_field = spelled[where_field.lower()] if where_field else None
         if where_field is None:
             return sobject, names, None
         if where_field not in SYSTEM_FIELDS:
-            return _errors(400, "MALFORMED_QUERY", f"The fake filters on {', '.join(SYSTEM_FIELDS)} only")
+            return error_reply(400, "MALFORMED_QUERY", f"The fake filters on {', '.join(SYSTEM_FIELDS)} only")
         try:
-            return sobject, names, (where_field, operator, _parse_stamp(literal))
+            return sobject, names, (where_field, operator, parse_stamp(literal))
         except ValueError:
-            return _errors(
+            return error_reply(
                 400, "MALFORMED_QUERY", f"value of filter criterion for field '{where_field}' must be a date"
             )
 
@@ -544,36 +476,10 @@ class SalesforceOrg:
         parsed = self._parse_soql(job.query)
         assert not isinstance(parsed, Reply)  # it parsed when the job was created
         sobject, names, where = parsed
-        compare: dict[str, Callable[[datetime, datetime], bool]] = {
-            ">=": lambda a, b: a >= b,
-            ">": lambda a, b: a > b,
-            "<=": lambda a, b: a <= b,
-            "<": lambda a, b: a < b,
-            "=": lambda a, b: a == b,
-        }
-        rows = []
-        for record_id in sorted(self.records[sobject]):
-            record = self.records[sobject][record_id]
-            if where and not compare[where[1]](_parse_stamp(record[where[0]].replace("+0000", "+00:00")), where[2]):
-                continue
-            rows.append([record.get(name, "") for name in names])
-        job.result_header, job.result_rows, job.state = names, rows, "JobComplete"
+        run_query(job, self.records[sobject], names, where)
 
     def _query_page(self, job: Job, query: dict[str, str]) -> Reply:
-        """One page of a query's results; Sforce-Locator names the next page, or is "null" on the last."""
-        if job.state != "JobComplete":
-            message = f"can only download query results of successfully completed bulk job. Current state: {job.state}"
-            return _errors(412, "JOB_NOT_COMPLETE", message)
-        try:
-            start = int(base64.b64decode(query["locator"] + "==")) if "locator" in query else 0
-        except ValueError:
-            return _errors(400, "INVALID_LOCATOR", f"Invalid locator: {query['locator']}")
-        size = int(query.get("maxRecords", self.query_page_size))
-        page = job.result_rows[start : start + size]
-        after = start + len(page)
-        locator = base64.b64encode(str(after).encode()).decode().rstrip("=") if after < len(job.result_rows) else "null"
-        headers = CSV | {"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(len(page))}
-        return Reply(200, _csv(job.result_header, page), headers)
+        return query_page(job, query, self.query_page_size)
 
 
 @contextmanager
@@ -590,65 +496,26 @@ def serve_org(org: SalesforceOrg | None = None) -> Iterator[SalesforceOrg]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as requests' session pools connections
+    def respond(method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        seen = Seen(method, target, {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}, len(body))
+        state.received.append(seen)
+        try:
+            reply = state.answer(method, target, headers, body)
+        except Exception as crash:  # a bug in the fake: answer as Salesforce would, and keep it for the test
+            state.crashes.append(crash)
+            reply = error_reply(500, "UNKNOWN_EXCEPTION", f"The fake crashed: {crash!r}")
+        seen.status = reply.status
+        time.sleep(reply.delay_s)
+        extra = {"Sforce-Limit-Info": f"api-usage={len(state.received)}/15000"}
+        return reply.status, reply.body.encode(), reply.headers | extra
 
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            headers = dict(self.headers.items())
-            seen = Seen(
-                self.command,
-                self.path,
-                {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS},
-                len(body),
-            )
-            state.received.append(seen)
-            try:
-                reply = state.answer(self.command, self.path, headers, body)
-            except Exception as crash:  # a bug in the fake: answer as Salesforce would, and keep it for the test
-                state.crashes.append(crash)
-                reply = _errors(500, "UNKNOWN_EXCEPTION", f"The fake crashed: {crash!r}")
-            seen.status = reply.status
-            time.sleep(reply.delay_s)
-            content = reply.body.encode()
-            try:
-                self.send_response(reply.status)
-                extra = {"Sforce-Limit-Info": f"api-usage={len(state.received)}/15000"}
-                for name, value in (reply.headers | extra).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up
-                pass
+    def broken(error: BaseException) -> None:
+        """A client that refused the certificate is kept in `tls_refusals`, not printed; anything else crashed."""
+        if isinstance(error, ssl.SSLError | ConnectionResetError):
+            state.tls_refusals.append(error)
+        elif isinstance(error, Exception):
+            state.crashes.append(error)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        def handle_error(self, request: object, client_address: object) -> None:
-            """A client that refused the certificate is kept in `tls_refusals`, not printed; anything else crashed."""
-            error = sys.exc_info()[1]
-            if isinstance(error, ssl.SSLError | ConnectionResetError):
-                state.tls_refusals.append(error)
-            elif isinstance(error, Exception):
-                state.crashes.append(error)
-
-    server = Server(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    # The handshake happens in the handler's thread, on first read, so one slow client can't stall accept().
-    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.url = f"https://127.0.0.1:{server.server_address[1]}"
-    try:
-        with authority.cert_pem.tempfile() as bundle:
-            state.ca_bundle = bundle
-            yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(respond, context, broken) as url, authority.cert_pem.tempfile() as bundle:
+        state.url, state.ca_bundle = url, bundle
+        yield state

@@ -14,6 +14,7 @@ never printed: an error names the status and HubSpot's message.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,28 +57,25 @@ def send(hubspot: Any, level: Level, sent: pa.Table) -> Iterator[Sent]:
         ]
         ids = [str(i["id"]) for i in inputs]
         result = Sent(sobject, sent=len(ids))
-        try:
-            answer = api.update(Batch(inputs=inputs))
+        try:  # the answer's JSON read here: the client's models parse every record's dates, most of the time
+            answer = json.loads(api.update(Batch(inputs=inputs), _preload_content=False).data)
         except ApiException as e:  # after the retries: the batch is left for the next push
             if e.status in STOPS:
-                raise Unreachable(
-                    f"HubSpot answered {e.status or 'nothing'}: {_message(e)}; {STOPS[e.status]}"
-                ) from None
+                said = f"HubSpot answered {e.status or 'nothing'}: {_message(e)}"
+                raise Unreachable(f"{said}; {STOPS[e.status]}") from None
             result.failed = dict.fromkeys(ids, f"HubSpot answered {e.status}: {_message(e)}")
             yield result
             continue
         except HTTPError as e:  # no answer at all, after the retries
             raise Unreachable(f"HubSpot at {api.api_client.configuration.host} could not be reached: {e}") from None
-        for error in getattr(answer, "errors", None) or []:
-            for record in (error.context or {}).get("ids", []):
-                result.failed[str(record)] = f"{error.category}: {error.message}"
-        result.confirmed = [str(r.id) for r in answer.results if str(r.id) not in result.failed]
+        for error in answer.get("errors") or []:  # a 207: the records HubSpot refused, with its message
+            for record in (error.get("context") or {}).get("ids", []):
+                result.failed[str(record)] = f"{error.get('category')}: {error.get('message')}"
+        result.confirmed = [str(r["id"]) for r in answer.get("results", []) if str(r["id"]) not in result.failed]
         yield result
 
 
 def _message(error: Any) -> str:
-    import json
-
     try:
         return str(json.loads(error.body).get("message", "")) or str(error.reason)
     except (TypeError, ValueError):

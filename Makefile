@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint fmt docs bench bench-serve trial clean
+.PHONY: help demo test lint fmt docs bench bench-serve bench-push trial clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-11s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench: $(STAMP) ## Benchmark whynow against hand-written DuckDB SQL at 1M and 10
 
 bench-serve: $(STAMP) ## Latency of every dashboard page and API call on a store of the 50M-activity data (builds it once)
 	$(BIN)/python bench/serve.py $(BENCH_ARGS)
+
+bench-push: $(STAMP) ## Time, requests and memory of whynow push of 100k accounts and 1M contacts into the fake Salesforce org and HubSpot portal (BENCH_ARGS=--small: 10k and 100k, --profile: where the time goes)
+	$(BIN)/python bench/push.py $(BENCH_ARGS)
 
 trial: $(STAMP) ## Learn on the real data in ../shared/data where it is there: X Education leads, Olist's funnel, Maven's CRM win/loss
 	@if [ ! -d ../shared/data ]; then echo "trial: no ../shared/data beside the checkout; nothing to try"; exit 0; fi

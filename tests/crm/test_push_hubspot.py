@@ -52,3 +52,11 @@ def test_a_429_is_retried_after_its_retry_after_and_a_lasting_500_leaves_the_bat
     sent = merged(send(client(portal.token, portal.url, backoff_s=0.01), "account", _sent([one], ["Other"])))
     assert not sent.confirmed and sent.failed[one].startswith("HubSpot answered 500")
     assert portal.token not in sent.failed[one]
+
+
+def test_the_push_paces_itself_by_hubspots_rate_limit_headers_and_meets_no_429(portal: HubSpotPortal) -> None:
+    portal.rate_limit = (4, 500)  # 4 requests per half second
+    ids = [portal.add("companies", name=f"Co {i}") for i in range(1000)]
+    sent = merged(send(client(portal.token, portal.url), "account", _sent(ids, ["Renewal"] * 1000)))
+    assert sorted(sent.confirmed) == sorted(ids) and not sent.failed
+    assert portal.rate_limited == 0 and len(portal.requests_to("POST", "/crm/v3/objects/companies/batch/update")) == 10

@@ -93,3 +93,36 @@ def test_a_spent_daily_allowance_stops_the_push_and_confirms_nothing(org: Salesf
     with pytest.raises(Unreachable, match="REQUEST_LIMIT_EXCEEDED"):
         merged(send(lambda: connect(section, backoff_s=0.01), "account", _sent([one], ["Renewal"]), poll_s=0))
     assert "Whynow_Badge__c" not in org.records["Account"][one]
+
+
+def test_a_job_that_fails_leaves_its_records_unconfirmed_with_salesforces_message(org: SalesforceOrg) -> None:
+    one, two = org.add("Account", Name="Acme"), org.add("Account", Name="Globex")
+    org.fail_next_jobs(1, message="InvalidBatch : Failed to process the job")
+    section = _by_token(org)
+    sent = merged(send(lambda: connect(section), "account", _sent([one, two], ["x", "y"]), poll_s=0))
+    assert sent.confirmed == [] and set(sent.failed) == {one, two}
+    assert "InvalidBatch" in sent.failed[one]
+
+
+def test_text_with_quotes_commas_and_line_breaks_arrives_as_it_was(org: SalesforceOrg) -> None:
+    org.fields["Account"] |= {"Whynow_Badge__c": 255}
+    one = org.add("Account", Name="Acme")
+    hostile = 'He said "switch", then:\nleft, =cmd|calc'
+    section = _by_token(org)
+    sent = merged(send(lambda: connect(section), "account", _sent([one], [hostile]), poll_s=0))
+    assert sent.confirmed == [one] and org.records["Account"][one]["Whynow_Badge__c"] == hostile
+
+
+def test_jobs_are_cut_by_records_and_by_bytes(org: SalesforceOrg, monkeypatch: pytest.MonkeyPatch) -> None:
+    import whynow.crm.push.salesforce as salesforce
+
+    ids = [org.add("Account", Name=f"Co {i}") for i in range(10)]
+    monkeypatch.setattr(salesforce, "JOB_BYTES", 3 * (20 + 3 + 20 + 3))  # three rows of Id and a 20-letter badge
+    section = _by_token(org)
+    outcomes = list(send(lambda: connect(section), "account", _sent(ids, ["B" * 20] * 10), poll_s=0))
+    assert [o.sent for o in outcomes] == [3, 3, 3, 1]
+    assert sorted(merged(outcomes).confirmed) == sorted(ids)
+    uploads = [seen for seen in org.requests_to("/batches") if seen.method == "PUT"]
+    assert len(uploads) == 4 and max(seen.body_size for seen in uploads) <= 3 * 46 + len("Id,Whynow_Badge__c\n")
+    monkeypatch.setattr(salesforce, "JOB_ROWS", 4)
+    assert [o.sent for o in send(lambda: connect(section), "account", _sent(ids, ["B"] * 10), poll_s=0)] == [4, 4, 2]

@@ -64,6 +64,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -214,6 +215,11 @@ class HubSpotPortal:
         # called with (method, path) of each request after the portal acted on it and before it answers: a
         # test kills its client there to play a push cut off between the CRM's change and its answer
         self.answering: Callable[[str, str], None] | None = None
+        # (requests, milliseconds): a private app's rolling limit, with its headers on every answer and a 429
+        # (no Retry-After, as HubSpot's ten-secondly limit sends none) past it; None: no limit
+        self.rate_limit: tuple[int, int] | None = None
+        self.rate_limited = 0  # the 429s the limit answered
+        self._recent: list[float] = []
         self.url = ""
         self._ids = itertools.count(1001)
         self._failures: list[_Failure] = []
@@ -320,7 +326,28 @@ class HubSpotPortal:
                 return self._fail(self._failures.pop(0))
             if auth != f"Bearer {self.token}":
                 return self._fail(_Failure(401, 0))
-            return self._route(method, url.path, query, body)
+            if self.rate_limit is None:
+                return self._route(method, url.path, query, body)
+            most, window = self.rate_limit
+            now = time.monotonic()
+            self._recent = [t for t in self._recent if now - t < window / 1000]
+            if len(self._recent) >= most:
+                self.rate_limited += 1
+                status, answer, extra = self._fail(_Failure(429, 0))
+                return status, answer, {k: v for k, v in extra.items() if k != "Retry-After"} | self._limits(0)
+            self._recent.append(now)
+            status, answer, extra = self._route(method, url.path, query, body)
+            return status, answer, extra | self._limits(most - len(self._recent))
+
+    def _limits(self, remaining: int) -> dict[str, str]:
+        """The rate limit headers HubSpot sends with every answer to a private app (`rate_limit` set)."""
+        assert self.rate_limit is not None
+        most, window = self.rate_limit
+        return {
+            "X-HubSpot-RateLimit-Interval-Milliseconds": str(window),
+            "X-HubSpot-RateLimit-Max": str(most),
+            "X-HubSpot-RateLimit-Remaining": str(max(remaining, 0)),
+        }
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any

@@ -15,21 +15,24 @@ job sent again. NULL is sent as `#N/A`, which Bulk API 2.0 reads as clearing the
 
 from __future__ import annotations
 
-import csv
 import io
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from whynow.crm.push.mapping import Level, crm_objects, objects_of
 from whynow.crm.push.transport import Sent, Unreachable, retry
 from whynow.model.schema import SalesforcePush
 
 CLEAR = "#N/A"  # Bulk API 2.0: this value sets a field to NULL
-JOB_ROWS = 100_000  # records per ingest job: what a push killed mid-job sends again (simple-salesforce
-#                    splits a job's upload further to stay under Bulk API 2.0's 150 MB)
+JOB_ROWS = 100_000  # records per ingest job at most: what a push killed mid-job sends again
+JOB_BYTES = 50 * 1024 * 1024  # CSV per job at most: Bulk API 2.0 takes 150 MB an upload, base64 included
 POLL_S = 1.0  # seconds before a job's state is first asked; simple-salesforce then backs off
 
 
@@ -57,34 +60,70 @@ def connect(section: SalesforcePush, backoff_s: float = 1.0) -> Any:
 def send(
     connect_again: Callable[[], Any], level: Level, sent: pa.Table, client: Any = None, poll_s: float = POLL_S
 ) -> Iterator[Sent]:
-    """Update the level's records of `sent` (record_id, a column per field, digest): one ingest job per object
-    (Account; Contact and Lead for contacts) and JOB_ROWS records, one `Sent` per job."""
-    from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
+    """Update the level's records of `sent` (record_id, a column per field, digest): ingest jobs per object
+    (Account; Contact and Lead for contacts) of at most JOB_ROWS records and JOB_BYTES of CSV, one `Sent` per
+    job."""
+    from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession, SalesforceOperationError
 
     sf = client if client is not None else _reached(connect_again)
     objects = crm_objects("salesforce", level, sent["record_id"])
-    for sobject in objects_of("salesforce", level):
-        mine = sent.filter(pc.equal(objects, sobject))
-        for start in range(0, mine.num_rows, JOB_ROWS):
-            rows = _rows(mine.slice(start, JOB_ROWS))
-            result = Sent(sobject, sent=len(rows))
-            try:
+    with tempfile.TemporaryDirectory(prefix="whynow-push-") as folder:
+        for sobject in objects_of("salesforce", level):
+            for chunk in _jobs(sent.filter(pc.equal(objects, sobject))):
+                file = _write_csv(chunk, Path(folder) / f"{sobject}.csv")
+                result = Sent(sobject, sent=chunk.num_rows)
+                upload = {"csv_file": str(file), "batch_size": chunk.num_rows, "wait": poll_s}
                 try:
-                    jobs = _reached(getattr(sf.bulk2, sobject).update, records=rows, wait=poll_s)
-                except SalesforceExpiredSession:  # renewed once; a second expiry is reported
-                    sf = _reached(connect_again)
-                    jobs = _reached(getattr(sf.bulk2, sobject).update, records=rows, wait=poll_s)
-                for job in jobs:
-                    _read_job(getattr(sf.bulk2, sobject), job["job_id"], result)
-            except SalesforceExpiredSession as e:
-                raise Unreachable(f"Salesforce refused a session renewed a moment ago: {_message(e)}") from None
-            except SalesforceError as e:  # after the retries: the job's records are left for the next push
-                if "REQUEST_LIMIT_EXCEEDED" in _message(e):  # the org's daily allowance: no later job would pass
-                    raise Unreachable(f"Salesforce answered {e.status}: {_message(e)}") from None
-                result.failed.update({r["Id"]: f"Salesforce answered {e.status}: {_message(e)}" for r in rows})
-            seen = set(result.confirmed) | set(result.failed)
-            result.failed.update({r["Id"]: "not processed by the job" for r in rows if r["Id"] not in seen})
-            yield result
+                    try:
+                        jobs = _reached(getattr(sf.bulk2, sobject).update, **upload)
+                    except SalesforceExpiredSession:  # renewed once; a second expiry is reported
+                        sf = _reached(connect_again)
+                        jobs = _reached(getattr(sf.bulk2, sobject).update, **upload)
+                    for job in jobs:
+                        _read_job(getattr(sf.bulk2, sobject), job["job_id"], result)
+                except SalesforceExpiredSession as e:
+                    raise Unreachable(f"Salesforce refused a session renewed a moment ago: {_message(e)}") from None
+                except SalesforceError as e:  # after the retries: the job's records are left for the next push
+                    if "REQUEST_LIMIT_EXCEEDED" in _message(e):  # the daily allowance: no later job would pass
+                        raise Unreachable(f"Salesforce answered {e.status}: {_message(e)}") from None
+                    result.failed = _each(chunk, f"Salesforce answered {e.status}: {_message(e)}")
+                except SalesforceOperationError as e:  # the job ended Failed (or was refused before it began)
+                    result.failed = _each(chunk, f"the job failed: {e}")
+                done = pa.array([*result.confirmed, *result.failed], pa.string())
+                result.failed |= _each(chunk.filter(pc.invert(pc.is_in(chunk["record_id"], done))), "not processed")
+                yield result
+
+
+def _jobs(mine: pa.Table) -> Iterator[pa.Table]:
+    """`mine` cut into jobs of at most JOB_ROWS records whose CSV is at most JOB_BYTES (each row's size
+    bounded from above: its values' bytes, quotes doubled, two quotes and a separator each)."""
+    names = [n for n in mine.column_names if n != "digest"]
+    size = np.zeros(mine.num_rows, dtype=np.int64)
+    for name in names:
+        text = pc.fill_null(mine[name], CLEAR)
+        quotes = pc.count_substring(text, '"')
+        size += np.asarray(pc.add(pc.add(pc.binary_length(text), quotes), 3).to_numpy(zero_copy_only=False))
+    start = 0
+    while start < mine.num_rows:
+        ends = np.cumsum(size[start : start + JOB_ROWS])
+        rows = max(1, int(np.searchsorted(ends, JOB_BYTES, side="right")))
+        yield mine.slice(start, rows)
+        start += rows
+
+
+def _write_csv(chunk: pa.Table, file: Path) -> Path:
+    """The job's CSV: Id and the fields, as Bulk API 2.0 reads them (LF line ends; #N/A clears a field: NULL,
+    and the empty text, which Salesforce would read as "leave it")."""
+    names = [n for n in chunk.column_names if n not in ("record_id", "digest")]
+    values = {n: pc.fill_null(pc.if_else(pc.equal(chunk[n], ""), None, chunk[n]), CLEAR) for n in names}
+    with file.open("wb") as out:
+        out.write((",".join(["Id", *names]) + "\n").encode())
+        pa_csv.write_csv(pa.table({"Id": chunk["record_id"], **values}), out, pa_csv.WriteOptions(include_header=False))
+    return file
+
+
+def _each(records: pa.Table, message: str) -> dict[str, str]:
+    return dict.fromkeys(records["record_id"].to_pylist(), message)
 
 
 def _reached(call: Callable[..., Any], **arguments: Any) -> Any:
@@ -100,25 +139,24 @@ def _reached(call: Callable[..., Any], **arguments: Any) -> Any:
         raise Unreachable(f"Salesforce could not be reached ({type(e).__name__}); check instance_url") from None
 
 
-def _rows(sent: pa.Table) -> list[dict[str, str]]:
-    """The job's records as simple-salesforce writes its CSV from them; NULL as #N/A, which clears a field."""
-    names = [n for n in sent.column_names if n not in ("record_id", "digest")]
-    return [
-        {"Id": str(row["record_id"]), **{n: CLEAR if row[n] is None else str(row[n]) for n in names}}
-        for row in sent.to_pylist()
-    ]
-
-
 def _read_job(api: Any, job_id: str, result: Sent) -> None:
     """The job's successful records confirmed, its failed ones refused with Salesforce's error."""
-    for row in _csv(api.get_successful_records(job_id)):
-        result.confirmed.append(row["sf__Id"])
-    for row in _csv(api.get_failed_records(job_id)):
-        result.failed[row["sf__Id"] or row.get("Id", "")] = row["sf__Error"]
+    confirmed = _results(api.get_successful_records(job_id), ["sf__Id"])
+    result.confirmed += confirmed["sf__Id"].to_pylist()
+    failed = _results(api.get_failed_records(job_id), ["sf__Id", "sf__Error", "Id"])
+    given = pc.if_else(pc.equal(failed["sf__Id"], ""), pa.scalar(None, pa.string()), failed["sf__Id"])
+    ids = pc.coalesce(given, failed["Id"], pa.scalar("", pa.string()))  # a row without sf__Id: its own Id
+    result.failed |= dict(zip(ids.to_pylist(), failed["sf__Error"].to_pylist(), strict=True))
 
 
-def _csv(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text))) if text else []
+def _results(text: str, columns: list[str]) -> pa.Table:
+    """Columns of a job's results CSV, as text (a column it lacks: NULL; an empty answer: no rows)."""
+    if not text.strip():
+        return pa.table({c: pa.array([], pa.string()) for c in columns})
+    options = pa_csv.ConvertOptions(
+        column_types=dict.fromkeys(columns, pa.string()), include_columns=columns, include_missing_columns=True
+    )
+    return pa_csv.read_csv(io.BytesIO(text.encode()), convert_options=options)
 
 
 def _message(error: Any) -> str:

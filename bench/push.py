@@ -27,7 +27,6 @@ import pstats
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -203,36 +202,11 @@ def fake(crm: Crm, data: Path) -> Iterator[tuple[TimedOrg | TimedPortal, dict[st
         yield org, env | {"REQUESTS_CA_BUNDLE": org.ca_bundle}
 
 
-# ---- measuring a process apart from this one ------------------------------------------------------------------
-
-# Linux counts a child's peak memory from the memory of the process it was forked from (the copy before exec):
-# measured straight from this process, which holds the fakes' millions of records, every push would "peak" at
-# this process's size. So a small Python starts the command and reports its rusage (wait4) in a JSON file.
-_APART = """import json, os, subprocess, sys, time
-started = time.perf_counter()
-process = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(process.pid, 0)
-wall = time.perf_counter() - started
-with open(sys.argv[1], "w") as out:
-    json.dump([wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status)], out)
-"""
-
-
-def measure_apart(command: Sequence[str], log: Path) -> Measure:
-    """Run a command in its own process, started by a small one: its wall time, CPU time and peak RSS."""
-    report = log.with_suffix(".rusage.json")
-    with log.open("wb") as output:
-        subprocess.run([sys.executable, "-c", _APART, str(report), *command], stdout=output, stderr=subprocess.STDOUT)
-    wall, cpu, peak_kib, code = json.loads(report.read_text(encoding="utf-8"))
-    if code != 0:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise RuntimeError(f"{' '.join(command)} exited with {code}:\n{tail}")
-    return Measure(wall, cpu, peak_kib * 1024 / 1e6)  # Linux reports ru_maxrss in KiB
-
-
 # ---- one push, what it sent, and what the fake saw ----------------------------------------------------------------
 
-_LINE = re.compile(r"^(account|contact): (\d+) records, (\d+) changed \(sent\)(?:, (\d+) confirmed, (\d+) failed)?")
+# whynow's report, a line per CRM object: "Contact: 900 records: 900 changed, 900 sent, 900 confirmed, 0 failed, …"
+_LINE = re.compile(r"^(\w+): (\d+) records: (\d+) changed, (\d+) sent, (\d+) confirmed, (\d+) failed")
+_LEVEL = {"Account": "account", "companies": "account", "Contact": "contact", "Lead": "contact", "contacts": "contact"}
 
 
 @dataclass
@@ -271,12 +245,14 @@ def run_push(crm: Crm, served: TimedOrg | TimedPortal, command: list[str], env: 
     since, answered = len(served.received), served.answering
     rows_since = len(served.upload_rows) if isinstance(served, TimedOrg) else 0
     with _environment(env):
-        measured = measure_apart(command, log)
-    levels = {}
+        measured = measure(command, log)
+    levels: dict[str, tuple[int, int, int, int]] = {}
     for line in log.read_text(encoding="utf-8").splitlines():
         found = _LINE.match(line)
-        if found:
-            levels[found[1]] = tuple(int(found[i] or 0) for i in range(2, 6))
+        if found and found[1] in _LEVEL:  # records, sent, confirmed, failed: summed per level (Contact + Lead)
+            seen = (int(found[2]), int(found[4]), int(found[5]), int(found[6]))
+            before = levels.get(_LEVEL[found[1]], (0, 0, 0, 0))
+            levels[_LEVEL[found[1]]] = tuple(a + b for a, b in zip(before, seen, strict=True))  # type: ignore[assignment]
     requests, uploads, batches = _requests(crm, served, since)
     rows = served.upload_rows[rows_since:] if isinstance(served, TimedOrg) else []
     return Push(measured, levels, requests, uploads, rows, batches, served.answering - answered)  # type: ignore[arg-type]
@@ -338,7 +314,7 @@ PHASES: dict[Crm, list[tuple[str, str, str]]] = {
 def profile(crm: Crm, command: list[str], env: dict[str, str], out: Path) -> list[tuple[str, float]]:
     """The push run once more under cProfile: (part, cumulative seconds), the whole push first."""
     with _environment(env):
-        measure_apart([sys.executable, "-m", "cProfile", "-o", str(out), *command[1:]], out.with_suffix(".log"))
+        measure([sys.executable, "-m", "cProfile", "-o", str(out), *command[1:]], out.with_suffix(".log"))
     stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
 
     def cumulative(where: str, name: str) -> float:

@@ -20,12 +20,12 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whynow.crm import Crm
 from whynow.data.contract import ColumnType
 from whynow.errors import UsageError
 from whynow.model.check import CompiledModel
 from whynow.outputs.contract import columns
 
-Crm = Literal["salesforce", "hubspot"]
 Level = Literal["account", "contact"]
 LEVELS: tuple[Level, ...] = ("account", "contact")
 TEXT_LENGTH = 255  # a text field's length when the mapping does not say (SPEC §12)

@@ -22,7 +22,8 @@ import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
-from whynow.crm.push.mapping import LEVELS, Crm, Level, crm_objects, mapping_of, objects_of
+from whynow.crm import Crm
+from whynow.crm.push.mapping import LEVELS, Level, crm_objects, mapping_of, objects_of
 from whynow.crm.push.records import LEDGER, changed, records
 from whynow.crm.push.transport import Sent, Unreachable
 from whynow.errors import DataError

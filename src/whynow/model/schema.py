@@ -298,10 +298,12 @@ class SalesforcePush(Section):
     """Where `whynow push salesforce` writes (SPEC §12): an org, and the fields of its records it fills."""
 
     instance_url: str = Field(default="", description="The org's URL, e.g. https://acme.my.salesforce.com.")
-    access_token: str = Field(default="", description="A session's access token (or username, password, token).")
+    access_token: str = Field(
+        default="", description="A session's access token, as ${NAME} (or username, password, security_token)."
+    )
     username: str = Field(default="", description="An integration user's name, with password and security_token.")
-    password: str = Field(default="", description="That user's password.")
-    security_token: str = Field(default="", description="That user's security token.")
+    password: str = Field(default="", description="That user's password, as ${NAME}: from the environment only.")
+    security_token: str = Field(default="", description="That user's security token, as ${NAME}.")
     account: FieldMap | None = Field(
         default=None, description="Account field → account_status column or call_list.N.COLUMN; absent: the default."
     )
@@ -313,7 +315,7 @@ class SalesforcePush(Section):
 class HubspotPush(Section):
     """Where `whynow push hubspot` writes (SPEC §12): a portal, and the properties of its records it fills."""
 
-    token: str = Field(default="", description="A private app's access token.")
+    token: str = Field(default="", description="A private app's access token, as ${NAME}: from the environment only.")
     api_base: str = Field(default="https://api.hubapi.com", description="HubSpot's API, or a test server.")
     account: FieldMap | None = Field(
         default=None, description="Company property → account_status column or call_list.N.COLUMN; absent: the default."

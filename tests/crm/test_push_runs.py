@@ -184,7 +184,7 @@ def test_a_push_killed_while_the_crm_answers_then_pushed_again_leaves_the_crm_eq
         if seen == kill_at and process is not None:
             os.kill(process.pid, signal.SIGKILL)
 
-    portal.answering = kill
+    portal.on_answer = kill
     process = subprocess.Popen(
         [sys.executable, "-m", "whynow", "push", "hubspot", "--model", str(model), "--store", str(store)],
         stdout=subprocess.DEVNULL,
@@ -192,7 +192,7 @@ def test_a_push_killed_while_the_crm_answers_then_pushed_again_leaves_the_crm_eq
     )
     process.wait(timeout=120)
     assert process.returncode == -signal.SIGKILL
-    portal.answering = None
+    portal.on_answer = None
     received = set(_updated(portal, "companies")) | set(_updated(portal, "contacts"))
     with duckdb.connect(str(store), read_only=True) as db:
         kept = db.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'push_ledger'").fetchone()

@@ -214,7 +214,7 @@ class HubSpotPortal:
         self.too_long_fails_batch = False
         # called with (method, path) of each request after the portal acted on it and before it answers: a
         # test kills its client there to play a push cut off between the CRM's change and its answer
-        self.answering: Callable[[str, str], None] | None = None
+        self.on_answer: Callable[[str, str], None] | None = None
         # (requests, milliseconds): a private app's rolling limit, with its headers on every answer and a 429
         # (no Retry-After, as HubSpot's ten-secondly limit sends none) past it; None: no limit
         self.rate_limit: tuple[int, int] | None = None
@@ -304,8 +304,8 @@ class HubSpotPortal:
 
     def _respond(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Answer:
         status, body, extra = self.handle(method, target, headers, raw)
-        if self.answering is not None:
-            self.answering(method, urlsplit(target).path)
+        if self.on_answer is not None:
+            self.on_answer(method, urlsplit(target).path)
         return status, json.dumps(body).encode(), {"Content-Type": "application/json;charset=utf-8", **extra}
 
     # --- answering -----------------------------------------------------------------------------------------

@@ -31,9 +31,9 @@ from whynow.crm.push.transport import Sent, Unreachable, retry
 from whynow.model.schema import SalesforcePush
 
 CLEAR = "#N/A"  # Bulk API 2.0: this value sets a field to NULL
-JOB_ROWS = 100_000  # records per ingest job at most: what a push killed mid-job sends again
+JOB_ROWS = 250_000  # records per ingest job at most: what a push killed mid-job sends again
 JOB_BYTES = 50 * 1024 * 1024  # CSV per job at most: Bulk API 2.0 takes 150 MB an upload, base64 included
-POLL_S = 1.0  # seconds before a job's state is first asked; simple-salesforce then backs off
+POLL_S = 0.5  # seconds before a job's state is first asked; simple-salesforce then backs off
 
 
 def connect(section: SalesforcePush, backoff_s: float = 1.0) -> Any:

@@ -416,22 +416,22 @@ def markdown(
                 f"({'within' if most <= BATCH_LIMIT else 'OVER'} HubSpot's {BATCH_LIMIT}). The fake has no rate "
                 f"limit; a real portal lets a private app make {BURST[0]} or {BURST[1]} requests per 10 s, so "
                 f"these take at least {count / BURST[1] * 10 / 60:.0f} to {count / BURST[0] * 10 / 60:.0f} minutes "
-                "there. whynow paces nothing itself: it relies on HubSpot's 429s, retried 5 times with backoff."
+                "there. whynow paces itself by the X-HubSpot-RateLimit-* headers HubSpot sends (this fake sends "
+                "none), and retries a 429 honouring Retry-After."
             )
     largest = max(split, key=lambda upload: upload[1])
     lines += [
         "",
-        "## Bulk API upload sizes: whynow relies on simple-salesforce's split",
+        "## Bulk API upload sizes: whynow cuts the jobs itself",
         "",
         "Salesforce takes at most 150 MB per Bulk API 2.0 upload once base64-encoded, so at most 100 MB of CSV; it",
         "splits each job into internal batches of 10,000 records by itself, and allows 150M records and 15,000",
-        "batches a day. whynow (src/whynow/crm/push/salesforce.py `send`) hands all of an object's records to",
-        "`sf.bulk2.<Object>.update(records=…, wait=0)` with no `batch_size`: simple-salesforce 1.12.10 writes one",
-        "CSV, counts it, and splits it (`bulk2._split_csv`) where its estimate reaches 99 MiB, one job per part;",
-        "`upload_job_data` refuses a part over 100 MiB (`SalesforceBulkV2LoadError`). The estimate leaves out line",
-        "ends and quotes, a large share of short rows. At this bench's size one job per object is far below the",
-        "limit (above). Beyond it, simple-salesforce's split of "
-        f"{SPLIT_CHECK:,} contact rows shaped like this bench's (an Id, a lead status, a NULL why):",
+        "batches a day. whynow (src/whynow/crm/push/salesforce.py `send`) writes each job's CSV from Arrow, at",
+        "most JOB_ROWS records and JOB_BYTES (50 MB) by an upper bound of each row's bytes, and hands it to",
+        "`sf.bulk2.<Object>.update(csv_file=…, batch_size=<its rows>)`, so simple-salesforce never splits it.",
+        "It must not be left to: simple-salesforce 1.12.10 splits where its own estimate reaches 99 MiB, and the",
+        "estimate leaves out line ends and quotes, so a part can pass the 100 MiB its `upload_job_data` refuses.",
+        f"Its split of {SPLIT_CHECK:,} contact rows shaped like this bench's (an Id, a lead status, a NULL why):",
         "",
         *(f"* {n:,} records in {b / 1e6:,.1f} MB" for n, b in split),
         "",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -98,9 +99,7 @@ def import_salesforce_api(
                 imp.report.not_read.append(f"{obj} (the org has no such object, or this user may not read it)")
                 continue
             fields, unread[obj] = found
-            soql = f"SELECT {', '.join(fields)} FROM {obj}"
-            if since is not None and obj in CHANGED_SINCE:
-                soql += f" WHERE LastModifiedDate >= {since.isoformat()}T00:00:00Z"
+            soql = _soql(obj, fields, since if obj in CHANGED_SINCE else None)
             fetch = partial(_download, obj=obj, soql=soql, fields=fields, staging=Path(staging), page=page)
             file = org.call(obj, fetch)
             frames[obj] = read_csv(imp, file, obj)
@@ -160,6 +159,25 @@ class _Org:
             raise DataError(f"Salesforce's query job for {obj} failed: {e}") from None
         except requests.RequestException as e:
             raise DataError(f"cannot reach Salesforce at {self.url} while reading {obj}: {_reason(e)}") from None
+
+
+_SOQL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # an object's or field's API name, as the describe gives it
+
+
+def _soql(obj: str, fields: list[str], since: dt.date | None) -> str:
+    """The Bulk API 2.0 query of `fields` of `obj`, changed since midnight UTC of `since` when given. Every
+    name is checked to be an API name, and the date is written by `isoformat`: nothing else enters the text.
+
+    >>> _soql("Task", ["Id", "Subject"], dt.date(2025, 1, 2))
+    'SELECT Id, Subject FROM Task WHERE LastModifiedDate >= 2025-01-02T00:00:00Z'
+    """
+    for name in (obj, *fields):
+        if not _SOQL_NAME.fullmatch(name):
+            raise DataError(f"{obj}: '{name}' is not a Salesforce API name; the query names only describe's fields")
+    parts = ["SELECT", ", ".join(fields), "FROM", obj]
+    if since is not None:
+        parts += ["WHERE LastModifiedDate >=", since.isoformat() + "T00:00:00Z"]
+    return " ".join(parts)
 
 
 def _wanted(imp: Importer, obj: str) -> list[str]:

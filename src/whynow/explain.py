@@ -265,8 +265,16 @@ def _person(contact: Row) -> str:
     state = "engaged" if contact["engaged"] else "not engaged"
     return (
         f"{contact['name'] or '(no name)'} ({contact['contact_id']}): {contact['committee_role']}, {state}, "
-        f"lead status {contact['lead_status']}, fit {_show(contact['fit'])}, engagement {_show(contact['engagement'])}"
+        f"lead status {contact['lead_status']}{_since(contact)}, fit {_show(contact['fit'])}, "
+        f"engagement {_show(contact['engagement'])}"
     )
+
+
+def _since(contact: Row) -> str:
+    """ " since D" where the run knows when the status began (a store written before SPEC §4.5's
+    `status_since` does not)."""
+    since = contact.get("status_since")
+    return f" since {since}" if since is not None else ""
 
 
 def _yes(value: Any) -> str:

@@ -45,7 +45,7 @@ from whynow.finish import OUTBOX, Finishing, finish
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
 from whynow.outputs.contract import OUTPUTS
-from whynow.outputs.previous import STATE, reads
+from whynow.outputs.previous import STATE, ibis_schema, reads
 from whynow.pipeline import Context
 from whynow.plan import run_plan
 from whynow.store import DEFAULT_STORE, Previous, StaleState, Store, write_files
@@ -240,7 +240,18 @@ def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
 def _previous_state(previous: Previous, validated: Validated) -> dict[str, ir.Table]:
     """The last run's state, as tables on the run's own backend."""
     backend = validated.tables["accounts"]._find_backend()
-    return {name: upload(backend, name, previous.tables[name]) for name in STATE if name in previous.tables}
+    return {
+        name: upload(backend, name, _whole(name, previous.tables[name])) for name in STATE if name in previous.tables
+    }
+
+
+def _whole(name: str, rows: pa.Table) -> pa.Table:
+    """`rows` with every column of the state `name`: one a store written by an earlier whynow lacks (such as
+    `status_since`) as NULL of its type."""
+    for column, kind in ibis_schema(name).items():
+        if column not in rows.column_names:
+            rows = rows.append_column(column, pa.nulls(rows.num_rows, kind.to_pyarrow()))
+    return rows
 
 
 def open_data(

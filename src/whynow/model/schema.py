@@ -124,6 +124,12 @@ class Leads(Section):
     sql_when: Condition | None = Field(default=None, description="Contact is `sql`.")
     mql_when: Condition | None = Field(default=None, description="Contact is `mql`.")
     nurture_when: Condition | None = Field(default=None, description="Contact is `nurture`; else `new`.")
+    recycle_days: int = Field(
+        default=90,
+        gt=0,
+        le=MAX_DAYS,
+        description="Days a sales-ready contact that went cold stays `recycled` before nurture or new (SPEC §4.5).",
+    )
 
 
 class BuyingCommittee(Section):

@@ -3,7 +3,8 @@
     surfaced        surfaced now, and not surfaced to the same rep in the previous run (old: that rep)
     held            held now, and not held in the previous run (old: the rep it was surfaced to; reason)
     stage_changed   an account's stage differs from the previous run's
-    status_changed  a contact's lead status differs; mql → nurture has reason `recycled`
+    status_changed  a contact's lead status differs: mql or sql → recycled has reason `recycled`, recycled or
+                    disqualified → mql or sql has reason `reengaged` (SPEC §4.5)
 
 The previous run arrives as `previous_accounts` (account_id, stage, queue, route_to) and
 `previous_contacts` (contact_id, lead_status); without them this is the first run of a history, which
@@ -17,6 +18,7 @@ import ibis.expr.types as ir
 
 from whynow.outputs.previous import ibis_schema
 from whynow.pipeline import Tables
+from whynow.pipeline.leads import SALES_READY
 from whynow.pipeline.tables import empty_table
 
 
@@ -57,9 +59,10 @@ def _status_changes(tables: Tables) -> ir.Table:
     before = before.select(prev_id="contact_id", prev_status="lead_status")
     both = contacts.join(before, contacts.contact_id == before.prev_id)
     changed = both.filter(both.prev_status != both.lead_status)
-    recycled = (changed.prev_status == "mql") & (changed.lead_status == "nurture")
+    ready, came_back = changed.lead_status.isin(SALES_READY), changed.prev_status.isin(("recycled", "disqualified"))
+    recycled = changed.prev_status.isin(SALES_READY) & (changed.lead_status == "recycled")
+    reason = ibis.cases((recycled, ibis.literal("recycled")), (came_back & ready, ibis.literal("reengaged")))
     return changed.select(
         entity_type=ibis.literal("contact"), entity_id=changed.contact_id, change=ibis.literal("status_changed"),
-        old=changed.prev_status, new=changed.lead_status,
-        reason=ibis.ifelse(recycled, ibis.literal("recycled"), ibis.null("string")),
+        old=changed.prev_status, new=changed.lead_status, reason=reason.cast("string"),
     )  # fmt: skip

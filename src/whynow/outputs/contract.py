@@ -93,8 +93,8 @@ OUTPUTS: dict[str, Output] = {
             _columns(
                 """
                 as_of:date contact_id account_id name fit:number fit_grade engagement:number lead_status
-                committee_role engaged:boolean badge archetype why badge_since:date badge_expires_on:date
-                hand_raised:boolean recent_activities:integer days_since_last_activity:integer
+                status_since:date committee_role engaged:boolean badge archetype why badge_since:date
+                badge_expires_on:date hand_raised:boolean recent_activities:integer days_since_last_activity:integer
                 """
             ),
             then="every contact-level signal, the declared contacts columns",

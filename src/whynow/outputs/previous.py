@@ -37,7 +37,7 @@ PREVIOUS: dict[str, Read] = {
     "previous_badges": Read("badge_state", ("entity_type", "entity_id", "badge", "badge_since", "last_held", "why")),
     "previous_queue": Read("account_status", ("account_id",), (("was_surfaced", "queue = 'surfaced'", "boolean"),)),
     "previous_accounts": Read("account_status", ("account_id", "stage", "queue", "route_to")),
-    "previous_contacts": Read("contact_status", ("contact_id", "lead_status")),
+    "previous_contacts": Read("contact_status", ("contact_id", "lead_status", "status_since")),
     "previous_evidence": Read("evidence"),
 }
 STATE = tuple(name for name, read in PREVIOUS.items() if read.columns)  # the plan's inputs

@@ -374,6 +374,9 @@ class Person(BaseModel):
     committee_role: str | None
     engaged: bool | None
     lead_status: str | None
+    status_since: dt.date | None = Field(
+        default=None, description="The first run of the lead status's current stretch (SPEC §4.5)."
+    )
     fit: float | None
     fit_grade: str | None
     engagement: float | None

@@ -53,6 +53,12 @@ def _select_list(columns: str) -> list[exp.Expr]:
     return list(parsed.expressions)
 
 
+def _held(selected: list[exp.Expr], columns: set[str]) -> list[exp.Expr]:
+    """The items of a select list whose columns the table has: a store written by an earlier whynow lacks
+    the columns added since (the reader fills them with NULL)."""
+    return [e for e in selected if all(c.name in columns for c in e.find_all(exp.Column))] or [exp.Star()]
+
+
 class Reading:
     """One use's reads of a store, over one connection: read-only (`Store.reading`, the dashboard's
     `reading`), or the writer's own in its transaction. Over no connection, the store reads as holding
@@ -104,8 +110,8 @@ class Reading:
 
     def previous(self, as_of: dt.date, reads: Mapping[str, tuple[str, str]]) -> Previous:
         """The last run before `as_of`: its runs row and, for each name of `reads`, the rows of (table,
-        columns) of that run (a table the store does not hold is left out). Nothing before `as_of`: an
-        empty `Previous`."""
+        columns) of that run (a table the store does not hold is left out, and so is a column). Nothing
+        before `as_of`: an empty `Previous`."""
         if not self.has("runs"):
             return Previous()
         db = self._connection()
@@ -119,7 +125,10 @@ class Reading:
         last = found[0]["as_of"]
         tables = {
             name: db.query_arrow(
-                sqlglot.select(*_select_list(columns)).from_(table_ref(table)).where(_as_of_is(param())), [last]
+                sqlglot.select(*_held(_select_list(columns), db.columns(table)))
+                .from_(table_ref(table))
+                .where(_as_of_is(param())),
+                [last],
             )
             for name, (table, columns) in reads.items()
             if self.has(table)

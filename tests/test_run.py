@@ -121,7 +121,7 @@ def test_outputs_have_every_spec_column_in_order(tmp_path, source):
         "top_contact_id", "engaged_buyer", "surge", "segment",
     ]  # fmt: skip
     assert result.outputs["contact_status"].column_names == [
-        "as_of", "contact_id", "account_id", "name", "fit", "fit_grade", "engagement", "lead_status",
+        "as_of", "contact_id", "account_id", "name", "fit", "fit_grade", "engagement", "lead_status", "status_since",
         "committee_role", "engaged", "badge", "archetype", "why", "badge_since", "badge_expires_on", "hand_raised",
         "recent_activities", "days_since_last_activity", "views",
     ]  # fmt: skip

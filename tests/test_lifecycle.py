@@ -118,3 +118,17 @@ def test_status_since_is_carried_while_the_status_lasts_and_reset_when_it_change
     assert [s for s, _ in cy] == ["nurture", "new", "new", "nurture", "nurture", "new"]
     assert [d for _, d in cy] == [WEEKS[0], WEEKS[1], WEEKS[1], WEEKS[3], WEEKS[3], WEEKS[5]]
     assert all(reason is None for week in weeks for _, _, reason in _logged(week, "C3"))  # never sales-ready
+
+
+def test_a_store_written_before_status_since_existed_is_read_and_each_stretch_starts_anew(tmp_path) -> None:
+    import duckdb
+
+    model = load_model_text(MODEL, "model.yaml")
+    store = tmp_path / "store.duckdb"
+    run(model, str(_company(tmp_path / "w0", 0)), WEEKS[0], store=store)
+    with duckdb.connect(str(store)) as db:  # as an earlier whynow wrote it
+        db.execute("ALTER TABLE contact_status DROP COLUMN status_since")
+    later = run(model, str(_company(tmp_path / "w1", 1)), WEEKS[1], store=store).outputs
+    week = {"contact_status": later["contact_status"], "changes": later["changes"]}
+    assert _status(week, "C1") == ("recycled", WEEKS[1])  # the previous status is still read
+    assert _status(week, "C2") == ("disqualified", WEEKS[1])  # its stretch's first day unknown: starts now

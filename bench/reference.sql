@@ -299,7 +299,9 @@ COPY (
     SELECT DATE '${as_of}' AS as_of, contact_id, account_id,
            CASE WHEN first_name IS NOT NULL AND last_name IS NOT NULL THEN first_name || ' ' || last_name
                 ELSE coalesce(first_name, last_name) END AS name,
-           fit, grade(fit) AS fit_grade, engagement, lead_status, committee_role, engaged,
+           fit, grade(fit) AS fit_grade, engagement, lead_status,
+           DATE '${as_of}' AS status_since,  -- a history's first run: every stretch starts at its as-of date
+           committee_role, engaged,
            hand_raised, recent_activities, days_since_last_activity, person_competitor_research
     FROM ct
 ) TO '${out}/contact_status.parquet' (FORMAT parquet);

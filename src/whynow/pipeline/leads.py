@@ -16,13 +16,13 @@ import ibis
 import ibis.expr.types as ir
 
 from whynow.model.compile import compile_predicate
-from whynow.outputs.previous import ibis_schema
 from whynow.pipeline.context import Context
 from whynow.pipeline.tables import Tables, attach, empty_table
 
 BEFORE_RECYCLED = (("disqualified", "disqualify_when"), ("sql", "sql_when"), ("mql", "mql_when"))
 AFTER_RECYCLED = (("nurture", "nurture_when"),)
 SALES_READY = ("mql", "sql")
+PREVIOUS_SCHEMA = {"contact_id": "string", "lead_status": "string", "status_since": "date"}  # previous_contacts
 
 
 def assign_lead_status(ctx: Context, tables: Tables) -> Tables:
@@ -31,7 +31,7 @@ def assign_lead_status(ctx: Context, tables: Tables) -> Tables:
     for name in ("contact_fit", "contact_engagement", "contact_roles", "contact_signals"):
         measures = attach(measures, tables[name], "contact_id")
     before = tables.get("previous_contacts")
-    before = before if before is not None else empty_table(measures, ibis_schema("previous_contacts"))
+    before = before if before is not None else empty_table(measures, PREVIOUS_SCHEMA)
     before = before.select(prev_id="contact_id", prev_status="lead_status", prev_since="status_since")
     t = measures.left_join(before, measures.contact_id == before.prev_id)
     recycle_days = ctx.model.spec.leads.recycle_days

@@ -196,3 +196,48 @@ def test_an_outranked_badge_alerts_for_the_new_one_when_on_includes_badge_replac
     alerts = store.alerts()
     assert {a["change"] for a in alerts} == {"badge_replaced"}
     assert {(a["entity_id"], a["badge"]) for a in alerts} == replaced  # the alert is for the new badge
+
+
+def _lifecycle_model(on: str = "[reengaged]"):  # type: ignore[no-untyped-def]
+    """The lead lifecycle's company (tests/test_lifecycle.py: Bob, disqualified, is an MQL again in week 3;
+    nobody holds a badge) with the webhook alerting on `on`."""
+    from tests.test_lifecycle import MODEL
+    from whynow.model.load import load_model_text
+
+    return load_model_text(MODEL + f"alerts:\n  webhook:\n    url: http://127.0.0.1:9/hook\n    on: {on}\n", "m.yaml")
+
+
+def test_a_disqualified_contact_back_at_mql_alerts_its_account_owner_once_without_a_badge(tmp_path: Path) -> None:
+    from tests.test_lifecycle import WEEKS as MONDAYS
+    from tests.test_lifecycle import _company
+
+    model = _lifecycle_model()
+    store = Store(tmp_path / "store.duckdb")
+    for n, day in enumerate(MONDAYS[:5]):
+        run(model, str(_company(tmp_path / f"week{n}", n)), day, store=store.location)
+        if n == 3:  # the week Bob re-engages, run twice: the re-run adds nothing
+            run(model, str(_company(tmp_path / f"week{n}", n)), day, store=store.location)
+    alerts = store.alerts()
+    assert len(alerts) == 1  # Ann's first-run MQL is no re-engagement; Bob's stays mql in week 4
+    (alert,) = alerts
+    assert (alert["entity_type"], alert["entity_id"], alert["change"]) == ("contact", "C2", "reengaged")
+    assert (alert["status"], alert["rep_id"], alert["as_of"]) == ("pending", "R1", MONDAYS[3])
+    assert alert["badge"] is None and alert["status_since"] == MONDAYS[3]
+    assert alert["key"] == f"webhook|contact|C2|reengaged||{MONDAYS[3].isoformat()}"
+    payload = json.loads(alert["payload"])
+    assert payload["version"] == 1 and payload["change"] == "reengaged"
+    assert payload["status"] == {"old": "disqualified", "new": "mql", "since": MONDAYS[3].isoformat()}
+    assert payload["entity"]["name"] == "Bob Roe" and payload["account"]["name"] == "Acme"
+    assert payload["badge"]["id"] is None
+
+
+def test_a_reengagement_alerts_only_where_on_asks_for_it(tmp_path: Path) -> None:
+    from tests.test_lifecycle import WEEKS as MONDAYS
+    from tests.test_lifecycle import _company
+
+    model = _lifecycle_model("[surfaced, badge_assigned]")  # the webhook's default
+    store = Store(tmp_path / "store.duckdb")
+    for n, day in enumerate(MONDAYS[:4]):
+        run(model, str(_company(tmp_path / f"week{n}", n)), day, store=store.location)
+    assert any(r["reason"] == "reengaged" for r in store.changes())
+    assert store.alerts() == []

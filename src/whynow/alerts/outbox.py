@@ -4,9 +4,12 @@
 
 An alert's key is (channel, entity, change kind, badge, badge_since): one alert per change of a badge
 episode, so a re-run of an as-of date, which logs the same changes again, adds no alert (the store
-inserts only keys it does not hold). The alert carries its message's content as versioned JSON
-(`payload`: the narrative, the badge and its facts, the account's call list, the top evidence, links), never
-a secret: the channels' URLs and tokens stay in the model's environment.
+inserts only keys it does not hold). A re-engagement (SPEC §4.5: a `status_changed` entry with reason
+`reengaged`) alerts as the change `reengaged` whether or not the contact holds a badge; its episode is
+its sales-ready stretch, so its key ends with the contact's `status_since` instead of badge_since.
+The alert carries its message's content as versioned JSON (`payload`: the narrative, the badge and its
+facts, the account's call list, the top evidence, links), never a secret: the channels' URLs and tokens
+stay in the model's environment.
 
 Channels are on when configured (`Alerts.turned_on`).
 Delivery (`whynow alerts send`) reads pending alerts from the store.
@@ -55,27 +58,37 @@ SCHEMA = pa.schema(
         ("message_id", pa.string()),
         ("digest", pa.string()),  # alerts sharing a digest key go out as one message (NULL: on their own)
         ("payload", pa.string()),
+        ("status_since", pa.date32()),  # a `reengaged` alert's episode: the first day of its mql/sql stretch
     ]
 )
 
 # One row per logged change that may alert, with what its message says. Accounts: the account's own
 # status. Contacts: the contact's status, its account's narrative as context, and its account's owner as
-# the recipient.
+# the recipient. A badge change alerts for an entity holding a badge; a re-engagement (SPEC §4.5) for the
+# contact, badge or not, as the change `reengaged` with its old and new lead status.
 _ALERTS_SQL = """
 WITH entities AS (
     SELECT 'account' AS entity_type, account_id AS entity_id, account_id, name AS entity_name, name AS account_name,
            badge, archetype, badge_label, motion, play, why, why AS account_why, badge_since, badge_expires_on,
-           fit_grade, stage, coalesce(route_to, owner_id) AS rep_id
+           fit_grade, stage, coalesce(route_to, owner_id) AS rep_id, NULL::DATE AS status_since
     FROM account_status
     UNION ALL
     SELECT 'contact', c.contact_id, c.account_id, c.name, a.name,
            c.badge, c.archetype, NULL, NULL, NULL, c.why, a.why, c.badge_since, c.badge_expires_on,
-           c.fit_grade, a.stage, a.owner_id
+           c.fit_grade, a.stage, a.owner_id, c.status_since
     FROM contact_status c LEFT JOIN account_status a ON a.account_id = c.account_id
+),
+alerting AS (
+    SELECT run_id, as_of, entity_type, entity_id, change, NULL AS old, NULL AS new FROM changes
+    WHERE change IN ('surfaced', 'badge_assigned', 'badge_replaced', 'held')
+    UNION ALL
+    SELECT run_id, as_of, entity_type, entity_id, 'reengaged', old, new FROM changes
+    WHERE change = 'status_changed' AND reason = 'reengaged' AND entity_type = 'contact'
 )
-SELECT ch.run_id, ch.as_of, ch.entity_type, ch.entity_id, ch.change, e.*  EXCLUDE (entity_type, entity_id)
-FROM changes ch JOIN entities e ON e.entity_type = ch.entity_type AND e.entity_id = ch.entity_id
-WHERE ch.change IN ('surfaced', 'badge_assigned', 'badge_replaced', 'held') AND e.badge IS NOT NULL
+SELECT ch.run_id, ch.as_of, ch.entity_type, ch.entity_id, ch.change, ch.old, ch.new,
+       e.* EXCLUDE (entity_type, entity_id)
+FROM alerting ch JOIN entities e ON e.entity_type = ch.entity_type AND e.entity_id = ch.entity_id
+WHERE e.badge IS NOT NULL OR ch.change = 'reengaged'
 ORDER BY ch.entity_type, ch.entity_id, ch.change
 """
 
@@ -86,7 +99,8 @@ def outbox(
     first_run: bool = False,
     wanted: Mapping[str, list[str]] | None = None,
 ) -> pa.Table:
-    """One pending alert per change that a channel alerts on, for an entity that holds a badge.
+    """One pending alert per change that a channel alerts on: a badge or queue change of an entity that holds a
+    badge, or a contact's re-engagement.
 
     No floods: on the first run of a history, and on Slack with `digest: true`, a channel's alerts to
     one rep share a digest key and go out as one message. `wanted` stands in for the model's channels
@@ -118,9 +132,10 @@ def outbox(
             if alert["change"] not in kinds:
                 continue
             digest = f"{channel}|digest|{alert['rep_id'] or ''}|{alert['as_of']}"  # one per rep and run
+            since = alert["status_since"] if alert["change"] == "reengaged" else alert["badge_since"]
             key = "|".join(
-                [channel, alert["entity_type"], alert["entity_id"], alert["change"], alert["badge"],
-                 alert["badge_since"].isoformat() if alert["badge_since"] else ""]
+                [channel, alert["entity_type"], alert["entity_id"], alert["change"], alert["badge"] or "",
+                 since.isoformat() if since else ""]
             )  # fmt: skip
             rows.append(
                 {
@@ -133,6 +148,7 @@ def outbox(
                     "attempts": 0,
                     "digest": digest if channel in digests else None,
                     "payload": json.dumps(_payload(model, alert, evidence, calls, pages), default=str, sort_keys=True),
+                    "status_since": alert["status_since"] if alert["change"] == "reengaged" else None,
                 }
             )
     return pa.Table.from_pylist(rows, schema=SCHEMA)
@@ -165,9 +181,14 @@ def alert_lines(store: Store, status: str | None = None) -> list[str]:
     for r in rows:
         tried = f"  tried {r['attempts']}×" if r["attempts"] else ""
         error = f"  {r['last_error']}" if r["last_error"] else ""
+        episode = (
+            f"{r['badge'] or 'no badge'}, sales-ready since {r.get('status_since')}"
+            if r["change"] == "reengaged"
+            else f"{r['badge']} (since {r['badge_since']})"
+        )
         lines.append(
             f"{r['as_of']}  {r['status']:<8} {r['channel']:<8} {r['entity_type']} {r['entity_id']}  {r['change']}  "
-            f"{r['badge']} (since {r['badge_since']})  → {r['rep_id'] or 'channel'}{tried}{error}"
+            f"{episode}  → {r['rep_id'] or 'channel'}{tried}{error}"
         )
     return lines
 
@@ -225,7 +246,8 @@ def _payload(
     """The alert's content, as the webhook sends it and Slack's message shows it (version 1: fields are only
     ever added). `crm_url`s are the CRM pages of the account, the entity and each person to call (SPEC §5),
     null without `links`. `call_list` is the account's who to call (SPEC §4.11), the run's rows as they are;
-    `account.why` the account's own narrative, the context of a contact's alert."""
+    `account.why` the account's own narrative, the context of a contact's alert. `status` is a re-engagement's
+    lead status move ({old, new, since}); its `badge` fields are null when the contact holds no badge."""
     link = model.spec.alerts.link.rstrip("/")
     account_page = pages["account"].get(str(alert["account_id"]))
     entity_page = pages[alert["entity_type"]].get(str(alert["entity_id"]))
@@ -267,4 +289,9 @@ def _payload(
         "evidence": evidence.get((alert["entity_type"], alert["entity_id"]), []),
         "link": link + account_path(str(alert["account_id"])),  # an id may hold / | > ..
         "crm_url": account_page,  # the account's CRM page, beside `link` (its whynow page)
+        "status": (  # a re-engagement's lead status move (SPEC §4.5); null for a badge or queue change
+            {"old": alert["old"], "new": alert["new"], "since": alert["status_since"]}
+            if alert["change"] == "reengaged"
+            else None
+        ),
     }

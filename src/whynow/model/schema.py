@@ -15,7 +15,7 @@ from whynow.model.templates import MAX_FORMAT_WIDTH
 
 Archetype = Literal["customer", "competitive", "change"]
 ARCHETYPES: tuple[Archetype, ...] = ("customer", "competitive", "change")
-AlertChange = Literal["surfaced", "badge_assigned", "badge_replaced", "held"]
+AlertChange = Literal["surfaced", "badge_assigned", "badge_replaced", "held", "reengaged"]
 SignalTable = Literal["activities", "intent", "change_events", "technographics", "opportunities"]
 
 
@@ -236,6 +236,7 @@ class Capacity(Section):
     )
 
 
+# SPEC §7's defaults; `reengaged` (SPEC §4.5) is asked for by name, so a model written before it alerts as it did.
 _SLACK_ON: tuple[AlertChange, ...] = ("surfaced",)
 _WEBHOOK_ON: tuple[AlertChange, ...] = ("surfaced", "badge_assigned")
 

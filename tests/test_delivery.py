@@ -590,3 +590,48 @@ def test_a_digest_carries_each_alerts_call_list(tmp_path: Path, http: Receiver) 
     lists = {a["account"]["id"]: [(c["rank"], c["contact_id"], c["name"], c["reason"]) for c in a["call_list"]]
              for a in body["alerts"]}  # fmt: skip
     assert lists == {"A1": ACME_CALLS, "A2": []}
+
+
+def test_a_reengaged_alert_goes_out_while_its_contact_is_sales_ready_and_is_stale_once_recycled(
+    tmp_path: Path, http: Receiver
+) -> None:
+    """The lead lifecycle's company (tests/test_lifecycle.py), run weekly with the endpoint down (503): Bob
+    re-engages in week 3 (mql since that Monday) and his alert stays pending while he is still mql since
+    then (week 4); in week 5 he is recycled, so that run's send marks it skipped, and nothing goes out."""
+    from tests.test_lifecycle import MODEL, WEEKS, _company
+    from whynow.alerts.deliver import STALE_STRETCH
+
+    webhook = f"alerts:\n  webhook:\n    url: {http.url}/hook\n    on: [reengaged]\n"
+    model = load_model_text(MODEL + webhook, "model.yaml")
+    store = Store(tmp_path / "store.duckdb")
+    http.reply(Reply(503, "down"))
+    statuses = []
+    for n, day in enumerate(WEEKS):
+        run(model, str(_company(tmp_path / f"week{n}", n)), day, store=store.location, send_alerts=True)
+        statuses.append([(a["entity_id"], a["status"]) for a in store.alerts()])
+    assert statuses == [[], [], [], [("C2", "pending")], [("C2", "pending")], [("C2", "skipped")]]
+    (alert,) = store.alerts()
+    assert alert["last_error"] == STALE_STRETCH and alert["attempts"] == 1  # week 4 came before its backoff
+    tried = len(http.received)
+    http.reply(Reply(200))
+    assert send(store, model, retry=True) == {}
+    assert len(http.received) == tried
+
+
+def test_a_reengaged_alert_reaches_the_webhook_with_its_status_move(tmp_path: Path, http: Receiver) -> None:
+    from tests.test_lifecycle import MODEL, WEEKS, _company
+
+    webhook = f"alerts:\n  webhook:\n    url: {http.url}/hook\n    secret: {SECRET}\n    on: [reengaged]\n"
+    model = load_model_text(MODEL + webhook, "model.yaml")
+    store = Store(tmp_path / "store.duckdb")
+    for n, day in enumerate(WEEKS[:4]):
+        run(model, str(_company(tmp_path / f"week{n}", n)), day, store=store.location, send_alerts=True)
+    (request,) = http.received
+    assert verify(SECRET, request.headers[TIMESTAMP_HEADER], request.headers[SIGNATURE_HEADER], request.body)
+    sent = request.json()
+    assert isinstance(sent, dict)
+    assert request.headers["Idempotency-Key"] == sent["key"] == f"webhook|contact|C2|reengaged||{WEEKS[3]}"
+    alert = sent["alert"]
+    assert (alert["change"], alert["rep_id"], alert["entity"]["name"]) == ("reengaged", "R1", "Bob Roe")
+    assert alert["status"] == {"old": "disqualified", "new": "mql", "since": WEEKS[3].isoformat()}
+    assert [a["status"] for a in store.alerts()] == ["sent"]

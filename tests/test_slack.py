@@ -526,3 +526,74 @@ def test_a_digest_shows_the_first_person_to_call_under_each_account(tmp_path: Pa
     acme = lines["*Active* — Acme"]
     assert acme.endswith("\nCall first: *Kim Ng* (Buyer) — Comparing: Kim Ng is comparing (and 7 more)")
     assert "Call first" not in lines["*Active* — Beta"]
+
+
+def _reengaged_store(folder: Path, slack_url: str, bob: tuple[str, str] = ("Bob", "Roe"), acme: str = "Acme") -> Store:
+    """The lead lifecycle's company (tests/test_lifecycle.py) over four weeks with Slack alerting on
+    `reengaged`: Bob (C2), disqualified, is an MQL again in week 3 and holds no badge. `bob`: his first and
+    last name; `acme`: his account's name."""
+    import csv
+
+    from tests.test_lifecycle import MODEL, WEEKS, _company
+
+    slack = f"alerts:\n  slack:\n    webhook_url: '{slack_url}'\n    on: [reengaged]\n"
+    model = load_model_text(MODEL + slack, "model.yaml")
+    store = Store(folder / "store.duckdb")
+    for n, day in enumerate(WEEKS[:4]):
+        data = _company(folder / f"week{n}", n)
+        for name, row_id, at, values in (("contacts", "C2", 2, bob), ("accounts", "A1", 1, (acme,))):
+            with (data / f"{name}.csv").open(newline="") as read:
+                rows = list(csv.reader(read))
+            for row in rows:
+                if row[0] == row_id:
+                    row[at : at + len(values)] = values
+            with (data / f"{name}.csv").open("w", newline="") as out:
+                csv.writer(out).writerows(rows)
+        run(model, str(data), day, store=store.location)
+    return store
+
+
+def test_a_reengagement_reads_plainly_without_a_badge(tmp_path: Path, slack: Receiver) -> None:
+    store = _reengaged_store(tmp_path, slack.url + "/services/T/B/x")
+    assert [a["change"] for a in store.alerts("pending")] == ["reengaged"]
+    assert send(store, _model(webhook_url=slack.url + "/services/T/B/x"))["sent"] == 1
+    (request,) = slack.received
+    body = request.json()
+    assert isinstance(body, dict)
+    assert body["text"] == "Bob Roe at Acme re-engaged: disqualified → mql since 2026-11-23"
+    assert body["blocks"][0]["text"]["text"] == body["text"]  # the headline first
+    facts = " ".join(f["text"] for f in body["blocks"][1]["fields"])
+    assert "*Badge*" not in facts and "*Contact*\nBob Roe" in facts and "*Account*\nAcme" in facts
+    assert "None" not in request.body.decode()
+
+
+def test_a_reengagement_escapes_hostile_names_for_slack(tmp_path: Path, slack: Receiver) -> None:
+    store = _reengaged_store(
+        tmp_path, slack.url, bob=("<!channel>", "& <b>Roe</b>"), acme="<https://evil.example|Acme> & Co"
+    )
+    assert send(store, _model(webhook_url=slack.url))["sent"] == 1
+    shown = [text for request in slack.received for text in _strings(request.json())]
+    for text in shown:
+        assert "<!" not in text and "<https://evil.example" not in text and "<b>" not in text
+        assert "&" not in re.sub(r"&(amp|lt|gt);", "", text)  # each & escaped
+    expected = "&lt;!channel&gt; &amp; &lt;b&gt;Roe&lt;/b&gt; at &lt;https://evil.example|Acme&gt; &amp; Co re-engaged"
+    assert any(text.startswith(expected) for text in shown)
+    payload = json.loads(str(store.alerts()[0]["payload"]))
+    assert payload["entity"]["name"] == "<!channel> & <b>Roe</b>"  # the webhook's JSON keeps the raw value
+
+
+def test_a_reengagement_in_a_digest_and_with_the_accounts_narrative_as_context() -> None:
+    payload = {
+        "change": "reengaged",
+        "entity": {"type": "contact", "id": "C2", "name": "Ann Lee"},
+        "account": {"id": "A1", "name": "Acme", "why": "Renewal in 60 days & a new CFO"},
+        "badge": {"id": None, "label": None},
+        "why": None,
+        "status": {"old": "disqualified", "new": "mql", "since": "2026-11-23"},
+        "link": "http://127.0.0.1:8000/accounts/A1",
+    }
+    text, blocks = message(payload)
+    assert text == "Ann Lee at Acme re-engaged: disqualified → mql since 2026-11-23"
+    assert blocks[1]["elements"][0]["text"] == "*Acme*: Renewal in 60 days &amp; a new CFO"
+    _, digested = digest([payload])
+    assert digested[1]["text"]["text"].startswith("*Ann Lee at Acme re-engaged: disqualified → mql since 2026-11-23*")

@@ -13,7 +13,9 @@ same key as its `Idempotency-Key`, so a receiver can drop the copy (a Slack bot 
   not parse (it cannot work until the model's environment changes, as a revoked webhook cannot); only
   `alerts retry --failed` tries it again.
 * skipped: stale — its badge episode had ended (the store's last run no longer holds that badge since
-  that day) before it could be sent.
+  that day) before it could be sent; for a `reengaged` alert, its sales-ready stretch had ended (the
+  store's last run no longer has the contact at mql or sql since that day): the rep would call someone
+  who has gone cold again, or is already in another stretch that alerts on its own.
 
 Errors name the channel and the HTTP status or the exception's kind, never the URL or a token. The
 channels (alerts/slack.py, alerts/webhook.py) load only when something is sent.
@@ -27,6 +29,7 @@ from collections.abc import Mapping, Sequence
 
 from whynow.alerts.channel import Channel, Outcome
 from whynow.model.check import CompiledModel
+from whynow.pipeline.leads import SALES_READY
 from whynow.store import Row, Store
 
 BACKOFF_S = (60, 300, 900, 3600)  # after the 1st, 2nd, 3rd, later transient failure (without Retry-After)
@@ -72,12 +75,14 @@ def send(
     now = now or dt.datetime.now(dt.UTC)
     ready = dict(only) if only is not None else channels(model, store)
     active = store.active_badges()
+    ready_contacts = store.contacts_in(SALES_READY)
     outcomes = Outcomes()
     groups: dict[str, list[Row]] = {}  # a digest's alerts, sent as one message
     tried: set[str] = set()  # the channels that delivered (or failed to)
     for alert in store.alerts("pending"):
-        if (alert["entity_type"], alert["entity_id"], alert["badge"], alert["badge_since"]) not in active:
-            store.record_alert(str(alert["key"]), status="skipped", last_error="stale: its badge episode ended")
+        stale = _stale(alert, active, ready_contacts)
+        if stale is not None:
+            store.record_alert(str(alert["key"]), status="skipped", last_error=stale)
             outcomes["skipped"] += 1
             continue
         due = alert["next_try"] is None or retry or alert["next_try"] <= now  # type: ignore[operator]
@@ -104,6 +109,21 @@ def send(
     return outcomes
 
 
+STALE_BADGE = "stale: its badge episode ended"
+STALE_STRETCH = "stale: its contact is no longer sales-ready since that day"
+
+
+def _stale(
+    alert: Row, active: set[tuple[object, object, object, object]], ready_contacts: set[tuple[object, object]]
+) -> str | None:
+    """Why an alert is stale, or None: a `reengaged` alert outlives its sales-ready stretch (SPEC §4.5),
+    any other its badge episode."""
+    if alert["change"] == "reengaged":
+        return None if (alert["entity_id"], alert.get("status_since")) in ready_contacts else STALE_STRETCH
+    episode = (alert["entity_type"], alert["entity_id"], alert["badge"], alert["badge_since"])
+    return None if episode in active else STALE_BADGE
+
+
 INTERRUPTED = "interrupted: sent or not, the outcome of this attempt was not recorded"
 
 
@@ -128,7 +148,7 @@ def outcome_line(outcomes: Mapping[str, int]) -> str:
         "sent": "sent",
         "pending": "pending (tried again at the next run or send)",
         "failed": "failed (see `whynow alerts --status failed`; `whynow alerts retry --failed`)",
-        "skipped": "skipped (their badge had ended)",
+        "skipped": "skipped (their badge or sales-ready stretch had ended)",
         "waiting": "waiting (not due yet, or their channel is not on)",
     }
     parts = [f"{outcomes[k]} {text}" for k, text in words.items() if outcomes.get(k)]

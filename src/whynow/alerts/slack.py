@@ -3,6 +3,7 @@
     message(payload) -> (text, blocks)   Block Kit: the narrative first, then the badge and its facts,
                                          who to call, the top evidence, buttons to the account in whynow
                                          and, with `links`, in the CRM; cut to Slack's limits
+    reengagement(payload) -> str | None  "Ann Lee at Acme re-engaged: disqualified → mql since …"
     escape(text, limit) -> str           a text from the data or the model as Slack shows it literally
     Slack(...).deliver(alert) -> Outcome
 
@@ -93,14 +94,34 @@ def text_object(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
+def reengagement(payload: Mapping[str, Any]) -> str | None:
+    """A re-engagement's headline as plain text (SPEC §4.5), to be escaped where it is shown; None for any
+    other alert.
+
+    >>> reengagement({"change": "reengaged", "entity": {"name": "Ann Lee"}, "account": {"name": "Acme"},
+    ...               "status": {"old": "disqualified", "new": "mql", "since": "2026-11-23"}})
+    'Ann Lee at Acme re-engaged: disqualified → mql since 2026-11-23'
+    """
+    status = payload.get("status")
+    if payload.get("change") != "reengaged" or not status:
+        return None
+    entity, account = payload.get("entity") or {}, payload.get("account") or {}
+    who = entity.get("name") or entity.get("id")
+    at = account.get("name") or account.get("id")
+    return f"{who}{f' at {at}' if at else ''} re-engaged: {status['old']} → {status['new']} since {status['since']}"
+
+
 def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """The alert as Slack shows it: a fallback text and Block Kit blocks, every text from the data or
-    the model escaped. A contact's alert leads with the person's own narrative, then its account's."""
+    the model escaped. A contact's alert leads with the person's own narrative, then its account's; a
+    re-engagement leads with its headline (`reengagement`), then the person's narrative if they have one."""
     badge = payload["badge"]
     account = payload["account"]["name"] or payload["account"]["id"]
     entity = payload.get("entity") or {}
     contact = (entity.get("name") or entity.get("id")) if entity.get("type") == "contact" else None
-    why = payload.get("why") or badge.get("label") or ""
+    headline = reengagement(payload)
+    own = payload.get("why") or badge.get("label") or ""
+    why = "\n".join(t for t in (headline, payload.get("why")) if t) if headline else own
     facts = {
         "Badge": badge.get("label"),
         "Contact": contact,
@@ -139,7 +160,8 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     call = escape(f" · call {_person(calls[0])} first", CALL_CHARS) if calls else ""
-    text = escape(f"{badge.get('label') or badge.get('id')} — {account}: {why}", SECTION_CHARS - len(call)) + call
+    plain = headline or f"{badge.get('label') or badge.get('id')} — {account}: {why}"
+    text = escape(plain, SECTION_CHARS - len(call)) + call
     return text, blocks
 
 
@@ -193,7 +215,11 @@ def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, A
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": cut(head, 150)}}]
     for payload in payloads[:DIGEST_SHOWN]:
         badge, account = payload["badge"], payload["account"]["name"] or payload["account"]["id"]
-        line = f"*{escape(badge.get('label') or badge.get('id'), 150)}* — {escape(account, 300)}: "
+        headline = reengagement(payload)
+        if headline:
+            line = f"*{escape(headline, 450)}* "
+        else:
+            line = f"*{escape(badge.get('label') or badge.get('id'), 150)}* — {escape(account, 300)}: "
         more = ""
         for label, key in (("open", "link"), ("CRM", "crm_url")):
             link = escape(url(payload.get(key) or ""), SECTION_CHARS)

@@ -250,6 +250,15 @@ class Reading:
         )
         return {(r["entity_type"], r["entity_id"], r["badge"], r["badge_since"]) for r in rows}
 
+    def contacts_in(self, statuses: Sequence[str]) -> set[tuple[object, object]]:
+        """(contact_id, status_since) of every contact whose lead status is one of `statuses` at the store's
+        last run: a `reengaged` alert's episode (SPEC §4.5) lasts while its contact is in that stretch."""
+        last = self.latest_as_of()
+        listed = ", ".join("?" for _ in statuses)
+        sql = f"SELECT contact_id, status_since FROM contact_status WHERE as_of = ? AND lead_status IN ({listed})"
+        rows = self._select("contact_status", sql, [last, *statuses]) if statuses else []
+        return {(r["contact_id"], r["status_since"]) for r in rows}
+
     # ---
 
     def _select(self, table: str, sql: str | exp.Expr, params: Sequence[object] = ()) -> list[Row]:

@@ -152,3 +152,7 @@ class Store:
     def active_badges(self) -> set[tuple[object, object, object, object]]:
         with self.reading() as r:
             return r.active_badges()
+
+    def contacts_in(self, statuses: Sequence[str]) -> set[tuple[object, object]]:
+        with self.reading() as r:
+            return r.contacts_in(statuses)

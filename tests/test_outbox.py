@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from whynow.alerts.outbox import alert_lines
 from whynow.demo import generate_demo_data
 from whynow.examples import reference_model_path
 from whynow.model.load import load_model
@@ -229,6 +230,8 @@ def test_a_disqualified_contact_back_at_mql_alerts_its_account_owner_once_withou
     assert payload["status"] == {"old": "disqualified", "new": "mql", "since": MONDAYS[3].isoformat()}
     assert payload["entity"]["name"] == "Bob Roe" and payload["account"]["name"] == "Acme"
     assert payload["badge"]["id"] is None
+    listed = alert_lines(store)[1]  # `whynow alerts`
+    assert "contact C2  reengaged  no badge, sales-ready since 2026-11-23  → R1" in listed
 
 
 def test_a_reengagement_alerts_only_where_on_asks_for_it(tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ def _explain(r: Reading, account_id: str, as_of: dt.date | None) -> list[str]:
         "",
     ]
     lines += _badge(model, r, as_of, account)
+    lines += _feedback(model, r, account_id)
     lines += _people(model, r, as_of, account)
     lines += _fit(account, [b for b in breakdown if b["entity_type"] == "account" and b["part"] == "fit"])
     lines += _engagement(model, account, contacts, breakdown)
@@ -92,6 +93,25 @@ def _badge(model: CompiledModel, r: Reading, as_of: dt.date, account: Row) -> It
         yield "  history: " + "; ".join(
             f"{h['as_of']} {h['badge'] or '—'} ({h['queue'] or 'no queue'})" for h in history
         )
+    yield ""
+
+
+FEEDBACK_SHOWN = 10
+
+
+def _feedback(model: CompiledModel, r: Reading, account_id: str) -> Iterator[str]:
+    """The sales feedback given on the account (SPEC §13), newest first, with how long each verdict holds."""
+    from whynow.feedback import describe, holds_until
+
+    given = r.feedback(account=account_id)
+    if not given:
+        return
+    yield "Sales feedback:"
+    for row in given[:FEEDBACK_SHOWN]:
+        until = holds_until(row, model.spec.feedback)
+        yield f"  {describe(row)}" + (f" (holds the account at runs as of before {until})" if until else "")
+    if len(given) > FEEDBACK_SHOWN:
+        yield f"  … and {len(given) - FEEDBACK_SHOWN} earlier (whynow feedback --list)"
     yield ""
 
 

@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from whynow.data.contract import TABLE_NAMES
 from whynow.data.validate import Validated
@@ -102,9 +103,31 @@ def log_changes(run: Finishing) -> dict[str, pa.Table]:
         model_row = {"entity_type": "model", "entity_id": ctx.model.name, "change": "model_changed",
                      "old": old_hash, "new": ctx.model.hash, "reason": None}  # fmt: skip
         entries = pa.concat_tables([pa.Table.from_pylist([model_row], schema=schema), entries])
+    entries = pa.concat_tables([entries, _feedback_entries(run, schema)])
     rows = entries.num_rows
     entries = entries.add_column(0, "as_of", pa.repeat(pa.scalar(ctx.as_of, pa.date32()), rows))
     return {"changes": entries.add_column(0, "run_id", pa.repeat(pa.scalar(run.run_id, pa.string()), rows))}
+
+
+def _feedback_entries(run: Finishing, schema: pa.Schema) -> pa.Table:
+    """An account's `feedback` entry for each verdict given since the last run started (SPEC §4.10, §13):
+    new is the verdict, old the account's verdict before it by any rep, reason the note."""
+    feedback = run.previous.feedback
+    if feedback is None or not feedback.num_rows:
+        return schema.empty_table()
+    if run.previous.run is not None:
+        since = pa.scalar(run.previous.run["started_at"], feedback.schema.field("given_at").type)
+        feedback = feedback.filter(pc.greater(feedback["given_at"], since))
+    rows = feedback.num_rows
+    columns = {
+        "entity_type": pa.repeat(pa.scalar("account"), rows),
+        "entity_id": feedback["account_id"],
+        "change": pa.repeat(pa.scalar("feedback"), rows),
+        "old": feedback["previous_verdict"],
+        "new": feedback["verdict"],
+        "reason": feedback["note"],
+    }
+    return pa.table(columns).cast(schema)
 
 
 def add_evidence(run: Finishing) -> dict[str, pa.Table]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -47,6 +48,7 @@ from whynow.options import FileFormat, OnBadRows
 from whynow.outputs.contract import OUTPUTS
 from whynow.outputs.previous import STATE, ibis_schema, reads
 from whynow.pipeline import Context
+from whynow.pipeline.capacity import FEEDBACK_SCHEMA
 from whynow.plan import run_plan
 from whynow.store import DEFAULT_STORE, Previous, StaleState, Store, write_files
 
@@ -152,6 +154,8 @@ def _run(
     with opened as validated:
         ctx = Context(model, as_of, validated.tables["accounts"]._find_backend().name)
         previous = history.previous(as_of, reads())  # read once, after `seen`
+        # Sales feedback outlives --fresh (SPEC §13): read from the store as it is, up to this run's start.
+        previous = dataclasses.replace(previous, feedback=Store(store).feedback_table(started))
         step("scoring")
         executed = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated))
         step("summarising")
@@ -240,9 +244,13 @@ def _start_history(store: Store, as_of: dt.date, fresh: bool) -> int:
 def _previous_state(previous: Previous, validated: Validated) -> dict[str, ir.Table]:
     """The last run's state, as tables on the run's own backend."""
     backend = validated.tables["accounts"]._find_backend()
-    return {
+    state = {
         name: upload(backend, name, _whole(name, previous.tables[name])) for name in STATE if name in previous.tables
     }
+    if previous.feedback is not None:
+        schema = ibis.schema(FEEDBACK_SCHEMA).to_pyarrow()
+        state["feedback"] = upload(backend, "feedback", previous.feedback.select(schema.names).cast(schema))
+    return state
 
 
 def _whole(name: str, rows: pa.Table) -> pa.Table:

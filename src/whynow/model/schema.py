@@ -339,6 +339,23 @@ class Push(Section):
     hubspot: HubspotPush | None = Field(default=None, description="A HubSpot portal (CRM v3 batch update).")
 
 
+class Feedback(Section):
+    """How long sales feedback holds an account (SPEC §13)."""
+
+    not_now_days: int = Field(
+        default=14,
+        ge=0,
+        le=MAX_DAYS,
+        description="Days a `not_now` verdict holds its account out of its rep's queue (0: not at all).",
+    )
+    wrong_fit_days: int = Field(
+        default=90,
+        ge=0,
+        le=MAX_DAYS,
+        description="Days a `wrong_fit` verdict holds its account out of its rep's queue (0: not at all).",
+    )
+
+
 class Model(Section):
     """A whole model file."""
 
@@ -367,5 +384,8 @@ class Model(Section):
     alerts: Alerts = Field(default_factory=Alerts, description="Where alerts go (SPEC §7).")
     links: Links = Field(
         default_factory=Links, description='The CRM\'s record pages, shown as "Open in CRM"; none: no CRM links.'
+    )
+    feedback: Feedback = Field(
+        default_factory=Feedback, description="How long a rep's not-now or wrong-fit verdict holds an account."
     )
     push: Push = Field(default_factory=Push, description="Results written onto the CRM's records (SPEC §12).")

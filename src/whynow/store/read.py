@@ -25,6 +25,13 @@ from whynow.statements import column_ref, param, table_ref
 from whynow.store.database import Database, Row, Sql
 
 OUTBOX = "alerts"  # the alert outbox (SPEC §7): kept across runs and --fresh
+FEEDBACK = "feedback"  # sales feedback (SPEC §13): append-only, kept by --fresh
+
+_FEEDBACK_SQL = """
+SELECT given_at, account_id, rep_id, verdict, note, badge, source, given_by,
+       lag(verdict) OVER (PARTITION BY account_id ORDER BY given_at, rep_id, verdict) AS previous_verdict
+FROM feedback WHERE given_at <= ? ORDER BY given_at, account_id, rep_id
+"""
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Previous:
 
     run: Mapping[str, Any] | None = None
     tables: Mapping[str, pa.Table] = field(default_factory=dict)
+    feedback: pa.Table | None = None  # the sales feedback given up to the run's start (SPEC §13), if any
 
     def get(self, name: str) -> pa.Table | None:
         return self.tables.get(name)
@@ -254,10 +262,33 @@ class Reading:
         """(contact_id, status_since) of every contact whose lead status is one of `statuses` at the store's
         last run: a `reengaged` alert's episode (SPEC §4.5) lasts while its contact is in that stretch."""
         last = self.latest_as_of()
-        listed = ", ".join("?" for _ in statuses)
-        sql = f"SELECT contact_id, status_since FROM contact_status WHERE as_of = ? AND lead_status IN ({listed})"
+        sql = (
+            sqlglot.select("contact_id", "status_since")
+            .from_("contact_status")
+            .where(_as_of_is(param()), exp.column("lead_status").isin(*(param() for _ in statuses)))
+        )
         rows = self._select("contact_status", sql, [last, *statuses]) if statuses else []
         return {(r["contact_id"], r["status_since"]) for r in rows}
+
+    # --- sales feedback (SPEC §13) -------------------------------------------------------------------------
+
+    def feedback(self, account: str | None = None, rep: str | None = None) -> list[Row]:
+        """The feedback given, newest first (about one account, by one rep, if given)."""
+        if not self.has(FEEDBACK):
+            return []
+        db = self._connection()
+        equal = {column: value for column, value in (("account_id", account), ("rep_id", rep)) if value is not None}
+        sql = sqlglot.select(exp.Star()).from_(FEEDBACK).order_by("given_at DESC", "account_id", dialect=db.dialect)
+        if equal:
+            sql = sql.where(*(column_ref(column).eq(param()) for column in equal))
+        return db.query(sql, list(equal.values()))
+
+    def feedback_table(self, until: dt.datetime) -> pa.Table | None:
+        """Every verdict given up to `until` (a run's start), each with the account's verdict before it by
+        any rep (`previous_verdict`), oldest first; None where the store holds no feedback."""
+        if not self.has(FEEDBACK):
+            return None
+        return self._connection().query_arrow(_FEEDBACK_SQL, [until])
 
     # ---
 

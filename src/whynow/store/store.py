@@ -16,7 +16,7 @@ import pyarrow as pa
 from whynow.data.backends import hide_password, is_postgres
 from whynow.store import write
 from whynow.store.database import Database, DuckDB, Postgres, Row
-from whynow.store.read import Previous, Reading
+from whynow.store.read import FEEDBACK, Previous, Reading
 
 DEFAULT_STORE = "whynow.duckdb"
 
@@ -84,6 +84,12 @@ class Store:
         soon as it is known)."""
         with contextlib.closing(self.connect()) as db:
             write.record_alert(db, key, **fields)
+
+    def give_feedback(self, rows: pa.Table) -> None:
+        """Add verdicts to the append-only `feedback` table (SPEC §13) in a short transaction of their own: a
+        dashboard reader never blocks it for long, and a run holding the store is waited for like any writer."""
+        with write.transaction(self.connect()) as db:
+            write.record(db, {FEEDBACK: rows})
 
     def retry_failed(self) -> int:
         """Put every failed alert back to pending, its attempts kept; how many."""
@@ -156,3 +162,11 @@ class Store:
     def contacts_in(self, statuses: Sequence[str]) -> set[tuple[object, object]]:
         with self.reading() as r:
             return r.contacts_in(statuses)
+
+    def feedback(self, account: str | None = None, rep: str | None = None) -> list[Row]:
+        with self.reading() as r:
+            return r.feedback(account, rep)
+
+    def feedback_table(self, until: dt.datetime) -> pa.Table | None:
+        with self.reading() as r:
+            return r.feedback_table(until)

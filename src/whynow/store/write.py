@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from whynow.statements import column_ref, param, table_ref
 from whynow.store.database import Database
-from whynow.store.read import OUTBOX, Reading
+from whynow.store.read import FEEDBACK, OUTBOX, Reading
 
 BACKTESTS = ("backtests", "backtest_figures", "backtest_runs")  # recorded backtests (SPEC §9): kept by --fresh
 
@@ -67,8 +67,8 @@ def write_run(
     db.lock_writers()
     if resolved_against is not None and Reading(store_name, db).last_run() != resolved_against:
         raise StaleState(store_name)
-    if forget:  # every table of the store's schema but the outbox and backtests is the history
-        for table in db.tables() - {OUTBOX, *BACKTESTS}:
+    if forget:  # every table of the store's schema but the outbox, the feedback and backtests is the history
+        for table in db.tables() - {OUTBOX, FEEDBACK, *BACKTESTS}:
             db.execute(exp.Drop(this=table_ref(table), kind="TABLE", exists=True))
     db.execute("CREATE TABLE IF NOT EXISTS models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)")
     db.execute("INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", list(model))

@@ -103,7 +103,7 @@ def log_changes(run: Finishing) -> dict[str, pa.Table]:
         model_row = {"entity_type": "model", "entity_id": ctx.model.name, "change": "model_changed",
                      "old": old_hash, "new": ctx.model.hash, "reason": None}  # fmt: skip
         entries = pa.concat_tables([pa.Table.from_pylist([model_row], schema=schema), entries])
-    entries = pa.concat_tables([entries, _feedback_entries(run, schema)])
+    entries = pa.concat_tables([_feedback_entries(run, schema), entries])  # the verdicts, then what they did
     rows = entries.num_rows
     entries = entries.add_column(0, "as_of", pa.repeat(pa.scalar(ctx.as_of, pa.date32()), rows))
     return {"changes": entries.add_column(0, "run_id", pa.repeat(pa.scalar(run.run_id, pa.string()), rows))}

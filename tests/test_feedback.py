@@ -63,8 +63,8 @@ def _data(folder: Path, renewing: set[str] = frozenset(), changing: set[str] | N
 class History:
     """One store, run week by week, with feedback given in between."""
 
-    def __init__(self, root: Path) -> None:
-        self.root, self.store = root, root / "store.duckdb"
+    def __init__(self, root: Path, store: str | None = None) -> None:
+        self.root, self.store = root, store or str(root / "store.duckdb")
         self.model = load_model_text(MODEL, "model.yaml")
 
     def run(self, week: int, **data: set[str]) -> dict[str, pa.Table]:
@@ -122,6 +122,37 @@ def test_a_not_now_account_frees_its_place_for_the_next_in_line_until_not_now_da
     # today + 26: Cato's change is over; Acme, back in line, takes the place, after Bolt, who kept theirs.
     week4 = history.run(4, changing={"A1", "A2"})
     assert _queue(week4) == {"A1": ("surfaced", 2, None), "A2": ("surfaced", 1, None), "A3": (None, None, None)}
+
+
+def test_feedback_holds_and_is_logged_on_a_postgresql_store(tmp_path: Path) -> None:
+    import os
+    import uuid
+
+    import ibis
+
+    from tests.test_backends import _unavailable
+
+    url = os.environ.get("WHYNOW_TEST_POSTGRES")
+    if not url:
+        _unavailable("no PostgreSQL (WHYNOW_TEST_POSTGRES is not set)")
+    assert url is not None
+    schema = f"feedback_{uuid.uuid4().hex[:8]}"
+    history = History(tmp_path, f"{url}?schema={schema}")
+    try:
+        history.run(0)
+        history.give("A1", "not_now", note="budget frozen")
+        week1 = history.run(1)
+        assert _queue(week1) == {
+            "A1": ("held", None, NOT_NOW),
+            "A2": ("surfaced", 1, None),
+            "A3": ("surfaced", 2, None),
+        }
+        assert _logged(week1, "feedback") == [("feedback", "A1", None, "not_now", "budget frozen")]
+        assert [(r["account_id"], r["verdict"]) for r in Store(history.store).feedback()] == [("A1", "not_now")]
+    finally:
+        con = ibis.connect(url)
+        con.raw_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        con.disconnect()
 
 
 def test_a_wrong_fit_account_stays_out_for_wrong_fit_days(tmp_path: Path) -> None:

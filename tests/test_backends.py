@@ -69,8 +69,32 @@ def postgres(company: Path) -> Iterator[str]:
 
 
 def _history(data: str, store: str) -> list[dict[str, pa.Table]]:
+    """The weekly runs, with sales feedback on the first run's top two surfaced accounts in between: the
+    second run holds them (SPEC §13) on every engine alike."""
     model = load_model(reference_model_path())
-    return [{name: run(model, data, day, store=store).outputs[name] for name in COMPARED} for day in AS_OF]
+    found = []
+    for day in AS_OF:
+        outputs = run(model, data, day, store=store).outputs
+        found.append({name: outputs[name] for name in COMPARED})
+        if day == AS_OF[0]:
+            _give_feedback(Store(store), outputs["account_status"], day + dt.timedelta(days=1))
+    return found
+
+
+def _give_feedback(store: Store, accounts: pa.Table, on: dt.date) -> None:
+    from whynow.feedback import SCHEMA
+
+    surfaced = sorted(
+        (r for r in accounts.to_pylist() if r["queue"] == "surfaced"), key=lambda r: (r["queue_rank"], r["account_id"])
+    )
+    given_at = dt.datetime.combine(on, dt.time(12), dt.UTC)  # before the next run's horizon
+    rows = [
+        {"given_at": given_at, "account_id": r["account_id"], "rep_id": r["route_to"], "verdict": verdict,
+         "note": None, "badge": r["badge"], "source": "api", "given_by": r["route_to"]}
+        for r, verdict in zip(surfaced, ("not_now", "wrong_fit"), strict=False)
+    ]  # fmt: skip
+    assert len(rows) == 2, "the fixture surfaces at least two accounts"
+    store.give_feedback(pa.Table.from_pylist(rows, schema=SCHEMA))
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +124,8 @@ def test_the_company_has_work_for_every_stage(on_duckdb: list[dict[str, pa.Table
     assert any(a["engagement"] and a["engagement"] > 0 for a in accounts)
     assert {a["stage"] for a in accounts} >= {"engaged", "aware"}
     assert on_duckdb[-1]["evidence"].num_rows > 0
+    held = {a["held_reason"] for a in accounts}
+    assert {"not now (sales feedback)", "wrong fit (sales feedback)"} <= held  # the feedback held both
 
 
 def test_postgres_data_and_store_match_duckdb(postgres: str, on_duckdb: list[dict[str, pa.Table]]) -> None:

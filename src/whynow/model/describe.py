@@ -176,6 +176,11 @@ def describe_model(model: CompiledModel) -> Iterator[str]:
         f"Capacity: {cap.default_per_rep} accounts per rep{roles}; {cap.unassigned} without an owner; "
         f"queues ranked by {cap.rank_by}"
     )
+    days = spec.feedback
+    yield (
+        f"Sales feedback: a rep's 'not now' keeps the account out of their queue for {days.not_now_days} days, "
+        f"'wrong fit' for {days.wrong_fit_days}, unless a badge of a higher archetype comes"
+    )
     on = spec.alerts.turned_on()
     yield f"Alerts: Slack {'on' if 'slack' in on else 'off'}, webhook {'on' if 'webhook' in on else 'off'}"
     for level, link in model.links.items():  # SPEC §4.1: absent, no line (no CRM links)

@@ -379,21 +379,37 @@ def backtest(
             show_default=False,
         ),
     ] = None,
+    feedback: Annotated[
+        str | None,
+        typer.Option(
+            help="The store whose sales feedback the runs replay (a verdict holds from the first run after it was "
+            "given) and the per-verdict rows read. Default: --store, else ./whynow.duckdb, when it holds feedback.",
+            show_default=False,
+        ),
+    ] = None,
+    no_feedback: Annotated[
+        bool, typer.Option("--no-feedback", help="Read no sales feedback: the model's runs alone.")
+    ] = False,
 ) -> None:
     """Replay the model over past as-of dates (each a real run with its own state and capacity, in a store of
-    its own) and measure what happened next: per badge, archetype, MQA and overall, surfaced per run vs
-    capacity, precision, lift over the base rate, win rate, pipeline and median days to the opportunity."""
+    its own) and measure what happened next: per badge, archetype, MQA, verdict and overall, surfaced per run
+    vs capacity, precision, lift over the base rate, win rate, pipeline and median days to the opportunity."""
     from whynow.learn.backtest import backtest as replay_history
     from whynow.learn.backtest import run_dates
     from whynow.learn.report import print_backtest, write_report
+    from whynow.learn.verdicts import read_verdicts
     from whynow.model.load import load_model
     from whynow.run import RUN_STEPS, refuse_writing_over_inputs
+    from whynow.store import DEFAULT_STORE
 
+    if no_feedback and feedback is not None:
+        raise typer.BadParameter("give --feedback or --no-feedback, not both", param_hint="--no-feedback")
     refuse_writing_over_inputs(data, store, report, "--report")
     first, last = _date(start, "--from"), _date(end, "--to")
     models = [load_model(model)] + ([load_model(against)] if against is not None else [])
+    verdicts = None if no_feedback else read_verdicts(feedback or store or DEFAULT_STORE, named=feedback is not None)
     with _progress(len(run_dates(first, last, every)) * len(models) * RUN_STEPS) as step:
-        result = replay_history(models, data, first, last, every=every, window=window, progress=step)
+        result = replay_history(models, data, first, last, every=every, window=window, progress=step, feedback=verdicts)
     print_backtest(out, result)
     if report is not None:
         written = write_report(result, report)

@@ -11,6 +11,7 @@ import pyarrow.csv as pacsv
 from rich.console import Console
 from rich.table import Table
 
+from whynow.feedback import LABELS
 from whynow.learn.backtest import Backtest
 from whynow.learn.learn import Learned
 from whynow.presentation import (
@@ -41,6 +42,13 @@ def print_backtest(console: Console, result: Backtest) -> None:
         f"base rate {backtest_cell('precision', first.get('base_rate'))} of target account-dates",
         markup=False,
     )
+    if result.feedback is not None:
+        console.print(
+            f"Sales feedback from {result.feedback}: {result.verdicts:,} accounts with a verdict; each verdict held "
+            "its account from the first run after it was given, and the verdict rows group surfaced account-dates "
+            "by their account's latest verdict (any rep).",
+            markup=False,
+        )
     if not rows:
         console.print(
             "Nothing to measure: at no date was an account surfaced or MQA without an open opportunity "
@@ -59,9 +67,7 @@ def print_backtest(console: Console, result: Backtest) -> None:
     keys = list(dict.fromkeys((r["group"], r["name"]) for r in rows))
     found = {(r["model"], r["group"], r["name"]): r for r in rows}
     for group, name in keys:
-        cells = [name if group != "overall" else "all surfaced"]
-        if group == "badge":
-            cells[0] = f"  {name}"
+        cells = [_group_label(group, name)]
         for column in BACKTEST_COLUMNS:
             values = [found.get((m, group, name), {}).get(column) for m in models]
             cells += [backtest_cell(column, v) for v in values]
@@ -76,6 +82,17 @@ def print_backtest(console: Console, result: Backtest) -> None:
             "lift: ÷ the base rate; accounts with an open opportunity at a date count nowhere that date.",
             markup=False,
         )
+
+
+def _group_label(group: str, name: str) -> str:
+    """A figure row's first cell: "all surfaced", "MQA", an archetype, an indented badge, a verdict."""
+    if group == "overall":
+        return "all surfaced"
+    if group == "badge":
+        return f"  {name}"
+    if group == "verdict":
+        return "no verdict" if name == "none" else f"verdict {LABELS.get(name, name)}"
+    return name
 
 
 def _signed(column: str, value: float) -> str:

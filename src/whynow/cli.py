@@ -442,9 +442,14 @@ def learn(
     label: Annotated[
         str,
         typer.Option(
-            help="Account level: opportunity or won. Contact level: a declared contacts column (e.g. converted)."
+            help="Account level: opportunity, won, or wrong_fit (which rules sales disagrees with: the accounts "
+            "whose latest sales verdict is wrong fit). Contact level: a declared contacts column (e.g. converted)."
         ),
     ] = "opportunity",
+    feedback: Annotated[
+        str,
+        typer.Option(help="--label wrong_fit: the store whose sales feedback is the label (a DuckDB file or URL)."),
+    ] = "whynow.duckdb",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Contact level: the as-of date of the run (default: today, UTC).")
     ] = None,
@@ -456,7 +461,8 @@ def learn(
     """Fit an L1-regularised logistic regression on snapshots built from the model's own parts — target
     accounts at each as-of date (outcome: an opportunity in the window), or contacts (--level contact,
     --label COLUMN, a 70/30 split) — report it on held-out data next to the model's own ranking, and
-    propose new points and grade thresholds as a diff of the model file."""
+    propose new points and grade thresholds as a diff of the model file. With --label wrong_fit: which of the
+    model's rules push towards the accounts sales called wrong fit, ranked, and no proposal."""
     from whynow.learn.backtest import run_dates
     from whynow.learn.learn import learn as fit_accounts
     from whynow.learn.learn import learn_contacts
@@ -474,11 +480,27 @@ def learn(
     else:
         if start is None or end is None:
             raise typer.BadParameter("the account level needs --from and --to", param_hint="--from/--to")
-        if label not in ("opportunity", "won"):
+        if label not in ("opportunity", "won", "wrong_fit"):
             raise typer.BadParameter(
-                f"'{label}': at the account level the label is opportunity or won", param_hint="--label"
+                f"'{label}': at the account level the label is opportunity, won or wrong_fit", param_hint="--label"
             )
         first, last = _date(start, "--from"), _date(end, "--to")
+        if label == "wrong_fit":
+            from whynow.learn.verdicts import read_verdicts
+            from whynow.learn.wrong_fit import learn_wrong_fit, wrong_fit_verdicts
+            from whynow.store import Store
+
+            if write is not None:
+                raise typer.BadParameter(
+                    "--label wrong_fit proposes no points (its weights say which accounts sales turns down, not "
+                    "what precedes an opportunity); lower the rules it names by hand",
+                    param_hint="--write",
+                )
+            given = wrong_fit_verdicts(read_verdicts(feedback, named=False), Store(feedback).name)
+            with _progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
+                learned = learn_wrong_fit(compiled, data, first, last, given, every=every, progress=step)
+            print_learned(out, learned)
+            return
         with _progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
             learned = fit_accounts(
                 compiled, text, data, first, last, every=every, window=window,

@@ -379,21 +379,37 @@ def backtest(
             show_default=False,
         ),
     ] = None,
+    feedback: Annotated[
+        str | None,
+        typer.Option(
+            help="The store whose sales feedback the runs replay (a verdict holds from the first run after it was "
+            "given) and the per-verdict rows read. Default: --store, else ./whynow.duckdb, when it holds feedback.",
+            show_default=False,
+        ),
+    ] = None,
+    no_feedback: Annotated[
+        bool, typer.Option("--no-feedback", help="Read no sales feedback: the model's runs alone.")
+    ] = False,
 ) -> None:
     """Replay the model over past as-of dates (each a real run with its own state and capacity, in a store of
-    its own) and measure what happened next: per badge, archetype, MQA and overall, surfaced per run vs
-    capacity, precision, lift over the base rate, win rate, pipeline and median days to the opportunity."""
+    its own) and measure what happened next: per badge, archetype, MQA, verdict and overall, surfaced per run
+    vs capacity, precision, lift over the base rate, win rate, pipeline and median days to the opportunity."""
     from whynow.learn.backtest import backtest as replay_history
     from whynow.learn.backtest import run_dates
     from whynow.learn.report import print_backtest, write_report
+    from whynow.learn.verdicts import read_verdicts
     from whynow.model.load import load_model
     from whynow.run import RUN_STEPS, refuse_writing_over_inputs
+    from whynow.store import DEFAULT_STORE
 
+    if no_feedback and feedback is not None:
+        raise typer.BadParameter("give --feedback or --no-feedback, not both", param_hint="--no-feedback")
     refuse_writing_over_inputs(data, store, report, "--report")
     first, last = _date(start, "--from"), _date(end, "--to")
     models = [load_model(model)] + ([load_model(against)] if against is not None else [])
+    verdicts = None if no_feedback else read_verdicts(feedback or store or DEFAULT_STORE, named=feedback is not None)
     with _progress(len(run_dates(first, last, every)) * len(models) * RUN_STEPS) as step:
-        result = replay_history(models, data, first, last, every=every, window=window, progress=step)
+        result = replay_history(models, data, first, last, every=every, window=window, progress=step, feedback=verdicts)
     print_backtest(out, result)
     if report is not None:
         written = write_report(result, report)
@@ -426,9 +442,14 @@ def learn(
     label: Annotated[
         str,
         typer.Option(
-            help="Account level: opportunity or won. Contact level: a declared contacts column (e.g. converted)."
+            help="Account level: opportunity, won, or wrong_fit (which rules sales disagrees with: the accounts "
+            "whose latest sales verdict is wrong fit). Contact level: a declared contacts column (e.g. converted)."
         ),
     ] = "opportunity",
+    feedback: Annotated[
+        str,
+        typer.Option(help="--label wrong_fit: the store whose sales feedback is the label (a DuckDB file or URL)."),
+    ] = "whynow.duckdb",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Contact level: the as-of date of the run (default: today, UTC).")
     ] = None,
@@ -440,7 +461,8 @@ def learn(
     """Fit an L1-regularised logistic regression on snapshots built from the model's own parts — target
     accounts at each as-of date (outcome: an opportunity in the window), or contacts (--level contact,
     --label COLUMN, a 70/30 split) — report it on held-out data next to the model's own ranking, and
-    propose new points and grade thresholds as a diff of the model file."""
+    propose new points and grade thresholds as a diff of the model file. With --label wrong_fit: which of the
+    model's rules push towards the accounts sales called wrong fit, ranked, and no proposal."""
     from whynow.learn.backtest import run_dates
     from whynow.learn.learn import learn as fit_accounts
     from whynow.learn.learn import learn_contacts
@@ -458,11 +480,27 @@ def learn(
     else:
         if start is None or end is None:
             raise typer.BadParameter("the account level needs --from and --to", param_hint="--from/--to")
-        if label not in ("opportunity", "won"):
+        if label not in ("opportunity", "won", "wrong_fit"):
             raise typer.BadParameter(
-                f"'{label}': at the account level the label is opportunity or won", param_hint="--label"
+                f"'{label}': at the account level the label is opportunity, won or wrong_fit", param_hint="--label"
             )
         first, last = _date(start, "--from"), _date(end, "--to")
+        if label == "wrong_fit":
+            from whynow.learn.verdicts import read_verdicts
+            from whynow.learn.wrong_fit import learn_wrong_fit, wrong_fit_verdicts
+            from whynow.store import Store
+
+            if write is not None:
+                raise typer.BadParameter(
+                    "--label wrong_fit proposes no points (its weights say which accounts sales turns down, not "
+                    "what precedes an opportunity); lower the rules it names by hand",
+                    param_hint="--write",
+                )
+            given = wrong_fit_verdicts(read_verdicts(feedback, named=False), Store(feedback).name)
+            with _progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
+                learned = learn_wrong_fit(compiled, data, first, last, given, every=every, progress=step)
+            print_learned(out, learned)
+            return
         with _progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
             learned = fit_accounts(
                 compiled, text, data, first, last, every=every, window=window,

@@ -13,9 +13,15 @@ nowhere that date. Figures per badge, per archetype, for MQA and overall:
 * pipeline: the amount of the outcome opportunities (each account-date counts its own);
 * median days from the as-of date to the account-date's first outcome opportunity.
 
-Nothing after an as-of date reaches that date's run (the run's horizon, SPEC §2); only the outcomes
-look ahead, read from the opportunities as they are today. The figures are one SQL query over the runs'
-account_status rows and the opportunities.
+With sales feedback (SPEC §13, `--feedback`), the same figures per verdict: each surfaced account-date
+under its account's latest verdict by any rep (`working`, `not_now`, `wrong_fit`; `none` without one),
+against the same base rate — are the accounts sales called wrong fit really worse? The runs see the
+verdicts as real runs would have: each holds from the first run whose horizon is after it was given.
+
+Nothing after an as-of date reaches that date's run (the run's horizon, SPEC §2; a verdict given later is
+not in its store yet, learn/verdicts.py); only the outcomes and the verdict groups look ahead, read as they
+are today. The figures are one SQL query over the runs' account_status rows, the opportunities and the
+verdicts.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from whynow.errors import DataError
+from whynow.feedback import SCHEMA
+from whynow.learn.verdicts import GROUPS, LATEST, Verdicts, give_before
 from whynow.model.check import CompiledModel
 from whynow.run import RunResult, open_data, run, shared_inputs
 
@@ -73,8 +81,10 @@ class Backtest:
     dates: list[dt.date]
     window: int
     models: list[str]  # the models' names, in the order given (the first is the one compared against)
-    figures: pa.Table  # FIGURE_COLUMNS: one row per model and group (overall, MQA, each archetype and badge)
+    figures: pa.Table  # FIGURE_COLUMNS: one row per model and group (overall, MQA, each archetype, badge, verdict)
     per_run: pa.Table  # model, as_of, surfaced, capacity, account_dates, outcomes, precision, base_rate
+    feedback: str | None = None  # the store whose sales feedback the runs replayed and the verdict rows read
+    verdicts: int = 0  # how many accounts have a verdict there
 
 
 def recorded(result: Backtest, backtest_id: str, recorded_at: dt.datetime) -> dict[str, pa.Table]:
@@ -118,9 +128,11 @@ def replay(
     store: Path,
     progress: Progress | None = None,
     collect: Callable[[RunResult], pa.Table] | None = None,
+    feedback: Verdicts | None = None,
 ) -> Replay:
     """Run `model` at each date, in order, into a store of its own (a fresh history at the first date);
-    `collect` takes a table from each run's result (`whynow learn`'s features)."""
+    `collect` takes a table from each run's result (`whynow learn`'s features). With `feedback`, each run's
+    store first gets the verdicts given up to its horizon, and no later one (`give_before`)."""
     units, capacity, collected = [], {}, []
     with open_data(model, data, count_links=False) as opened:
         validated = shared_inputs(opened)  # read, checked and resolved once, for every date
@@ -130,6 +142,8 @@ def replay(
                 if progress is not None:
                     progress(f"{model.name} {day}: {text}")
 
+            if feedback is not None:
+                give_before(store, feedback, dates[i - 1] if i else None, as_of)
             result = run(model, data, as_of, store=store, fresh=i == 0, progress=step, validated=validated)
             accounts = result.outputs["account_status"].select(list(UNIT_COLUMNS))
             units.append(accounts.append_column("as_of", pa.array([as_of] * accounts.num_rows, pa.date32())))
@@ -156,15 +170,20 @@ def backtest(
     every: int = 7,
     window: int = 90,
     progress: Progress | None = None,
+    feedback: Verdicts | None = None,
 ) -> Backtest:
-    """Replay each model over the same dates and measure its figures against the same outcomes."""
+    """Replay each model over the same dates and measure its figures against the same outcomes; with
+    `feedback`, the runs replay its verdicts and the figures have a row per verdict."""
     if window < 1:
         raise DataError(f"--window is {window}; it must be at least 1 day")
     dates = run_dates(start, end, every)
     with tempfile.TemporaryDirectory(prefix="whynow-backtest-") as folder:
-        replays = [replay(m, data, dates, Path(folder) / f"model{i}.duckdb", progress) for i, m in enumerate(models)]
+        replays = [
+            replay(m, data, dates, Path(folder) / f"model{i}.duckdb", progress, feedback=feedback)
+            for i, m in enumerate(models)
+        ]
     deals = opportunities(models[0], data)
-    return measure(replays, deals, window, dates)
+    return measure(replays, deals, window, dates, feedback)
 
 
 # An outcome of unit u (an account at an as-of date): opportunity o created in [H, H + window days), H the
@@ -175,7 +194,9 @@ IN_WINDOW = (
 )
 _OUTCOMES = (
     """
-WITH units AS (
+WITH verdicts AS ("""
+    + LATEST
+    + """), units AS (
     SELECT u.*, coalesce(u.target, FALSE) AS is_target FROM units u WHERE NOT coalesce(u.has_open_opportunity, FALSE)
 ), outcome AS (  -- per unit: the opportunities created in [H, H + window)
     SELECT u.model, u.as_of, u.account_id, count(o.account_id) AS n, bool_or(coalesce(o.is_won, FALSE)) AS won,
@@ -197,6 +218,9 @@ WITH units AS (
     SELECT model, 'archetype' AS "group", archetype AS name, * EXCLUDE (model) FROM scored WHERE queue = 'surfaced'
     UNION ALL BY NAME
     SELECT model, 'badge' AS "group", badge AS name, * EXCLUDE (model) FROM scored WHERE queue = 'surfaced'
+    UNION ALL BY NAME
+    SELECT s.model, 'verdict' AS "group", coalesce(v.verdict, 'none') AS name, s.* EXCLUDE (model)
+    FROM scored s LEFT JOIN verdicts v USING (account_id) WHERE s.queue = 'surfaced' AND $with_verdicts
 ), base AS (
     SELECT model, avg(CASE WHEN hit THEN 1.0 ELSE 0.0 END) AS base_rate FROM scored WHERE is_target GROUP BY model
 ), figures AS (
@@ -215,7 +239,9 @@ SELECT f.model, f."group", f.name, r.runs,
        f.won, CASE WHEN f.outcomes > 0 THEN f.won / f.outcomes END AS win_rate,
        coalesce(f.pipeline, 0) AS pipeline, f.median_days
 FROM figures f JOIN base b USING (model) JOIN runs r USING (model)
-ORDER BY f.model, CASE f."group" WHEN 'overall' THEN 0 WHEN 'mqa' THEN 1 WHEN 'archetype' THEN 2 ELSE 3 END,
+ORDER BY f.model,
+         CASE f."group" WHEN 'overall' THEN 0 WHEN 'mqa' THEN 1 WHEN 'archetype' THEN 2 WHEN 'badge' THEN 3 ELSE 4 END,
+         CASE WHEN f."group" = 'verdict' THEN list_position($verdict_order, f.name) END NULLS FIRST,
          f.account_dates DESC, f.name
 """
 )
@@ -240,8 +266,15 @@ GROUP BY u.model, u.as_of, c.capacity ORDER BY u.model, u.as_of
 )
 
 
-def measure(replays: Sequence[Replay], deals: pa.Table, window: int, dates: Sequence[dt.date]) -> Backtest:
-    """The figures of each replay against the outcomes in `deals` (account_id, created_at, amount, is_won)."""
+def measure(
+    replays: Sequence[Replay],
+    deals: pa.Table,
+    window: int,
+    dates: Sequence[dt.date],
+    feedback: Verdicts | None = None,
+) -> Backtest:
+    """The figures of each replay against the outcomes in `deals` (account_id, created_at, amount, is_won);
+    with `feedback`, per verdict too."""
     names = _labels([r.model for r in replays])
     units = pa.concat_tables(
         [r.units.append_column("model", pa.array([name] * r.units.num_rows, pa.string())) for r, name in
@@ -258,14 +291,18 @@ def measure(replays: Sequence[Replay], deals: pa.Table, window: int, dates: Sequ
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        for name, table in (("units", units), ("deals", deals), ("capacity", capacity), ("runs", runs)):
+        given = feedback.given if feedback is not None else SCHEMA.empty_table()
+        for name, table in (("units", units), ("deals", deals), ("capacity", capacity), ("runs", runs),
+                            ("feedback", given)):  # fmt: skip
             con.register(name, table)
-        figures = con.execute(_OUTCOMES, {"window": window}).to_arrow_table()
+        grouped = {"window": window, "with_verdicts": feedback is not None, "verdict_order": list(GROUPS)}
+        figures = con.execute(_OUTCOMES, grouped).to_arrow_table()
         per_run = con.execute(_PER_RUN, {"window": window}).to_arrow_table()
     finally:
         con.close()
     figures = _in_order(figures.select(list(FIGURE_COLUMNS)), names)
-    return Backtest(list(dates), window, names, figures, _in_order(per_run, names))
+    shown = (feedback.store, feedback.accounts()) if feedback is not None else (None, 0)
+    return Backtest(list(dates), window, names, figures, _in_order(per_run, names), *shown)
 
 
 def _in_order(table: pa.Table, names: Sequence[str]) -> pa.Table:

@@ -25,7 +25,7 @@ import itertools
 import math
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,6 +76,9 @@ class Learned:
     accuracy: float | None  # at a probability of 0.5 (contact level: to compare with published baselines)
     proposal: str  # the model file with the proposed points
     diff: list[str]
+    label: str = "opportunity"  # what was learned: opportunity, won, wrong_fit, or the contacts column
+    feedback: str | None = None  # --label wrong_fit: the store whose verdicts were the label
+    points: list[float | None] = field(default_factory=list)  # --label wrong_fit: each feature's rule's points now
 
 
 def _features_of(
@@ -209,6 +212,7 @@ def learn(
         test_dates=test_dates,
         precision_at_capacity=precision,
         lift_at_capacity=precision / base if precision is not None and base else None,
+        label=label,
     )
 
 
@@ -257,7 +261,7 @@ def learn_contacts(
     train = np.isin(rows, train_rows)
     learned = _fit(model, text, table, features, train, f"contact with {label}")
     return learned.report(
-        "contact", train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None
+        "contact", train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None, label=label
     )
 
 

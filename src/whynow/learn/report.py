@@ -11,6 +11,7 @@ import pyarrow.csv as pacsv
 from rich.console import Console
 from rich.table import Table
 
+from whynow.feedback import LABELS
 from whynow.learn.backtest import Backtest
 from whynow.learn.learn import Learned
 from whynow.presentation import (
@@ -41,6 +42,13 @@ def print_backtest(console: Console, result: Backtest) -> None:
         f"base rate {backtest_cell('precision', first.get('base_rate'))} of target account-dates",
         markup=False,
     )
+    if result.feedback is not None:
+        console.print(
+            f"Sales feedback from {result.feedback}: {result.verdicts:,} accounts with a verdict; each verdict held "
+            "its account from the first run after it was given, and the verdict rows group surfaced account-dates "
+            "by their account's latest verdict (any rep).",
+            markup=False,
+        )
     if not rows:
         console.print(
             "Nothing to measure: at no date was an account surfaced or MQA without an open opportunity "
@@ -59,9 +67,7 @@ def print_backtest(console: Console, result: Backtest) -> None:
     keys = list(dict.fromkeys((r["group"], r["name"]) for r in rows))
     found = {(r["model"], r["group"], r["name"]): r for r in rows}
     for group, name in keys:
-        cells = [name if group != "overall" else "all surfaced"]
-        if group == "badge":
-            cells[0] = f"  {name}"
+        cells = [_group_label(group, name)]
         for column in BACKTEST_COLUMNS:
             values = [found.get((m, group, name), {}).get(column) for m in models]
             cells += [backtest_cell(column, v) for v in values]
@@ -76,6 +82,17 @@ def print_backtest(console: Console, result: Backtest) -> None:
             "lift: ÷ the base rate; accounts with an open opportunity at a date count nowhere that date.",
             markup=False,
         )
+
+
+def _group_label(group: str, name: str) -> str:
+    """A figure row's first cell: "all surfaced", "MQA", an archetype, an indented badge, a verdict."""
+    if group == "overall":
+        return "all surfaced"
+    if group == "badge":
+        return f"  {name}"
+    if group == "verdict":
+        return "no verdict" if name == "none" else f"verdict {LABELS.get(name, name)}"
+    return name
 
 
 def _signed(column: str, value: float) -> str:
@@ -131,6 +148,21 @@ def print_learned(console: Console, learned: Learned) -> None:
             f"accuracy {share(learned.accuracy)} at a probability of 0.5; base rate {share(learned.base_rate)}.",
             markup=False,
         )
+    elif learned.label == "wrong_fit":
+        console.print(
+            f"Trained on {len(learned.train_dates)} dates ({learned.train_dates[0]} … {learned.train_dates[-1]}), "
+            f"tested on {len(learned.test_dates)} ({learned.test_dates[0]} … {learned.test_dates[-1]}); "
+            f"{learned.snapshots:,} surfaced account-dates, {learned.positives:,} of accounts whose latest verdict "
+            f"in {learned.feedback} is wrong fit.",
+            markup=False,
+        )
+        rank_by = learned.auc_rank_by
+        ranks = "" if rank_by is None else "; above 0.5: it ranks them higher" if rank_by > 0.5 else ""
+        console.print(
+            f"Test AUC {number(learned.auc)} of telling the wrong-fit accounts apart (the model's rank_by: "
+            f"{number(rank_by)}{ranks}); base rate {share(learned.base_rate)}.",
+            markup=False,
+        )
     else:
         console.print(
             f"Trained on {len(learned.train_dates)} dates ({learned.train_dates[0]} … {learned.train_dates[-1]}), "
@@ -150,6 +182,9 @@ def print_learned(console: Console, learned: Learned) -> None:
     for row in learned.calibration:
         calibration.add_row(f"{row['snapshots']:.0f}", share(row["predicted"]), share(row["observed"]))
     console.print(calibration)
+    if learned.label == "wrong_fit":
+        print_disagreement(console, learned)
+        return
     weights = Table(title="Weights (log-odds per unit of the feature; L1 keeps the ones that help)")
     weights.add_column("feature")
     weights.add_column("weight", justify="right")
@@ -163,3 +198,47 @@ def print_learned(console: Console, learned: Learned) -> None:
             console.print(line, markup=False, highlight=False)
     else:
         console.print("No new points to propose: no rule's weight differs from zero.", markup=False)
+
+
+def print_disagreement(console: Console, learned: Learned) -> None:
+    """`learn --label wrong_fit`: the weights ranked, each rule's points now next to what its weight means, a
+    plain sentence on the strongest, and why no points are proposed."""
+    ranked = sorted(
+        [(f, w, p) for f, w, p in zip(learned.features, learned.coefficients, learned.points, strict=True) if w],
+        key=lambda row: -abs(row[1]),
+    )
+    weights = Table(title="What pushes towards a wrong-fit verdict (log-odds per unit of the feature)")
+    for column, justify in (("feature", "left"), ("weight", "right"), ("points now", "right"), ("reading", "left")):
+        weights.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for feature, weight, points in ranked[:25]:
+        shown = "–" if points is None else format_value(points)
+        weights.add_row(feature.name, f"{weight:+.4g}", shown, _reading(weight, points))
+    console.print(weights)
+    disagreed = [(f, p) for f, w, p in ranked if w > 0 and p is not None and p > 0]
+    if disagreed:
+        feature, points = disagreed[0]
+        console.print(
+            f"Sales disagrees most with {feature.name}: it gives {format_value(points)} points, and the accounts it "
+            "scores are the more likely to be called wrong fit. Lower it by hand and compare the models with "
+            "`whynow backtest --against` (its verdict rows).",
+            markup=False,
+        )
+    elif ranked:
+        console.print("No rule that adds points pushes towards wrong fit: sales disagrees with none.", markup=False)
+    else:
+        console.print(
+            "No feature's weight differs from zero: nothing tells the wrong-fit accounts apart.", markup=False
+        )
+    console.print(
+        "No points proposed: these weights say which accounts sales turns down, not what precedes an opportunity.",
+        markup=False,
+    )
+
+
+def _reading(weight: float, points: float | None) -> str:
+    """What a weight means for a rule with `points` (None: not a rule)."""
+    if weight < 0:
+        return "away from wrong fit"
+    if points is not None and points > 0:
+        return "towards wrong fit: sales disagrees with its points"
+    return "towards wrong fit"

@@ -457,7 +457,7 @@ class BacktestSummary(BaseModel):
 
 class BacktestFigure(BaseModel):
     model: str
-    group: Literal["overall", "mqa", "archetype", "badge"]
+    group: Literal["overall", "mqa", "archetype", "badge", "verdict"]
     name: str | None
     runs: int
     surfaced_per_run: float | None

@@ -101,8 +101,8 @@ def refusal(secret: str, body: bytes, headers: Mapping[str, str], now: float) ->
         return f"X-Slack-Request-Timestamp {stamp[:20]!r} is not a Unix time in seconds"
     if abs(now - int(stamp)) > STALE_S:
         return (
-            f"the request was signed {abs(now - int(stamp)) / 60:.0f} minutes from now; Slack's are refused after "
-            "five (a replay, or this machine's clock is off)"
+            f"the request's timestamp is {abs(now - int(stamp)) / 60:.0f} minutes off this machine's clock; "
+            "requests more than five minutes off are refused (a replay, or a clock out of step)"
         )
     try:
         valid = SignatureVerifier(secret, clock=_At(now)).is_valid(body, stamp, signature)

@@ -94,7 +94,7 @@ def test_the_webhook_posts_block_kit_and_a_fallback_once(store: Store, slack: Re
     assert body["blocks"][0]["text"]["text"] == json.loads(first["payload"])["why"]  # the narrative first
     facts = " ".join(f["text"] for f in body["blocks"][1]["fields"])
     assert "*Motion*" in facts and "*Play*" in facts and "*Expires on*" in facts
-    assert body["blocks"][-1]["elements"][0]["url"].endswith(f"/accounts/{first['entity_id']}")
+    assert _links(body["blocks"])[0]["url"].endswith(f"/accounts/{first['entity_id']}")
     assert body["text"]  # the plain-text fallback
     assert send(store, model) == {}  # nothing twice
 
@@ -200,8 +200,9 @@ def test_a_long_call_list_is_cut_to_a_section_and_its_people_each_to_a_share() -
     # a CRM page longer than its share of the line is left out, never cut
     assert len(text) <= SECTION_CHARS and "call NNN" in text
     _, digest_blocks = digest([payload] * 3)
-    assert all(len(b["text"]["text"]) <= SECTION_CHARS for b in digest_blocks[1:])
-    shown = [b["text"]["text"] for b in digest_blocks[1:]]
+    sections = [b for b in digest_blocks[1:] if b["type"] == "section"]  # each account's feedback buttons after it
+    assert len(sections) == 3 and all(len(b["text"]["text"]) <= SECTION_CHARS for b in sections)
+    shown = [b["text"]["text"] for b in sections]
     assert all("\nCall first: *<https://crm.example/" not in t and t.endswith("… (and 99 more)") for t in shown)
 
 
@@ -324,13 +325,20 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
+def _links(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The message's link buttons (to whynow, to the CRM): the actions block whose buttons open a URL."""
+    return next(b["elements"] for b in blocks if b["type"] == "actions" and "url" in b["elements"][0])
+
+
 def _strings(value: object) -> Iterator[str]:
-    """Every string in a JSON value."""
+    """Every string in a JSON value that Slack shows: a button's value is not shown, but handed back to whynow
+    as it was written (feedback_buttons.py)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
+        for key, item in value.items():
+            if key != "value":
+                yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
@@ -357,7 +365,7 @@ def test_hostile_names_reach_slack_as_text_and_ids_as_encoded_urls(
     urls = [f"http://127.0.0.1:8000/accounts/{quote(str(a['entity_id']), safe='')}" for a in alerts]
     assert all("%2F" in url and "%7C" in url and "%3E" in url for url in urls)
     if one_by_one:
-        buttons = [e["url"] for r in slack.received for e in r.json()["blocks"][-1]["elements"]]  # type: ignore[index]
+        buttons = [e["url"] for r in slack.received for e in _links(r.json()["blocks"])]  # type: ignore[index]
         assert sorted(buttons) == sorted(urls)
     else:
         assert all(any(f"<{url}|open>" in text for text in shown) for url in urls)
@@ -420,7 +428,7 @@ def test_ids_that_are_not_ascii_reach_slack_in_the_metadata_and_as_encoded_urls(
         assert send(store, model)["sent"] == len(alerts)
         posted = [r.json() for r in slack.received]
     assert _statuses(store) == {"sent"}
-    buttons = sorted(str(m["blocks"][-1]["elements"][0]["url"]) for m in posted)  # type: ignore[index]
+    buttons = sorted(str(_links(m["blocks"])[0]["url"]) for m in posted)  # type: ignore[index]
     urls = sorted(f"http://127.0.0.1:8000/accounts/{quote(str(a['entity_id']), safe='')}" for a in alerts)
     assert buttons == urls and all(url.isascii() and "Soci%C3%A9t%C3%A9-" in url for url in urls)
 
@@ -456,7 +464,7 @@ def test_with_links_the_message_opens_the_account_in_the_crm_too(
     if one_by_one:
         shown = set()
         for message in posted:
-            whynow, crm = message["blocks"][-1]["elements"]  # type: ignore[index]
+            whynow, crm = _links(message["blocks"])  # type: ignore[index]
             assert whynow["text"]["text"] == "Open in whynow" and crm["text"]["text"] == "Open in CRM"
             shown.add(crm["url"])
         assert shown == pages
@@ -522,7 +530,8 @@ def test_with_call_list_0_the_message_has_no_who_to_call(tmp_path: Path, slack: 
 
 def test_a_digest_shows_the_first_person_to_call_under_each_account(tmp_path: Path, slack: Receiver) -> None:
     (posted,) = _calls_posted(tmp_path, slack, 10, one_by_one=False)  # the first run: one digest for the one rep
-    lines = {b["text"]["text"].split(":")[0]: b["text"]["text"] for b in posted["blocks"][1:]}
+    sections = [b for b in posted["blocks"][1:] if b["type"] == "section"]
+    lines = {b["text"]["text"].split(":")[0]: b["text"]["text"] for b in sections}
     acme = lines["*Active* — Acme"]
     assert acme.endswith("\nCall first: *Kim Ng* (Buyer) — Comparing: Kim Ng is comparing (and 7 more)")
     assert "Call first" not in lines["*Active* — Beta"]

@@ -2,7 +2,8 @@
 
     message(payload) -> (text, blocks)   Block Kit: the narrative first, then the badge and its facts,
                                          who to call, the top evidence, buttons to the account in whynow
-                                         and, with `links`, in the CRM; cut to Slack's limits
+                                         and, with `links`, in the CRM, then the sales feedback buttons
+                                         (feedback_buttons.py); cut to Slack's limits
     reengagement(payload) -> str | None  "Ann Lee at Acme re-engaged: disqualified → mql since …"
     escape(text, limit) -> str           a text from the data or the model as Slack shows it literally
     Slack(...).deliver(alert) -> Outcome
@@ -29,6 +30,7 @@ from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from whynow.alerts.channel import ERROR_CHARS, TIMEOUT_S, UNUSABLE_URL, Outcome, unusable_url
+from whynow.alerts.feedback_buttons import BLOCK_ID, feedback_buttons
 from whynow.pipeline.calls import call_reason
 
 # Slack's limits (api.slack.com/reference/block-kit): a section's text 3000 characters, a field 2000,
@@ -159,6 +161,9 @@ def message(payload: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     ]
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
+    verdicts = feedback_buttons(payload)  # SPEC §13: working / not now / wrong fit, answered by `whynow serve`
+    if verdicts is not None:
+        blocks.append(verdicts)
     call = escape(f" · call {_person(calls[0])} first", CALL_CHARS) if calls else ""
     plain = headline or f"{badge.get('label') or badge.get('id')} — {account}: {why}"
     text = escape(plain, SECTION_CHARS - len(call)) + call
@@ -204,12 +209,12 @@ def _person(person: Mapping[str, Any]) -> str:
     return f"{person.get('name') or person.get('contact_id')}" + (f" ({who})" if who else "")
 
 
-DIGEST_SHOWN = 20  # accounts in one digest message; Slack takes at most 50 blocks
+DIGEST_SHOWN = 20  # accounts in one digest message, each a section and its feedback buttons; Slack takes 50 blocks
 
 
 def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """A rep's alerts of a run as one message: a line per account (badge, account, narrative, links) and,
-    under it, the first person of its call list."""
+    under it, the first person of its call list, then its feedback buttons."""
     count = len(payloads)
     head = f"{count} why-now alert{'s' if count != 1 else ''} for you"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": cut(head, 150)}}]
@@ -232,6 +237,9 @@ def digest(payloads: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, A
             call = "\nCall first: " + person_line(calls[0], DIGEST_CALL_CHARS) + others
         line += escape(payload.get("why") or "", SECTION_CHARS - len(line) - len(more) - len(call)) + more + call
         blocks.append({"type": "section", "text": text_object(line)})
+        verdicts = feedback_buttons(payload, f"{BLOCK_ID}_{len(blocks)}")  # under each account; block ids unique
+        if verdicts is not None:
+            blocks.append(verdicts)
     if count > DIGEST_SHOWN:
         more = f"and {count - DIGEST_SHOWN} more: `whynow queue` or the dashboard"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})

@@ -32,7 +32,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from whynow import __version__, presentation
 from whynow.errors import DataError, WhynowError
-from whynow.serve import api, pages
+from whynow.serve import api, pages, slack
 from whynow.serve.login import SESSION_S, Clock, Locked, Sessions, Throttle
 from whynow.serve.query import Busy, NotFound
 from whynow.store import Store
@@ -57,7 +57,9 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "text/csv")
-OPEN_PATHS = ("/login", "/static/")  # no data: reachable without the token, so the login form has its CSS
+# No data, reachable without the token: the login form and its CSS; Slack's clicks, which cannot send the token
+# and are authenticated by Slack's signature instead (serve/slack.py).
+OPEN_PATHS = ("/login", "/static/", slack.PATH)
 log = logging.getLogger(__name__)
 
 
@@ -169,6 +171,7 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True, cl
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(slack.router)
     app.mount("/static", StaticFiles(directory=str(pages.static_files())), name="static")
 
     @app.exception_handler(HTTPException)

@@ -251,6 +251,10 @@ def overview(r: Reader, as_of: dt.date | None = None) -> s.Overview:
     funnel += [s.StageCount(stage=stage, accounts=found[stage]) for stage in older]
     if None in found:
         funnel.append(s.StageCount(stage=None, accounts=found[None]))
+    statuses = {str(row["lead_status"]): int(str(row["n"])) for row in r.query(
+        "SELECT lead_status, count(*) AS n FROM contact_status WHERE as_of = ? GROUP BY lead_status", [as_of]
+    )}  # fmt: skip
+    order = [*s.LEAD_STATUSES, *sorted(status for status in statuses if status not in s.LEAD_STATUSES)]
     held = r.query(
         "SELECT held_reason AS reason, count(*) AS accounts FROM account_status WHERE as_of = ? AND queue = 'held' "
         "GROUP BY held_reason ORDER BY accounts DESC, reason",
@@ -262,6 +266,7 @@ def overview(r: Reader, as_of: dt.date | None = None) -> s.Overview:
         accounts=sum(int(str(row["accounts"])) for row in pipeline),
         pipeline=[s.PipelineCell.model_validate(row) for row in pipeline],
         funnel=funnel,
+        lead_statuses=[s.LeadStatusCount(lead_status=status, contacts=statuses.get(status, 0)) for status in order],
         over_time=[s.RunPoint.model_validate(row) for row in _per_run(r) if row["as_of"] <= as_of],  # type: ignore[operator]
         held_reasons=[s.HeldReason.model_validate(row) for row in held],
         teams=_teams(r, as_of),

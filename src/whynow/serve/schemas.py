@@ -172,6 +172,14 @@ class StageCount(BaseModel):
     accounts: int
 
 
+LEAD_STATUSES = ("new", "nurture", "mql", "sql", "recycled", "disqualified")  # the funnel's order (SPEC §4.5)
+
+
+class LeadStatusCount(BaseModel):
+    lead_status: str = Field(description="new, nurture, mql, sql, recycled or disqualified, in that order.")
+    contacts: int
+
+
 class RunPoint(BaseModel):
     as_of: dt.date
     accounts: int
@@ -200,6 +208,9 @@ class Overview(BaseModel):
     accounts: int
     pipeline: list[PipelineCell]
     funnel: list[StageCount]
+    lead_statuses: list[LeadStatusCount] = Field(
+        description="The contacts of the run per lead status (SPEC §4.5), every status in the funnel's order."
+    )
     over_time: list[RunPoint]
     held_reasons: list[HeldReason]
     teams: list[TeamPipeline]

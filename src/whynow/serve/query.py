@@ -33,6 +33,7 @@ from whynow.model.describe import describe_model
 from whynow.model.load import load_model_text, mask_secrets
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
+from whynow.serve.feedback import history
 from whynow.statements import column_ref, param, table_ref
 from whynow.store import Database, Reading, Row, Store
 
@@ -423,7 +424,7 @@ def _version(versions: Sequence[s.ModelVersion], prefix: str, which: str) -> s.M
 def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
     """An account's story: the narrative and why this badge, its history, evidence, committee (the first
     contacts a page, engaged first), fit and engagement by rule and person, the MQA criterion, the
-    stage, and its changes."""
+    stage, its changes, and the sales feedback given on it."""
     if account_id and q.id is not None:
         raise NotFound("an account id in the path and another in id=: give one")
     account_id = account_id or q.id or ""
@@ -525,6 +526,7 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
                 [account_id, as_of],
             )
         ],
+        feedback=history(r, account_id, compiled.spec.feedback),
     )
 
 

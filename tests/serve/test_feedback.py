@@ -185,6 +185,8 @@ def test_the_openapi_schema_describes_the_verdict_and_the_answer_matches_it(copy
     fields = openapi["components"]["schemas"][body]["properties"]
     assert fields["verdict"]["enum"] == ["working", "not_now", "wrong_fit"]
     assert set(operation["responses"]) >= {"201", "400", "403", "415", "422"}
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and 'Takes a JSON body: <a href="#FeedbackRequest">' in docs.text
     answer = client.post("/api/feedback", json={"account_id": account, "rep_id": rep, "verdict": "wrong_fit"})
     schema = operation["responses"]["201"]["content"]["application/json"]["schema"]
     jsonschema.validate(answer.json(), {**schema, "components": openapi["components"]},

@@ -34,8 +34,6 @@ from whynow.model.schema import Feedback
 from whynow.serve import schemas as s
 from whynow.store import Reading, Row, Store
 
-DETAIL = {"content": {"application/json": {"example": {"detail": "a one-line message"}}}}
-
 
 def refuse_cross_site(request: Request) -> None:
     """403 for a browser's request made by another site's page, 415 for a body other than JSON."""
@@ -63,9 +61,9 @@ router = APIRouter(prefix="/api", tags=["api"])
     dependencies=[Depends(refuse_cross_site)],
     summary="Give a rep's verdict on an account (sales feedback); the next run listens",
     responses={
-        400: {"description": "Not kept: an unknown verdict, account or rep, or a note too long", **DETAIL},
-        403: {"description": "Refused: a browser's request from another site's page", **DETAIL},
-        415: {"description": "Refused: the body is not JSON", **DETAIL},
+        400: {"description": "Not kept: an unknown verdict, account or rep, or a note too long", "model": s.Refusal},
+        403: {"description": "Refused: a browser's request from another site's page", "model": s.Refusal},
+        415: {"description": "Refused: the body is not JSON", "model": s.Refusal},
     },
 )
 def give_feedback(request: Request, verdict: s.FeedbackRequest) -> s.FeedbackGiven:

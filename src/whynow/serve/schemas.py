@@ -441,6 +441,10 @@ class FeedbackRequest(BaseModel):
     note: str | None = Field(None, description="Why, in the rep's words (up to 2,000 characters).")
 
 
+class Refusal(BaseModel):
+    detail: str = Field(description="Why, in one line.")
+
+
 class FeedbackEntry(BaseModel):
     """One verdict as the store's `feedback` table keeps it, and until when it holds its account."""
 

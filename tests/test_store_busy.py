@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,3 +56,15 @@ def test_a_store_let_go_within_the_wait_opens(store: Store, monkeypatch: pytest.
         started = time.monotonic()
         assert str(store.latest_as_of()) == "2026-11-06"  # read once the writer let go
         assert time.monotonic() - started >= 0.5
+
+
+def test_a_writer_waits_for_a_reader_of_the_same_process(store: Store) -> None:
+    """The dashboard reads a page in one thread while it writes a verdict in another (SPEC §13): DuckDB
+    refuses a second connection of another kind in the same process, so the writer waits for the reader."""
+    reader = duckdb.connect(str(store.location), read_only=True)
+    closing = threading.Timer(0.5, reader.close)
+    closing.start()
+    started = time.monotonic()
+    store.connect().close()  # a writer's connection, opened once the reader closed
+    assert time.monotonic() - started >= 0.4
+    closing.join()

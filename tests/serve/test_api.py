@@ -43,6 +43,7 @@ def test_the_openapi_schema_is_valid_and_lists_every_endpoint(openapi: dict[str,
         "/api/model",
         "/api/backtests",
         "/api/backtests/{backtest_id}",
+        "/api/feedback",
     }
 
 

@@ -1,6 +1,6 @@
 """The overview (SPEC §8): the stage funnel in the journey's order, with the stage names as the model writes
 them and the accounts no stage held last; pipeline by badge × motion charted in accounts and in open
-pipeline."""
+pipeline; the contacts per lead status in the funnel's order."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.serve.conftest import WEEKS, in_process
@@ -75,3 +76,21 @@ def test_pipeline_is_charted_in_accounts_and_in_open_pipeline(store: Path) -> No
         assert axis["categoryarray"] == list(dict.fromkeys(c["badge_label"] for c in cells))
         assert axis["autorange"] == "reversed"
     assert sum(c["open_pipeline"] for c in cells) > 0
+
+
+def test_the_lead_status_funnel_counts_the_contacts_in_the_funnels_order(store: Path) -> None:
+    client = in_process(create_app(Store(store)))
+    shown = client.get("/api/overview").json()["lead_statuses"]
+    order = ["new", "nurture", "mql", "sql", "recycled", "disqualified"]  # SPEC §4.5, every one even at 0
+    assert [f["lead_status"] for f in shown] == order
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        counted = dict(con.execute("SELECT lead_status, count(*) FROM contact_status GROUP BY ALL").fetchall())
+    finally:
+        con.close()
+    assert {f["lead_status"]: f["contacts"] for f in shown if f["contacts"]} == counted
+    page = client.get("/").text
+    rows = re.findall(r'<tr data-status="([a-z]+)"><td>\1</td><td class="n" data-value="(\d+)"', page)
+    assert [(status, int(n)) for status, n in rows] == [(f["lead_status"], f["contacts"]) for f in shown]
+    drawn = _chart(page, "lead-statuses")["data"][0]
+    assert (drawn["type"], drawn["y"], drawn["x"]) == ("funnel", order, [f["contacts"] for f in shown])

@@ -32,7 +32,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from whynow import __version__, presentation
 from whynow.errors import DataError, WhynowError
-from whynow.serve import api, pages, slack
+from whynow.serve import api, feedback, pages, slack
 from whynow.serve.login import SESSION_S, Clock, Locked, Sessions, Throttle
 from whynow.serve.query import Busy, NotFound
 from whynow.store import Store
@@ -97,6 +97,7 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True, cl
         redoc_url=None,
     )
     app.state.store = store
+    app.state.needs_token = token is not None  # who gives a verdict: the token's holder, else the rep (feedback.py)
     sessions, throttle = Sessions(clock), Throttle(clock)
 
     def refusal(request: Request, token: str) -> Response | None:
@@ -170,6 +171,7 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True, cl
         )
 
     app.include_router(api.router)
+    app.include_router(feedback.router)
     app.include_router(pages.router)
     app.include_router(slack.router)
     app.mount("/static", StaticFiles(directory=str(pages.static_files())), name="static")

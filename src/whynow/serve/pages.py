@@ -84,7 +84,8 @@ ARCHETYPE_COLORS = {"customer": "#0f7b53", "competitive": "#b5461f", "change": "
 
 def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
     """plotly.js figures of the overview: pipeline by badge × motion in accounts and in open pipeline (SPEC §8:
-    amounts as well as counts), the funnel in the journey's order, the runs over time."""
+    amounts as well as counts), the funnel in the journey's order, the contacts' lead statuses in the funnel's
+    order (SPEC §4.5), the runs over time."""
     font = {"family": "system-ui, sans-serif", "size": 12}
     layout = {"margin": {"l": 150, "r": 20, "t": 10, "b": 40}, "font": font, "height": 300}
     badged = [c for c in view.pipeline if c.badge is not None]
@@ -119,6 +120,12 @@ def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
         "data": [{"type": "funnel", "y": stages, "x": [f.accounts for f in view.funnel]}],
         "layout": {**layout, "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": stages}},
     }
+    statuses = [f.lead_status for f in view.lead_statuses]
+    lead_funnel = {
+        "data": [{"type": "funnel", "y": statuses, "x": [f.contacts for f in view.lead_statuses]}],
+        "layout": {**layout, "margin": {"l": 100, "r": 20, "t": 10, "b": 40},
+                   "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": statuses}},
+    }  # fmt: skip
     dates = [str(p.as_of) for p in view.over_time]
     over_time = {
         "data": [
@@ -132,6 +139,7 @@ def _overview_charts(view: schemas.Overview) -> dict[str, Any]:
         "pipeline": pipeline("accounts", "accounts", ",", legend=True),
         "open-pipeline": pipeline("open_pipeline", "open pipeline", "~s", legend=False),
         "funnel": funnel,
+        "lead-statuses": lead_funnel,
         "over-time": over_time,
     }
 

@@ -33,6 +33,7 @@ from whynow.model.describe import describe_model
 from whynow.model.load import load_model_text, mask_secrets
 from whynow.serve import calls as who_to_call
 from whynow.serve import schemas as s
+from whynow.serve.feedback import history
 from whynow.statements import column_ref, param, table_ref
 from whynow.store import Database, Reading, Row, Store
 
@@ -251,6 +252,10 @@ def overview(r: Reader, as_of: dt.date | None = None) -> s.Overview:
     funnel += [s.StageCount(stage=stage, accounts=found[stage]) for stage in older]
     if None in found:
         funnel.append(s.StageCount(stage=None, accounts=found[None]))
+    statuses = {str(row["lead_status"]): int(str(row["n"])) for row in r.query(
+        "SELECT lead_status, count(*) AS n FROM contact_status WHERE as_of = ? GROUP BY lead_status", [as_of]
+    )}  # fmt: skip
+    order = [*s.LEAD_STATUSES, *sorted(status for status in statuses if status not in s.LEAD_STATUSES)]
     held = r.query(
         "SELECT held_reason AS reason, count(*) AS accounts FROM account_status WHERE as_of = ? AND queue = 'held' "
         "GROUP BY held_reason ORDER BY accounts DESC, reason",
@@ -262,6 +267,7 @@ def overview(r: Reader, as_of: dt.date | None = None) -> s.Overview:
         accounts=sum(int(str(row["accounts"])) for row in pipeline),
         pipeline=[s.PipelineCell.model_validate(row) for row in pipeline],
         funnel=funnel,
+        lead_statuses=[s.LeadStatusCount(lead_status=status, contacts=statuses.get(status, 0)) for status in order],
         over_time=[s.RunPoint.model_validate(row) for row in _per_run(r) if row["as_of"] <= as_of],  # type: ignore[operator]
         held_reasons=[s.HeldReason.model_validate(row) for row in held],
         teams=_teams(r, as_of),
@@ -418,7 +424,7 @@ def _version(versions: Sequence[s.ModelVersion], prefix: str, which: str) -> s.M
 def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
     """An account's story: the narrative and why this badge, its history, evidence, committee (the first
     contacts a page, engaged first), fit and engagement by rule and person, the MQA criterion, the
-    stage, and its changes."""
+    stage, its changes, and the sales feedback given on it."""
     if account_id and q.id is not None:
         raise NotFound("an account id in the path and another in id=: give one")
     account_id = account_id or q.id or ""
@@ -520,6 +526,7 @@ def account(r: Reader, account_id: str, q: s.AccountQuery) -> s.AccountDetail:
                 [account_id, as_of],
             )
         ],
+        feedback=history(r, account_id, compiled.spec.feedback),
     )
 
 

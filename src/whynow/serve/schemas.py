@@ -172,6 +172,14 @@ class StageCount(BaseModel):
     accounts: int
 
 
+LEAD_STATUSES = ("new", "nurture", "mql", "sql", "recycled", "disqualified")  # the funnel's order (SPEC §4.5)
+
+
+class LeadStatusCount(BaseModel):
+    lead_status: str = Field(description="new, nurture, mql, sql, recycled or disqualified, in that order.")
+    contacts: int
+
+
 class RunPoint(BaseModel):
     as_of: dt.date
     accounts: int
@@ -200,6 +208,9 @@ class Overview(BaseModel):
     accounts: int
     pipeline: list[PipelineCell]
     funnel: list[StageCount]
+    lead_statuses: list[LeadStatusCount] = Field(
+        description="The contacts of the run per lead status (SPEC §4.5), every status in the funnel's order."
+    )
     over_time: list[RunPoint]
     held_reasons: list[HeldReason]
     teams: list[TeamPipeline]
@@ -415,6 +426,48 @@ class Check(BaseModel):
     values: list[str] = Field(description="Each comparison with the account's value.")
 
 
+class FeedbackRequest(BaseModel):
+    """A rep's verdict on an account of the last run (SPEC §13), as `POST /api/feedback` takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(description="An account of the store's last run.")
+    rep_id: str = Field(description="A rep of the last run: the account's route target for the verdict to hold it.")
+    verdict: str = Field(
+        description="`working` (on it), `not_now` (right account, wrong time) or `wrong_fit` (should not have "
+        "been shown); anything else is refused with a one-line message.",
+        json_schema_extra={"enum": ["working", "not_now", "wrong_fit"]},
+    )
+    note: str | None = Field(None, description="Why, in the rep's words (up to 2,000 characters).")
+
+
+class Refusal(BaseModel):
+    detail: str = Field(description="Why, in one line.")
+
+
+class FeedbackEntry(BaseModel):
+    """One verdict as the store's `feedback` table keeps it, and until when it holds its account."""
+
+    given_at: dt.datetime = Field(description="When it was given (UTC).")
+    account_id: str
+    rep_id: str
+    verdict: str = Field(description="working, not_now or wrong_fit.")
+    note: str | None
+    badge: str | None = Field(description="The account's badge when the verdict was given; null: none.")
+    source: str = Field(description="Where it was given: cli, dashboard, slack or api.")
+    given_by: str = Field(description="The rep, or the name of the token's holder (`token`).")
+    holds_until: dt.date | None = Field(
+        description="The first as-of date whose run no longer holds the account for it (the model's "
+        "feedback days after the UTC date given); null: it holds nothing (working, or 0 days)."
+    )
+
+
+class FeedbackGiven(FeedbackEntry):
+    """What `POST /api/feedback` answers: the row as written, and what the next run does with it."""
+
+    kept: str = Field(description="What the page shows, e.g. `Not now — kept; runs before 2026-12-05 hold it`.")
+
+
 class AccountDetail(BaseModel):
     as_of: dt.date
     model: str
@@ -443,6 +496,7 @@ class AccountDetail(BaseModel):
     mqa: Check
     stages: list[Check] = Field(description="The journey stages checked in order, up to the account's.")
     changes: list[Change]
+    feedback: list[FeedbackEntry] = Field(description="The sales feedback given on the account, newest first.")
 
 
 class BacktestSummary(BaseModel):

@@ -89,6 +89,7 @@ def _add_column(name: str, column: str, kind: exp.DataType) -> exp.Alter:
 
 BUSY_WAIT_S = 30.0  # how long opening a DuckDB store waits for another process to let go of it (SPEC §8)
 _HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+_SAME_PROCESS = "same database file with a different configuration"
 
 
 class DuckDB(Database):
@@ -113,6 +114,12 @@ class DuckDB(Database):
                         f"{wait_s:g} s. Try again when it has finished."
                     ) from None
                 time.sleep(0.25)
+            except duckdb.ConnectionException as e:
+                # Another connection of this process opened the file the other way (read-only or not): a
+                # dashboard request reads while another writes a verdict (SPEC §13); it closes within its request.
+                if _SAME_PROCESS not in str(e) or time.monotonic() >= deadline:
+                    raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
+                time.sleep(0.05)
             except duckdb.Error as e:
                 raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
 

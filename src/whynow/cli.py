@@ -644,7 +644,7 @@ def feedback_command(
 ) -> None:
     """Sales feedback (SPEC §13): a rep says working, not now or wrong fit about an account; the next run
     holds a not-now account for feedback.not_now_days and a wrong-fit one for feedback.wrong_fit_days."""
-    from whynow.feedback import feedback_days, feedback_lines, give, given_line
+    from whynow.feedback import feedback_days, feedback_lines, give, given_line, route_target
     from whynow.store import Store
 
     where = Store(store)
@@ -661,7 +661,7 @@ def feedback_command(
 
         raise DataError(f"{where.name}: no store here yet; run `whynow run` first")
     row = give(where, account_id, rep, verdict, note=note, source="cli", given_by=rep)
-    out.print(given_line(row, feedback_days(where)), markup=False)
+    out.print(given_line(row, feedback_days(where), route_target(where, account_id)), markup=False)
 
 
 @app.command(name="import")

@@ -124,17 +124,25 @@ def feedback_days(store: Store) -> Feedback:
     return load_model_text(last[1], f"the model of the last run ({last[0]})", display=True).spec.feedback
 
 
-def given_line(row: Row, days: Feedback) -> str:
-    """What `whynow feedback` says once a verdict is kept: what the next run does with it."""
-    label = LABELS[str(row["verdict"])]
-    until = holds_until(row, days)
-    if row["verdict"] == "working":
-        effect = "it changes nothing in the queues"
-    elif until is None:
-        effect = "it holds nothing (the model's feedback days are 0)"
-    else:
-        effect = (
-            f"runs as of before {until} hold {row['account_id']} out of {row['rep_id']}'s queue while it is routed "
-            "to them, unless its badge becomes one of a higher archetype"
-        )
-    return f"kept: {row['account_id']} {label} by {row['rep_id']}; {effect}"
+def effect(verdict: str, until: dt.date | None, rep_id: str, route_to: str | None) -> str:
+    """What the next runs do with a verdict just kept, in words: the CLI and the dashboard say it alike."""
+    if verdict == "working":
+        return "it changes nothing in the queues"
+    if until is None:
+        return "it holds nothing (the model's feedback days are 0)"
+    if route_to != rep_id:
+        return f"it holds nothing while the account is routed to {route_to or 'nobody'}"  # logged only
+    return f"runs as of before {until} hold it out of the queue"
+
+
+def given_line(row: Row, days: Feedback, route_to: str | None) -> str:
+    """What `whynow feedback` says once a verdict is kept."""
+    said = effect(str(row["verdict"]), holds_until(row, days), str(row["rep_id"]), route_to)
+    return f"kept: {row['account_id']} {LABELS[str(row['verdict'])]} by {row['rep_id']}; {said}"
+
+
+def route_target(store: Store, account_id: str) -> str | None:
+    """The rep the account is routed to in the store's last run (None: nobody)."""
+    last = store.latest_as_of()
+    found = store.rows("account_status", last, account_id=account_id) if last is not None else []
+    return str(found[0]["route_to"]) if found and found[0]["route_to"] is not None else None

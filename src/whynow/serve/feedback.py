@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.exceptions import HTTPException
 
 from whynow.errors import DataError
-from whynow.feedback import LABELS, feedback_days, give, holds_until
+from whynow.feedback import LABELS, effect, feedback_days, give, holds_until, route_target
 from whynow.model.schema import Feedback
 from whynow.serve import schemas as s
 from whynow.store import Reading, Row, Store
@@ -83,7 +83,7 @@ def give_feedback(request: Request, verdict: s.FeedbackRequest) -> s.FeedbackGiv
         raise HTTPException(400, str(e)) from None
     days = feedback_days(store)
     entry = entry_of(row, days)
-    return s.FeedbackGiven(**entry.model_dump(), kept=kept(entry, _route_target(store, verdict.account_id)))
+    return s.FeedbackGiven(**entry.model_dump(), kept=kept(entry, route_target(store, verdict.account_id)))
 
 
 def entry_of(row: Row, days: Feedback) -> s.FeedbackEntry:
@@ -96,24 +96,9 @@ def entry_of(row: Row, days: Feedback) -> s.FeedbackEntry:
 def kept(entry: s.FeedbackEntry, route_to: str | None) -> str:
     """What the page says once a verdict is kept: what the next runs do with it (SPEC §13)."""
     label = LABELS.get(entry.verdict, entry.verdict).capitalize()
-    if entry.verdict == "working":
-        effect = "it changes nothing in the queues"
-    elif entry.holds_until is None:
-        effect = "it holds nothing (the model's feedback days are 0)"
-    elif route_to != entry.rep_id:
-        effect = f"it holds nothing while the account is routed to {route_to or 'nobody'}"  # logged only
-    else:
-        effect = f"runs as of before {entry.holds_until} hold it out of the queue"
-    return f"{label} — kept; {effect}"
+    return f"{label} — kept; {effect(entry.verdict, entry.holds_until, entry.rep_id, route_to)}"
 
 
 def history(r: Reading, account_id: str, days: Feedback) -> list[s.FeedbackEntry]:
     """The verdicts given on an account, newest first, each with until when it holds the account."""
     return [entry_of(row, days) for row in r.feedback(account=account_id)]
-
-
-def _route_target(store: Store, account_id: str) -> str | None:
-    """The rep the account is routed to in the last run (None: nobody)."""
-    last = store.latest_as_of()
-    found = store.rows("account_status", last, account_id=account_id) if last is not None else []
-    return str(found[0]["route_to"]) if found and found[0]["route_to"] is not None else None

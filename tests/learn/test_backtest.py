@@ -82,15 +82,6 @@ def _model(name: str = "with-research", research: bool = True):
     return load_model_text(MODEL.format(name=name, research=RESEARCH if research else ""), f"{name}.yaml")
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Path:
-    folder = tmp_path / "world"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text)
-    return folder
-
-
 def _figures(result, model: str) -> dict[tuple[str, str], dict[str, object]]:
     return {(f["group"], f["name"]): f for f in result.figures.to_pylist() if f["model"] == model}
 

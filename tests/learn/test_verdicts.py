@@ -22,7 +22,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from tests.learn.test_backtest import DATES, FILES, MODEL, RESEARCH, _model
+from tests.learn.test_backtest import DATES, MODEL, RESEARCH, _model
 from whynow.cli import app
 from whynow.feedback import give
 from whynow.learn.backtest import backtest, recorded, replay, run_dates
@@ -36,15 +36,6 @@ runner = CliRunner()
 
 def _at(day: int, month: int = 12, hour: int = 9, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Path:
-    folder = tmp_path / "world"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text)
-    return folder
 
 
 def _user_store(world: Path, store: Path, *verdicts: tuple[str, str, dt.datetime]) -> Path:

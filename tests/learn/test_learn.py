@@ -220,7 +220,7 @@ def test_new_points_come_with_grades_that_keep_each_grades_share() -> None:
     spec = load_model_text(proposal, "proposal.yaml").spec
     assert [r.points for r in spec.fit.account] == [10, 5]
     assert spec.fit.grades == {"A": 15, "B": 5}
-    assert [re.sub(r" +#", " #", line) for line in diff if "grades" in line and line[0] == "+"] == [
+    assert [re.sub(r" +#", " #", line) for line in diff if line.startswith("+  grades")] == [
         "+  grades: {A: 15, B: 5} # the grade letters"
     ]
 

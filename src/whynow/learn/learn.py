@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import io
-import itertools
 import math
 import tempfile
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from sqlglot import exp
 
 from whynow.errors import DataError
 from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, run_dates
+from whynow.learn.thresholds import Scores, grade_lines, grade_thresholds, move_thresholds, snapshot_scores, with_header
 from whynow.model.check import CompiledModel
 from whynow.run import RunResult
 from whynow.statements import column_ref, ident, table_ref
@@ -323,7 +323,8 @@ def _fit(
     coefficients = list(fitted.coef_[0] / spread)
     scores = fitted.predict_proba(scaler.transform(x[test]))[:, 1] if test.any() else np.zeros(0)
     both = len(set(y[test])) == 2
-    proposal, diff = propose(model, text, features, coefficients, x)
+    level: Level = "contact" if "contact_id" in table.column_names else "account"
+    proposal, diff = propose(model, text, features, coefficients, x[train], level)  # shares on the training rows
     return _Fitted(
         features=features,
         coefficients=coefficients,
@@ -466,13 +467,18 @@ def propose(
     features: Sequence[Feature],
     coefficients: Sequence[float],
     x: np.ndarray[Any, Any] | None = None,
+    level: Level | None = None,
 ) -> tuple[str, list[str]]:
     """The model file with new points for each rule that has a feature: the coefficients scaled so that
-    the largest equals the model's largest absolute rule points, rounded; and, given the snapshots' features
-    `x`, new grade thresholds (`grade_thresholds`); comments kept (ruamel.yaml)."""
+    the largest equals the model's largest absolute rule points, rounded; and, given the training snapshots'
+    features `x`, every threshold over fit or engagement moved with the points (grades included, see
+    `thresholds.py`), each move listed in a comment on top; comments kept (ruamel.yaml). `level` is the
+    snapshots' (default: that of the fit features, else account)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
 
+    fit_levels = [f.level for f in features if f.kind == "fit"]
+    fit_level: Level = level if level is not None else fit_levels[0] if fit_levels else "account"
     points = {
         "fit": [r.points for r in model.spec.fit.account],
         "engagement": [r.points for r in model.spec.engagement.rules],
@@ -499,58 +505,46 @@ def propose(
         section = document["fit"][feature.level] if feature.kind == "fit" else document["engagement"]["rules"]
         assert feature.rule is not None
         section[feature.rule]["points"] = value
+    moves: list[str] = []
     if x is not None:
-        fit = [(j, f) for j, f in enumerate(features) if f.kind == "fit" and f.rule is not None]
-        if fit:
-            level_rules = getattr(model.spec.fit, fit[0][1].level)
-            held = x[:, [j for j, _ in fit]]
-            old_fit = held @ np.array([level_rules[f.rule or 0].points for _, f in fit], dtype=float)
-            new_fit = held @ np.array([new_points[f] for _, f in fit], dtype=float)
-            grades = grade_thresholds(model.grades, old_fit, new_fit)
-            if grades != dict(model.grades):
-                shown = CommentedMap((letter, _number(threshold)) for letter, threshold in grades.items())
-                shown.fa.set_flow_style()
-                if "grades" in document["fit"]:
-                    for letter, threshold in grades.items():
-                        document["fit"]["grades"][letter] = _number(threshold)
-                else:
-                    document["fit"]["grades"] = shown
+        scores = _scores(model, features, new_points, x, fit_level)
+        grades = grade_thresholds(model.grades, scores.old["fit"], scores.new["fit"])
+        if "fit" in scores.changed:
+            moves += grade_lines(model.grades, grades, scores)
+        if grades != dict(model.grades):
+            shown = CommentedMap((letter, _number(threshold)) for letter, threshold in grades.items())
+            shown.fa.set_flow_style()
+            if "grades" in document["fit"]:
+                for letter, threshold in grades.items():
+                    document["fit"]["grades"][letter] = _number(threshold)
+            else:
+                document["fit"]["grades"] = shown
+        moves += move_thresholds(model, document, scores)
     out = io.StringIO()
     yaml.dump(document, out)
-    proposal = out.getvalue()
+    proposal = with_header(moves, out.getvalue())
     diff = list(difflib.unified_diff(text.splitlines(), proposal.splitlines(), "model", "proposal", lineterm=""))
     return proposal, diff
 
 
-def grade_thresholds(
-    grades: Sequence[tuple[str, float]], old_fit: np.ndarray[Any, Any], new_fit: np.ndarray[Any, Any]
-) -> dict[str, float]:
-    """Grade thresholds for the proposed points that keep the share of snapshots at or above each grade as
-    it is under the current points (a grade's threshold otherwise means something else once the points
-    change): per grade, the new fit value whose share is nearest, then the one nearest the old threshold.
-    The current thresholds when the new ones would not keep the grades in order.
-
-    >>> old, new = np.array([0, 25, 50, 75, 100.0]), np.array([0, 10, 20, 30, 40.0])
-    >>> grade_thresholds((("A", 80.0), ("B", 50.0)), old, new)
-    {'A': 40.0, 'B': 20.0}
-    >>> grade_thresholds((("A", 80.0), ("B", 50.0)), old, old)
-    {'A': 80.0, 'B': 50.0}
-    """
-    current = {letter: float(threshold) for letter, threshold in grades}
-    if len(old_fit) == 0:
-        return current
-    candidates = sorted({*new_fit.tolist(), float(new_fit.max()) + 1})
-    proposed: dict[str, float] = {}
-    for letter, threshold in grades:
-        share = float((old_fit >= threshold).mean())
-        candidates_here = [*candidates, float(threshold)]
-        proposed[letter] = min(
-            candidates_here, key=lambda c: (abs(float((new_fit >= c).mean()) - share), abs(c - threshold), -c)
-        )
-    values = list(proposed.values())  # model.grades is ordered from the highest threshold down
-    if any(a <= b for a, b in itertools.pairwise(values)):
-        return current
-    return proposed
+def _scores(
+    model: CompiledModel, features: Sequence[Feature], new_points: dict[Feature, int], x: np.ndarray[Any, Any],
+    level: Level,
+) -> Scores:  # fmt: skip
+    """Each snapshot's fit and engagement under the current and the proposed points, from its features."""
+    fit = [(j, f) for j, f in enumerate(features) if f.kind == "fit" and f.rule is not None and f.level == level]
+    engagement = [(j, f) for j, f in enumerate(features) if f.kind == "engagement" and f.rule is not None]
+    fit_rules, engagement_rules = getattr(model.spec.fit, level), model.spec.engagement.rules
+    return snapshot_scores(
+        level,
+        x[:, [j for j, _ in fit]],
+        ([fit_rules[f.rule or 0].points for _, f in fit], [new_points[f] for _, f in fit]),
+        x[:, [j for j, _ in engagement]],
+        (
+            [engagement_rules[f.rule or 0].points for _, f in engagement],
+            [new_points[f] for _, f in engagement],
+        ),
+    )
 
 
 def _number(value: float) -> int | float:

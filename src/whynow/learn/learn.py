@@ -480,7 +480,7 @@ def propose(
     fit_levels = [f.level for f in features if f.kind == "fit"]
     fit_level: Level = level if level is not None else fit_levels[0] if fit_levels else "account"
     points = {
-        "fit": [r.points for r in model.spec.fit.account],
+        "fit": [r.points for r in getattr(model.spec.fit, fit_level)],  # the rules whose points are proposed
         "engagement": [r.points for r in model.spec.engagement.rules],
     }
     # A fit feature is 0/1: its coefficient is the weight of the rule. An engagement feature is the rule's

@@ -12,8 +12,9 @@ It trains an L1-regularised logistic regression (scikit-learn) on the earlier da
 30 % of them, and reports on the test dates its AUC next to the AUC of the model's current `rank_by`,
 precision and lift at capacity, and a calibration table. It proposes new points for the rules: the
 coefficients, per unit of each rule's feature, scaled so that the largest equals the model's largest
-absolute rule points, rounded to integers — and grade thresholds that keep the share of snapshots at each
-grade as it was under the current points, as a unified diff of the model file with its comments kept.
+absolute rule points, rounded to integers — and thresholds (the grades' and every one over fit or
+engagement in a condition, `thresholds.py`) that keep the share of snapshots on each side as it was under
+the current points, as a unified diff of the model file with its comments kept.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class Judgement:
 
         >>> j = Judgement(Side(None, lift=1.8), Side(None, lift=1.2), dt.date(2026, 11, 6))
         >>> print(j.refusal("lift"))  # doctest: +ELLIPSIS
-        the proposal is worse on the test dates by lift at capacity: 1.200 against 1.800 for the current model; ...
+        the proposal is worse on the test data by lift at capacity: 1.200 against 1.800 for the current model; ...
         >>> j.refusal("auc") is None
         True
         """
@@ -76,8 +76,26 @@ class Judgement:
             return None
         shown = "none" if proposed is None else f"{proposed:.3f}"
         return (
-            f"the proposal is worse on the test dates by {MEASURES[measure]}: {shown} against {now:.3f} for the "
+            f"the proposal is worse on the test data by {MEASURES[measure]}: {shown} against {now:.3f} for the "
             "current model; --force writes it anyway"
+        )
+
+    def verdict(self, measure: Measure) -> str:
+        """One sentence: the proposal against the current model by `measure`, both values shown.
+
+        >>> print(Judgement(Side(None, lift=1.5), Side(None, lift=2.0), dt.date(2026, 11, 6)).verdict("lift"))  # doctest: +ELLIPSIS
+        Judged by lift at capacity: the proposal is better on the test data (2.000 against 1.500 for the ...
+        """
+        refusal = self.refusal(measure)
+        if refusal is not None:
+            return f"Judged by {MEASURES[measure]}: {refusal}."
+        now, proposed = self.current.value(measure), self.proposed.value(measure)
+        if now is None or proposed is None:
+            return f"Judged by {MEASURES[measure]}: not measurable on the test data (no surfaced account-dates)."
+        word = "better" if proposed > now else "as good"
+        return (
+            f"Judged by {MEASURES[measure]}: the proposal is {word} on the test data ({proposed:.3f} against "
+            f"{now:.3f} for the current model)."
         )
 
 

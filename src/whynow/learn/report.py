@@ -15,7 +15,7 @@ from rich.table import Table
 from whynow.feedback import LABELS
 from whynow.learn.backtest import Backtest
 from whynow.learn.honest import RESAMPLES, Honest, Interval
-from whynow.learn.judge import MEASURES, Judgement, Measure
+from whynow.learn.judge import Judgement, Measure
 from whynow.learn.learn import Learned
 from whynow.presentation import (
     APP_JS,
@@ -299,11 +299,7 @@ def print_judgement(console: Console, judgement: Judgement, measure: Measure, te
         counted = (f"{side.counts.get(key, 0):,}" for side in (now, proposed))
         table.add_row(f"{label} at {judgement.last_date}", *counted)
     console.print(table)
-    refusal = judgement.refusal(measure)
-    if refusal is not None:
-        console.print(f"Judged by {MEASURES[measure]}: {refusal}.", markup=False)
-    else:
-        console.print(f"Judged by {MEASURES[measure]}: the proposal is no worse than the current model.", markup=False)
+    console.print(judgement.verdict(measure), markup=False)
 
 
 def _auc(interval: Interval | None) -> str:

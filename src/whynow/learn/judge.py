@@ -83,7 +83,8 @@ class Judgement:
     def verdict(self, measure: Measure) -> str:
         """One sentence: the proposal against the current model by `measure`, both values shown.
 
-        >>> print(Judgement(Side(None, lift=1.5), Side(None, lift=2.0), dt.date(2026, 11, 6)).verdict("lift"))  # doctest: +ELLIPSIS
+        >>> judged = Judgement(Side(None, lift=1.5), Side(None, lift=2.0), dt.date(2026, 11, 6))
+        >>> print(judged.verdict("lift"))  # doctest: +ELLIPSIS
         Judged by lift at capacity: the proposal is better on the test data (2.000 against 1.500 for the ...
         """
         refusal = self.refusal(measure)

@@ -307,4 +307,4 @@ def _auc(interval: Interval | None) -> str:
 
 
 def _lift(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+    return "–" if value is None else f"{value:.3f}"

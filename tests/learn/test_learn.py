@@ -180,6 +180,11 @@ def test_the_contact_level_learns_a_planted_label_without_dates(tmp_path: Path) 
     points = {r.name: r.points for r in load_model_text(learned.proposal, "p.yaml").spec.fit.contact}
     assert points["Professional"] > 0 > points["Student"]  # the planted signs
     assert all("converted" not in f.name for f in learned.features)  # the label is never a feature
+    judged, honest = learned.judgement, learned.honest  # judged by AUC on the test contacts (#23)
+    assert judged is not None and judged.current.auc is not None and judged.proposed.auc is not None
+    assert judged.proposed.auc.auc > judged.current.auc.auc and judged.refusal("auc") is None
+    assert sum(n for (group, _), n in judged.current.counts.items() if group == "lead status") == 600
+    assert honest is not None and honest.opaque is not None and honest.opaque.auc > 0.75
     again = learn_contacts(model, CONTACT_MODEL, str(tmp_path), "converted", dt.date(2026, 11, 20))
     assert (again.auc, again.coefficients) == (learned.auc, learned.coefficients)  # the seeded split is the same
     with pytest.raises(DataError, match="declare it under columns: contacts:"):

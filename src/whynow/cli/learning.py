@@ -11,6 +11,7 @@ import typer
 from whynow.cli.shell import DATA_HELP, app, as_of_date, out, parse_date, progress, reports_user_errors
 
 LearnLevel = Literal["account", "contact"]
+JudgeMeasure = Literal["auc", "lift"]
 
 
 @app.command()
@@ -120,27 +121,47 @@ def learn(
     ] = None,
     write: Annotated[
         Path | None,
-        typer.Option(help="Save the proposed model as this new file (never over the model).", show_default=False),
+        typer.Option(
+            help="Save the proposed model as this new file (never over the model); refused when the proposal is "
+            "worse than the model on the test data by --judge, unless --force.",
+            show_default=False,
+        ),
     ] = None,
+    judge: Annotated[
+        JudgeMeasure | None,
+        typer.Option(
+            help="What judges the proposal on the test data: lift (at capacity, the default) or auc (of the "
+            "ranking). The contact level has no capacity: auc only.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="--write the proposal even when it is judged worse.")] = False,
 ) -> None:
     """Fit an L1-regularised logistic regression on snapshots built from the model's own parts — target
     accounts at each as-of date (outcome: an opportunity in the window), or contacts (--level contact,
     --label COLUMN, a 70/30 split) — report it on held-out data next to the model's own ranking, and
-    propose new points and grade thresholds as a diff of the model file. With --label wrong_fit: which of the
-    model's rules push towards the accounts sales called wrong fit, ranked, and no proposal."""
+    propose new points and grade thresholds as a diff of the model file, judged by replaying it beside the
+    model on the test data. With --label wrong_fit: which of the model's rules push towards the accounts sales
+    called wrong fit, ranked, and no proposal."""
+    import math
+
+    from whynow.errors import DataError
     from whynow.learn.backtest import run_dates
+    from whynow.learn.learn import TEST_SHARE, learn_contacts
     from whynow.learn.learn import learn as fit_accounts
-    from whynow.learn.learn import learn_contacts
     from whynow.learn.report import print_learned
     from whynow.model.load import load_model
     from whynow.run import RUN_STEPS
 
     if write is not None and (write.resolve() == model.resolve() or write.exists()):
         raise typer.BadParameter(f"{write} exists; give a new file for the proposal", param_hint="--write")
+    if level == "contact" and judge == "lift":
+        raise typer.BadParameter("the contact level has no capacity, so no lift: use --judge auc", param_hint="--judge")
+    measure: JudgeMeasure = judge or ("auc" if level == "contact" else "lift")
     compiled = load_model(model)
     text = model.read_text(encoding="utf-8")
     if level == "contact":
-        with progress(RUN_STEPS) as step:
+        with progress(3 * RUN_STEPS) as step:  # the run, then one of the model and one of the proposal (judged)
             learned = learn_contacts(compiled, text, data, label, as_of_date(as_of), progress=step)
     else:
         if start is None or end is None:
@@ -166,12 +187,16 @@ def learn(
                 learned = learn_wrong_fit(compiled, data, first, last, given, every=every, progress=step)
             print_learned(out, learned)
             return
-        with progress(len(run_dates(first, last, every)) * RUN_STEPS) as step:
+        dates = len(run_dates(first, last, every))
+        with progress((dates + 2 * max(1, math.ceil(dates * TEST_SHARE))) * RUN_STEPS) as step:  # and the judging
             learned = fit_accounts(
                 compiled, text, data, first, last, every=every, window=window,
                 label="won" if label == "won" else "opportunity", progress=step,
             )  # fmt: skip
-    print_learned(out, learned)
+    print_learned(out, learned, measure)
     if write is not None:
+        refusal = learned.judgement.refusal(measure) if learned.judgement is not None else None
+        if refusal is not None and not force:
+            raise DataError(f"{write} not written: {refusal}")
         write.write_text(learned.proposal, encoding="utf-8")
         out.print(f"Wrote the proposal to {write}; check it with `whynow check {write}`.", markup=False)

@@ -37,6 +37,8 @@ from sqlglot import exp
 
 from whynow.errors import DataError
 from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, run_dates
+from whynow.learn.honest import Honest, evaluate
+from whynow.learn.judge import Judgement, judge, judge_contacts
 from whynow.learn.thresholds import Scores, grade_lines, grade_thresholds, move_thresholds, snapshot_scores, with_header
 from whynow.model.check import CompiledModel
 from whynow.run import RunResult
@@ -80,6 +82,8 @@ class Learned:
     label: str = "opportunity"  # what was learned: opportunity, won, wrong_fit, or the contacts column
     feedback: str | None = None  # --label wrong_fit: the store whose verdicts were the label
     points: list[float | None] = field(default_factory=list)  # --label wrong_fit: each feature's rule's points now
+    honest: Honest | None = None  # the test AUCs with their intervals, and the opaque baseline's (#23)
+    judgement: Judgement | None = None  # the proposal replayed beside the model on the test data (#23)
 
 
 def _features_of(
@@ -207,6 +211,8 @@ def learn(
     learned = _fit(model, text, table, features, train, what)
     test = ~train
     precision, base = _at_capacity(learned.scores, learned.y[test], as_of[test], runs.capacity)
+    won = label == "won"
+    judged = judge(model, learned.proposal, data, test_dates, window, won, progress) if learned.diff else None
     return learned.report(
         "account",
         train_dates=train_dates,
@@ -214,6 +220,8 @@ def learn(
         precision_at_capacity=precision,
         lift_at_capacity=precision / base if precision is not None and base else None,
         label=label,
+        honest=evaluate(table, len(features), train, learned.scores, "account_id"),
+        judgement=judged,
     )
 
 
@@ -261,9 +269,12 @@ def learn_contacts(
     )
     train = np.isin(rows, train_rows)
     learned = _fit(model, text, table, features, train, f"contact with {label}")
+    test = table.filter(pa.array(~train)).select(["contact_id", "label"])
+    judged = judge_contacts(model, learned.proposal, data, day, test, progress) if learned.diff else None
     return learned.report(
-        "contact", train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None, label=label
-    )
+        "contact", train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None, label=label,
+        honest=evaluate(table, len(features), train, learned.scores, "contact_id"), judgement=judged,
+    )  # fmt: skip
 
 
 @dataclass

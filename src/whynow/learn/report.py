@@ -3,6 +3,7 @@ charts (lift per badge, surfaced vs capacity over time, precision over time) and
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from rich.table import Table
 
 from whynow.feedback import LABELS
 from whynow.learn.backtest import Backtest
+from whynow.learn.honest import RESAMPLES, Honest, Interval
+from whynow.learn.judge import Judgement, Measure
 from whynow.learn.learn import Learned
 from whynow.presentation import (
     APP_JS,
@@ -131,8 +134,9 @@ def write_report(result: Backtest, folder: Path) -> list[Path]:
     return written
 
 
-def print_learned(console: Console, learned: Learned) -> None:
-    """The test figures, the calibration, the weights per feature and the proposal as a diff."""
+def print_learned(console: Console, learned: Learned, measure: Measure = "lift") -> None:
+    """The test figures, the intervals, the calibration, the weights per feature, the proposal as a diff and
+    the proposal judged by `measure` beside the current model."""
 
     def number(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"
@@ -176,6 +180,8 @@ def print_learned(console: Console, learned: Learned) -> None:
             f"base rate of {share(learned.base_rate)}.",
             markup=False,
         )
+    if learned.honest is not None and learned.label != "wrong_fit":
+        print_honest(console, learned.honest, "accounts" if learned.level == "account" else "contacts")
     calibration = Table(title="Calibration on the test snapshots, by tenths of the predicted probability")
     for column in ("snapshots", "predicted", "observed"):
         calibration.add_column(column, justify="right")
@@ -193,9 +199,11 @@ def print_learned(console: Console, learned: Learned) -> None:
         weights.add_row(feature.name, f"{weight:+.4g}")
     console.print(weights)
     if learned.diff:
-        console.print("Proposed points and grades (the model file, comments kept):", markup=False)
+        console.print("Proposed points and thresholds (the model file, comments kept):", markup=False)
         for line in learned.diff:
             console.print(line, markup=False, highlight=False)
+        if learned.judgement is not None:
+            print_judgement(console, learned.judgement, measure, learned.test_dates)
     else:
         console.print("No new points to propose: no rule's weight differs from zero.", markup=False)
 
@@ -242,3 +250,61 @@ def _reading(weight: float, points: float | None) -> str:
     if points is not None and points > 0:
         return "towards wrong fit: sales disagrees with its points"
     return "towards wrong fit"
+
+
+def print_honest(console: Console, honest: Honest, units: str) -> None:
+    """The test AUCs with their intervals, the opaque baseline, and whether the learned ranking beats the
+    current one beyond chance (SPEC §9, #23)."""
+
+    def shown(interval: Interval | None) -> str:
+        return "– (the test data hold one class only)" if interval is None else str(interval)
+
+    console.print(
+        f"On the test data, with 95% intervals from {RESAMPLES} bootstrap samples of {units} (seeded):", markup=False
+    )
+    console.print(f"  learned ranking: AUC {shown(honest.learned)}", markup=False)
+    console.print(f"  current model:   AUC {shown(honest.current)}", markup=False)
+    console.print(
+        f"  an opaque model would reach AUC {shown(honest.opaque)} (gradient-boosted trees on the same features "
+        "and split, for comparison only: it proposes nothing)",
+        markup=False,
+    )
+    learned, current = honest.learned, honest.current
+    if learned is None or current is None:
+        return
+    if honest.no_better:
+        verdict = "no better than the current model: the intervals overlap"
+    elif learned.auc < current.auc:
+        verdict = "worse than the current model: its interval lies below the current model's"
+    else:
+        verdict = "better than the current model: its interval lies above the current model's"
+    console.print(f"  The learned ranking is {verdict}.", markup=False)
+
+
+def print_judgement(console: Console, judgement: Judgement, measure: Measure, test_dates: list[dt.date]) -> None:
+    """The proposal replayed beside the current model on the test data, and the verdict `--write` acts on."""
+    where = f"{test_dates[0]} … {test_dates[-1]}" if len(test_dates) > 1 else str(test_dates[0])
+    table = Table(title=f"The proposal replayed beside the current model on the test data ({where})")
+    for column, justify in (("", "left"), ("current model", "right"), ("proposal", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    now, proposed = judgement.current, judgement.proposed
+    table.add_row("AUC of the ranking", _auc(now.auc), _auc(proposed.auc))
+    if measure == "lift" or now.lift is not None:
+        table.add_row("precision at capacity", share(now.precision), share(proposed.precision))
+        table.add_row("lift at capacity", _lift(now.lift), _lift(proposed.lift))
+    order = {"lead status": 0, "MQA": 1, "badge": 2}
+    for key in sorted({*now.counts, *proposed.counts}, key=lambda k: (order.get(k[0], 3), k[1])):
+        group, name = key
+        label = "MQAs" if group == "MQA" else f"{group} {name}"
+        counted = (f"{side.counts.get(key, 0):,}" for side in (now, proposed))
+        table.add_row(f"{label} at {judgement.last_date}", *counted)
+    console.print(table)
+    console.print(judgement.verdict(measure), markup=False)
+
+
+def _auc(interval: Interval | None) -> str:
+    return "–" if interval is None else f"{interval.auc:.3f} ({interval.low:.3f}–{interval.high:.3f})"
+
+
+def _lift(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"

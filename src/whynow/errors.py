@@ -73,6 +73,10 @@ class DataError(WhynowError):
     """A problem in the input data: the message names the file, table, column or rows."""
 
 
+class StoreBusy(DataError):
+    """The store is held by another writer (or another process) longer than the wait allows: try again later."""
+
+
 class UsageError(WhynowError):
     """Options that cannot go together, such as an output that would overwrite an input (exit code 2)."""
 

@@ -191,3 +191,20 @@ def test_the_openapi_schema_describes_the_verdict_and_the_answer_matches_it(copy
     schema = operation["responses"]["201"]["content"]["application/json"]["schema"]
     jsonschema.validate(answer.json(), {**schema, "components": openapi["components"]},
                         cls=jsonschema.Draft202012Validator, format_checker=jsonschema.FormatChecker())  # fmt: skip
+
+
+def test_a_verdict_while_a_run_holds_the_store_is_not_kept_and_answers_busy(
+    copy: Path, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run writing the store for longer than a writer waits: 503 saying so, and nothing written."""
+    import whynow.store.database
+    from tests.test_store_busy import _held
+
+    account, rep = surfaced(demo)
+    client = in_process(create_app(Store(copy)))
+    monkeypatch.setattr(whynow.store.database, "BUSY_WAIT_S", 0.3)
+    with _held(copy, 30) as holder:
+        answer = post(client, {"account_id": account, "rep_id": rep, "verdict": "not_now"})
+    assert answer.status_code == 503, answer.text  # type: ignore[attr-defined]
+    assert f"the store is busy: process {holder.pid}" in answer.text  # type: ignore[attr-defined]
+    assert Store(copy).feedback() == []

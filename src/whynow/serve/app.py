@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from whynow import __version__, presentation
-from whynow.errors import DataError, WhynowError
+from whynow.errors import DataError, StoreBusy, WhynowError
 from whynow.serve import api, feedback, pages, slack
 from whynow.serve.login import SESSION_S, Clock, Locked, Sessions, Throttle
 from whynow.serve.query import Busy, NotFound
@@ -191,6 +191,10 @@ def create_app(store: Store, token: str | None = None, loopback: bool = True, cl
     @app.exception_handler(Busy)
     def busy(request: Request, e: Busy) -> Response:
         return _error(request, 503, f"{e} The page will answer once the run has written its outputs.")
+
+    @app.exception_handler(StoreBusy)
+    def busy_writing(request: Request, e: StoreBusy) -> Response:  # a verdict waited for a run: not kept
+        return _error(request, 503, f"{e} Nothing was kept; give it again once the run has written its outputs.")
 
     @app.exception_handler(WhynowError)
     def user_error(request: Request, e: WhynowError) -> Response:

@@ -28,7 +28,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Request
 from starlette.exceptions import HTTPException
 
-from whynow.errors import DataError
+from whynow.errors import DataError, StoreBusy
 from whynow.feedback import LABELS, effect, feedback_days, give, holds_until, route_target
 from whynow.model.schema import Feedback
 from whynow.serve import schemas as s
@@ -62,6 +62,7 @@ router = APIRouter(prefix="/api", tags=["api"])
     summary="Give a rep's verdict on an account (sales feedback); the next run listens",
     responses={
         400: {"description": "Not kept: an unknown verdict, account or rep, or a note too long", "model": s.Refusal},
+        503: {"description": "Not kept: a run holds the store; try again when it has finished", "model": s.Refusal},
         403: {"description": "Refused: a browser's request from another site's page", "model": s.Refusal},
         415: {"description": "Refused: the body is not JSON", "model": s.Refusal},
     },
@@ -79,6 +80,8 @@ def give_feedback(request: Request, verdict: s.FeedbackRequest) -> s.FeedbackGiv
             source="dashboard" if browser else "api",
             given_by="token" if request.app.state.needs_token else verdict.rep_id,
         )
+    except StoreBusy:  # a run holds the store longer than a writer waits: nothing kept, 503 (app.py)
+        raise
     except DataError as e:
         raise HTTPException(400, str(e)) from None
     days = feedback_days(store)

@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 
 from whynow.data.backends import first_line, hide_password, split_schema
-from whynow.errors import DataError
+from whynow.errors import DataError, StoreBusy
 from whynow.statements import ident, table_ref
 
 Row = dict[str, object]
@@ -109,7 +109,7 @@ class DuckDB(Database):
                 if holder is None:
                     raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
                 if time.monotonic() >= deadline:
-                    raise DataError(
+                    raise StoreBusy(
                         f"{path}: the store is busy: process {holder[2]} ({holder[1]}) has it open; waited "
                         f"{wait_s:g} s. Try again when it has finished."
                     ) from None
@@ -117,8 +117,10 @@ class DuckDB(Database):
             except duckdb.ConnectionException as e:
                 # Another connection of this process opened the file the other way (read-only or not): a
                 # dashboard request reads while another writes a verdict (SPEC §13); it closes within its request.
-                if _SAME_PROCESS not in str(e) or time.monotonic() >= deadline:
+                if _SAME_PROCESS not in str(e):
                     raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(f"{path}: the store is busy in this process; waited {wait_s:g} s") from None
                 time.sleep(0.05)
             except duckdb.Error as e:
                 raise DataError(f"{path}: cannot open the store: {first_line(e)}") from None

@@ -140,8 +140,17 @@ def compile_plan(model: CompiledModel, dialect: str, inputs: Inputs) -> Plan:
 
 
 def _step(name: str, relation: str, table: ir.Table, glot: str) -> Step:
-    sql = str(ibis.to_sql(table, dialect=glot)).strip()
+    key = (table.op(), glot)
+    sql = _COMPILED.get(key)
+    if sql is None:
+        sql = _COMPILED[key] = str(ibis.to_sql(table, dialect=glot)).strip()
     return Step(name, relation, sql, {column: str(kind) for column, kind in table.schema().items()})
+
+
+# A step's SQL by its expression (Ibis' operations compare by structure), for this process: a second model
+# that differs from the first in a few rules (learn's proposal, a backtest's --against) compiles only the
+# steps those rules reach; every step after reads the steps before by name, so the rest are the same.
+_COMPILED: dict[tuple[ops.Node, str], str] = {}
 
 
 def plan_for(model: CompiledModel, dialect: str, inputs: Inputs) -> Plan:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from whynow.learn.learn import Feature, _encode
+from whynow.learn.learn import _encode
+from whynow.learn.propose import Feature
 from whynow.model.load import load_model_text
 
 MODEL = """model: odd

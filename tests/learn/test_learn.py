@@ -216,7 +216,7 @@ def test_new_points_come_with_grades_that_keep_each_grades_share() -> None:
     6 in 10 held one or both (B from 10 then; now Near alone is 5): the grades move to 15 and 5."""
     import numpy as np
 
-    from whynow.learn.learn import Feature, propose
+    from whynow.learn.propose import Feature, propose
 
     model = load_model_text(GRADED, "graded.yaml")
     features = [Feature("fit: Big", "fit", 0), Feature("fit: Near", "fit", 1)]
@@ -241,7 +241,7 @@ def test_proposed_grades_are_ordered_and_keep_the_shares_as_near_as_the_new_poin
 ) -> None:
     import numpy as np
 
-    from whynow.learn.learn import grade_thresholds
+    from whynow.learn.thresholds import grade_thresholds
 
     grades = tuple(zip("ABCD", sorted(map(float, thresholds), reverse=True), strict=False))
     old_fit = np.array(old, dtype=float)

@@ -136,6 +136,13 @@ def learn(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="--write the proposal even when it is judged worse.")] = False,
+    new_rules: Annotated[
+        bool,
+        typer.Option(
+            help="Propose a fit rule for each declared column's value (a text value, a yes/no, a number above one "
+            "of its quantiles) that earns points, not only new points for the model's own rules.",
+        ),
+    ] = True,
 ) -> None:
     """Fit an L1-regularised logistic regression on snapshots built from the model's own parts — target
     accounts at each as-of date (outcome: an opportunity in the window), or contacts (--level contact,
@@ -162,7 +169,7 @@ def learn(
     text = model.read_text(encoding="utf-8")
     if level == "contact":
         with progress(3 * RUN_STEPS) as step:  # the run, then one of the model and one of the proposal (judged)
-            learned = learn_contacts(compiled, text, data, label, as_of_date(as_of), progress=step)
+            learned = learn_contacts(compiled, text, data, label, as_of_date(as_of), progress=step, new_rules=new_rules)
     else:
         if start is None or end is None:
             raise typer.BadParameter("the account level needs --from and --to", param_hint="--from/--to")
@@ -191,7 +198,7 @@ def learn(
         with progress((dates + 2 * max(1, math.ceil(dates * TEST_SHARE))) * RUN_STEPS) as step:  # and the judging
             learned = fit_accounts(
                 compiled, text, data, first, last, every=every, window=window,
-                label="won" if label == "won" else "opportunity", progress=step,
+                label="won" if label == "won" else "opportunity", progress=step, new_rules=new_rules,
             )  # fmt: skip
     print_learned(out, learned, measure)
     if write is not None:

@@ -26,10 +26,11 @@ verdicts.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from whynow.data.validate import Validated
 from whynow.errors import DataError
 from whynow.feedback import SCHEMA
 from whynow.learn.verdicts import GROUPS, LATEST, Verdicts, give_before
@@ -129,13 +131,14 @@ def replay(
     progress: Progress | None = None,
     collect: Callable[[RunResult], pa.Table] | None = None,
     feedback: Verdicts | None = None,
+    shared: Validated | None = None,
 ) -> Replay:
     """Run `model` at each date, in order, into a store of its own (a fresh history at the first date);
     `collect` takes a table from each run's result (`whynow learn`'s features). With `feedback`, each run's
-    store first gets the verdicts given up to its horizon, and no later one (`give_before`)."""
+    store first gets the verdicts given up to its horizon, and no later one (`give_before`). `shared`: the
+    data already opened for a model declaring the same columns, and prepared (`shared_inputs`)."""
     units, capacity, collected = [], {}, []
-    with open_data(model, data, count_links=False) as opened:
-        validated = shared_inputs(opened)  # read, checked and resolved once, for every date
+    with _opened(model, data, shared) as validated:  # read, checked and resolved once, for every date
         for i, as_of in enumerate(dates):
 
             def step(text: str, day: dt.date = as_of) -> None:
@@ -153,6 +156,16 @@ def replay(
                 table = collect(result)
                 collected.append(table.append_column("as_of", pa.array([as_of] * table.num_rows, pa.date32())))
     return Replay(model, pa.concat_tables(units), capacity, pa.concat_tables(collected) if collected else None)
+
+
+@contextlib.contextmanager
+def _opened(model: CompiledModel, data: str, shared: Validated | None) -> Iterator[Validated]:
+    """`shared` as it is, else the data opened for `model`, prepared for many dates and closed after."""
+    if shared is not None:
+        yield shared
+        return
+    with open_data(model, data, count_links=False) as opened:
+        yield shared_inputs(opened)
 
 
 def opportunities(model: CompiledModel, data: str) -> pa.Table:

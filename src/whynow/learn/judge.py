@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
+from whynow.data.validate import Validated
 from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay
 from whynow.learn.honest import Interval, auc_interval
 from whynow.model.check import CompiledModel
@@ -114,7 +115,7 @@ def judge(
     deals = opportunities(model, data)
     with tempfile.TemporaryDirectory(prefix="whynow-judge-") as folder:
         for i, compiled in enumerate((model, load_model_text(proposal, "the proposal"))):
-            collect = _Collector(compiled, "account")
+            collect = Collector(compiled, "account")
             runs = replay(compiled, data, test_dates, Path(folder) / f"model{i}.duckdb", progress, collect=collect)
             assert runs.collected is not None
             sides.append(_account_side(runs.units, runs.collected, deals, window, won, collect.counts))
@@ -128,23 +129,34 @@ def judge_contacts(
     day: dt.date,
     test: pa.Table,
     progress: Progress | None = None,
+    *,
+    shared: Validated | None = None,
+    current: tuple[pa.Table, Counts] | None = None,
 ) -> Judgement:
     """Contact level: one run of each model at `day`; each one's fit + engagement against the label of the
-    `test` contacts (contact_id, label)."""
+    `test` contacts (contact_id, label). `shared`: the data already opened for the model (`replay`);
+    `current`: the model's own run at `day` already collected (contact_id, rank_value; `Collector`'s counts),
+    so that only the proposal runs."""
     sides = []
     with tempfile.TemporaryDirectory(prefix="whynow-judge-") as folder:
         for i, compiled in enumerate((model, load_model_text(proposal, "the proposal"))):
-            collect = _Collector(compiled, "contact")
-            runs = replay(compiled, data, [day], Path(folder) / f"model{i}.duckdb", progress, collect=collect)
-            assert runs.collected is not None
-            ranked = test.join(runs.collected.select(["contact_id", "rank_value"]), "contact_id", join_type="inner")
+            if i == 0 and current is not None:
+                ranks, counts = current
+            else:
+                collect = Collector(compiled, "contact")
+                same = shared if compiled.declared_columns == model.declared_columns else None
+                store = Path(folder) / f"model{i}.duckdb"
+                runs = replay(compiled, data, [day], store, progress, collect=collect, shared=same)
+                assert runs.collected is not None
+                ranks, counts = runs.collected, collect.counts
+            ranked = test.join(ranks.select(["contact_id", "rank_value"]), "contact_id", join_type="inner")
             y, rank, ids = (_array(ranked, c) for c in ("label", "rank_value", "contact_id"))
             auc = auc_interval(y.astype(int), np.nan_to_num(rank.astype(float)), ids)
-            sides.append(Side(auc, counts=collect.counts))
+            sides.append(Side(auc, counts=counts))
     return Judgement(sides[0], sides[1], day)
 
 
-class _Collector:
+class Collector:
     """What each run of a judged model gives: each entity's ranking value (`rank_by`; a contact's fit +
     engagement), and, from the latest run, the counts per lead status, MQA and badge."""
 

@@ -3,25 +3,22 @@
 Account × as-of snapshots come from real runs of the model (the backtest's replay). Their features are the
 model's own parts, read from each run's outputs: each account fit rule that held (0/1), each engagement
 rule's points (the account's contacts' rows and its anonymous rows), each numeric or boolean account
-signal, the committee measures, and the model's declared accounts columns (numbers as they are, text
-one-hot for its frequent values). The label is an outcome as the backtest defines it (an opportunity
-created in the window after the date, or a won one), for target accounts with no open opportunity then
-(the account-dates the backtest's base rate is over).
+signal, the committee measures, and the model's declared accounts columns as 0/1 features a rule could
+hold on (a frequent text value, a yes/no, a number above one of its quintiles). The label is an outcome as
+the backtest defines it (an opportunity created in the window after the date, or a won one), for target
+accounts with no open opportunity then (the account-dates the backtest's base rate is over).
 
 It trains an L1-regularised logistic regression (scikit-learn) on the earlier dates and tests on the last
 30 % of them, and reports on the test dates its AUC next to the AUC of the model's current `rank_by`,
-precision and lift at capacity, and a calibration table. It proposes new points for the rules: the
-coefficients, per unit of each rule's feature, scaled so that the largest equals the model's largest
-absolute rule points, rounded to integers — and thresholds (the grades' and every one over fit or
-engagement in a condition, `thresholds.py`) that keep the share of snapshots on each side as it was under
-the current points, as a unified diff of the model file with its comments kept.
+precision and lift at capacity, and a calibration table. It proposes new points for the rules, rules from
+the declared columns, and the thresholds that move with them (`propose.py`), and judges the proposal by
+replaying it on the test data (`judge.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import io
+import functools
 import math
 import tempfile
 from collections.abc import Callable, Sequence
@@ -35,30 +32,22 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from whynow.data.validate import Validated
 from whynow.errors import DataError
 from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, run_dates
 from whynow.learn.honest import Honest, evaluate
-from whynow.learn.judge import Judgement, judge, judge_contacts
-from whynow.learn.thresholds import Scores, grade_lines, grade_thresholds, move_thresholds, snapshot_scores, with_header
+from whynow.learn.judge import Collector, Counts, Judgement, judge, judge_contacts
+from whynow.learn.propose import Feature, Level, propose
 from whynow.model.check import CompiledModel
-from whynow.run import RunResult
+from whynow.run import RunResult, open_data, shared_inputs
 from whynow.statements import column_ref, ident, table_ref
 
 Label = Literal["opportunity", "won"]
-Level = Literal["account", "contact"]
 TEST_SHARE = 0.3
 COMMITTEE = ("engaged_contacts", "activities", "anonymous_activities", "committee_roles_engaged", "mql_contacts")
 CONTACT_MEASURES = ("engaged", "hand_raised", "recent_activities")
 FREQUENT = 0.01  # a text value is one-hot encoded when at least this share of snapshots has it
 MOST_VALUES = 20  # and at most this many values per column
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str  # as shown: "fit: Target industry", "engagement: Demo request", "signal: category_surge"
-    kind: Literal["fit", "engagement", "signal", "committee", "column"]
-    rule: int | None = None  # the rule's index in fit.<level> or engagement.rules
-    level: Level = "account"  # for a fit rule: fit.account or fit.contact
 
 
 @dataclass
@@ -191,9 +180,10 @@ def learn(
     window: int = 90,
     label: Label = "opportunity",
     progress: Progress | None = None,
+    new_rules: bool = True,
 ) -> Learned:
     """Account level: replay the model over the dates, build the snapshots, fit on the earlier dates, test
-    on the last 30% of them and propose points."""
+    on the last 30% of them and propose points (`new_rules`: and rules from the declared columns)."""
     dates = run_dates(start, end, every)
     if len(dates) < 2:
         raise DataError(
@@ -208,7 +198,7 @@ def learn(
     train_dates, test_dates = dates[:-test_n], dates[-test_n:]
     train = np.isin(as_of, np.array(train_dates, dtype=as_of.dtype))
     what = f"{'won ' if label == 'won' else ''}opportunity"
-    learned = _fit(model, text, table, features, train, what)
+    learned = _fit(model, text, table, features, train, what, new_rules)
     test = ~train
     precision, base = _at_capacity(learned.scores, learned.y[test], as_of[test], runs.capacity)
     won = label == "won"
@@ -232,21 +222,47 @@ def learn_contacts(
     label: str,
     as_of: dt.date | None = None,
     progress: Progress | None = None,
+    new_rules: bool = True,
 ) -> Learned:
     """Contact level, for lead scoring without dates: one run, the contacts' features, a contacts column as
     the label; a stratified random 70/30 split (seeded, so the same data give the same figures)."""
-    from sklearn.model_selection import train_test_split
-
     if label not in model.spec.columns.get("contacts", {}):
         raise DataError(
             f"--label {label}: declare it under columns: contacts: in {model.file} (e.g. `{label}: boolean`), "
             "so that the run reads it"
         )
     day = as_of or dt.datetime.now(dt.UTC).date()
-    with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
-        runs = replay(
-            model, data, [day], Path(folder) / "store.duckdb", progress, collect=_features_of(model, "contact", label)
+    with open_data(model, data, count_links=False) as opened:  # once, for the model's run and the proposal's
+        shared = shared_inputs(opened)
+        learned, test, current = _learn_contacts(model, text, data, label, day, shared, progress, new_rules)
+        judged = (
+            judge_contacts(model, learned.proposal, data, day, test, progress, shared=shared, current=current)
+            if learned.diff
+            else None
         )
+    return learned.report(
+        "contact", train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None, label=label,
+        honest=evaluate(learned.table, len(learned.features), learned.train, learned.scores, "contact_id"),
+        judgement=judged,
+    )  # fmt: skip
+
+
+def _learn_contacts(
+    model: CompiledModel, text: str, data: str, label: str, day: dt.date, shared: Validated,
+    progress: Progress | None, new_rules: bool,
+) -> tuple[_Fitted, pa.Table, tuple[pa.Table, Counts]]:  # fmt: skip
+    """The model's run at `day`, its contacts' features fitted; the test contacts (contact_id, label); the
+    run's ranking values and counts, the current model's side when the proposal is judged."""
+    from sklearn.model_selection import train_test_split
+
+    features_of, counted = _features_of(model, "contact", label), Collector(model, "contact")
+
+    def collect(result: RunResult) -> pa.Table:
+        counted(result)
+        return features_of(result)
+
+    with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
+        runs = replay(model, data, [day], Path(folder) / "store.duckdb", progress, collect=collect, shared=shared)
     assert runs.collected is not None
     collected = runs.collected
     con = duckdb.connect()
@@ -268,19 +284,16 @@ def learn_contacts(
         rows, test_size=TEST_SHARE, stratify=y if len(set(y)) == 2 else None, random_state=0
     )
     train = np.isin(rows, train_rows)
-    learned = _fit(model, text, table, features, train, f"contact with {label}")
+    learned = _fit(model, text, table, features, train, f"contact with {label}", new_rules)
     test = table.filter(pa.array(~train)).select(["contact_id", "label"])
-    judged = judge_contacts(model, learned.proposal, data, day, test, progress) if learned.diff else None
-    return learned.report(
-        "contact", train_dates=[day], test_dates=[day], precision_at_capacity=None, lift_at_capacity=None, label=label,
-        honest=evaluate(table, len(features), train, learned.scores, "contact_id"), judgement=judged,
-    )  # fmt: skip
+    return learned, test, (collected.select(["contact_id", "rank_value"]), counted.counts)
 
 
 @dataclass
 class _Fitted:
     """A fitted model and its test figures, before the level adds its own."""
 
+    table: pa.Table  # the snapshots: x0…xN, the label
     features: list[Feature]
     coefficients: list[float]
     y: np.ndarray[Any, Any]
@@ -311,11 +324,11 @@ class _Fitted:
 
 
 def _fit(
-    model: CompiledModel, text: str, table: pa.Table, features: list[Feature], train: np.ndarray[Any, Any], what: str
-) -> _Fitted:
+    model: CompiledModel, text: str, table: pa.Table, features: list[Feature], train: np.ndarray[Any, Any], what: str,
+    new_rules: bool = False,
+) -> _Fitted:  # fmt: skip
     """Standardise, fit an L1 logistic regression (its strength chosen by cross-validated AUC on the training
     rows), score the test rows, and turn the weights into proposed points."""
-    from sklearn.linear_model import LogisticRegressionCV
     from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import StandardScaler
 
@@ -328,16 +341,14 @@ def _fit(
         raise DataError(f"learn needs snapshots with and without an {what} to train on; widen the dates or window")
     scaler = StandardScaler().fit(x[train])
     spread = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    fitted = LogisticRegressionCV(
-        l1_ratios=(1.0,), solver="liblinear", Cs=10, cv=3, scoring="roc_auc", max_iter=1000, random_state=0,
-        use_legacy_attributes=False,
-    ).fit(scaler.transform(x[train]), y[train])  # fmt: skip
+    fitted = _l1_logistic(scaler.transform(x[train]), y[train])
     coefficients = list(fitted.coef_[0] / spread)
     scores = fitted.predict_proba(scaler.transform(x[test]))[:, 1] if test.any() else np.zeros(0)
     both = len(set(y[test])) == 2
     level: Level = "contact" if "contact_id" in table.column_names else "account"
-    proposal, diff = propose(model, text, features, coefficients, x[train], level)  # shares on the training rows
+    proposal, diff = propose(model, text, features, coefficients, x[train], level, new_rules)  # training rows' shares
     return _Fitted(
+        table=table,
         features=features,
         coefficients=coefficients,
         y=y,
@@ -348,6 +359,32 @@ def _fit(
         proposal=proposal,
         diff=diff,
     )
+
+
+STRENGTHS = 7  # the regularisation strengths tried: one that keeps no weight, then six ever weaker
+SEARCH_TOLERANCE = 1e-3  # liblinear's while the strength is chosen: the ranking's AUC, not the weights, decides
+
+
+def _l1_logistic(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> Any:
+    """An L1 logistic regression on standardised `x`: its strength chosen by 3-fold cross-validated AUC among
+    `STRENGTHS` values around the smallest C that lets a weight be non-zero (`l1_min_c`) — from 10^-0.5 times
+    it, where every weight is 0 (what is chosen when no feature helps), to 10^3.5 times — searched with a
+    loose tolerance, then fitted once at that strength with liblinear's default one. Ten strengths from 1e-4
+    to 1e4, each fitted to the default tolerance, cost X Education's leads 10 s for the same AUC."""
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.svm import l1_min_c
+
+    common: dict[str, Any] = {"solver": "liblinear", "max_iter": 1000, "random_state": 0}
+    try:
+        strengths: Any = list(l1_min_c(x, y, loss="log") * np.logspace(-0.5, 3.5, STRENGTHS))
+    except ValueError:  # every feature constant: nothing to regularise, the usual grid
+        strengths = 10
+    search = LogisticRegressionCV(
+        l1_ratios=(1.0,), Cs=strengths, cv=3, scoring="roc_auc", tol=SEARCH_TOLERANCE, refit=False,
+        use_legacy_attributes=False, **common,
+    ).fit(x, y)  # fmt: skip
+    strength = float(np.atleast_1d(search.C_)[0])
+    return LogisticRegression(l1_ratio=1.0, C=strength, **common).fit(x, y)
 
 
 def _snapshot_table(
@@ -399,7 +436,8 @@ def _encode(
     level: Level,
 ) -> tuple[pa.Table, list[Feature]]:  # fmt: skip
     """`base` with the features as x0…xN: the rules' columns as they are, numbers and booleans as numbers
-    (NULL as 0), text one-hot for its frequent values."""
+    (NULL as 0), text one-hot for its frequent values; a declared column's features are 0/1 (a value, a yes, a
+    number above one of its quintiles), each with the `when` of the fit rule learn may propose for it."""
     declared = model.spec.columns.get("accounts" if level == "account" else "contacts", {})
     columns: list[tuple[Feature, exp.Expr]] = [
         (f, column_ref(f"fit {f.rule}" if f.kind == "fit" else f"engagement {f.rule}")) for f in rules
@@ -412,21 +450,66 @@ def _encode(
             "column" if name in declared else "signal"
         )  # fmt: skip
         column = column_ref(name)
+        # A declared column's features are 0/1, each the `when` of a fit rule learn may propose.
+        when = functools.partial(_as_written, name) if group == "column" else lambda _: None
         if pa.types.is_string(kind):
             at_least = max(1, math.ceil(FREQUENT * base.num_rows))
             for (value,) in con.execute(_frequent_values(name, at_least)).fetchall():
                 is_value = column.eq(exp.Literal.string(str(value)))
-                columns.append((Feature(f"{group}: {name} = {value}", group), _cast(is_value, "INTEGER")))
+                feature = Feature(f"{group}: {name} = {value}", group, when=when(is_value))
+                columns.append((feature, _cast(_or_false(is_value), "INTEGER")))
         elif pa.types.is_boolean(kind):
-            held = exp.Coalesce(this=column, expressions=[exp.false()])
-            columns.append((Feature(f"{group}: {name}", group), _cast(held, "INTEGER")))
-        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            columns.append((Feature(f"{group}: {name}", group, when=when(column)), _cast(_or_false(column), "INTEGER")))
+        elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)):
+            continue
+        elif group == "column":  # a number above each of its quantiles: a rule's points, not a slope
+            for (threshold,) in con.execute(_quantiles(name)).fetchall():
+                above = column > exp.Literal.number(_written(threshold))
+                feature = Feature(f"{group}: {name} > {_written(threshold)}", group, when=when(above))
+                columns.append((feature, _cast(_or_false(above), "INTEGER")))
+        else:
             columns.append((Feature(f"{group}: {name}", group), _cast(_or_zero(column), "DOUBLE")))
     label = column_ref("label")
     features = [value.as_(ident(f"x{i}")) for i, (_, value) in enumerate(columns)]
     everything = sqlglot.select(_cast(label, "INTEGER").as_(ident("label")), exp.Star(except_=[label]), *features)
     table = con.execute(everything.from_(table_ref("base")).sql(dialect="duckdb")).to_arrow_table()
     return table, [f for f, _ in columns]
+
+
+def _as_written(name: str, condition: exp.Expr) -> str:
+    """A declared column's condition as a model's `when` writes it: names without quotes (a declared
+    column's name is one the model language can write)."""
+    bare = exp.column(exp.to_identifier(name, quoted=False))
+    return condition.transform(lambda n: bare.copy() if n == column_ref(name) else n).sql(dialect="duckdb")
+
+
+QUANTILES = (0.2, 0.4, 0.6, 0.8)  # a declared number's features: above each of these quantiles of its values
+
+
+def _quantiles(name: str) -> str:
+    """The column's distinct values at `QUANTILES` of `base`, below its largest (above which nothing is)."""
+    column = column_ref(name)
+    at = exp.Array(expressions=[exp.Literal.number(q) for q in QUANTILES])
+    values = exp.Anonymous(this="quantile_disc", expressions=[column, at])
+    largest = sqlglot.select(exp.Max(this=column)).from_(table_ref("base")).subquery()
+    picked = sqlglot.select(exp.Explode(this=values).as_(ident("q"))).from_(table_ref("base")).subquery(ident("p"))
+    return (
+        sqlglot.select(column_ref("q"))
+        .distinct()
+        .from_(picked)
+        .where(column_ref("q").is_(exp.null()).not_().and_(column_ref("q") < largest))
+        .order_by(column_ref("q"))
+        .sql(dialect="duckdb")
+    )
+
+
+def _written(value: float) -> str:
+    """A threshold as a rule writes it: 600, not 600.0."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _or_false(value: exp.Expr) -> exp.Expr:
+    return exp.Coalesce(this=value, expressions=[exp.false()])
 
 
 def _frequent_values(name: str, at_least: int) -> str:
@@ -471,93 +554,3 @@ def _calibration(scores: np.ndarray[Any, Any], y: np.ndarray[Any, Any], bins: in
         for part in np.array_split(order, min(bins, len(order)))
         if len(part)
     ]
-
-
-def propose(
-    model: CompiledModel,
-    text: str,
-    features: Sequence[Feature],
-    coefficients: Sequence[float],
-    x: np.ndarray[Any, Any] | None = None,
-    level: Level | None = None,
-) -> tuple[str, list[str]]:
-    """The model file with new points for each rule that has a feature: the coefficients scaled so that
-    the largest equals the model's largest absolute rule points, rounded; and, given the training snapshots'
-    features `x`, every threshold over fit or engagement moved with the points (grades included, see
-    `thresholds.py`), each move listed in a comment on top; comments kept (ruamel.yaml). `level` is the
-    snapshots' (default: that of the fit features, else account)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
-
-    fit_levels = [f.level for f in features if f.kind == "fit"]
-    fit_level: Level = level if level is not None else fit_levels[0] if fit_levels else "account"
-    points = {
-        "fit": [r.points for r in getattr(model.spec.fit, fit_level)],  # the rules whose points are proposed
-        "engagement": [r.points for r in model.spec.engagement.rules],
-    }
-    # A fit feature is 0/1: its coefficient is the weight of the rule. An engagement feature is the rule's
-    # (decayed, capped) points: the weight of one activity is the coefficient times the rule's points.
-    rules = [
-        (f, c if f.kind == "fit" else c * points["engagement"][f.rule or 0])
-        for f, c in zip(features, coefficients, strict=True)
-        if f.kind in ("fit", "engagement")
-    ]
-    current = [abs(p) for p in points["fit"] + points["engagement"]]
-    largest = max((abs(c) for _, c in rules), default=0.0)
-    if not rules or largest == 0 or not current:
-        return text, []
-    scale = max(current) / largest
-    new_points = {feature: int(np.rint(coefficient * scale)) for feature, coefficient in rules}
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the reference model: "  rules:\n    - name: …"
-    document = yaml.load(text)
-    for feature, value in new_points.items():
-        section = document["fit"][feature.level] if feature.kind == "fit" else document["engagement"]["rules"]
-        assert feature.rule is not None
-        section[feature.rule]["points"] = value
-    moves: list[str] = []
-    if x is not None:
-        scores = _scores(model, features, new_points, x, fit_level)
-        grades = grade_thresholds(model.grades, scores.old["fit"], scores.new["fit"])
-        if "fit" in scores.changed:
-            moves += grade_lines(model.grades, grades, scores)
-        if grades != dict(model.grades):
-            shown = CommentedMap((letter, _number(threshold)) for letter, threshold in grades.items())
-            shown.fa.set_flow_style()
-            if "grades" in document["fit"]:
-                for letter, threshold in grades.items():
-                    document["fit"]["grades"][letter] = _number(threshold)
-            else:
-                document["fit"]["grades"] = shown
-        moves += move_thresholds(model, document, scores)
-    out = io.StringIO()
-    yaml.dump(document, out)
-    proposal = with_header(moves, out.getvalue())
-    diff = list(difflib.unified_diff(text.splitlines(), proposal.splitlines(), "model", "proposal", lineterm=""))
-    return proposal, diff
-
-
-def _scores(
-    model: CompiledModel, features: Sequence[Feature], new_points: dict[Feature, int], x: np.ndarray[Any, Any],
-    level: Level,
-) -> Scores:  # fmt: skip
-    """Each snapshot's fit and engagement under the current and the proposed points, from its features."""
-    fit = [(j, f) for j, f in enumerate(features) if f.kind == "fit" and f.rule is not None and f.level == level]
-    engagement = [(j, f) for j, f in enumerate(features) if f.kind == "engagement" and f.rule is not None]
-    fit_rules, engagement_rules = getattr(model.spec.fit, level), model.spec.engagement.rules
-    return snapshot_scores(
-        level,
-        x[:, [j for j, _ in fit]],
-        ([fit_rules[f.rule or 0].points for _, f in fit], [new_points[f] for _, f in fit]),
-        x[:, [j for j, _ in engagement]],
-        (
-            [engagement_rules[f.rule or 0].points for _, f in engagement],
-            [new_points[f] for _, f in engagement],
-        ),
-    )
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value

@@ -31,7 +31,6 @@ from whynow.errors import DataError
 from whynow.learn.backtest import Progress, replay, run_dates
 from whynow.learn.learn import (
     TEST_SHARE,
-    Feature,
     Learned,
     _encode,
     _features_of,
@@ -39,6 +38,7 @@ from whynow.learn.learn import (
     _other_columns,
     _rule_features,
 )
+from whynow.learn.propose import Feature
 from whynow.learn.verdicts import LATEST, Verdicts
 from whynow.model.check import CompiledModel
 

@@ -87,7 +87,7 @@ def narrate(run: Finishing) -> dict[str, pa.Table]:
         "account_status": _with_why(planned["account_status"], whys, "account"),
         "contact_status": _with_why(planned["contact_status"], whys, "contact"),
         "call_list": _with_why(planned["call_list"], whys, "contact"),
-        **{name: planned[name] for name in kept},
+        **{name: planned[name] for name in kept if name in planned},  # a backtest's runs skip score_breakdown
         "badge_state": _state_with_why(planned["badge_state"], whys),
     }
 

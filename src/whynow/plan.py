@@ -28,7 +28,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -308,22 +308,23 @@ class Executed:
         return {name: _fetch_typed(self.con, steps[name].sql, steps[name]) for name in names}
 
 
-def run_plan(ctx: Context, inputs: Mapping[str, ir.Table]) -> Executed:
+def run_plan(ctx: Context, inputs: Mapping[str, ir.Table], skipped: Collection[str] = ()) -> Executed:
     """The plan of the run's model over `inputs` (on one backend), found or compiled, executed at the run's
-    date."""
+    date; the outputs in `skipped` are not fetched."""
     con = inputs["accounts"]._find_backend()
     plan = plan_for(ctx.model, ctx.dialect, relations(con, inputs))
-    return Executed(con, plan, execute(con, plan, ctx.as_of), Kept(con, plan, apply_horizon(ctx, inputs)))
+    outputs = execute(con, plan, ctx.as_of, skipped)
+    return Executed(con, plan, outputs, Kept(con, plan, apply_horizon(ctx, inputs)))
 
 
-def execute(con: BaseBackend, plan: Plan, as_of: dt.date) -> dict[str, pa.Table]:
-    """Run `plan` at `as_of` on `con`: each step kept as a temporary table, then every output fetched
-    as Arrow in the types the plan gives it (as Ibis' `to_pyarrow` would)."""
+def execute(con: BaseBackend, plan: Plan, as_of: dt.date, skipped: Collection[str] = ()) -> dict[str, pa.Table]:
+    """Run `plan` at `as_of` on `con`: each step kept as a temporary table, then every output but those
+    `skipped` fetched as Arrow in the types the plan gives it (as Ibis' `to_pyarrow` would)."""
     fetched: dict[str, pa.Table] = {}
     for step, sql in plan.bound(as_of):
         if step.relation:
             _keep(con, step, sql)
-        else:
+        elif step.name not in skipped:
             fetched[step.name] = _fetch_typed(con, sql, step)
     return fetched
 

@@ -17,7 +17,7 @@ import datetime as dt
 import urllib.parse
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,8 @@ def run(
     memory_limit: str | None = None,
     send_alerts: bool = False,
     validated: Validated | None = None,
+    stored: Collection[str] | None = None,
+    skipped: Collection[str] = (),
 ) -> RunResult:
     """Score `data` with `model` as of a date (default: today, UTC) and write the outputs.
 
@@ -94,14 +96,18 @@ def run(
     `memory_limit` (e.g. "1GB") caps the memory DuckDB may use for the data; past it, it spills to disk.
     `send_alerts`: after the run commits, send the outbox's pending alerts (SPEC §7).
     `validated`: the data already opened and validated (`open_data`), shared by the runs of a backtest: each
-    run still sees only the rows before its own horizon."""
+    run still sees only the rows before its own horizon.
+    `stored`: the outputs written to the store (default: every one; a backtest's runs write what the next run
+    reads, `RESOLVES`); the result holds every output either way, but those `skipped`, which are not computed
+    (a backtest's runs need no `score_breakdown`; it cannot be stored then)."""
     refuse_writing_over_inputs(data, store, out)
     try:
         for _ in range(RESOLVE_TRIES):
             try:
                 result = _run(
-                    model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit, validated
-                )
+                    model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit, validated,
+                    stored, skipped,
+                )  # fmt: skip
                 break
             except StaleState:  # another run committed first: resolve against what it wrote (SPEC §4.10)
                 continue
@@ -137,6 +143,8 @@ def _run(
     fresh: bool,
     memory_limit: str | None,
     shared: Validated | None = None,
+    stored: Collection[str] | None = None,
+    skipped: Collection[str] = (),
 ) -> RunResult:
     step = progress or (lambda _: None)
     started = dt.datetime.now(dt.UTC)
@@ -157,13 +165,14 @@ def _run(
         # Sales feedback outlives --fresh (SPEC §13): read from the store as it is, up to this run's start.
         previous = dataclasses.replace(previous, feedback=Store(store).feedback_table(started))
         step("scoring")
-        executed = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated))
+        executed = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated), skipped)
         step("summarising")
         finishing = Finishing(ctx, run_id, started, validated, previous, executed, on_bad_rows == "skip")
         outputs = finish(finishing)
     step("writing")
     alerts = outputs.pop(OUTBOX)
-    history.write_run(as_of, outputs, (model.hash, model.name, model.text), alerts, resolved_against=seen)
+    kept = outputs if stored is None else {name: table for name, table in outputs.items() if name in stored}
+    history.write_run(as_of, kept, (model.hash, model.name, model.text), alerts, resolved_against=seen)
     files: list[Path] = []
     if out is not None:
         for_files = {name: table for name, table in outputs.items() if name not in STATE_ONLY}

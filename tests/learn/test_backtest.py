@@ -29,6 +29,7 @@ import pytest
 
 from whynow.learn.backtest import backtest, measure, opportunities, replay, run_dates
 from whynow.model.load import load_model_text
+from whynow.outputs.previous import RESOLVES
 
 DATES = (dt.date(2026, 11, 6), dt.date(2026, 11, 20))
 MODEL = """
@@ -207,7 +208,8 @@ def test_the_command_prints_both_models_their_difference_and_writes_the_report(w
 def test_runs_that_share_the_prepared_data_equal_cold_runs(tmp_path: Path) -> None:
     """The backtest reads, checks and resolves the data once for all its dates (the run summary's tallies
     too); each run still writes exactly what `whynow run` writes at that date: every table of the store,
-    the run summary's counts included, on a generated company with orphans, unmatched rows and late rows."""
+    the run summary's counts included, on a generated company with orphans, unmatched rows and late rows.
+    A backtest's own store keeps only the tables the next run reads, each as cold runs wrote it."""
     import duckdb
     from bench.generate import generate
 
@@ -219,7 +221,8 @@ def test_runs_that_share_the_prepared_data_equal_cold_runs(tmp_path: Path) -> No
     generate(data, 3_000)
     model = load_model(reference_model_path())
     dates = run_dates(dt.date(2026, 11, 6), dt.date(2026, 11, 20), 7)
-    replay(model, str(data), dates, tmp_path / "shared.duckdb")
+    replay(model, str(data), dates, tmp_path / "shared.duckdb", stored=None)  # every output, as `whynow run`
+    replay(model, str(data), dates, tmp_path / "trimmed.duckdb")  # a backtest's: what the next run reads
     for i, day in enumerate(dates):
         run(model, str(data), day, store=tmp_path / "cold.duckdb", fresh=i == 0)
 
@@ -239,6 +242,11 @@ def test_runs_that_share_the_prepared_data_equal_cold_runs(tmp_path: Path) -> No
     assert any(row for row in shared["runs"] if row[-1])  # summary counts are there to compare
     for table in cold:
         assert shared[table] == cold[table], table
+    # A backtest's store holds only what each next run resolves against, and holds it as cold runs do.
+    trimmed = contents(tmp_path / "trimmed.duckdb")
+    assert trimmed.keys() >= RESOLVES and "score_breakdown" not in trimmed and "call_list" not in trimmed
+    for table in trimmed:
+        assert trimmed[table] == cold[table], table
 
 
 def test_a_history_where_every_account_has_a_deal_open_says_there_is_nothing_to_measure(

@@ -41,6 +41,9 @@ PREVIOUS: dict[str, Read] = {
     "previous_evidence": Read("evidence"),
 }
 STATE = tuple(name for name, read in PREVIOUS.items() if read.columns)  # the plan's inputs
+# What a store must hold of a run for the next run to resolve against it (`Store.previous`, `last_run`): a
+# backtest's runs, in a store nobody opens after, write these and nothing else.
+RESOLVES = frozenset({read.table for read in PREVIOUS.values()} | {"runs"})
 
 
 def schema(name: str) -> dict[str, ColumnType]:

@@ -51,9 +51,13 @@ def test_a_lead_status_threshold_keeps_its_share_of_contacts_when_the_points_cha
     spec = load_model_text(proposal, "proposal.yaml").spec
     assert [r.points for r in spec.fit.contact] == [20, 7, 7]
     assert "  mql_when: fit >= 20  # sales-ready" in proposal.splitlines()  # the comment kept
-    assert [line for line in _lines(proposal) if "leads." in line] == [
+    assert [line for line in _lines(proposal) if line.startswith("#   leads.")] == [
         "#   leads.mql_when: fit >= 40 → fit >= 20 (40.0% of contacts before, 40.0% after)"
     ]
+    # Page view, the one engaging rule, is proposed at 0: nurture_when (recent_activities >= 2) would hold for
+    # nobody, and no threshold can make up for it.
+    assert any(line.startswith("# warning: no engagement rule") and "leads.nurture_when" in line
+               for line in _lines(proposal))  # fmt: skip
     new_fit = _contacts(HELD)[:, :3] @ np.array([20, 7, 7])
     old_fit = _contacts(HELD)[:, :3] @ np.array([20, 20, 20])
     assert abs(int((new_fit >= 20).sum()) - int((old_fit >= 40).sum())) <= 1
@@ -198,3 +202,21 @@ def test_x_educations_proposal_still_qualifies_mqls(tmp_path: Path) -> None:
     # well as a plain L1 logistic regression on the same columns (0.912).
     judged = learned.judgement
     assert judged is not None and judged.proposed.auc is not None and judged.proposed.auc.auc >= 0.91
+
+
+def test_a_proposal_that_stops_every_activity_from_engaging_says_so() -> None:
+    """#23: engaged contacts are those with an activity of a rule worth points. A proposal that puts the only
+    such rule at 0 empties engaged_contacts, and with it the MQA and the journey stage that read it; no
+    threshold can move to make up for it, so the proposal says so in a warning line."""
+    model = load_model_text(ACCOUNTS, "accounts.yaml")
+    x = np.array(SNAPSHOTS, dtype=float)
+    proposal, _ = propose(model, ACCOUNTS, ACCOUNT_FEATURES, [1.5, 0.5, 0.0], x)
+    assert [r.points for r in load_model_text(proposal, "p.yaml").spec.engagement.rules] == [0]
+    warnings = [line for line in proposal.splitlines() if line.startswith("# warning: no engagement rule")]
+    assert warnings == [
+        "# warning: no engagement rule earns points under the proposal (Demo request 30 → 0): no contact is "
+        "engaged, nobody is an account's top contact, and accounts.mqa_when, journey engaged read engaged "
+        "contacts; compare the replay's counts below, or keep a rule's points above 0"
+    ]
+    kept, _ = propose(model, ACCOUNTS, ACCOUNT_FEATURES, [1.5, 0.5, 0.02], x)  # the demo still worth 12
+    assert "no longer engage" not in kept and "no engagement rule earns points" not in kept

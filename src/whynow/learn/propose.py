@@ -19,7 +19,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from whynow.learn.thresholds import Scores, grade_lines, grade_thresholds, move_thresholds, snapshot_scores, with_header
+from whynow.learn.thresholds import (
+    Scores,
+    engaging_lines,
+    grade_lines,
+    grade_thresholds,
+    move_thresholds,
+    snapshot_scores,
+    with_header,
+)
 from whynow.model.check import CompiledModel
 
 Level = Literal["account", "contact"]
@@ -86,6 +94,8 @@ def propose(
     if x is not None:
         scores = _scores(model, features, new_points, x, fit_level)
         moves += _moved(model, document, scores)
+    proposed = {f.rule: p for f, p in new_points.items() if f.kind == "engagement"}
+    moves += engaging_lines(model, [proposed.get(i, r.points) for i, r in enumerate(model.spec.engagement.rules)])
     out = io.StringIO()
     yaml.dump(document, out)
     proposal = with_header(moves, out.getvalue())

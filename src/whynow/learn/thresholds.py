@@ -364,6 +364,42 @@ def move_thresholds(model: CompiledModel, document: Any, scores: Scores) -> list
     return lines
 
 
+# The measures that count engaging activities (those matching a rule with positive points, SPEC §4.4) or
+# the contacts they engage, and the qualifications that may read them.
+ENGAGING = frozenset({"engaged", "recent_activities", "engaged_contacts", "activities", "anonymous_activities",
+                      "committee_roles_engaged", "top_contact", "top_contact_id", "top_contact_title",
+                      "top_contact_department"})  # fmt: skip
+
+
+def engaging_lines(model: CompiledModel, proposed: Sequence[float]) -> list[str]:
+    """A warning line when engagement rules with positive points (whose activities engage a contact) have
+    none under the `proposed` points (one per engagement rule): every measure of engaged contacts and
+    engaging activities counts fewer, none when no rule is left positive, and no threshold can move to make
+    up for it. The line names the conditions that read them (and those that read `mqa`/`sqa` when the
+    qualification does)."""
+    rules = model.spec.engagement.rules
+    lost = [f"{r.name} {_number_text(r.points)} → {_number_text(new)}"
+            for r, new in zip(rules, proposed, strict=True) if r.points > 0 >= new]  # fmt: skip
+    if not lost:
+        return []
+    names = ENGAGING | {f"engaged_{role}" for role in model.spec.buying_committee.roles}
+    readers = {path for path, c in model.conditions.items() if _names(c.tree) & names}
+    qualified = {str(path[1]).removesuffix("_when") for path in readers if path[0] == "accounts"} & {"mqa", "sqa"}
+    readers |= {path for path, c in model.conditions.items() if _names(c.tree) & qualified}
+    read = ", ".join(sorted({condition_name(model, path) for path in readers}))
+    read = f", and {read} read engaged contacts" if read else ""
+    if any(new > 0 for new in proposed):
+        what = f"{' and '.join(lost)} no longer engage contacts: fewer are engaged or anyone's top contact{read}"
+    else:
+        what = f"no engagement rule earns points under the proposal ({' and '.join(lost)}): no contact is engaged, "
+        what += f"nobody is an account's top contact{read}"
+    return [f"# warning: {what}; compare the replay's counts below, or keep a rule's points above 0"]
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def _rewrite(document: Any, path: tuple[str | int, ...], before: str, after: str) -> bool:
     """Put `after` where the file holds `before`, in the same quoting style; False when it does not."""
     try:

@@ -177,9 +177,10 @@ def _opened(model: CompiledModel, data: str, shared: Validated | None) -> Iterat
         yield shared_inputs(opened)
 
 
-def opportunities(model: CompiledModel, data: str) -> pa.Table:
-    """The opportunities as the data hold them today, typed by the data contract: what outcomes read."""
-    with open_data(model, data, count_links=False) as validated:
+def opportunities(model: CompiledModel, data: str, shared: Validated | None = None) -> pa.Table:
+    """The opportunities as the data hold them today, typed by the data contract: what outcomes read (from
+    `shared` when the data are open already)."""
+    with _opened(model, data, shared) as validated:
         table = validated.tables["opportunities"]
         return table.select("account_id", "created_at", "amount", "is_won").to_pyarrow()
 
@@ -199,13 +200,21 @@ def backtest(
     if window < 1:
         raise DataError(f"--window is {window}; it must be at least 1 day")
     dates = run_dates(start, end, every)
-    with tempfile.TemporaryDirectory(prefix="whynow-backtest-") as folder:
+    with open_data(models[0], data, count_links=False) as opened, tempfile.TemporaryDirectory() as folder:
+        shared = shared_inputs(opened)  # read, checked and resolved once, for every model and date
         replays = [
-            replay(m, data, dates, Path(folder) / f"model{i}.duckdb", progress, feedback=feedback)
+            replay(m, data, dates, Path(folder) / f"model{i}.duckdb", progress, feedback=feedback,
+                   shared=sharing(shared, models[0], m))
             for i, m in enumerate(models)
-        ]
-    deals = opportunities(models[0], data)
+        ]  # fmt: skip
+        deals = opportunities(models[0], data, shared)
     return measure(replays, deals, window, dates, feedback)
+
+
+def sharing(shared: Validated, opened_for: CompiledModel, model: CompiledModel) -> Validated | None:
+    """`shared` when `model` declares the columns of the model it was opened for (a proposal, `--against`
+    with the same `columns:`), else None: `model` opens the data for itself."""
+    return shared if model.declared_columns == opened_for.declared_columns else None
 
 
 # An outcome of unit u (an account at an as-of date): opportunity o created in [H, H + window days), H the

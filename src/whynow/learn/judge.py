@@ -30,7 +30,7 @@ import sqlglot
 from sqlglot import exp
 
 from whynow.data.validate import Validated
-from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay
+from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, sharing
 from whynow.learn.honest import Interval, auc_interval
 from whynow.model.check import CompiledModel
 from whynow.model.load import load_model_text
@@ -109,14 +109,18 @@ def judge(
     window: int,
     won: bool = False,
     progress: Progress | None = None,
+    shared: Validated | None = None,
 ) -> Judgement:
-    """Account level: replay the current model and the proposal on the test dates and measure both."""
+    """Account level: replay the current model and the proposal on the test dates and measure both (on
+    `shared`, the data already opened for the model, when given)."""
     sides = []
-    deals = opportunities(model, data)
+    deals = opportunities(model, data, shared)
     with tempfile.TemporaryDirectory(prefix="whynow-judge-") as folder:
         for i, compiled in enumerate((model, load_model_text(proposal, "the proposal"))):
             collect = Collector(compiled, "account")
-            runs = replay(compiled, data, test_dates, Path(folder) / f"model{i}.duckdb", progress, collect=collect)
+            same = sharing(shared, model, compiled) if shared is not None else None
+            store = Path(folder) / f"model{i}.duckdb"
+            runs = replay(compiled, data, test_dates, store, progress, collect=collect, shared=same)
             assert runs.collected is not None
             sides.append(_account_side(runs.units, runs.collected, deals, window, won, collect.counts))
     return Judgement(sides[0], sides[1], test_dates[-1])
@@ -144,7 +148,7 @@ def judge_contacts(
                 ranks, counts = current
             else:
                 collect = Collector(compiled, "contact")
-                same = shared if compiled.declared_columns == model.declared_columns else None
+                same = sharing(shared, model, compiled) if shared is not None else None
                 store = Path(folder) / f"model{i}.duckdb"
                 runs = replay(compiled, data, [day], store, progress, collect=collect, shared=same)
                 assert runs.collected is not None

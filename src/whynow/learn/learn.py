@@ -189,20 +189,26 @@ def learn(
         raise DataError(
             f"learn needs at least two run dates to train and test on; {start}…{end} every {every} gives one"
         )
-    with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
-        runs = replay(model, data, dates, Path(folder) / "store.duckdb", progress, collect=_features_of(model))
-    assert runs.collected is not None
-    table, features = _snapshot_table(model, runs.units, runs.collected, opportunities(model, data), window, label)
-    as_of = np.asarray(table["as_of"].to_numpy(zero_copy_only=False))
-    test_n = max(1, math.ceil(len(dates) * TEST_SHARE))
-    train_dates, test_dates = dates[:-test_n], dates[-test_n:]
-    train = np.isin(as_of, np.array(train_dates, dtype=as_of.dtype))
-    what = f"{'won ' if label == 'won' else ''}opportunity"
-    learned = _fit(model, text, table, features, train, what, new_rules)
-    test = ~train
-    precision, base = _at_capacity(learned.scores, learned.y[test], as_of[test], runs.capacity)
-    won = label == "won"
-    judged = judge(model, learned.proposal, data, test_dates, window, won, progress) if learned.diff else None
+    with open_data(model, data, count_links=False) as opened:  # once, for the model's runs and the proposal's
+        shared = shared_inputs(opened)
+        with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
+            store = Path(folder) / "store.duckdb"
+            runs = replay(model, data, dates, store, progress, collect=_features_of(model), shared=shared)
+        assert runs.collected is not None
+        deals = opportunities(model, data, shared)
+        table, features = _snapshot_table(model, runs.units, runs.collected, deals, window, label)
+        as_of = np.asarray(table["as_of"].to_numpy(zero_copy_only=False))
+        test_n = max(1, math.ceil(len(dates) * TEST_SHARE))
+        train_dates, test_dates = dates[:-test_n], dates[-test_n:]
+        train = np.isin(as_of, np.array(train_dates, dtype=as_of.dtype))
+        what = f"{'won ' if label == 'won' else ''}opportunity"
+        learned = _fit(model, text, table, features, train, what, new_rules)
+        test = ~train
+        precision, base = _at_capacity(learned.scores, learned.y[test], as_of[test], runs.capacity)
+        won = label == "won"
+        judged = (
+            judge(model, learned.proposal, data, test_dates, window, won, progress, shared) if learned.diff else None
+        )
     return learned.report(
         "account",
         train_dates=train_dates,

@@ -46,7 +46,7 @@ from whynow.finish import OUTBOX, Finishing, finish
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
 from whynow.outputs.contract import OUTPUTS
-from whynow.outputs.previous import STATE, ibis_schema, reads
+from whynow.outputs.previous import RESOLVES, STATE, ibis_schema, reads
 from whynow.pipeline import Context
 from whynow.pipeline.capacity import FEEDBACK_SCHEMA
 from whynow.plan import run_plan
@@ -86,7 +86,7 @@ def run(
     memory_limit: str | None = None,
     send_alerts: bool = False,
     validated: Validated | None = None,
-    stored: Collection[str] | None = None,
+    resolving_only: bool = False,
     skipped: Collection[str] = (),
 ) -> RunResult:
     """Score `data` with `model` as of a date (default: today, UTC) and write the outputs.
@@ -97,16 +97,17 @@ def run(
     `send_alerts`: after the run commits, send the outbox's pending alerts (SPEC §7).
     `validated`: the data already opened and validated (`open_data`), shared by the runs of a backtest: each
     run still sees only the rows before its own horizon.
-    `stored`: the outputs written to the store (default: every one; a backtest's runs write what the next run
-    reads, `RESOLVES`); the result holds every output either way, but those `skipped`, which are not computed
-    (a backtest's runs need no `score_breakdown`; it cannot be stored then)."""
+    `resolving_only`: the store serves only the next run of a replay (a backtest's): the run writes only what
+    that run reads (`RESOLVES`), and its commit removes the earlier runs it resolved against. The result holds
+    every output either way, but those `skipped`, which are not computed (a backtest's runs need no
+    `score_breakdown`; it is not stored then)."""
     refuse_writing_over_inputs(data, store, out)
     try:
         for _ in range(RESOLVE_TRIES):
             try:
                 result = _run(
                     model, data, as_of, store, out, fmt, on_bad_rows, progress, fresh, memory_limit, validated,
-                    stored, skipped,
+                    resolving_only, skipped,
                 )  # fmt: skip
                 break
             except StaleState:  # another run committed first: resolve against what it wrote (SPEC §4.10)
@@ -143,7 +144,7 @@ def _run(
     fresh: bool,
     memory_limit: str | None,
     shared: Validated | None = None,
-    stored: Collection[str] | None = None,
+    resolving_only: bool = False,
     skipped: Collection[str] = (),
 ) -> RunResult:
     step = progress or (lambda _: None)
@@ -171,8 +172,11 @@ def _run(
         outputs = finish(finishing)
     step("writing")
     alerts = outputs.pop(OUTBOX)
-    kept = outputs if stored is None else {name: table for name, table in outputs.items() if name in stored}
-    history.write_run(as_of, kept, (model.hash, model.name, model.text), alerts, resolved_against=seen)
+    written = outputs
+    if resolving_only:  # the next run reads these of this run alone
+        written = {name: table for name, table in outputs.items() if name in RESOLVES}
+        history = Store(store, forget=True)
+    history.write_run(as_of, written, (model.hash, model.name, model.text), alerts, resolved_against=seen)
     files: list[Path] = []
     if out is not None:
         for_files = {name: table for name, table in outputs.items() if name not in STATE_ONLY}

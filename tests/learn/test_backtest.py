@@ -221,19 +221,21 @@ def test_runs_that_share_the_prepared_data_equal_cold_runs(tmp_path: Path) -> No
     generate(data, 3_000)
     model = load_model(reference_model_path())
     dates = run_dates(dt.date(2026, 11, 6), dt.date(2026, 11, 20), 7)
-    replay(model, str(data), dates, tmp_path / "shared.duckdb", stored=None)  # every output, as `whynow run`
+    replay(model, str(data), dates, tmp_path / "shared.duckdb", resolving_only=False)  # all, as `whynow run`
     replay(model, str(data), dates, tmp_path / "trimmed.duckdb")  # a backtest's: what the next run reads
     for i, day in enumerate(dates):
         run(model, str(data), day, store=tmp_path / "cold.duckdb", fresh=i == 0)
 
-    def contents(store: Path) -> dict[str, list[tuple[object, ...]]]:
+    def contents(store: Path, as_of: dt.date | None = None) -> dict[str, list[tuple[object, ...]]]:
+        """Every table's rows (of one as-of date where a table has one, when given)."""
         with duckdb.connect(str(store), read_only=True) as con:
             tables = [t for (t,) in con.execute("SHOW TABLES").fetchall()]
             found = {}
             for table in tables:
                 columns = [c for (c, *_) in con.execute(f"DESCRIBE {table}").fetchall()]
                 kept = ", ".join(f'"{c}"' for c in columns if c not in ("run_id", "started_at", "finished_at"))
-                found[table] = con.execute(f"SELECT {kept} FROM {table} ORDER BY ALL").fetchall()
+                where = f"WHERE as_of = DATE '{as_of}'" if as_of and "as_of" in columns else ""
+                found[table] = con.execute(f"SELECT {kept} FROM {table} {where} ORDER BY ALL").fetchall()
             return found
 
     shared, cold = contents(tmp_path / "shared.duckdb"), contents(tmp_path / "cold.duckdb")
@@ -242,11 +244,14 @@ def test_runs_that_share_the_prepared_data_equal_cold_runs(tmp_path: Path) -> No
     assert any(row for row in shared["runs"] if row[-1])  # summary counts are there to compare
     for table in cold:
         assert shared[table] == cold[table], table
-    # A backtest's store holds only what each next run resolves against, and holds it as cold runs do.
-    trimmed = contents(tmp_path / "trimmed.duckdb")
+    # A backtest's store holds only what the next run resolves against, of the last run alone, as cold runs
+    # wrote it.
+    trimmed = contents(tmp_path / "trimmed.duckdb", dates[-1])
     assert trimmed.keys() >= RESOLVES and "score_breakdown" not in trimmed and "call_list" not in trimmed
+    assert len(trimmed["runs"]) == 1
+    last = contents(tmp_path / "cold.duckdb", dates[-1])
     for table in trimmed:
-        assert trimmed[table] == cold[table], table
+        assert trimmed[table] == last[table], table
 
 
 def test_a_history_where_every_account_has_a_deal_open_says_there_is_nothing_to_measure(

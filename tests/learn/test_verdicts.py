@@ -113,7 +113,7 @@ def test_a_verdict_holds_only_from_the_first_run_whose_horizon_is_after_it(world
     verdicts = read_verdicts(str(store), named=True)
     assert verdicts is not None
     replayed = tmp_path / "replayed.duckdb"
-    replay(_model(), str(world), run_dates(*DATES, 7), replayed, feedback=verdicts)
+    replay(_model(), str(world), run_dates(*DATES, 7), replayed, feedback=verdicts, resolving_only=False)
 
     def queue(account: str, day: int) -> tuple[object, object]:
         (row,) = Store(replayed).rows("account_status", dt.date(2026, 11, day), account_id=account)
@@ -131,7 +131,7 @@ def test_a_backtest_without_feedback_holds_nothing_whatever_the_user_store_says(
     with (world / "intent.csv").open("a") as f:
         f.write("I6,A2,2026-11-13,CRM,category,80\n")
     replayed = tmp_path / "replayed.duckdb"
-    replay(_model(), str(world), run_dates(*DATES, 7), replayed)
+    replay(_model(), str(world), run_dates(*DATES, 7), replayed, resolving_only=False)  # every run kept
     (row,) = Store(replayed).rows("account_status", dt.date(2026, 11, 13), account_id="A2")
     assert row["queue"] == "surfaced"
 

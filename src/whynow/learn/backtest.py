@@ -30,7 +30,7 @@ import contextlib
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +43,6 @@ from whynow.errors import DataError
 from whynow.feedback import SCHEMA
 from whynow.learn.verdicts import GROUPS, LATEST, Verdicts, give_before
 from whynow.model.check import CompiledModel
-from whynow.outputs.previous import RESOLVES
 from whynow.run import RunResult, open_data, run, shared_inputs
 
 Progress = Callable[[str], None]
@@ -133,17 +132,16 @@ def replay(
     collect: Callable[[RunResult], pa.Table] | None = None,
     feedback: Verdicts | None = None,
     shared: Validated | None = None,
-    stored: Collection[str] | None = RESOLVES,
+    resolving_only: bool = True,
 ) -> Replay:
     """Run `model` at each date, in order, into a store of its own (a fresh history at the first date);
     `collect` takes a table from each run's result (`whynow learn`'s features). With `feedback`, each run's
     store first gets the verdicts given up to its horizon, and no later one (`give_before`). `shared`: the
-    data already opened for a model declaring the same columns, and prepared (`shared_inputs`). `stored`: the
-    outputs each run writes to the store (default: what the next run reads; None: all, as `whynow run`);
-    without `collect`, a run whose score_breakdown is not stored does not compute it."""
+    data already opened for a model declaring the same columns, and prepared (`shared_inputs`). `resolving_only`:
+    each run writes only what the next one reads, and only of itself (False: everything, as `whynow run`);
+    without `collect`, such runs do not compute their score_breakdown."""
     units, capacity, collected = [], {}, []
-    unused = collect is None and stored is not None and "score_breakdown" not in stored  # the largest output
-    skipped = ("score_breakdown",) if unused else ()
+    skipped = ("score_breakdown",) if collect is None and resolving_only else ()  # the largest output, unread
     with _opened(model, data, shared) as validated:  # read, checked and resolved once, for every date
         for i, as_of in enumerate(dates):
 
@@ -154,8 +152,8 @@ def replay(
             if feedback is not None:
                 give_before(store, feedback, dates[i - 1] if i else None, as_of)
             result = run(
-                model, data, as_of, store=store, fresh=i == 0, progress=step, validated=validated, stored=stored,
-                skipped=skipped,
+                model, data, as_of, store=store, fresh=i == 0, progress=step, validated=validated,
+                resolving_only=resolving_only, skipped=skipped,
             )  # fmt: skip
             accounts = result.outputs["account_status"].select(list(UNIT_COLUMNS))
             units.append(accounts.append_column("as_of", pa.array([as_of] * accounts.num_rows, pa.date32())))

@@ -388,10 +388,11 @@ def engaging_lines(model: CompiledModel, proposed: Sequence[float]) -> list[str]
     readers |= {path for path, c in model.conditions.items() if _names(c.tree) & qualified}
     read = ", ".join(sorted({condition_name(model, path) for path in readers}))
     read = f", and {read} read engaged contacts" if read else ""
+    rules_lost = ", ".join(lost[:-1]) + " and " + lost[-1] if len(lost) > 1 else lost[0]
     if any(new > 0 for new in proposed):
-        what = f"{' and '.join(lost)} no longer engage contacts: fewer are engaged or anyone's top contact{read}"
+        what = f"{rules_lost} no longer engage contacts: fewer are engaged or anyone's top contact{read}"
     else:
-        what = f"no engagement rule earns points under the proposal ({' and '.join(lost)}): no contact is engaged, "
+        what = f"no engagement rule earns points under the proposal ({rules_lost}): no contact is engaged, "
         what += f"nobody is an account's top contact{read}"
     return [f"# warning: {what}; compare the replay's counts below, or keep a rule's points above 0"]
 

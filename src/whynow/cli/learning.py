@@ -140,7 +140,7 @@ def learn(
         bool,
         typer.Option(
             help="Propose a fit rule for each declared column's value (a text value, a yes/no, a number above one "
-            "of its quantiles) that earns points, not only new points for the model's own rules.",
+            "of its quintiles) that earns points, not only new points for the model's own rules.",
         ),
     ] = True,
 ) -> None:

@@ -142,7 +142,7 @@ def replay(
     without `collect`, such runs do not compute their score_breakdown."""
     units, capacity, collected = [], {}, []
     skipped = ("score_breakdown",) if collect is None and resolving_only else ()  # the largest output, unread
-    with _opened(model, data, shared) as validated:  # read, checked and resolved once, for every date
+    with prepared(model, data, shared) as validated:  # read, checked and resolved once, for every date
         for i, as_of in enumerate(dates):
 
             def step(text: str, day: dt.date = as_of) -> None:
@@ -166,8 +166,9 @@ def replay(
 
 
 @contextlib.contextmanager
-def _opened(model: CompiledModel, data: str, shared: Validated | None) -> Iterator[Validated]:
-    """`shared` as it is, else the data opened for `model`, prepared for many dates and closed after."""
+def prepared(model: CompiledModel, data: str, shared: Validated | None = None) -> Iterator[Validated]:
+    """`shared` as it is, else the data opened for `model`, prepared for many runs (`shared_inputs`) and
+    closed after."""
     if shared is not None:
         yield shared
         return
@@ -178,7 +179,7 @@ def _opened(model: CompiledModel, data: str, shared: Validated | None) -> Iterat
 def opportunities(model: CompiledModel, data: str, shared: Validated | None = None) -> pa.Table:
     """The opportunities as the data hold them today, typed by the data contract: what outcomes read (from
     `shared` when the data are open already)."""
-    with _opened(model, data, shared) as validated:
+    with prepared(model, data, shared) as validated:
         table = validated.tables["opportunities"]
         return table.select("account_id", "created_at", "amount", "is_won").to_pyarrow()
 
@@ -198,8 +199,7 @@ def backtest(
     if window < 1:
         raise DataError(f"--window is {window}; it must be at least 1 day")
     dates = run_dates(start, end, every)
-    with open_data(models[0], data, count_links=False) as opened, tempfile.TemporaryDirectory() as folder:
-        shared = shared_inputs(opened)  # read, checked and resolved once, for every model and date
+    with prepared(models[0], data) as shared, tempfile.TemporaryDirectory() as folder:  # for every model and date
         replays = [
             replay(m, data, dates, Path(folder) / f"model{i}.duckdb", progress, feedback=feedback,
                    shared=sharing(shared, models[0], m))
@@ -209,7 +209,7 @@ def backtest(
     return measure(replays, deals, window, dates, feedback)
 
 
-def sharing(shared: Validated, opened_for: CompiledModel, model: CompiledModel) -> Validated | None:
+def sharing(shared: Validated | None, opened_for: CompiledModel, model: CompiledModel) -> Validated | None:
     """`shared` when `model` declares the columns of the model it was opened for (a proposal, `--against`
     with the same `columns:`), else None: `model` opens the data for itself."""
     return shared if model.declared_columns == opened_for.declared_columns else None

@@ -118,7 +118,7 @@ def judge(
     with tempfile.TemporaryDirectory(prefix="whynow-judge-") as folder:
         for i, compiled in enumerate((model, load_model_text(proposal, "the proposal"))):
             collect = Collector(compiled, "account")
-            same = sharing(shared, model, compiled) if shared is not None else None
+            same = sharing(shared, model, compiled)
             store = Path(folder) / f"model{i}.duckdb"
             runs = replay(compiled, data, test_dates, store, progress, collect=collect, shared=same)
             assert runs.collected is not None
@@ -148,7 +148,7 @@ def judge_contacts(
                 ranks, counts = current
             else:
                 collect = Collector(compiled, "contact")
-                same = sharing(shared, model, compiled) if shared is not None else None
+                same = sharing(shared, model, compiled)
                 store = Path(folder) / f"model{i}.duckdb"
                 runs = replay(compiled, data, [day], store, progress, collect=collect, shared=same)
                 assert runs.collected is not None

@@ -34,12 +34,12 @@ from sqlglot import exp
 
 from whynow.data.validate import Validated
 from whynow.errors import DataError
-from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, replay, run_dates
+from whynow.learn.backtest import IN_WINDOW, Progress, opportunities, prepared, replay, run_dates
 from whynow.learn.honest import Honest, evaluate
 from whynow.learn.judge import Collector, Counts, Judgement, judge, judge_contacts
 from whynow.learn.propose import Feature, Level, propose
 from whynow.model.check import CompiledModel
-from whynow.run import RunResult, open_data, shared_inputs
+from whynow.run import RunResult
 from whynow.statements import column_ref, ident, table_ref
 
 Label = Literal["opportunity", "won"]
@@ -189,8 +189,7 @@ def learn(
         raise DataError(
             f"learn needs at least two run dates to train and test on; {start}…{end} every {every} gives one"
         )
-    with open_data(model, data, count_links=False) as opened:  # once, for the model's runs and the proposal's
-        shared = shared_inputs(opened)
+    with prepared(model, data) as shared:  # read once, for the model's runs and the proposal's
         with tempfile.TemporaryDirectory(prefix="whynow-learn-") as folder:
             store = Path(folder) / "store.duckdb"
             runs = replay(model, data, dates, store, progress, collect=_features_of(model), shared=shared)
@@ -238,8 +237,7 @@ def learn_contacts(
             "so that the run reads it"
         )
     day = as_of or dt.datetime.now(dt.UTC).date()
-    with open_data(model, data, count_links=False) as opened:  # once, for the model's run and the proposal's
-        shared = shared_inputs(opened)
+    with prepared(model, data) as shared:  # read once, for the model's run and the proposal's
         learned, test, current = _learn_contacts(model, text, data, label, day, shared, progress, new_rules)
         judged = (
             judge_contacts(model, learned.proposal, data, day, test, progress, shared=shared, current=current)

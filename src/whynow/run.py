@@ -43,6 +43,7 @@ from whynow.data.source import Source, open_source
 from whynow.data.validate import Validated, validate_source
 from whynow.errors import DataError, UsageError, did_you_mean
 from whynow.finish import OUTBOX, Finishing, finish
+from whynow.gaps import data_gaps
 from whynow.model.check import CompiledModel
 from whynow.options import FileFormat, OnBadRows
 from whynow.outputs.contract import OUTPUTS
@@ -70,6 +71,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     runs_removed: int = 0  # by --fresh
     alerts: Counter[str] | None = None  # what sending the outbox did (None: not sent)
+    warnings: list[str] = field(default_factory=list)  # what in the data leaves the model's rules silent (gaps.py)
 
 
 def run(
@@ -167,6 +169,8 @@ def _run(
         previous = dataclasses.replace(previous, feedback=Store(store).feedback_table(started))
         step("scoring")
         executed = run_plan(ctx, dict(validated.tables) | _previous_state(previous, validated), skipped)
+        # A backtest's runs (on shared data) do not check: the data are the same at every date.
+        warnings = data_gaps(model, validated.tables, as_of) if shared is None else []
         step("summarising")
         finishing = Finishing(ctx, run_id, started, validated, previous, executed, on_bad_rows == "skip")
         outputs = finish(finishing)
@@ -183,7 +187,7 @@ def _run(
         if "rejected" in for_files:
             for_files["rejected"] = for_files["rejected"].drop_columns(["as_of"])
         files = write_files(for_files, out, fmt)
-    return RunResult(run_id, as_of, model, finishing.summary, outputs, files, removed)
+    return RunResult(run_id, as_of, model, finishing.summary, outputs, files, removed, warnings=warnings)
 
 
 def refuse_writing_over_inputs(

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from whynow.cli.shell import DATA_HELP, STORE_HELP, app, as_of_date, out, progress, reports_user_errors
+from whynow.cli.shell import DATA_HELP, STORE_HELP, app, as_of_date, out, progress, reports_user_errors, warn
 from whynow.crm import Crm
 from whynow.options import Dialect, FileFormat, OnBadRows
 
@@ -25,8 +25,17 @@ def check(
     on_bad_rows: Annotated[
         OnBadRows, typer.Option(help="With --data: stop at bad rows (error), or count them and go on (skip).")
     ] = "error",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="With --data: the date to judge lookback and signal windows at, as `whynow run --as-of` would "
+            "(default: today, UTC).",
+        ),
+    ] = None,
 ) -> None:
-    """Validate a model and print every rule in plain language."""
+    """Validate a model and print every rule in plain language; with --data, check the data against it and
+    warn (exit 0) where the data leave its rules silent."""
     from whynow.model.describe import describe_model
     from whynow.model.load import load_model
 
@@ -34,14 +43,16 @@ def check(
     for line in describe_model(compiled):
         out.print(line, markup=False)
     if data is not None:
+        from whynow.gaps import data_gaps
         from whynow.run import open_data
 
         with open_data(compiled, data, on_bad_rows) as report:
-            pass  # the counts are read; the source is let go
+            warnings = data_gaps(compiled, report.tables, as_of_date(as_of) or dt.datetime.now(dt.UTC).date())
         out.print()
         out.print(f"Data {data}: the model's columns are all there.", markup=False)
         for line in report.describe():
             out.print(line, markup=False)
+        warn(warnings)
     out.print(f"\nModel '{compiled.name}' is valid ({compiled.hash[:12]}).", markup=False)
 
 
@@ -114,6 +125,7 @@ def run_command(
     from whynow.report import print_run_summary
 
     print_run_summary(out, result)
+    warn(result.warnings)
     if push_to is not None:
         from whynow.store import Store
 

@@ -60,6 +60,12 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def warn(lines: list[str]) -> None:
+    """Each warning as one line on stderr; the command still succeeds."""
+    for line in lines:
+        err.print(f"warning: {line}", markup=False)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,

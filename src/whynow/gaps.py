@@ -125,9 +125,10 @@ def _badge_lines(model: CompiledModel, found: Mapping[str, Mapping[str, Any]], a
             what = f"no row in its {signal.within_days} days to {as_of} (the newest row of {_rows_of(signal)} is "
             what += f"from {_day(newest)})"
             advice = f"a run with --as-of {_day(newest)} would see it"
+        where = _where(model, ("badges", "definitions", i, "when"), ("badges", "definitions", i))
         yield (
-            f"{_where(model, ('badges', 'definitions', i, 'when'), ('badges', 'definitions', i))}badge '{badge.id}' cannot fire as of {as_of}: it needs "
-            f"signal '{signal.name}', which has {what}; {advice}"
+            f"{where}badge '{badge.id}' cannot fire as of {as_of}: it needs"
+            f" signal '{signal.name}', which has {what}; {advice}"
         )
 
 

@@ -5,7 +5,7 @@ These checks name the cause, one line each, without stopping the run (exit 0):
 
 * the data has no activities, or none inside the engagement lookback at the as-of date (with the date of
   the newest one, for `--as-of`);
-* an engagement rule matches no activity before the horizon;
+* an engagement rule matches no activity inside the lookback;
 * a badge can never fire because a signal it needs has no rows in its window;
 * a column the model declares (`columns:`) is empty in every row of its table.
 
@@ -22,7 +22,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 from sqlglot import exp
 
@@ -39,34 +38,44 @@ _EMPTY["exists"] = exp.false()
 
 
 def data_gaps(model: CompiledModel, tables: Mapping[str, ir.Table], as_of: dt.date) -> list[str]:
-    """The warnings for `model` on `tables` as of `as_of`, in the order of the list above."""
+    """The warnings for `model` on `tables` as of `as_of`, in the order of the list above. Each query reads
+    as little as it can: the lookback's rows for the rules, a signal's window for the signal, and the rows
+    of an empty signal's `where` only when its window has none."""
     ctx = Context(model, as_of, tables["accounts"]._find_backend().name)
     at = {name: at_horizon(ctx, name, table) for name, table in tables.items()}
-    queries: dict[str, dict[str, ir.Scalar]] = {"activities": {}}
+    queries: dict[str, dict[str, ir.Scalar]] = {"activities": {"newest": at["activities"].occurred_at.max()}}
     for table, column in _declared(model):
         queries.setdefault(table, {})[f"filled {column}"] = _filled(at[table][column])
-    activities, counts = at["activities"], queries["activities"]
-    counts["newest"] = activities.occurred_at.max()
-    counts["in lookback"] = (activities.occurred_at >= ctx.window_start(model.spec.engagement.lookback_days)).sum()
-    for i in range(len(model.spec.engagement.rules)):
-        counts[f"rule {i}"] = compile_predicate(model.conditions[("engagement", "rules", i, "when")], activities).sum()
+    found = {table: _one(at[table], {"rows": at[table].count(), **values}) for table, values in queries.items()}
+    recent = at["activities"].filter(
+        at["activities"].occurred_at >= ctx.window_start(model.spec.engagement.lookback_days)
+    )
+    rules = {
+        f"rule {i}": compile_predicate(model.conditions[("engagement", "rules", i, "when")], recent).sum()
+        for i in range(len(model.spec.engagement.rules))
+    }
+    found["activities"] |= _one(recent, {"in lookback": recent.count(), **rules})
+    signals: dict[str, dict[str, Any]] = {}
     for name, signal in model.signals.items():
         rows = at[signal.table]
         inside = signal_conditions(ctx, signal, rows)
-        held = ibis.and_(*inside).fill_null(False) if inside else ibis.literal(True)
-        matches = compile_predicate(signal.where, rows) if signal.where is not None else ibis.literal(True)
-        time = rows[TABLES[signal.table].time_column]
-        queries.setdefault(signal.table, {}).update(
-            {f"signal {name}": held.sum(), f"newest {name}": time.max(where=matches)}
-        )
-    found: dict[str, dict[str, Any]] = {}
-    for table, values in queries.items():
-        found[table] = at[table].aggregate(rows=at[table].count(), **values).to_pyarrow().to_pylist()[0]
+        window = rows.filter(*inside) if inside else rows
+        signals[name] = {"rows": _one(window, {"n": window.count()})["n"]}
+        if not signals[name]["rows"]:  # the newest row the window missed, for --as-of
+            matching = rows.filter(compile_predicate(signal.where, rows)) if signal.where is not None else rows
+            time = matching[TABLES[signal.table].time_column]
+            signals[name]["newest"] = _one(matching, {"newest": time.max()})["newest"]
     return [
         *_activity_lines(model, found["activities"], as_of),
-        *_badge_lines(model, {n: found[s.table] for n, s in model.signals.items()}, as_of),
+        *_badge_lines(model, signals, as_of),
         *_empty_column_lines(model, found),
     ]
+
+
+def _one(table: ir.Table, values: Mapping[str, ir.Scalar]) -> dict[str, Any]:
+    """One aggregate row of `table`, as a dict."""
+    row: dict[str, Any] = table.aggregate(**values).to_pyarrow().to_pylist()[0]
+    return row
 
 
 def _declared(model: CompiledModel) -> Iterator[tuple[str, str]]:
@@ -99,25 +108,26 @@ def _activity_lines(model: CompiledModel, found: Mapping[str, Any], as_of: dt.da
             f"no activity falls inside the engagement lookback ({lookback} days before {as_of}); the newest is "
             f"from {newest}, so every engagement is 0: run with --as-of {newest} to score the data as of then"
         )
+        return
     for i, rule in enumerate(model.spec.engagement.rules):
         if not found[f"rule {i}"]:
             yield (
                 f"{_where(model, ('engagement', 'rules', i))}engagement rule '{rule.name}' ({rule.when}) matches no "
-                f"activity before {as_of + dt.timedelta(days=1)}: it adds nothing; check its values against the "
+                f"activity in the lookback ({lookback} days to {as_of}): it adds nothing; check its values against the "
                 "data's activity types (whynow init --data lists them)"
             )
 
 
 def _badge_lines(model: CompiledModel, found: Mapping[str, Mapping[str, Any]], as_of: dt.date) -> Iterator[str]:
     """A badge whose condition cannot be true while a signal it reads has no rows in its window."""
-    empty = {name for name in model.signals if not found[name][f"signal {name}"]}
+    empty = {name for name in model.signals if not found[name]["rows"]}
     for i, badge in enumerate(model.spec.badges.definitions):
         condition = model.conditions[("badges", "definitions", i, "when")]
         needed = sorted(name for name in condition.names & empty if _never_true(condition.tree, {name}, model))
         if not needed:
             continue
         signal = model.signals[needed[0]]
-        newest = found[signal.name][f"newest {signal.name}"]
+        newest = found[signal.name]["newest"]
         if signal.within_days is None or newest is None:
             what = f"no row of {_rows_of(signal)} before {as_of + dt.timedelta(days=1)}"
             advice = "check the signal's from: and where: against the data"

@@ -6,9 +6,9 @@ commands on the app when it is imported, so the imports below are in the order `
 """
 
 # isort: off
-# In the order `--help` lists them: check, run, explain, queue, changes, compile; alerts; backtest, learn; serve;
+# In the order `--help` lists them: init; check, run, explain, queue, changes, compile; alerts; backtest, learn; serve;
 # push, import; feedback; demo.
-from whynow.cli import runs, alerts, learning, dashboard, crm, feedback, demo  # noqa: F401 (they register)
+from whynow.cli import starter, runs, alerts, learning, dashboard, crm, feedback, demo  # noqa: F401 (they register)
 
 # isort: on
 from whynow.cli.shell import app

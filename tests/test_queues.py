@@ -51,8 +51,8 @@ def test_changes_by_date_account_and_model_diff(tmp_path):
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert text.index("2026-11-20") < text.index("2026-11-27")
-    assert "account A1: badge_assigned – → buying-group" in text
-    assert "account A1: surfaced – → R1" in text
+    assert "account A1 Acme Software: badge_assigned – → buying-group" in text  # the name beside the id
+    assert "account A1 Acme Software: surfaced – → R1" in text
     assert "-    - {name: Demo request, when: \"type = 'demo_request'\", points: 40, hand_raiser: true}" in text
     only = runner.invoke(app, ["changes", "--store", str(store), "--account", "A2", "--since", "2026-11-21"]).stdout
     assert "A1" not in only

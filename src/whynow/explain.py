@@ -16,6 +16,7 @@ from whynow.model.compile import COMPARE
 from whynow.model.describe import describe_condition
 from whynow.model.load import load_model_text
 from whynow.pipeline.calls import call_reason
+from whynow.presentation import id_and_name
 from whynow.store import Reading, Store
 
 Row = Mapping[str, Any]
@@ -44,10 +45,12 @@ def _explain(r: Reading, account_id: str, as_of: dt.date | None) -> list[str]:
     contacts = sorted(r.rows("contact_status", as_of, account_id=account_id), key=lambda c: str(c["contact_id"]))
     breakdown = r.breakdown(as_of, account_id)
     lines = [
-        f"Account {account_id} {account['name'] or ''} — as of {as_of}, model {run['model']} "
+        f"Account {id_and_name(account_id, str(account['name'] or ''))} — as of {as_of}, model {run['model']} "
         f"(run {str(run['run_id'])[:12]})",
-        f"  owner {account['owner_id'] or 'none'} · tier {_show(account['tier'])} · stage {account['stage']} · "
-        f"target {_yes(account['target'])} · MQA {_yes(account['mqa'])} · SQA {_yes(account['sqa'])}",
+        f"  owner {account['owner_id'] or 'none'} · "
+        + (f"tier {_show(account['tier'])} · " if account["tier"] is not None else "")  # no tier: not "unknown"
+        + f"stage {account['stage']} · target {_yes(account['target'])} · MQA {_yes(account['mqa'])} · "
+        f"SQA {_yes(account['sqa'])}",
         "",
     ]
     lines += _badge(model, r, as_of, account)

@@ -5,6 +5,7 @@ the evidence and the narratives print a value the same way.
                                            yes/no, dates as YYYY-MM-DD, NULL as `unknown`
     format_array(values, spec="")          each value of an Arrow array so, each distinct value formatted once
     share(value) -> str                    a fraction as a whole percentage; – for none
+    id_and_name(id, name) -> str           an account, contact or rep as its id and name, the name once
     script_json(value) -> Markup           a chart's plotly.js figure for a `<script type="application/json">`
                                            block, drawn by APP_JS (static/app.js): no page runs inline script
     plotly_js() -> Path                    plotly.js, served by the dashboard and copied beside a report
@@ -112,6 +113,16 @@ def share(value: float | None) -> str:
     ('12%', '–')
     """
     return "–" if value is None else f"{value:.0%}"
+
+
+def id_and_name(entity_id: str, name: str | None) -> str:
+    """An account, contact or rep as its id then its name; the id alone where it has no name, or where the
+    name is the id (an export that names reps only by name imports each as a rep whose id is its name).
+
+    >>> id_and_name("R7", "Ann Lee"), id_and_name("Ann Lee", "Ann Lee"), id_and_name("R7", None)
+    ('R7 Ann Lee', 'Ann Lee', 'R7')
+    """
+    return entity_id if not name or name == entity_id else f"{entity_id} {name}"
 
 
 def plotly_js() -> Path:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 
 from whynow.errors import DataError
 from whynow.explain import call_lines
+from whynow.presentation import id_and_name
 from whynow.store import Reading, Row, Store
 
 
@@ -32,13 +33,13 @@ def queue_lines(
         raise DataError(str(e)) from None
     yield f"Queues as of {view.as_of}"
     for queue in view.queues:
-        who = f"{queue.rep_id} {queue.name or ''}".rstrip() if queue.rep_id is not None else "unassigned"
+        who = id_and_name(queue.rep_id, queue.name) if queue.rep_id is not None else "unassigned"
         yield ""
         yield f"{who}: {queue.used} of {queue.capacity} surfaced" + (f", {len(queue.held)} held" if queue.held else "")
         shown = queue.surfaced if limit is None else queue.surfaced[:limit]
         for a in shown:
             yield (
-                f"  {a.queue_rank}. {a.account_id} {a.name or ''} — {a.badge_label} "
+                f"  {a.queue_rank}. {id_and_name(a.account_id, a.name)} — {a.badge_label} "
                 f"({a.archetype}, expires {a.badge_expires_on}): {a.why}"
             )
             yield f"     {a.motion}: {a.play}"
@@ -51,17 +52,19 @@ def queue_lines(
             yield f"  … and {len(queue.surfaced) - len(shown)} more (whynow queue --rep {queue.rep_id})"
         if limit is None:
             for a in queue.held:
-                yield f"  held: {a.account_id} {a.name or ''} — {a.badge_label} ({a.held_reason})"
+                yield f"  held: {id_and_name(a.account_id, a.name)} — {a.badge_label} ({a.held_reason})"
 
 
 def change_lines(
     store: Store, since: dt.date | None = None, account: str | None = None, model_diff: bool = False
 ) -> Iterator[str]:
-    """The change log by as-of date, oldest first; with `model_diff`, each model change as a unified diff.
-    All is read through one connection, closed before the first line."""
+    """The change log by as-of date, oldest first, each account, contact and rep by id and name; with
+    `model_diff`, each model change as a unified diff. All is read through one connection, closed before the
+    first line."""
     with store.reading() as r:
         changes = r.changes(since, account)
         models = _models(r, changes) if model_diff else {}
+        names = _names(r, changes)
     day = None
     for row in changes:
         as_of, entity_type, entity_id, change, reason = (
@@ -76,8 +79,38 @@ def change_lines(
             if model_diff:
                 yield from _model_diff(models, old, new or "")
             continue
-        move = f"{old or '–'} → {new or '–'}"
-        yield f"  {entity_type} {entity_id}: {change} {move}" + (f" ({reason})" if reason else "")
+        key = (str(entity_type), str(entity_id))
+        who = f"{entity_type} {id_and_name(key[1], names.get(key))}"
+        because = f" ({reason})" if reason else ""
+        if change in _TO_REPS:  # old and new are reps; held: old is the rep it was surfaced to
+            old, new = (id_and_name(v, names.get(("rep", v))) if v else None for v in (old, new))
+        if change == "held":
+            yield f"  {who}: held" + (f", no longer surfaced to {old}" if old else "") + because
+            continue
+        yield f"  {who}: {change} {old or '–'} → {new or '–'}" + because
+
+
+_TO_REPS = ("surfaced", "held")  # the changes whose old and new are reps
+_NAMED = {  # where the store keeps each kind's names: table, id column
+    "account": ("account_status", "account_id"),
+    "contact": ("contact_status", "contact_id"),
+    "rep": ("reps", "rep_id"),
+}
+
+
+def _names(r: Reading, changes: list[Row]) -> dict[tuple[str, str], str]:
+    """{(entity type, id): name} of the accounts, contacts and reps the changes name."""
+    ids: dict[str, set[str]] = {kind: set() for kind in _NAMED}
+    for row in changes:
+        if row["entity_type"] in ids:
+            ids[str(row["entity_type"])].add(str(row["entity_id"]))
+        if row["change"] in _TO_REPS:
+            ids["rep"].update(str(row[k]) for k in ("old", "new") if row[k] is not None)
+    return {
+        (kind, entity_id): name
+        for kind, (table, column) in _NAMED.items()
+        for entity_id, name in r.names(table, column, ids[kind]).items()
+    }
 
 
 def _models(r: Reading, changes: list[Row]) -> dict[str, str]:

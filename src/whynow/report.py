@@ -49,7 +49,7 @@ def print_run_summary(console: Console, result: RunResult) -> None:
     for table, counts in result.summary.items():
         rows.add_row(table, *(str(counts[k]) for k in KINDS))
     console.print(rows)
-    console.print("Lead status: " + _counts(contacts, "lead_status"), markup=False)
+    console.print("Lead status: " + (_counts(contacts, "lead_status") or "no contacts"), markup=False)
     console.print("Stages:      " + _counts(accounts, "stage"), markup=False)
     mqa = sum(1 for v in accounts.column("mqa").to_pylist() if v)
     target = sum(1 for v in accounts.column("target").to_pylist() if v)

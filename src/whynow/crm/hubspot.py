@@ -13,7 +13,7 @@ user's file laid over it) says which column becomes which; this module adds what
 * an engagement is one activity per associated contact (`<engagement>-<contact>`), at its company;
 * an email event belongs to the contact with the recipient's email, else to the recipient's domain;
 * owners become reps; an owner named in a UI export ("Company owner" holds a name) is the rep of that
-  name, or a rep whose id is the name.
+  name, or a rep whose id is the name; an owner id (digits) in no owners file is a rep without a name.
 
 Records the connector flags deleted (`is_deleted`, `_fivetran_deleted`) are counted as unplaced.
 """
@@ -307,7 +307,7 @@ def _owned(
     imp: Importer, accounts: ir.Table, deals: ir.Table | None, reps: ir.Table | None
 ) -> tuple[ir.Table, ir.Table | None, ir.Table | None]:
     """Owners named by name (UI exports) become rep ids: the rep of that name, else a rep whose id and name
-    are the name. Owners given by id stay as they are."""
+    are the name. Owners given by id stay as they are: one in no owners file is a rep without a name."""
     named = [t.select(owner=t.owner_id) for t in (accounts, deals) if t is not None]
     owners = ibis.union(*named).filter(lambda t: t.owner.notnull()).distinct()
     if reps is not None:
@@ -325,13 +325,21 @@ def _owned(
 
     new = owners.left_join(ids, owners.owner == ids._id).left_join(by_name, owners.owner.lower() == by_name._key)
     new = new.filter(new._id.isnull() & new._rep.isnull())
-    count = int(new.count().to_pyarrow().as_py())
-    if count:
+    by_id = new.owner.re_search(r"^[0-9]+$")  # HubSpot's owner ids are numbers; a name in a UI export is not
+    counts = new.aggregate(names=(~by_id).sum(), ids=by_id.sum()).to_pyarrow().to_pylist()[0]
+    names, ids_only = int(counts["names"] or 0), int(counts["ids"] or 0)
+    if names:
         imp.report.notes.append(
-            f"{count} owners are named in the exports but are not in an owners file; "
+            f"{names} owners are named in the exports but are not in an owners file; "
             "each became a rep whose id is its name"
         )
-        extra = new.select(rep_id=new.owner, name=new.owner)
+    if ids_only:
+        imp.report.notes.append(
+            f"{ids_only} owners are known only by their HubSpot owner id: add the owners to the export (the "
+            "connector's owner.csv, or a users export with ID, First Name, Last Name, Email) to show reps by name"
+        )
+    if names or ids_only:
+        extra = new.select(rep_id=new.owner, name=ibis.ifelse(by_id, ibis.null(dt.string), new.owner))
         reps = union("reps", [extra] if reps is None else [reps, extra])
     return resolve(accounts), resolve(deals) if deals is not None else None, reps
 

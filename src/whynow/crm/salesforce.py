@@ -12,7 +12,9 @@ adds what a mapping cannot say:
 * a CampaignMember is a `campaign_response` at its first-responded date, else a `campaign_member` at
   its creation, with its campaign's name and type;
 * `closed_at` is CloseDate only when the deal is closed; without IsClosed / IsWon columns, the mapping's
-  `stages` decide.
+  `stages` decide;
+* without a User export, the owners are reps named by the `Owner.Name` the Account and Opportunity exports
+  carry, where they carry it.
 """
 
 from __future__ import annotations
@@ -37,14 +39,14 @@ from whynow.errors import DataError
 from whynow.options import FileFormat
 
 OBJECTS: dict[str, ObjectSpec] = {
-    "Account": ObjectSpec("accounts", {}, "accounts"),
+    "Account": ObjectSpec("accounts", {"owner_name": "text"}, "accounts"),
     "Contact": ObjectSpec("contacts", {}, "contacts"),
     "Lead": ObjectSpec(
         "contacts",
         {"company": "text", "is_converted": "boolean", "converted_contact_id": "text"},
         "contacts, placed at an account",
     ),
-    "Opportunity": ObjectSpec("opportunities", {}, "opportunities"),
+    "Opportunity": ObjectSpec("opportunities", {"owner_name": "text"}, "opportunities"),
     "Task": ObjectSpec("activities", {}, "activities"),
     "Event": ObjectSpec("activities", {}, "activities"),
     "Campaign": ObjectSpec(None, {"campaign_id": "text", "name": "text", "channel": "text"}, "campaign names"),
@@ -76,7 +78,7 @@ def start(folder: Path, mapping_file: Path | None) -> Importer:
 def import_frames(imp: Importer, frames: dict[str, Frame], out: Path, fmt: FileFormat, strict: bool) -> ImportReport:
     """The objects read (from export files, or through the API) shaped, placed and written into `out`."""
     accounts = _accounts(imp, frames["Account"])
-    tables: dict[str, ir.Table] = {"accounts": accounts}
+    tables: dict[str, ir.Table] = {"accounts": written(accounts, OBJECTS["Account"])}
     people = _people(imp, frames, accounts)
     if people is not None:
         tables["contacts"], persons = people
@@ -89,11 +91,17 @@ def import_frames(imp: Importer, frames: dict[str, Frame], out: Path, fmt: FileF
     ]
     if activities:
         tables["activities"] = union("activities", activities)
+    owned = [accounts]
     if "Opportunity" in frames:
-        tables["opportunities"] = _opportunities(imp, frames["Opportunity"])
+        owned.append(_opportunities(imp, frames["Opportunity"]))
+        tables["opportunities"] = written(owned[-1], OBJECTS["Opportunity"])
     if "User" in frames:
         frame = frames["User"]
         tables["reps"] = require(imp, shape(imp, frame, "rep_id"), frame, ["rep_id"])
+    else:
+        reps = _named_owners(imp, owned)
+        if reps is not None:
+            tables["reps"] = reps
     write(imp, tables, out, fmt, strict)
     return imp.report
 
@@ -143,8 +151,26 @@ def _is_tree(path: Path) -> bool:
 
 
 def _accounts(imp: Importer, frame: Frame) -> ir.Table:
+    """The accounts, with their owner's name (`owner_name`, not written) for `_named_owners`."""
     shaped = shape(imp, frame, "account_id")
-    return written(require(imp, shaped, frame, ["account_id", "name"]), OBJECTS["Account"])
+    return require(imp, shaped, frame, ["account_id", "name"])
+
+
+def _named_owners(imp: Importer, owned: list[ir.Table]) -> ir.Table | None:
+    """Without a User export: the owners of accounts and deals as reps, named by the `Owner.Name` the exports
+    carry (None where they carry no name: the reps are the bare user ids, as before). The report says how
+    many owners have no name, and what to add to the export."""
+    pairs = ibis.union(*[t.select(rep_id=t.owner_id, name=t.owner_name) for t in owned])
+    pairs = pairs.filter(pairs.rep_id.notnull())
+    reps = keep(pairs.group_by("rep_id").aggregate(name=pairs.name.max()))
+    counts = reps.aggregate(owners=reps.count(), unnamed=reps.name.isnull().sum()).to_pyarrow().to_pylist()[0]
+    owners, unnamed = int(counts["owners"]), int(counts["unnamed"] or 0)
+    if unnamed:
+        imp.report.notes.append(
+            f"{unnamed} of {owners} owners are known only by their Salesforce user id: add User.csv (Id, Name, "
+            "Email) to the export, or an Owner.Name column to Account.csv, to show the reps by name"
+        )
+    return union("reps", [reps]) if unnamed < owners else None
 
 
 def _people(imp: Importer, frames: dict[str, Frame], accounts: ir.Table) -> tuple[ir.Table, ir.Table] | None:
@@ -231,5 +257,6 @@ def _campaign_members(members: ir.Table, campaigns: ir.Table | None) -> ir.Table
 
 
 def _opportunities(imp: Importer, frame: Frame) -> ir.Table:
+    """The deals, with their owner's name (`owner_name`, not written) for `_named_owners`."""
     deals = require(imp, shape(imp, frame, "opportunity_id"), frame, ["opportunity_id", "account_id", "created_at"])
-    return written(close_deals(imp, frame, deals), OBJECTS["Opportunity"])
+    return close_deals(imp, frame, deals)

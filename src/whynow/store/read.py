@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,6 +218,29 @@ class Reading:
             rows = db.query(sql, [as_of, *chunk])
             for row in rows:
                 found.setdefault(str(row["account_id"]), []).append(row)
+        return found
+
+    def names(self, table: str, id_column: str, ids: Collection[str]) -> dict[str, str]:
+        """{id: name} of these ids in an output that has a `name` (account_status, contact_status, reps), as
+        the last run that names each one names it; an id no run names is absent. For `whynow changes`."""
+        if not ids or not self.has(table):
+            return {}
+        db = self._connection()
+        if "name" not in db.columns(table):
+            return {}
+        wanted = sorted(ids)
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 1000):  # bounded IN lists, however long the change log
+            chunk = wanted[start : start + 1000]
+            sql = (
+                sqlglot.select(column_ref(id_column), exp.column("name"))
+                .from_(table_ref(table))
+                .where(column_ref(id_column).isin(*(param() for _ in chunk)))
+                .order_by("as_of", dialect=db.dialect)
+            )
+            for row in db.query(sql, chunk):  # oldest first: the last run's name wins
+                if row["name"] is not None:
+                    found[str(row[id_column])] = str(row["name"])
         return found
 
     def contact_badges(self, as_of: dt.date, account_id: str) -> list[Row]:

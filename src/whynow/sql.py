@@ -46,7 +46,7 @@ def compile_model(model: CompiledModel, dialect: Dialect, as_of: dt.date) -> Ite
     plan = plan_for(model, glot, inputs)
     yield (
         f"-- whynow {model.name} ({model.hash[:12]}) compiled for {dialect}, as of {as_of}.\n"
-        f"-- Inputs: the tables {', '.join(TABLES)} (SPEC §3), and {', '.join(STATE)}:\n"
+        f"-- Inputs: the tables {', '.join(TABLES)} (docs/model.md#the-data-contract), and {', '.join(STATE)}:\n"
         "-- the state of the last run before the as-of date (empty tables on the first run).\n"
         "-- `why` is NULL here: whynow renders narratives from the *_narratives rows; `whynow run` also writes\n"
         "-- the evidence and the run summary."

@@ -11,7 +11,7 @@ from whynow.cli.shell import STORE_HELP, app, model_or_last, out, reports_user_e
 from whynow.options import AlertStatus
 
 alerts_app = typer.Typer(
-    help="The alert outbox (SPEC §7): list it, send what is pending, retry.",
+    help="The alert outbox: list it, send what is pending, retry.",
     add_completion=False,
     pretty_exceptions_enable=False,
 )

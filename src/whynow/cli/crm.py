@@ -40,7 +40,7 @@ def push_command(
         bool, typer.Option("--print-fields", help="Print the custom fields the mapping needs and exit.")
     ] = False,
 ) -> None:
-    """Write the latest run's badges, narratives and who to call onto the CRM's records (SPEC §12): only the
+    """Write the latest run's badges, narratives and who to call onto the CRM's records: only the
     records whose values changed since the CRM last confirmed them."""
     from whynow.crm.push.mapping import fields_to_create
     from whynow.crm.push.mapping import print_mapping as default_mapping
@@ -137,7 +137,7 @@ def import_command(
     ] = None,
 ) -> None:
     """Turn a Salesforce or HubSpot export, or the CRM read through its API (--api), into the data contract's
-    tables (SPEC §11, §12), with a report of what was read, written, not placed and not mapped."""
+    tables, with a report of what was read, written, not placed and not mapped."""
     from whynow.crm import CRMS, builtin_mapping, import_api, import_crm, links_block
 
     if print_mapping:

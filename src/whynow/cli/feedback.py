@@ -22,7 +22,7 @@ def feedback_command(
     list_: Annotated[bool, typer.Option("--list", help="List the feedback given, newest first.")] = False,
     store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
 ) -> None:
-    """Sales feedback (SPEC §13): a rep says working, not now or wrong fit about an account; the next run
+    """Sales feedback: a rep says working, not now or wrong fit about an account; the next run
     holds a not-now account for feedback.not_now_days and a wrong-fit one for feedback.wrong_fit_days."""
     from whynow.feedback import feedback_days, feedback_lines, give, given_line, route_target
     from whynow.store import Store

@@ -209,7 +209,7 @@ def compile_command(
         str | None, typer.Option("--as-of", help="The as-of date written into the SQL (default: today, UTC).")
     ] = None,
 ) -> None:
-    """Print the SQL the model compiles to: one view per pipeline stage, then the outputs (SPEC §10)."""
+    """Print the SQL the model compiles to: one view per pipeline stage, then the outputs."""
     from whynow.model.load import load_model
     from whynow.sql import compile_model
 

@@ -21,8 +21,7 @@ from sqlglot.errors import ParseError, SqlglotError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 
 from whynow.data.contract import ColumnType
-from whynow.errors import did_you_mean
-from whynow.model.scope import Scope
+from whynow.model.scope import Scope, unknown_name_hint
 
 # sqlglot node → the function name users write. SPEC §4: this short list and nothing else.
 FUNCTIONS: dict[type[exp.Expression], str] = {
@@ -388,7 +387,7 @@ def _unknown_names(tree: exp.Expression, text: str, scope: Scope) -> Iterator[Co
         if column.name in scope.hidden:
             yield ConditionIssue(scope.hidden[column.name], *span(column, text))
         elif column.name not in scope.names:
-            hint = did_you_mean(column.name, scope.names)
+            hint = unknown_name_hint(column.name, scope)
             yield ConditionIssue(f"unknown name '{column.name}' in {scope.title}{hint}", *span(column, text))
 
 

@@ -128,7 +128,7 @@ class Leads(Section):
         default=90,
         gt=0,
         le=MAX_DAYS,
-        description="Days a sales-ready contact that went cold stays `recycled` before nurture or new (SPEC §4.5).",
+        description="Days a sales-ready contact that went cold stays `recycled` before nurture or new.",
     )
 
 
@@ -204,7 +204,7 @@ class BadgeDefinition(Section):
         description="Narrative template: {name} prints a value ({name:,.0f} with a format spec; NULL as unknown); "
         "{name|text} prints text where the value is NULL or empty text; [ … ] is left out when a placeholder "
         "inside is NULL, empty text, 0 or false; {name:plural:one:many} prints one for 1 or -1, else many; "
-        "{{ }} [[ ]] print a brace or a bracket; spaces are tidied after (SPEC §4.8). A format spec's width "
+        "{{ }} [[ ]] print a brace or a bracket; spaces are tidied after. A format spec's width "
         f"and precision are at most {MAX_FORMAT_WIDTH}."
     )
 
@@ -232,7 +232,7 @@ class Capacity(Section):
         default=3,
         ge=0,
         le=MAX_CALL_LIST,
-        description=f"People to call per badged account (SPEC §4.11), 0 to {MAX_CALL_LIST}; 0 turns it off.",
+        description=f"People to call per badged account, 0 to {MAX_CALL_LIST}; 0 turns it off.",
     )
 
 
@@ -277,7 +277,7 @@ class Alerts(Section):
 
 
 class Links(Section):
-    """The CRM's record pages (SPEC §4.1, §5): where a record is shown, it links to its page in the CRM."""
+    """The CRM's record pages: where a record is shown, it links to its page in the CRM."""
 
     account: str | None = Field(
         default=None,
@@ -302,7 +302,7 @@ FieldMap = dict[str, str]  # CRM field (API name, `:N` its length) -> whynow col
 
 
 class SalesforcePush(Section):
-    """Where `whynow push salesforce` writes (SPEC §12): an org, and the fields of its records it fills."""
+    """Where `whynow push salesforce` writes: an org, and the fields of its records it fills."""
 
     instance_url: str = Field(default="", description="The org's URL, e.g. https://acme.my.salesforce.com.")
     access_token: str = Field(
@@ -320,7 +320,7 @@ class SalesforcePush(Section):
 
 
 class HubspotPush(Section):
-    """Where `whynow push hubspot` writes (SPEC §12): a portal, and the properties of its records it fills."""
+    """Where `whynow push hubspot` writes: a portal, and the properties of its records it fills."""
 
     token: str = Field(default="", description="A private app's access token, as ${NAME}: from the environment only.")
     api_base: str = Field(default="https://api.hubapi.com", description="HubSpot's API, or a test server.")
@@ -333,14 +333,14 @@ class HubspotPush(Section):
 
 
 class Push(Section):
-    """Results back into the CRM (SPEC §12): one section per CRM; none: `whynow push` has nowhere to write."""
+    """Results back into the CRM: one section per CRM; none: `whynow push` has nowhere to write."""
 
     salesforce: SalesforcePush | None = Field(default=None, description="A Salesforce org (Bulk API 2.0).")
     hubspot: HubspotPush | None = Field(default=None, description="A HubSpot portal (CRM v3 batch update).")
 
 
 class Feedback(Section):
-    """How long sales feedback holds an account (SPEC §13)."""
+    """How long sales feedback holds an account (README.md#sales-feedback)."""
 
     not_now_days: int = Field(
         default=14,
@@ -372,7 +372,7 @@ class Model(Section):
         default_factory=BuyingCommittee, description="Committee roles and the engaged window."
     )
     signals: dict[str, Signal] = Field(
-        default_factory=dict, description="Named, time-windowed facts from event tables (SPEC §4.7)."
+        default_factory=dict, description="Named, time-windowed facts from event tables."
     )
     accounts: Accounts = Field(default_factory=Accounts, description="Target, MQA and SQA conditions.")
     journey: list[JourneyStage] = Field(
@@ -381,11 +381,11 @@ class Model(Section):
     )
     badges: Badges = Field(default_factory=Badges, description="The why-now badges and their precedence.")
     capacity: Capacity = Field(default_factory=Capacity, description="Queue sizes and ranking.")
-    alerts: Alerts = Field(default_factory=Alerts, description="Where alerts go (SPEC §7).")
+    alerts: Alerts = Field(default_factory=Alerts, description="Where alerts go (README.md#alerts).")
     links: Links = Field(
         default_factory=Links, description='The CRM\'s record pages, shown as "Open in CRM"; none: no CRM links.'
     )
     feedback: Feedback = Field(
         default_factory=Feedback, description="How long a rep's not-now or wrong-fit verdict holds an account."
     )
-    push: Push = Field(default_factory=Push, description="Results written onto the CRM's records (SPEC §12).")
+    push: Push = Field(default_factory=Push, description="Results written onto the CRM (README.md#into-your-crm).")

@@ -17,9 +17,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from whynow.errors import did_you_mean
 from whynow.model.conditions import ConditionIssue
-from whynow.model.scope import Scope
+from whynow.model.scope import Scope, unknown_name_hint
 
 # A sample of each type to try a format spec on. Numbers format as numbers; every other value is
 # printed as text first (booleans as yes/no, dates as YYYY-MM-DD), so its spec applies to text.
@@ -211,7 +210,7 @@ def _check_name(field: str, scope: Scope) -> str | None:
     if not field.isidentifier():
         return f"'{field}' is not a plain name; placeholders name a column, measure or signal"
     if scope.type_of(field) is None:
-        return f"unknown placeholder '{{{field}}}' in {scope.title}{did_you_mean(field, scope.names)}"
+        return f"unknown placeholder '{{{field}}}' in {scope.title}{unknown_name_hint(field, scope)}"
     return None
 
 

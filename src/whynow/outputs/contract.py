@@ -72,7 +72,7 @@ OUTPUTS: dict[str, Output] = {
     for o in (
         Output(
             "account_status",
-            "One row per account: scores, qualification, journey stage, badge and queue (SPEC §5).",
+            "One row per account: scores, qualification, journey stage, badge and queue.",
             _columns(
                 f"""
                 as_of:date account_id name owner_id tier:integer
@@ -101,7 +101,7 @@ OUTPUTS: dict[str, Output] = {
         ),
         Output(
             "call_list",
-            "Who to call per badged account (SPEC §4.11), ordered by account_id and rank.",
+            "Who to call per badged account, ordered by account_id and rank.",
             _columns(
                 """
                 as_of:date account_id rank:integer contact_id name title committee_role email
@@ -123,7 +123,7 @@ OUTPUTS: dict[str, Output] = {
         ),
         Output(
             "changes",
-            "This run's change log entries: badge and status changes, and the model's (SPEC §4.10).",
+            "This run's change log entries: badge and status changes, and the model's.",
             _columns(
                 """
                 run_id as_of:date
@@ -168,7 +168,7 @@ OUTPUTS: dict[str, Output] = {
         ),
         Output(
             "runs",
-            "One row per run: its id, date, model, clock and the run summary's counts (SPEC §3).",
+            "One row per run: its id, date, model, clock and the run summary's counts.",
             _columns("run_id as_of:date model model_hash started_at:timestamp finished_at:timestamp"),
             then="`<table>_<kind>` (integer) for every input table and each of " + ", ".join(KINDS),
         ),

@@ -209,7 +209,7 @@ class Overview(BaseModel):
     pipeline: list[PipelineCell]
     funnel: list[StageCount]
     lead_statuses: list[LeadStatusCount] = Field(
-        description="The contacts of the run per lead status (SPEC §4.5), every status in the funnel's order."
+        description="The contacts of the run per lead status, every status in the funnel's order."
     )
     over_time: list[RunPoint]
     held_reasons: list[HeldReason]
@@ -217,7 +217,7 @@ class Overview(BaseModel):
 
 
 class CallEntry(BaseModel):
-    """One person to call about a badged account (SPEC §4.11): the store's `call_list` row, less the as_of
+    """One person to call about a badged account: the store's `call_list` row, less the as_of
     and account_id its account says."""
 
     rank: int = Field(description="Place on the account's call list, from 1.")
@@ -242,7 +242,7 @@ CALL_COLUMNS = tuple(c for c in CallEntry.model_fields if c != "crm_url")
 
 
 class ContactBadge(BaseModel):
-    """A contact of the account with a badge of their own (SPEC §4.8): the contact's story."""
+    """A contact of the account with a badge of their own: the contact's story."""
 
     contact_id: str
     name: str | None
@@ -272,7 +272,7 @@ class QueueItem(BaseModel):
     held_reason: str | None
     crm_url: str | None = Field(description="The account's CRM page (the model's `links.account`); null without it.")
     call_list: list[CallEntry] = Field(
-        description="Who to call (SPEC §4.11), in rank order: empty when the account has no one to call."
+        description="Who to call, in rank order: empty when the account has no one to call."
     )
 
 
@@ -386,7 +386,7 @@ class Person(BaseModel):
     engaged: bool | None
     lead_status: str | None
     status_since: dt.date | None = Field(
-        default=None, description="The first run of the lead status's current stretch (SPEC §4.5)."
+        default=None, description="The first run of the lead status's current stretch."
     )
     fit: float | None
     fit_grade: str | None
@@ -427,7 +427,7 @@ class Check(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    """A rep's verdict on an account of the last run (SPEC §13), as `POST /api/feedback` takes it."""
+    """A rep's verdict on an account of the last run, as `POST /api/feedback` takes it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -474,7 +474,7 @@ class AccountDetail(BaseModel):
     account: AccountRow
     crm_url: str | None = Field(description="The account's CRM page (the model's `links.account`); null without it.")
     call_list: list[CallEntry] = Field(
-        description="Who to call (SPEC §4.11), in rank order: empty when the account has no one to call."
+        description="Who to call, in rank order: empty when the account has no one to call."
     )
     contact_badges: list[ContactBadge] = Field(
         description="The account's contacts with a badge of their own, the most engaged first."

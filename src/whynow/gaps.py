@@ -113,8 +113,8 @@ def _activity_lines(model: CompiledModel, found: Mapping[str, Any], as_of: dt.da
         if not found[f"rule {i}"]:
             yield (
                 f"{_where(model, ('engagement', 'rules', i))}engagement rule '{rule.name}' ({rule.when}) matches no "
-                f"activity in the lookback ({lookback} days to {as_of}): it adds nothing; check its values against the "
-                "data's activity types (whynow init --data lists them)"
+                f"activity in the lookback ({lookback} days to {as_of}): it adds nothing; compare it with the "
+                "activity types in the data (a model from `whynow init --data` lists them with counts)"
             )
 
 

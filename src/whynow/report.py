@@ -5,9 +5,10 @@ and MQA, and the top accounts — read from the run's outputs, never recomputed.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +28,29 @@ _HEADERS = {
     "rejected": "rejected",
     "used": "used",
 }
+
+
+def run_counts(result: RunResult) -> dict[str, Any]:
+    """A run's counts for a machine: rows per table and kind, accounts and contacts, lead statuses, stages,
+    MQAs and targets, active badges by id, the removed runs of --fresh, and its warnings."""
+    accounts, contacts = result.outputs["account_status"], result.outputs["contact_status"]
+    return {
+        "rows": result.summary,
+        "accounts": accounts.num_rows,
+        "contacts": contacts.num_rows,
+        "lead_status": _tally(contacts["lead_status"]),
+        "stages": _tally(accounts["stage"]),
+        "mqa": pc.sum(pc.fill_null(accounts["mqa"], False)).as_py() or 0,
+        "target": pc.sum(pc.fill_null(accounts["target"], False)).as_py() or 0,
+        "badges": _tally(accounts["badge"]),
+        "runs_removed": result.runs_removed,
+        "warnings": result.warnings,
+    }
+
+
+def _tally(column: pa.ChunkedArray) -> dict[str, int]:
+    counts = pc.value_counts(column.drop_null()).to_pylist()
+    return {c["values"]: c["counts"] for c in sorted(counts, key=lambda c: (-c["counts"], str(c["values"])))}
 
 
 def print_run_summary(console: Console, result: RunResult) -> None:

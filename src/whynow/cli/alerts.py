@@ -24,7 +24,7 @@ ALERTS_MODEL_HELP = "The model whose alert channels to use (default: the model o
 def alerts(
     ctx: typer.Context,
     status: Annotated[AlertStatus | None, typer.Option(help="Only alerts in this state.")] = None,
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
 ) -> None:
     """The alert outbox: each alert a run wrote, with its channel, recipient and delivery state."""
     if ctx.invoked_subcommand is not None:
@@ -39,8 +39,10 @@ def alerts(
 @alerts_app.command(name="send")
 @reports_user_errors
 def alerts_send(
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
-    model: Annotated[Path | None, typer.Option(help=ALERTS_MODEL_HELP, show_default=False)] = None,
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
+    model: Annotated[
+        Path | None, typer.Option(envvar="WHYNOW_MODEL", help=ALERTS_MODEL_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Send the pending alerts that are due (what `whynow run` does after it commits)."""
     _send_alerts(store, model, retry=False, failed=False)
@@ -50,8 +52,10 @@ def alerts_send(
 @reports_user_errors
 def alerts_retry(
     failed: Annotated[bool, typer.Option(help="Also try again the alerts that failed for good (4xx).")] = False,
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
-    model: Annotated[Path | None, typer.Option(help=ALERTS_MODEL_HELP, show_default=False)] = None,
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
+    model: Annotated[
+        Path | None, typer.Option(envvar="WHYNOW_MODEL", help=ALERTS_MODEL_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Send every pending alert now, without waiting for its next try (and with --failed, the failed ones)."""
     _send_alerts(store, model, retry=True, failed=failed)

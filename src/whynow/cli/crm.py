@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from whynow.cli.shell import STORE_HELP, app, model_or_last, out, parse_date, reports_user_errors
+from whynow.cli.shell import (
+    LOG,
+    LOG_FORMAT_HELP,
+    STORE_HELP,
+    LogFormat,
+    app,
+    model_or_last,
+    out,
+    parse_date,
+    reports_user_errors,
+)
 from whynow.crm import Crm
 from whynow.errors import UsageError
 from whynow.options import FileFormat
@@ -25,10 +35,11 @@ def push_command(
     model: Annotated[
         Path | None,
         typer.Option(
-            help="The model file (YAML), with its push: section (default: the model of the store's last run)."
+            envvar="WHYNOW_MODEL",
+            help="The model file (YAML), with its push: section (default: the model of the store's last run).",
         ),
     ] = None,
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Count and sample what would be sent; send nothing.")
     ] = False,
@@ -39,12 +50,14 @@ def push_command(
     print_fields: Annotated[
         bool, typer.Option("--print-fields", help="Print the custom fields the mapping needs and exit.")
     ] = False,
+    log_format: Annotated[LogFormat, typer.Option(envvar="WHYNOW_LOG_FORMAT", help=LOG_FORMAT_HELP)] = "text",
 ) -> None:
     """Write the latest run's badges, narratives and who to call onto the CRM's records: only the
     records whose values changed since the CRM last confirmed them."""
     from whynow.crm.push.mapping import fields_to_create
     from whynow.crm.push.mapping import print_mapping as default_mapping
 
+    LOG.start("push", log_format)
     if print_mapping:
         out.print(default_mapping(crm), markup=False)
         return
@@ -64,8 +77,14 @@ def push_results(model: CompiledModel, store: Store, crm: Crm, full: bool = Fals
     from whynow.crm.push.transport import Unreachable
 
     report = push(model, store, crm, None if dry_run else sender(model, crm), full=full, dry_run=dry_run)
-    for line in report.lines():
-        out.print(line, markup=False, highlight=False)
+    if LOG.json:
+        objects = {
+            name: {k: v for k, v in vars(done).items() if k != "samples"} for name, done in report.objects.items()
+        }
+        LOG.event("push", crm=crm, as_of=report.as_of, sent=report.sent, objects=objects, stopped=report.stopped)
+    else:
+        for line in report.lines():
+            out.print(line, markup=False, highlight=False)
     if report.stopped:
         raise Unreachable(f"the push into {crm} stopped: {report.stopped}")
 

@@ -12,7 +12,7 @@ from whynow.cli.shell import STORE_HELP, app, reports_user_errors
 @app.command()
 @reports_user_errors
 def serve(
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
     host: Annotated[
         str, typer.Option(help="Address to listen on; any but a loopback address needs a token.")
     ] = "127.0.0.1",

@@ -20,7 +20,7 @@ def feedback_command(
     ] = None,
     note: Annotated[str | None, typer.Option(help="Why, in the rep's words (kept with the verdict).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the feedback given, newest first.")] = False,
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
 ) -> None:
     """Sales feedback: a rep says working, not now or wrong fit about an account; the next run
     holds a not-now account for feedback.not_now_days and a wrong-fit one for feedback.wrong_fit_days."""

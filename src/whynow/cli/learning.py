@@ -17,8 +17,8 @@ JudgeMeasure = Literal["auc", "lift"]
 @app.command()
 @reports_user_errors
 def backtest(
-    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
-    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    model: Annotated[Path, typer.Option(envvar="WHYNOW_MODEL", help="The model file (YAML).", show_default=False)],
+    data: Annotated[str, typer.Option(envvar="WHYNOW_DATA", help=DATA_HELP)],
     start: Annotated[str, typer.Option("--from", help="The first as-of date, YYYY-MM-DD.", show_default=False)],
     end: Annotated[
         str,
@@ -94,8 +94,8 @@ def backtest(
 @app.command()
 @reports_user_errors
 def learn(
-    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
-    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    model: Annotated[Path, typer.Option(envvar="WHYNOW_MODEL", help="The model file (YAML).", show_default=False)],
+    data: Annotated[str, typer.Option(envvar="WHYNOW_DATA", help=DATA_HELP)],
     start: Annotated[
         str | None, typer.Option("--from", help="Account level: the first as-of date, YYYY-MM-DD.", show_default=False)
     ] = None,

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from whynow.cli.shell import DATA_HELP, STORE_HELP, app, as_of_date, out, progress, reports_user_errors, warn
+from whynow.cli.shell import (
+    DATA_HELP,
+    LOG,
+    LOG_FORMAT_HELP,
+    STORE_HELP,
+    LogFormat,
+    app,
+    as_of_date,
+    out,
+    reports_user_errors,
+)
 from whynow.crm import Crm
 from whynow.options import Dialect, FileFormat, OnBadRows
 
@@ -17,10 +28,13 @@ from whynow.options import Dialect, FileFormat, OnBadRows
 @app.command()
 @reports_user_errors
 def check(
-    model: Annotated[Path, typer.Argument(help="The model file (YAML).", show_default=False)],
+    model: Annotated[Path, typer.Argument(envvar="WHYNOW_MODEL", help="The model file (YAML).", show_default=False)],
     data: Annotated[
         str | None,
-        typer.Option(help="Also check the model against this data source (any --data that `whynow run` takes)."),
+        typer.Option(
+            envvar="WHYNOW_DATA",
+            help="Also check the model against this data source (any --data that `whynow run` takes).",
+        ),
     ] = None,
     on_bad_rows: Annotated[
         OnBadRows, typer.Option(help="With --data: stop at bad rows (error), or count them and go on (skip).")
@@ -52,19 +66,19 @@ def check(
         out.print(f"Data {data}: the model's columns are all there.", markup=False)
         for line in report.describe():
             out.print(line, markup=False)
-        warn(warnings)
+        LOG.warn(warnings)
     out.print(f"\nModel '{compiled.name}' is valid ({compiled.hash[:12]}).", markup=False)
 
 
 @app.command(name="run")
 @reports_user_errors
 def run_command(
-    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
-    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    model: Annotated[Path, typer.Option(envvar="WHYNOW_MODEL", help="The model file (YAML).", show_default=False)],
+    data: Annotated[str, typer.Option(envvar="WHYNOW_DATA", help=DATA_HELP)],
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The as-of date, YYYY-MM-DD (default: today, UTC).")
     ] = None,
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Also write this run's outputs as files in this folder.")
     ] = None,
@@ -96,6 +110,7 @@ def run_command(
             show_default=False,
         ),
     ] = None,
+    log_format: Annotated[LogFormat, typer.Option(envvar="WHYNOW_LOG_FORMAT", help=LOG_FORMAT_HELP)] = "text",
 ) -> None:
     """Score the data with the model as of a date, resolve badges and queues against the store's last run,
     and write the outputs to the store."""
@@ -103,10 +118,12 @@ def run_command(
     from whynow.model.load import load_model
     from whynow.run import RUN_STEPS, run
 
+    LOG.start("run", log_format)
+    started = time.perf_counter()
     compiled = load_model(model)
     if push_to is not None:
         pushable(compiled, push_to)  # before the run: a model that cannot push says so at once
-    with progress(RUN_STEPS) as step:
+    with LOG.steps(RUN_STEPS) as step:
         result = run(
             compiled,
             data,
@@ -120,12 +137,19 @@ def run_command(
             memory_limit=memory_limit,
             send_alerts=not no_send,
         )
-    if fresh:
-        out.print(f"--fresh: removed {result.runs_removed} earlier runs from {store}.", markup=False)
-    from whynow.report import print_run_summary
+    if LOG.json:
+        from whynow.report import run_counts
 
-    print_run_summary(out, result)
-    warn(result.warnings)
+        LOG.warn(result.warnings)
+        fields = {"run_id": result.run_id, "as_of": result.as_of, "model": compiled.name, "store": store}
+        LOG.event("run", **fields, duration_s=round(time.perf_counter() - started, 3), **run_counts(result))
+    else:
+        if fresh:
+            out.print(f"--fresh: removed {result.runs_removed} earlier runs from {store}.", markup=False)
+        from whynow.report import print_run_summary
+
+        print_run_summary(out, result)
+        LOG.warn(result.warnings)
     if push_to is not None:
         from whynow.store import Store
 
@@ -136,7 +160,7 @@ def run_command(
 @reports_user_errors
 def explain(
     account_id: Annotated[str, typer.Argument(help="The account to explain.", show_default=False)],
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Which run, by its as-of date (default: the last).")
     ] = None,
@@ -154,7 +178,7 @@ def explain(
 @reports_user_errors
 def queue(
     rep: Annotated[str | None, typer.Option(help="Only this rep's queue.")] = None,
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
     file_format: Annotated[
         Literal["text", "csv"],
         typer.Option(
@@ -190,7 +214,7 @@ def changes(
     since: Annotated[str | None, typer.Option(help="Only changes from this as-of date on (YYYY-MM-DD).")] = None,
     account: Annotated[str | None, typer.Option(help="Only this account's changes.")] = None,
     model_diff: Annotated[bool, typer.Option(help="Show each model change as a diff of the model files.")] = False,
-    store: Annotated[str, typer.Option(help=STORE_HELP)] = "whynow.duckdb",
+    store: Annotated[str, typer.Option(envvar="WHYNOW_STORE", help=STORE_HELP)] = "whynow.duckdb",
 ) -> None:
     """The change log, by as-of date: badges assigned, replaced and expired, queue moves, stages, statuses."""
     from whynow.queues import change_lines
@@ -203,7 +227,7 @@ def changes(
 @app.command(name="compile")
 @reports_user_errors
 def compile_command(
-    model: Annotated[Path, typer.Option(help="The model file (YAML).", show_default=False)],
+    model: Annotated[Path, typer.Option(envvar="WHYNOW_MODEL", help="The model file (YAML).", show_default=False)],
     dialect: Annotated[Dialect, typer.Option(help="The SQL dialect to write.")] = "duckdb",
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The as-of date written into the SQL (default: today, UTC).")

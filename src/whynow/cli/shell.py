@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -47,23 +49,77 @@ R = TypeVar("R")
 
 
 def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A model or data error becomes its message on stderr and exit code 1, without a traceback."""
+    """A model or data error becomes its message on stderr and exit code 1, without a traceback (with
+    `--log-format json`, also a JSON line on stdout)."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except WhynowError as e:
+            code = 2 if isinstance(e, UsageError) else 1
             err.print(f"error: {e}", markup=False)
-            raise typer.Exit(2 if isinstance(e, UsageError) else 1) from None
+            if LOG.json:
+                LOG.event("error", message=str(e), exit_code=code)
+            raise typer.Exit(code) from None
 
     return run
 
 
-def warn(lines: list[str]) -> None:
-    """Each warning as one line on stderr; the command still succeeds."""
-    for line in lines:
-        err.print(f"warning: {line}", markup=False)
+LogFormat = Literal["text", "json"]
+LOG_FORMAT_HELP = (
+    "text: progress bars on a terminal and a readable summary; json: one JSON object per line on stdout (each "
+    "step with its duration, each warning, then the result with its counts), for cron, CI and orchestrators."
+)
+
+
+class Log:
+    """How a command reports as it goes: a terminal's progress bar and text, or JSON lines for machines.
+
+    A JSON line is an object with `event` (`step`, `warning`, `error`, or the command's own: `run`, `push`),
+    `command` and `at` (UTC, ISO 8601); a step line has `step` and `duration_s`."""
+
+    def __init__(self) -> None:
+        self.json = False
+        self.command = ""
+
+    def start(self, command: str, fmt: LogFormat) -> None:
+        self.command, self.json = command, fmt == "json"
+
+    def event(self, event: str, **fields: Any) -> None:
+        at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        line = {"event": event, "command": self.command, "at": at, **fields}
+        out.file.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
+        out.file.flush()
+
+    @contextlib.contextmanager
+    def steps(self, total: int) -> Iterator[Callable[[str], None]]:
+        """`progress(total)` on a terminal; with JSON, a `step` line as each step ends."""
+        if not self.json:
+            with progress(total) as bar:
+                yield bar
+            return
+        current: list[Any] = [None, time.perf_counter()]
+
+        def ended(text: str | None) -> None:
+            now = time.perf_counter()
+            if current[0] is not None:
+                self.event("step", step=current[0], duration_s=round(now - current[1], 3))
+            current[:] = [text, now]
+
+        yield ended
+        ended(None)
+
+    def warn(self, lines: list[str]) -> None:
+        """Each warning as one line on stderr, or as a `warning` JSON line; the command still succeeds."""
+        for line in lines:
+            if self.json:
+                self.event("warning", message=line)
+            else:
+                err.print(f"warning: {line}", markup=False)
+
+
+LOG = Log()
 
 
 @app.callback(invoke_without_command=True)

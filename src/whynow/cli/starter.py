@@ -13,7 +13,7 @@ from whynow.cli.shell import DATA_HELP, app, out, reports_user_errors
 @app.command()
 @reports_user_errors
 def init(
-    data: Annotated[str, typer.Option(help=DATA_HELP)],
+    data: Annotated[str, typer.Option(envvar="WHYNOW_DATA", help=DATA_HELP)],
     out_file: Annotated[
         Path, typer.Option("--out", help="Where to write the model; an existing file is never overwritten.")
     ] = Path("model.yaml"),

@@ -357,6 +357,13 @@ def _accounts(profile: Profile, tuned: Tuned) -> Iterator[str]:
     target = f"fit >= {_grade(tuned, 'B')} OR target"
     yield f"  target_when: {json.dumps(target)}  # grade B or better: about the top 40% of accounts by fit"
     yield f"  mqa_when: {json.dumps(mqa)}  # about the top quarter of accounts with an engaged contact"
+    tiers = sorted(int(float(t)) for t in profile.values("accounts", "tier").names())
+    if tiers and k > 1:  # the first tier, the most valued, qualifies with one engaged person fewer
+        yield f"  # {_found(profile, 'accounts', 'tier', 5)}"
+        top = f"engaged_contacts >= {k - 1}" + (
+            f" OR (engaged_contacts >= {k - 2} AND activities >= {a})" if k > 2 else ""
+        )
+        yield f"  mqa_when_tier: {{{tiers[0]}: {json.dumps(top)}}}"
     yield f"  sqa_when: {json.dumps('has_open_opportunity OR sales_accepted')}"
 
 
@@ -365,6 +372,9 @@ def _journey(profile: Profile, tuned: Tuned) -> Iterator[str]:
     if profile.trues.get(("accounts", "is_customer")):
         yield "  - {stage: post_sale, when: is_customer}"
     if profile.rows.get("opportunities"):
+        stages = profile.values("opportunities", "stage")
+        if stages.values:
+            yield f"  # {_found(profile, 'opportunities', 'stage', 8)}; open is what is not closed by its as-of date"
         yield "  - {stage: opportunity, when: has_open_opportunity}"
     yield "  - {stage: mqa, when: mqa}"
     yield f"  - {{stage: engaged, when: {json.dumps(f'engaged_contacts >= 2 OR engagement >= {_number(tuned.mql)}')}}}"

@@ -36,6 +36,8 @@ badges:
 """
 ACCOUNTS = "account_id,name,segment\nA1,Acme,\nA2,Beta,\n"
 CONTACTS = "contact_id,account_id,email\nC1,A1,c1@acme.com\n"
+BOTH_RULES = "X1,C1,webinar,2026-11-10T09:00:00Z\nX2,C1,email_open,2026-11-10T09:00:00Z\n"  # each rule matches
+FILLED = "account_id,name,segment\nA1,Acme,smb\n"  # the declared column holds a value
 FUNDING = "event_id,account_id,kind,occurred_at\nE1,A1,funding,2026-11-01T00:00:00Z\n"
 
 
@@ -71,7 +73,7 @@ def test_no_activity_in_the_lookback_suggests_the_newest_date(tmp_path: Path) ->
     data = source(
         tmp_path / "d",
         "X1,C1,email_open,2023-05-02T09:00:00Z\nX2,C1,webinar,2023-06-14T09:00:00Z\n",
-        accounts="account_id,name,segment\nA1,Acme,smb\n",
+        accounts=FILLED,
         events=FUNDING,
     )
     _, warnings = run(tmp_path, data, "--as-of", "2026-11-20")
@@ -84,7 +86,7 @@ def test_no_activity_in_the_lookback_suggests_the_newest_date(tmp_path: Path) ->
 
 
 def test_no_activities_at_all(tmp_path: Path) -> None:
-    data = source(tmp_path / "d", "", accounts="account_id,name,segment\nA1,Acme,smb\n", events=FUNDING)
+    data = source(tmp_path / "d", "", accounts=FILLED, events=FUNDING)
     _, warnings = run(tmp_path, data, "--as-of", "2026-11-20")
     assert warnings == [
         "warning: the data has no activities before 2026-11-21: every engagement is 0 and no contact is engaged; "
@@ -93,7 +95,7 @@ def test_no_activities_at_all(tmp_path: Path) -> None:
 
 
 def test_a_badge_whose_signal_has_no_rows(tmp_path: Path) -> None:
-    data = source(tmp_path / "d", "X1,C1,webinar,2026-11-10T09:00:00Z\nX2,C1,email_open,2026-11-10T09:00:00Z\n")
+    data = source(tmp_path / "d", BOTH_RULES)
     _, warnings = run(tmp_path, data, "--as-of", "2026-11-20")
     assert (
         "model.yaml:14: badge 'funding' cannot fire as of 2026-11-20: it needs signal 'funding_days_ago', which has "
@@ -106,8 +108,8 @@ def test_a_badge_whose_signal_is_outside_its_window_names_the_newest_row(tmp_pat
     old = "event_id,account_id,kind,occurred_at\nE1,A1,funding,2025-01-07T00:00:00Z\n"
     data = source(
         tmp_path / "d",
-        "X1,C1,webinar,2026-11-10T09:00:00Z\nX2,C1,email_open,2026-11-10T09:00:00Z\n",
-        accounts="account_id,name,segment\nA1,Acme,smb\n",
+        BOTH_RULES,
+        accounts=FILLED,
         events=old,
     )
     _, warnings = run(tmp_path, data, "--as-of", "2026-11-20")
@@ -119,9 +121,7 @@ def test_a_badge_whose_signal_is_outside_its_window_names_the_newest_row(tmp_pat
 
 
 def test_a_declared_column_that_is_empty_everywhere(tmp_path: Path) -> None:
-    data = source(
-        tmp_path / "d", "X1,C1,webinar,2026-11-10T09:00:00Z\nX2,C1,email_open,2026-11-10T09:00:00Z\n", events=FUNDING
-    )
+    data = source(tmp_path / "d", BOTH_RULES, events=FUNDING)
     _, warnings = run(tmp_path, data, "--as-of", "2026-11-20")
     assert warnings == [
         "warning: " + str(tmp_path / "model.yaml") + ":2: accounts.segment, declared under columns:, is empty in "
@@ -132,7 +132,7 @@ def test_a_declared_column_that_is_empty_everywhere(tmp_path: Path) -> None:
 def test_data_the_model_fits_gives_no_warning(tmp_path: Path) -> None:
     data = source(
         tmp_path / "d",
-        "X1,C1,webinar,2026-11-10T09:00:00Z\nX2,C1,email_open,2026-11-10T09:00:00Z\n",
+        BOTH_RULES,
         accounts="account_id,name,segment\nA1,Acme,smb\nA2,Beta,\n",
         events=FUNDING,
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from whynow.cli import app
@@ -180,6 +183,9 @@ badges:
         ("hiring", True),  # exists of no rows is false
         ("not hiring", False),
         ("hires + 2 >= 3", False),  # arithmetic beyond NULL is not folded: no claim
+        ("funding_days_ago BETWEEN 0 AND 60", True),
+        ("funding_days_ago IN (1, 2, 3) and fit > 1", True),
+        ("hires BETWEEN 0 AND 2", False),  # 0 is between: no claim
     ],
 )
 def test_never_true_claims_only_what_holds(condition: str, never: bool) -> None:
@@ -187,3 +193,40 @@ def test_never_true_claims_only_what_holds(condition: str, never: bool) -> None:
     tree = model.conditions[("badges", "definitions", 0, "when")].tree
     signals = {"funding_days_ago", "hires", "hiring"}
     assert _never_true(tree, signals, model) is never
+
+
+# A grammar of badge conditions over the three empty signals and one ordinary measure, `fit`.
+_COMPARED = st.sampled_from(["funding_days_ago", "hires", "fit", "coalesce(funding_days_ago, 0)", "hires + 1"])
+_ATOMS = st.one_of(
+    st.builds(
+        lambda a, op, n: f"{a} {op} {n}",
+        _COMPARED,
+        st.sampled_from(["<", "<=", "=", ">=", ">", "<>"]),
+        st.integers(-2, 3),
+    ),
+    st.sampled_from(["hiring", "funding_days_ago IS NULL", "hires BETWEEN 1 AND 2", "fit IN (1, 2)", "NULL", "TRUE"]),
+)
+_CONDITIONS = st.recursive(
+    _ATOMS,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a} AND {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} OR {b})", inner, inner),
+        st.builds(lambda a: f"NOT ({a})", inner),
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_CONDITIONS)
+def test_a_badge_called_unable_to_fire_is_never_true_for_any_fit(condition: str) -> None:
+    """Soundness: when `_never_true` says a condition cannot hold with the signals empty, DuckDB finds no
+    value of `fit` (NULL, or -3 to 3) that makes it TRUE; with the signals at their values for no rows."""
+    model = load_model_text(SCOPE_MODEL.replace("WHEN", condition.replace('"', "")), "model.yaml")
+    tree = model.conditions[("badges", "definitions", 0, "when")].tree
+    if not _never_true(tree, {"funding_days_ago", "hires", "hiring"}, model):
+        return
+    empty = "SELECT NULL::INTEGER AS funding_days_ago, 0 AS hires, FALSE AS hiring"
+    fits = "SELECT unnest([NULL, -3, -2, -1, 0, 1, 2, 3])::DOUBLE AS fit"
+    held = duckdb.sql(f"SELECT count(*) FROM ({empty}), ({fits}) WHERE ({condition}) IS TRUE").fetchone()
+    assert held == (0,), condition

@@ -219,6 +219,9 @@ def _fold(node: exp.Expr, signals: set[str], model: CompiledModel) -> _Folded:
             if folded.value is not None:
                 return folded
         return _Folded(True, None)
+    if isinstance(node, (exp.Between, exp.In)):  # NULL BETWEEN … and NULL IN (…) are NULL
+        tested = _fold(node.this, signals, model)
+        return _Folded(True, None) if tested.known and tested.value is None else _UNKNOWN
     if isinstance(node, (exp.And, exp.Or, exp.NullSafeEQ, exp.NullSafeNEQ)):  # the last two are true of NULLs
         return _UNKNOWN
     if isinstance(node, exp.Binary):  # comparisons and arithmetic: NULL in, NULL out

@@ -112,8 +112,8 @@ def test_init_on_a_hubspot_export(tmp_path: Path) -> None:
     model = tmp_path / "model.yaml"
     as_of = as_of_of(init(crm, model))
     store = checked_and_run(tmp_path, crm, model, as_of)
-    active = recently_active(crm, as_of, 90) if (crm / "activities.csv").exists() else set()
-    assert active <= engaged_accounts(store)
+    active = recently_active(crm, as_of, 90)
+    assert active and active <= engaged_accounts(store)
     assert store.execute("SELECT count(*) FROM account_status").fetchone() == (
         len((crm / "accounts.csv").read_text().splitlines()) - 1,
     )

@@ -147,3 +147,20 @@ def test_values_with_quotes_are_quoted_for_sql_and_yaml(tmp_path: Path, value: s
     store = checked_and_run(tmp_path, data, model, as_of)
     assert engaged_accounts(store) == {"A1"}
     assert store.execute("SELECT fit FROM account_status").fetchone()[0] > 0  # the industry rule matched
+
+
+def test_accounts_without_firmographics_are_all_targets_and_anonymous_activity_engages(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "accounts.csv").write_text("account_id,name\nA1,Acme\nA2,Beta\n")
+    (data / "activities.csv").write_text(
+        "activity_id,account_id,type,occurred_at\nX1,A1,web_visit,2025-01-01T09:00:00Z\nX2,A2,demo,2025-01-02T09:00:00Z\n"
+    )
+    model = tmp_path / "model.yaml"
+    as_of = as_of_of(init(data, model))
+    assert as_of == "2025-01-02"
+    spec = yaml.safe_load(model.read_text())
+    assert spec["fit"]["account"] == [] and spec["accounts"]["target_when"] == "TRUE"
+    store = checked_and_run(tmp_path, data, model, as_of)
+    assert engaged_accounts(store) == {"A1", "A2"}
+    assert store.execute("SELECT count(*) FROM account_status WHERE target").fetchone() == (2,)

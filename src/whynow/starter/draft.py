@@ -163,7 +163,8 @@ def _fit(profile: Profile, tuned: Tuned) -> Iterator[str]:
     rules = list(_contact_fit(profile))
     yield from rules or ["    []  # the contacts have no seniority, department or title to score"]
     grades = ", ".join(f"{letter}: {_number(value)}" for letter, value in tuned.grades.items())
-    yield f"  grades: {{{grades}}}  # {'; '.join(f'{k}: {v}' for k, v in tuned.notes.items() if k.startswith('grade'))}"
+    cuts = "; ".join(f"{k}: {v}" for k, v in tuned.notes.items() if k.startswith("grade"))
+    yield f"  grades: {{{grades}}}  # {cuts or 'the defaults: no account fit above 0 to cut at percentiles'}"
 
 
 def _account_fit(profile: Profile) -> Iterator[str]:
@@ -354,8 +355,11 @@ def _accounts(profile: Profile, tuned: Tuned) -> Iterator[str]:
     k, a = tuned.mqa_contacts, tuned.mqa_activities
     mqa = f"engaged_contacts >= {k}" + (f" OR (engaged_contacts >= {k - 1} AND activities >= {a})" if k > 1 else "")
     yield "accounts:"
-    target = f"fit >= {_grade(tuned, 'B')} OR target"
-    yield f"  target_when: {json.dumps(target)}  # grade B or better: about the top 40% of accounts by fit"
+    if any(_account_fit(profile)):
+        target = f"fit >= {_grade(tuned, 'B')} OR target"
+        yield f"  target_when: {json.dumps(target)}  # grade B or better: about the top 40% of accounts by fit"
+    else:
+        yield '  target_when: "TRUE"  # no account fit rules to target by: every account is a target'
     yield f"  mqa_when: {json.dumps(mqa)}  # about the top quarter of accounts with an engaged contact"
     tiers = sorted(int(float(t)) for t in profile.values("accounts", "tier").names())
     if tiers and k > 1:  # the first tier, the most valued, qualifies with one engaged person fewer
